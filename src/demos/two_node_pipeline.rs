@@ -1,0 +1,67 @@
+//! `two_node_pipeline`: a producer publishes a new number every period, a consumer in the
+//! same process receives it. With IPC on both print the same address.
+
+use crate::engine::msg::std_msgs::Int32;
+use crate::engine::{
+    Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, Timer, UniquePtr,
+};
+
+use super::{printf, DemoError, DemoOptions};
+
+/// Node that produces messages.
+pub struct Producer {
+    pub node: Node,
+    pub pub_: Publisher<Int32>,
+    pub timer_: Timer,
+}
+
+impl Producer {
+    pub fn new(ctx: &Context, name: &str, output: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, name, node_options)?;
+        // Create a publisher on the output topic.
+        let pub_ = node.create_publisher::<Int32>(output, 10)?;
+        let captured_pub = pub_.clone();
+        let this = node.clone();
+        let mut count = 0;
+        // Create a timer which publishes on the output topic at ~1Hz.
+        let timer_ = node.create_wall_timer(options.period, move || {
+            let msg: UniquePtr<Int32> = Box::new(Int32 { data: count });
+            count += 1;
+            printf!(this, "Published message with value: {}, and address: {:#X}", msg.data, msg.address());
+            captured_pub.publish(msg);
+        });
+        Ok(Self { node, pub_, timer_ })
+    }
+}
+
+/// Node that consumes messages.
+pub struct Consumer {
+    pub node: Node,
+    pub sub_: Subscription<Int32>,
+}
+
+impl Consumer {
+    pub fn new(ctx: &Context, name: &str, input: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, name, node_options)?;
+        let this = node.clone();
+        // Create a subscription on the input topic which prints on receipt of new messages.
+        let sub_ = node.create_subscription(input, 10, move |msg: UniquePtr<Int32>| {
+            printf!(this, " Received message with value: {}, and address: {:#X}", msg.data, msg.address());
+        })?;
+        Ok(Self { node, sub_ })
+    }
+}
+
+pub fn main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
+    let mut executor = SingleThreadedExecutor::new();
+
+    let producer = Producer::new(ctx, "producer", "number", options)?;
+    let consumer = Consumer::new(ctx, "consumer", "number", options)?;
+
+    executor.add_node(&producer.node);
+    executor.add_node(&consumer.node);
+    executor.spin();
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! ROS 2's CDR encoding: the bytes a DDS middleware puts on the wire.
+//!
+//! ```
+//! use ipc_lab::engine::cdr::{CdrReader, CdrWriter};
+//!
+//! let mut w = CdrWriter::new();
+//! w.write_i32(42);
+//! let bytes = w.into_bytes();
+//! assert_eq!(bytes, [0x00, 0x01, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00]);
+//! assert_eq!(CdrReader::new(&bytes).unwrap().read_i32().unwrap(), 42);
+//! ```
+//!
+//! Written by hand because it IS part of the lesson: this is the copy that IPC off pays.
+//! Only little-endian plain CDR (encapsulation `00 01`) is produced and accepted, which is
+//! what every tier-1 ROS 2 middleware sends on the machines learners use.
+
+use std::fmt;
+
+/// The 4-byte encapsulation header: CDR, little-endian, no options.
+pub const CDR_LE_HEADER: [u8; 4] = [0x00, 0x01, 0x00, 0x00];
+
+/// Appends values in CDR order and alignment.
+#[derive(Debug)]
+pub struct CdrWriter {
+    /// The encapsulation header followed by the encoded fields.
+    buf: Vec<u8>,
+}
+
+impl Default for CdrWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CdrWriter {
+    /// Starts a buffer with the encapsulation header.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// Like [`CdrWriter::new`], reserving room for `capacity` bytes of fields, so a large
+    /// image is written into one allocation instead of a growing one.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut buf = Vec::with_capacity(CDR_LE_HEADER.len() + capacity);
+        buf.extend_from_slice(&CDR_LE_HEADER);
+        Self { buf }
+    }
+
+    /// Pads with zeros so the next value starts at a multiple of `n`, counted from the end
+    /// of the header (CDR aligns relative to the start of the serialized data).
+    fn align(&mut self, n: usize) {
+        let offset = self.buf.len() - CDR_LE_HEADER.len();
+        let padding = (n - offset % n) % n;
+        self.buf.resize(self.buf.len() + padding, 0);
+    }
+
+    pub fn write_u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+
+    pub fn write_u32(&mut self, v: u32) {
+        self.align(4);
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn write_i32(&mut self, v: i32) {
+        self.align(4);
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// A string: u32 length counting the terminating NUL, the bytes, then the NUL.
+    pub fn write_string(&mut self, s: &str) {
+        self.write_len(s.len() + 1);
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(0);
+    }
+
+    /// A `sequence<uint8>`: u32 element count, then the bytes.
+    pub fn write_byte_sequence(&mut self, bytes: &[u8]) {
+        self.write_len(bytes.len());
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn write_len(&mut self, len: usize) {
+        // Messages over 4 GiB cannot be expressed in CDR; our messages never come close.
+        self.write_u32(u32::try_from(len).expect("CDR lengths are 32-bit"));
+    }
+
+    /// The finished bytes, header included.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// What can be wrong with bytes handed to [`CdrReader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CdrError {
+    /// Fewer than 4 bytes, or a header other than CDR little-endian.
+    BadHeader,
+    /// The data ends before a value that should be there.
+    Truncated {
+        /// Byte offset (after the header) where the value should start.
+        at: usize,
+        /// How many bytes the value needs.
+        needed: usize,
+    },
+    /// A string without its terminating NUL, or not UTF-8.
+    BadString {
+        /// Byte offset (after the header) of the string's length field.
+        at: usize,
+    },
+}
+
+impl fmt::Display for CdrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CdrError::BadHeader => write!(f, "not a little-endian CDR encapsulation"),
+            CdrError::Truncated { at, needed } => {
+                write!(f, "truncated CDR data: {needed} bytes needed at offset {at}")
+            }
+            CdrError::BadString { at } => write!(f, "malformed CDR string at offset {at}"),
+        }
+    }
+}
+
+impl std::error::Error for CdrError {}
+
+/// Reads values back in the order they were written. Every length is checked against the
+/// bytes actually present before anything is allocated, so hostile input cannot make it
+/// reserve more memory than it was given.
+#[derive(Debug)]
+pub struct CdrReader<'a> {
+    /// The fields, without the header.
+    data: &'a [u8],
+    /// Read position in `data`.
+    pos: usize,
+}
+
+impl<'a> CdrReader<'a> {
+    /// Checks the encapsulation header.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, CdrError> {
+        match bytes.split_at_checked(CDR_LE_HEADER.len()) {
+            Some((header, data)) if header[..2] == CDR_LE_HEADER[..2] => Ok(Self { data, pos: 0 }),
+            _ => Err(CdrError::BadHeader),
+        }
+    }
+
+    fn align(&mut self, n: usize) {
+        self.pos += (n - self.pos % n) % n;
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CdrError> {
+        let end = self.pos.checked_add(n).filter(|&end| end <= self.data.len());
+        let end = end.ok_or(CdrError::Truncated { at: self.pos, needed: n })?;
+        let slice = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], CdrError> {
+        self.align(N);
+        Ok(self.take(N)?.try_into().expect("take returns N bytes"))
+    }
+
+    pub fn read_u8(&mut self) -> Result<u8, CdrError> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub fn read_u32(&mut self) -> Result<u32, CdrError> {
+        self.take_array().map(u32::from_le_bytes)
+    }
+
+    pub fn read_i32(&mut self) -> Result<i32, CdrError> {
+        self.take_array().map(i32::from_le_bytes)
+    }
+
+    pub fn read_string(&mut self) -> Result<String, CdrError> {
+        let len = self.read_u32()? as usize;
+        let at = self.pos - 4;
+        let bytes = self.take(len)?;
+        match bytes.split_last() {
+            Some((0, text)) => std::str::from_utf8(text)
+                .map(str::to_owned)
+                .map_err(|_| CdrError::BadString { at }),
+            _ => Err(CdrError::BadString { at }),
+        }
+    }
+
+    /// Borrows a `sequence<uint8>` in place: the caller decides where to copy it.
+    pub fn read_byte_sequence(&mut self) -> Result<&'a [u8], CdrError> {
+        let len = self.read_u32()? as usize;
+        self.take(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Alignment counts from after the header: a u8 followed by a u32 pads 3 bytes.
+    #[test]
+    fn aligns_relative_to_the_data() {
+        let mut w = CdrWriter::new();
+        w.write_u8(7);
+        w.write_u32(1);
+        assert_eq!(w.into_bytes(), [0, 1, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0]);
+    }
+
+    /// Strings carry their NUL, and the length counts it.
+    #[test]
+    fn strings_round_trip_with_their_nul() {
+        let mut w = CdrWriter::new();
+        w.write_string("hi");
+        let bytes = w.into_bytes();
+        assert_eq!(bytes, [0, 1, 0, 0, 3, 0, 0, 0, b'h', b'i', 0]);
+        assert_eq!(CdrReader::new(&bytes).unwrap().read_string().unwrap(), "hi");
+    }
+
+    /// A length larger than the data is refused before anything is allocated.
+    #[test]
+    fn oversized_lengths_are_truncation_errors() {
+        let bytes = [0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 2];
+        let err = CdrReader::new(&bytes).unwrap().read_byte_sequence().unwrap_err();
+        assert_eq!(err, CdrError::Truncated { at: 4, needed: u32::MAX as usize });
+    }
+
+    #[test]
+    fn rejects_other_encapsulations() {
+        assert_eq!(CdrReader::new(&[0, 0, 0, 0]).unwrap_err(), CdrError::BadHeader);
+        assert_eq!(CdrReader::new(&[0, 1]).unwrap_err(), CdrError::BadHeader);
+    }
+
+    #[test]
+    fn strings_without_nul_are_rejected() {
+        let bytes = [0, 1, 0, 0, 2, 0, 0, 0, b'h', b'i'];
+        let err = CdrReader::new(&bytes).unwrap().read_string().unwrap_err();
+        assert_eq!(err, CdrError::BadString { at: 0 });
+    }
+}

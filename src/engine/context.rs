@@ -1,0 +1,199 @@
+//! The context: what `rclcpp::init` creates. It owns the intra-process manager, the trace
+//! sink, the shutdown flag, and the link to the process's middleware domain.
+//!
+//! ```
+//! use std::time::Duration;
+//! use ipc_lab::engine::Context;
+//!
+//! let ctx = Context::init();
+//! assert!(ctx.ok());
+//! ctx.shutdown();
+//! assert!(!ctx.ok());
+//! assert!(!ctx.sleep_for(Duration::from_secs(5))); // returns at once: shut down
+//! ```
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use super::intra_process::IntraProcessManager;
+use super::middleware::Domain;
+use super::trace::{Discard, EventKind, TraceSink, Tracer};
+
+/// How to set up a [`Context`].
+#[derive(Clone)]
+pub struct InitOptions {
+    /// Where trace events go.
+    sink: Arc<dyn TraceSink>,
+    /// Contexts talk through the middleware only within one domain, like `ROS_DOMAIN_ID`:
+    /// `--ipc both` runs its two variants in two domains so they cannot hear each other.
+    domain_id: u32,
+    /// Stop after this many callbacks have received a message (the CLI's `--count`).
+    receipt_limit: Option<u64>,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        Self { sink: Arc::new(Discard), domain_id: 0, receipt_limit: None }
+    }
+}
+
+impl InitOptions {
+    pub fn sink(self, sink: Arc<dyn TraceSink>) -> Self {
+        Self { sink, ..self }
+    }
+
+    pub fn domain_id(self, domain_id: u32) -> Self {
+        Self { domain_id, ..self }
+    }
+
+    /// Shut the context down once `n` subscription callbacks have run to completion.
+    pub fn shutdown_after_receipts(self, n: u64) -> Self {
+        Self { receipt_limit: Some(n), ..self }
+    }
+}
+
+/// A handle to an initialized context; clones share it.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<ContextInner>,
+}
+
+pub(crate) struct ContextInner {
+    /// Unique in this process; tells the middleware which endpoints share an IPM.
+    pub(crate) id: u64,
+    pub(crate) tracer: Tracer,
+    pub(crate) domain: Arc<Domain>,
+    /// One intra-process manager per context, as in rclcpp.
+    pub(crate) ipm: IntraProcessManager,
+    is_shut_down: AtomicBool,
+    /// The guard condition: anything that makes work ready sends here, and executors
+    /// waiting on this context wake up.
+    wake_tx: Sender<()>,
+    pub(crate) wake_rx: Receiver<()>,
+    receipts: AtomicU64,
+    receipt_limit: Option<u64>,
+}
+
+static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Context {
+    /// `rclcpp::init`: a context with default options. Also installs the Ctrl-C handler
+    /// (once per process) that shuts every context down.
+    pub fn init() -> Self {
+        Self::init_with(InitOptions::default())
+    }
+
+    pub fn init_with(options: InitOptions) -> Self {
+        let (wake_tx, wake_rx) = bounded(1);
+        let inner = Arc::new(ContextInner {
+            id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tracer: Tracer { sink: options.sink, pid: std::process::id() },
+            domain: Domain::join(options.domain_id),
+            ipm: IntraProcessManager::default(),
+            is_shut_down: AtomicBool::new(false),
+            wake_tx,
+            wake_rx,
+            receipts: AtomicU64::new(0),
+            receipt_limit: options.receipt_limit,
+        });
+        signals::register(&inner);
+        Self { inner }
+    }
+
+    /// `rclcpp::ok`: false once shut down.
+    pub fn ok(&self) -> bool {
+        self.inner.ok()
+    }
+
+    /// `rclcpp::shutdown`: stops every executor spinning on this context.
+    pub fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+
+    /// `rclcpp::sleep_for`: sleeps, but returns `false` early if the context shuts down
+    /// (on Ctrl-C, for example), so a callback can give up instead of finishing its work.
+    pub fn sleep_for(&self, duration: Duration) -> bool {
+        let deadline = Instant::now() + duration;
+        while self.ok() {
+            let now = Instant::now();
+            if now >= deadline {
+                return true;
+            }
+            // A wake is not a shutdown: loop and look at the flag again.
+            let _ = self.inner.wake_rx.recv_timeout(deadline - now);
+            if !self.ok() {
+                // Let other waiters see the wake-up too.
+                self.inner.wake();
+            }
+        }
+        false
+    }
+
+    /// The demo's own `printf` from `main`: a `Printed` trace event, not a write to stdout.
+    pub fn printf(&self, line: String) {
+        self.inner.tracer.emit(&Arc::from(""), EventKind::Printed { line });
+    }
+
+    /// How many subscription callbacks have completed so far.
+    pub fn receipts(&self) -> u64 {
+        self.inner.receipts.load(Ordering::Relaxed)
+    }
+}
+
+impl ContextInner {
+    pub(crate) fn ok(&self) -> bool {
+        !self.is_shut_down.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn shutdown(&self) {
+        self.is_shut_down.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    /// Triggers the guard condition. A full channel already means "wake up".
+    pub(crate) fn wake(&self) {
+        let _ = self.wake_tx.try_send(());
+    }
+
+    /// Counts a completed callback and shuts down when the receipt limit is reached.
+    pub(crate) fn count_receipt(&self) {
+        let n = self.receipts.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.receipt_limit.is_some_and(|limit| n >= limit) {
+            self.shutdown();
+        }
+    }
+}
+
+/// Ctrl-C handling, as rclcpp installs it in `init`: the first Ctrl-C shuts down every
+/// context so demos end cleanly and print their summary; a second one exits at once.
+mod signals {
+    use super::*;
+
+    static CONTEXTS: OnceLock<Mutex<Vec<Weak<ContextInner>>>> = OnceLock::new();
+
+    pub(super) fn register(ctx: &Arc<ContextInner>) {
+        let contexts = CONTEXTS.get_or_init(|| {
+            // If another handler is already installed (an embedding program's), Ctrl-C
+            // keeps its behaviour; the demos still end on their own with `--count`.
+            let _ = ctrlc::set_handler(on_interrupt);
+            Mutex::new(Vec::new())
+        });
+        let mut contexts = contexts.lock().unwrap_or_else(|e| e.into_inner());
+        contexts.retain(|c| c.strong_count() > 0);
+        contexts.push(Arc::downgrade(ctx));
+    }
+
+    fn on_interrupt() {
+        static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        let contexts = CONTEXTS.get().map(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        for ctx in contexts.unwrap_or_default().iter().filter_map(Weak::upgrade) {
+            ctx.shutdown();
+        }
+    }
+}

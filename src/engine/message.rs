@@ -1,0 +1,91 @@
+//! What the engine needs from a message type: a ROS type name, a deep copy, CDR, and a way
+//! to point at it.
+//!
+//! ```
+//! use ipc_lab::engine::msg::std_msgs::Int32;
+//! use ipc_lab::engine::{Message, MessageAddress};
+//!
+//! let msg = Box::new(Int32 { data: 42 });
+//! assert_eq!(Int32::TYPE_NAME, "std_msgs/msg/Int32");
+//! assert_eq!(msg.address(), &*msg as *const Int32 as usize);
+//! assert_eq!(msg.to_cdr(), [0x00, 0x01, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00]);
+//! ```
+
+use std::sync::Arc;
+
+use super::cdr::{CdrError, CdrReader, CdrWriter};
+
+/// A ROS message type.
+///
+/// `Clone` is the deep copy that rclcpp makes with `std::make_unique<M>(*msg)`: every
+/// `clone` the engine performs is reported as a `copied` trace event.
+pub trait Message: Clone + Send + Sync + 'static {
+    /// The ROS type name, as `ros2 topic info` prints it (`std_msgs/msg/Int32`).
+    const TYPE_NAME: &'static str;
+
+    /// Appends the fields in CDR order.
+    fn serialize(&self, w: &mut CdrWriter);
+
+    /// Builds a new message from CDR fields.
+    fn deserialize(r: &mut CdrReader<'_>) -> Result<Self, CdrError>;
+
+    /// How many bytes a deep copy moves: the struct itself plus the heap buffers it owns.
+    fn deep_size(&self) -> usize;
+
+    /// The heap buffer holding the bulk of the message (an image's pixels), if it has one:
+    /// a copy of the message means a new buffer too, and a move keeps this one.
+    fn payload_address(&self) -> Option<usize> {
+        None
+    }
+
+    /// A short text for the trace: the value of an `Int32`, the size of an `Image`.
+    fn summary(&self) -> String;
+
+    /// The complete CDR encoding, header included.
+    fn to_cdr(&self) -> Vec<u8> {
+        let mut w = CdrWriter::with_capacity(self.deep_size());
+        self.serialize(&mut w);
+        w.into_bytes()
+    }
+
+    /// Decodes a complete CDR encoding into a newly allocated message.
+    fn from_cdr(bytes: &[u8]) -> Result<Box<Self>, CdrError> {
+        let mut r = CdrReader::new(bytes)?;
+        Self::deserialize(&mut r).map(Box::new)
+    }
+}
+
+/// rclcpp's `MessageT::UniquePtr`: a callback taking this takes ownership.
+pub type UniquePtr<M> = Box<M>;
+
+/// rclcpp's `MessageT::ConstSharedPtr`: a callback taking this shares one message with
+/// the other shared subscriptions.
+///
+/// Why `Arc<Box<M>>` and not `Arc<M>`: `Arc<M>` stores the message inside the reference
+/// counted block, so turning an owned `Box<M>` into it moves the message to a new address
+/// (a copy the C++ original never makes). Keeping the box inside keeps the address, exactly
+/// like `std::shared_ptr` adopting a `unique_ptr`'s object.
+pub type ConstSharedPtr<M> = Arc<Box<M>>;
+
+/// The address of the message behind a pointer, as the demos print it.
+pub trait MessageAddress {
+    /// The message's address in this process.
+    fn address(&self) -> usize;
+}
+
+impl<M: Message> MessageAddress for Box<M> {
+    fn address(&self) -> usize {
+        address_of::<M>(self)
+    }
+}
+
+impl<M: Message> MessageAddress for Arc<Box<M>> {
+    fn address(&self) -> usize {
+        address_of::<M>(self)
+    }
+}
+
+/// The address of a message: what C++ prints with `reinterpret_cast<uintptr_t>(msg.get())`.
+pub fn address_of<M>(msg: &M) -> usize {
+    std::ptr::from_ref(msg) as usize
+}

@@ -1,0 +1,134 @@
+//! The middleware path: what a message takes when intra-process communication does not
+//! apply. A stand-in for DDS inside one process: the publisher serializes to CDR, the
+//! bytes are handed to every matched subscription, and each subscription deserializes
+//! them into a new message when its callback runs.
+//!
+//! A real implementation would also do discovery, reliability and fragmentation; here every
+//! endpoint of a domain is matched at once, so no early message is lost. The
+//! inter-process transport plugs in below this same interface.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use super::trace::Publication;
+
+/// Serialized bytes on their way to one subscription.
+#[derive(Clone)]
+pub(crate) struct WireSample {
+    /// The CDR encoding. Shared between the subscriptions of one process: handing bytes
+    /// over is not a copy; decoding them is.
+    pub(crate) bytes: Arc<Vec<u8>>,
+    pub(crate) publication: Publication,
+}
+
+/// A subscription as the middleware sees it.
+pub(crate) trait WireSubscription: Send + Sync {
+    fn deliver(&self, sample: WireSample);
+}
+
+/// A subscription registered with the middleware.
+struct Endpoint {
+    /// The context that created it: an intra-process subscription already gets the
+    /// messages of intra-process publishers of the same context from the IPM.
+    context_id: u64,
+    intra: bool,
+    subscription: Weak<dyn WireSubscription>,
+}
+
+/// Everything on one topic.
+struct Topic {
+    /// The ROS type name of the first endpoint; a second type on the same topic is refused.
+    type_name: &'static str,
+    endpoints: Vec<Endpoint>,
+}
+
+/// One domain: the endpoints that can hear each other.
+#[derive(Default)]
+pub(crate) struct Domain {
+    topics: Mutex<HashMap<Arc<str>, Topic>>,
+}
+
+/// Who publishes, as far as matching is concerned.
+pub(crate) struct Sender {
+    pub(crate) context_id: u64,
+    pub(crate) intra: bool,
+}
+
+impl Sender {
+    /// An intra-process subscription of the same context got this message from the IPM.
+    fn already_served(&self, endpoint: &Endpoint) -> bool {
+        self.intra && endpoint.intra && self.context_id == endpoint.context_id
+    }
+}
+
+impl Domain {
+    /// The process-wide domain with this id, created on first use.
+    pub(crate) fn join(id: u32) -> Arc<Domain> {
+        static DOMAINS: OnceLock<Mutex<HashMap<u32, Weak<Domain>>>> = OnceLock::new();
+        let mut domains = DOMAINS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        domains.retain(|_, d| d.strong_count() > 0);
+        if let Some(domain) = domains.get(&id).and_then(Weak::upgrade) {
+            return domain;
+        }
+        let domain = Arc::new(Domain::default());
+        domains.insert(id, Arc::downgrade(&domain));
+        domain
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Topic>> {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims `topic` for `type_name`; returns the type already there if it differs.
+    pub(crate) fn check_type(&self, topic: &Arc<str>, type_name: &'static str) -> Result<(), &'static str> {
+        let mut topics = self.lock();
+        let entry = topics
+            .entry(topic.clone())
+            .or_insert_with(|| Topic { type_name, endpoints: Vec::new() });
+        entry.endpoints.retain(|e| e.subscription.strong_count() > 0);
+        if entry.type_name == type_name {
+            Ok(())
+        } else {
+            Err(entry.type_name)
+        }
+    }
+
+    pub(crate) fn add_subscription(
+        &self,
+        topic: &Arc<str>,
+        context_id: u64,
+        intra: bool,
+        subscription: Weak<dyn WireSubscription>,
+    ) {
+        if let Some(entry) = self.lock().get_mut(topic) {
+            entry.endpoints.push(Endpoint { context_id, intra, subscription });
+        }
+    }
+
+    /// Whether a message from `sender` must also take the middleware path: some live
+    /// subscription is outside the sender's intra-process reach.
+    pub(crate) fn has_other_subscribers(&self, topic: &str, sender: &Sender) -> bool {
+        self.lock().get(topic).is_some_and(|t| {
+            t.endpoints
+                .iter()
+                .any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
+        })
+    }
+
+    /// Hands `sample` to every matched subscription that does not have it already.
+    pub(crate) fn deliver(&self, topic: &str, sender: &Sender, sample: &WireSample) {
+        let targets: Vec<_> = match self.lock().get(topic) {
+            Some(t) => t
+                .endpoints
+                .iter()
+                .filter(|e| !sender.already_served(e))
+                .filter_map(|e| e.subscription.upgrade())
+                .collect(),
+            None => return,
+        };
+        // Delivered outside the lock: a subscription wakes its executor from here.
+        for subscription in targets {
+            subscription.deliver(sample.clone());
+        }
+    }
+}

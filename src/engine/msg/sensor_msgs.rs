@@ -1,0 +1,98 @@
+//! `sensor_msgs`: the image that the image pipeline moves from node to node.
+
+use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
+use crate::engine::message::Message;
+
+use super::std_msgs::Header;
+
+/// `sensor_msgs/msg/Image`: an uncompressed image. `data` is the pixel buffer that IPC
+/// moves without copying and that IPC off copies at every hop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Image {
+    pub header: Header,
+    pub height: u32,
+    pub width: u32,
+    /// Pixel encoding: `bgr8`, `rgba8`, `mono8`, `mono16`.
+    pub encoding: String,
+    pub is_bigendian: u8,
+    /// Bytes per row.
+    pub step: u32,
+    pub data: Vec<u8>,
+}
+
+impl Message for Image {
+    const TYPE_NAME: &'static str = "sensor_msgs/msg/Image";
+
+    fn serialize(&self, w: &mut CdrWriter) {
+        self.header.serialize(w);
+        w.write_u32(self.height);
+        w.write_u32(self.width);
+        w.write_string(&self.encoding);
+        w.write_u8(self.is_bigendian);
+        w.write_u32(self.step);
+        w.write_byte_sequence(&self.data);
+    }
+
+    fn deserialize(r: &mut CdrReader<'_>) -> Result<Self, CdrError> {
+        Ok(Self {
+            header: Header::deserialize(r)?,
+            height: r.read_u32()?,
+            width: r.read_u32()?,
+            encoding: r.read_string()?,
+            is_bigendian: r.read_u8()?,
+            step: r.read_u32()?,
+            // The one copy of the pixels that deserializing makes.
+            data: r.read_byte_sequence()?.to_vec(),
+        })
+    }
+
+    fn deep_size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.header.frame_id.len()
+            + self.encoding.len()
+            + self.data.len()
+    }
+
+    fn payload_address(&self) -> Option<usize> {
+        (!self.data.is_empty()).then(|| self.data.as_ptr() as usize)
+    }
+
+    fn summary(&self) -> String {
+        format!("{}x{} {}", self.width, self.height, self.encoding)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::msg::builtin_interfaces::Time;
+
+    /// Field by field, with the alignment padding after `is_bigendian`.
+    #[test]
+    fn image_layout_matches_ros() {
+        let img = Image {
+            header: Header { stamp: Time { sec: 1, nanosec: 2 }, frame_id: "f".into() },
+            height: 1,
+            width: 2,
+            encoding: "mono8".into(),
+            is_bigendian: 0,
+            step: 2,
+            data: vec![9, 8],
+        };
+        let bytes = img.to_cdr();
+        #[rustfmt::skip]
+        let expected = [
+            0, 1, 0, 0,
+            1, 0, 0, 0,  2, 0, 0, 0,             // stamp
+            2, 0, 0, 0,  b'f', 0, 0, 0,          // frame_id "f" + padding
+            1, 0, 0, 0,  2, 0, 0, 0,             // height, width
+            6, 0, 0, 0,  b'm', b'o', b'n', b'o', b'8', 0, // encoding
+            0,                                   // is_bigendian
+            0,                                   // padding to 4
+            2, 0, 0, 0,                          // step
+            2, 0, 0, 0,  9, 8,                   // data
+        ];
+        assert_eq!(bytes, expected);
+        assert_eq!(*Image::from_cdr(&bytes).unwrap(), img);
+    }
+}

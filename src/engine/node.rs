@@ -1,0 +1,250 @@
+//! Nodes: a name and the publishers, subscriptions and timers created through it.
+//!
+//! ```
+//! use ipc_lab::engine::{Context, Node, NodeOptions};
+//!
+//! let ctx = Context::init();
+//! let node = Node::new(&ctx, "producer", NodeOptions::default().use_intra_process_comms(true)).unwrap();
+//! assert_eq!(node.get_name(), "producer");
+//! assert!(Node::new(&ctx, "2fast", NodeOptions::default()).is_err());
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use super::context::{Context, ContextInner};
+use super::message::Message;
+use super::publisher::{Publisher, PublisherInner};
+use super::qos::{History, QoS};
+use super::ring_buffer::RingBuffer;
+use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
+use super::timer::{Timer, TimerInner};
+use super::trace::EventKind;
+
+/// rclcpp's `NodeOptions`, with the one option this engine has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeOptions {
+    /// IPC is off unless asked for, as in rclcpp.
+    use_intra_process_comms: bool,
+}
+
+impl NodeOptions {
+    pub fn use_intra_process_comms(self, enable: bool) -> Self {
+        Self { use_intra_process_comms: enable }
+    }
+}
+
+/// Per publisher or subscription: follow the node, or override it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IntraProcessSetting {
+    Enable,
+    Disable,
+    #[default]
+    NodeDefault,
+}
+
+/// rclcpp's `PublisherOptions`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublisherOptions {
+    pub use_intra_process_comm: IntraProcessSetting,
+}
+
+/// rclcpp's `SubscriptionOptions`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SubscriptionOptions {
+    pub use_intra_process_comm: IntraProcessSetting,
+}
+
+/// Why `Node::new` failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeError {
+    /// Node names are letters, digits and underscores, not starting with a digit.
+    InvalidName(String),
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::InvalidName(name) => write!(
+                f,
+                "invalid node name '{name}': use letters, digits and '_', not starting with a digit"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+/// Why creating a publisher or subscription failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateError {
+    /// Intra-process communication needs a bounded queue; rclcpp refuses keep-all.
+    KeepAllWithIntraProcess { topic: String },
+    /// A queue of depth 0 could hold nothing.
+    ZeroDepth { topic: String },
+    /// The topic already carries another message type.
+    TypeMismatch { topic: String, existing: &'static str, requested: &'static str },
+}
+
+impl fmt::Display for CreateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CreateError::KeepAllWithIntraProcess { topic } => write!(
+                f,
+                "intraprocess communication on topic '{topic}' allowed only with keep last history qos policy"
+            ),
+            CreateError::ZeroDepth { topic } => {
+                write!(f, "the queue depth on topic '{topic}' is 0: use a depth of at least 1")
+            }
+            CreateError::TypeMismatch { topic, existing, requested } => write!(
+                f,
+                "topic '{topic}' carries {existing}, not {requested}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CreateError {}
+
+/// A node handle; clones are the same node.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<NodeInner>,
+}
+
+pub(crate) struct NodeInner {
+    pub(crate) name: Arc<str>,
+    pub(crate) ctx: Arc<ContextInner>,
+    use_intra_process_comms: bool,
+    /// Weak, like rclcpp's callback groups: the handles the user keeps own them.
+    pub(crate) subscriptions: Mutex<Vec<Weak<dyn SubscriptionBase>>>,
+    pub(crate) timers: Mutex<Vec<Weak<TimerInner>>>,
+}
+
+impl Node {
+    pub fn new(ctx: &Context, name: &str, options: NodeOptions) -> Result<Self, NodeError> {
+        let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.chars().next().is_some_and(|c| !c.is_ascii_digit());
+        if !valid {
+            return Err(NodeError::InvalidName(name.to_string()));
+        }
+        Ok(Self {
+            inner: Arc::new(NodeInner {
+                name: Arc::from(name),
+                ctx: ctx.inner.clone(),
+                use_intra_process_comms: options.use_intra_process_comms,
+                subscriptions: Mutex::new(Vec::new()),
+                timers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn get_name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The context this node belongs to.
+    pub fn context(&self) -> Context {
+        Context { inner: self.inner.ctx.clone() }
+    }
+
+    /// The demo's `printf` from inside a node: a `Printed` trace event for the renderers.
+    pub fn printf(&self, line: String) {
+        self.inner.ctx.tracer.emit(&self.inner.name, EventKind::Printed { line });
+    }
+
+    fn resolve(&self, setting: IntraProcessSetting) -> bool {
+        match setting {
+            IntraProcessSetting::Enable => true,
+            IntraProcessSetting::Disable => false,
+            IntraProcessSetting::NodeDefault => self.inner.use_intra_process_comms,
+        }
+    }
+
+    /// Checks the QoS and claims the topic for `M`.
+    fn check<M: Message>(&self, topic: &Arc<str>, qos: &QoS, intra: bool) -> Result<usize, CreateError> {
+        let depth = match qos.history {
+            History::KeepAll if intra => {
+                return Err(CreateError::KeepAllWithIntraProcess { topic: topic.to_string() })
+            }
+            // Without IPC, keep-all is the middleware's unbounded history.
+            History::KeepAll => usize::MAX,
+            History::KeepLast(0) => return Err(CreateError::ZeroDepth { topic: topic.to_string() }),
+            History::KeepLast(depth) => depth,
+        };
+        self.inner.ctx.domain.check_type(topic, M::TYPE_NAME).map_err(|existing| {
+            CreateError::TypeMismatch { topic: topic.to_string(), existing, requested: M::TYPE_NAME }
+        })?;
+        Ok(depth)
+    }
+
+    pub fn create_publisher<M: Message>(&self, topic: &str, qos: impl Into<QoS>) -> Result<Publisher<M>, CreateError> {
+        self.create_publisher_with_options(topic, qos, PublisherOptions::default())
+    }
+
+    pub fn create_publisher_with_options<M: Message>(
+        &self,
+        topic: &str,
+        qos: impl Into<QoS>,
+        options: PublisherOptions,
+    ) -> Result<Publisher<M>, CreateError> {
+        let topic: Arc<str> = Arc::from(topic);
+        let intra = self.resolve(options.use_intra_process_comm);
+        self.check::<M>(&topic, &qos.into(), intra)?;
+        let inner = PublisherInner::new(self.inner.name.clone(), topic, intra, self.inner.ctx.clone());
+        Ok(Publisher::new(inner))
+    }
+
+    /// The callback's parameter decides ownership: `UniquePtr<M>` takes it, `ConstSharedPtr<M>`
+    /// shares it.
+    pub fn create_subscription<M: Message, K>(
+        &self,
+        topic: &str,
+        qos: impl Into<QoS>,
+        callback: impl SubscriptionCallback<M, K>,
+    ) -> Result<Subscription<M>, CreateError> {
+        self.create_subscription_with_options(topic, qos, callback, SubscriptionOptions::default())
+    }
+
+    pub fn create_subscription_with_options<M: Message, K>(
+        &self,
+        topic: &str,
+        qos: impl Into<QoS>,
+        callback: impl SubscriptionCallback<M, K>,
+        options: SubscriptionOptions,
+    ) -> Result<Subscription<M>, CreateError> {
+        let topic: Arc<str> = Arc::from(topic);
+        let intra = self.resolve(options.use_intra_process_comm);
+        let depth = self.check::<M>(&topic, &qos.into(), intra)?;
+        let callback = callback.into_any();
+        let takes_ownership = matches!(callback, super::subscription::AnySubscriptionCallback::Unique(_));
+        let ctx = &self.inner.ctx;
+        let inner = Arc::new(SubscriptionInner {
+            node: self.inner.name.clone(),
+            topic: topic.clone(),
+            intra,
+            takes_ownership,
+            ctx: ctx.clone(),
+            queue: Mutex::new(RingBuffer::new(depth)),
+            overwritten: Mutex::new(0),
+            callback: Mutex::new(callback),
+        });
+        if intra {
+            ctx.ipm.add_subscription(&inner);
+        }
+        let wire: Arc<dyn super::middleware::WireSubscription> = inner.clone();
+        ctx.domain.add_subscription(&topic, ctx.id, intra, Arc::downgrade(&wire));
+        let base: Arc<dyn SubscriptionBase> = inner.clone();
+        self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));
+        Ok(Subscription { inner })
+    }
+
+    /// A timer the executor calls every `period`; zero means as fast as possible.
+    pub fn create_wall_timer(&self, period: Duration, callback: impl FnMut() + Send + 'static) -> Timer {
+        let inner = Arc::new(TimerInner::new(period, Box::new(callback)));
+        self.inner.timers.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&inner));
+        self.inner.ctx.wake();
+        Timer { inner }
+    }
+}

@@ -1,0 +1,133 @@
+//! Publishers: hand a message to the intra-process manager, to the middleware, or both.
+//!
+//! ```
+//! use ipc_lab::engine::msg::std_msgs::Int32;
+//! use ipc_lab::engine::{Context, Node, NodeOptions};
+//!
+//! let ctx = Context::init();
+//! let node = Node::new(&ctx, "talker", NodeOptions::default()).unwrap();
+//! let publisher = node.create_publisher::<Int32>("number", 10).unwrap();
+//! publisher.publish(Box::new(Int32 { data: 7 })); // ownership moves in
+//! publisher.publish_ref(&Int32 { data: 8 });      // borrowed: the engine copies it once
+//! ```
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::context::ContextInner;
+use super::intra_process::PublishInfo;
+use super::message::{Message, UniquePtr};
+use super::middleware::{Sender, WireSample};
+use super::trace::{CopyReason, EventKind, MessageRef, Publication};
+
+/// A publisher handle; clones publish as the same publisher.
+pub struct Publisher<M: Message> {
+    inner: Arc<PublisherInner>,
+    _message: PhantomData<fn(M)>,
+}
+
+impl<M: Message> Clone for Publisher<M> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone(), _message: PhantomData }
+    }
+}
+
+pub(crate) struct PublisherInner {
+    /// Unique in this process: with `seq` it names each publish call in the trace.
+    pub(crate) id: u64,
+    pub(crate) node: Arc<str>,
+    pub(crate) topic: Arc<str>,
+    /// Whether this publisher hands messages to the IPM.
+    pub(crate) intra: bool,
+    seq: AtomicU64,
+    pub(crate) ctx: Arc<ContextInner>,
+}
+
+static NEXT_PUBLISHER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl PublisherInner {
+    pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, ctx: Arc<ContextInner>) -> Self {
+        let id = NEXT_PUBLISHER_ID.fetch_add(1, Ordering::Relaxed);
+        Self { id, node, topic, intra, seq: AtomicU64::new(0), ctx }
+    }
+}
+
+impl<M: Message> Publisher<M> {
+    pub(crate) fn new(inner: PublisherInner) -> Self {
+        Self { inner: Arc::new(inner), _message: PhantomData }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.inner.topic
+    }
+
+    /// Whether this publisher uses intra-process communication.
+    pub fn uses_intra_process(&self) -> bool {
+        self.inner.intra
+    }
+
+    /// Publishes a message it now owns: the zero-copy path when IPC is on.
+    pub fn publish(&self, msg: UniquePtr<M>) {
+        let info = self.begin(&msg);
+        self.deliver(&info, msg);
+    }
+
+    /// Publishes a borrowed message. The engine cannot move what it does not own, so it
+    /// makes one copy first and then publishes that, like rclcpp's `publish(const M &)`.
+    pub fn publish_ref(&self, msg: &M) {
+        let info = self.begin(msg);
+        let copy = Box::new(msg.clone());
+        let copied = EventKind::Copied {
+            msg: MessageRef::of::<M>(&copy, &self.inner.topic, info.publication),
+            from: super::message::address_of(msg),
+            reason: CopyReason::PublishByReference,
+            bytes: msg.deep_size(),
+        };
+        self.inner.ctx.tracer.emit(&self.inner.node, copied);
+        self.deliver(&info, copy);
+    }
+
+    /// Numbers the publish call and reports it.
+    fn begin(&self, msg: &M) -> PublishInfo<'_> {
+        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let publication = Publication { publisher: self.inner.id, seq };
+        let info = PublishInfo {
+            tracer: &self.inner.ctx.tracer,
+            node: &self.inner.node,
+            topic: &self.inner.topic,
+            publication,
+        };
+        let published = MessageRef::of(msg, info.topic, publication);
+        info.tracer.emit(info.node, EventKind::Published { msg: published });
+        info
+    }
+
+    fn deliver(&self, info: &PublishInfo<'_>, msg: UniquePtr<M>) {
+        let ctx = &self.inner.ctx;
+        let sender = Sender { context_id: ctx.id, intra: self.inner.intra };
+        let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender);
+        if !self.inner.intra {
+            if needs_middleware {
+                self.serialize_and_send(info, &sender, &msg);
+            }
+            return;
+        }
+        // Intra-process delivery first, then the middleware gets the shared message.
+        if let Some(shared) = ctx.ipm.do_intra_process_publish(info, msg, needs_middleware) {
+            self.serialize_and_send(info, &sender, &shared);
+        }
+    }
+
+    /// The middleware path: one serialization, whose bytes every remote subscription shares.
+    fn serialize_and_send(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
+        let bytes = Arc::new(msg.to_cdr());
+        let serialized = EventKind::Serialized {
+            msg: MessageRef::of(msg, info.topic, info.publication),
+            bytes: bytes.len(),
+        };
+        info.tracer.emit(info.node, serialized);
+        let sample = WireSample { bytes, publication: info.publication };
+        self.inner.ctx.domain.deliver(&self.inner.topic, sender, &sample);
+    }
+}

@@ -1,0 +1,218 @@
+//! Subscriptions: a keep-last queue and a callback. The callback's parameter type decides
+//! whether the subscription takes ownership of messages or shares them.
+//!
+//! ```
+//! use ipc_lab::engine::msg::std_msgs::Int32;
+//! use ipc_lab::engine::{ConstSharedPtr, Context, Node, NodeOptions, UniquePtr};
+//!
+//! let ctx = Context::init();
+//! let node = Node::new(&ctx, "listener", NodeOptions::default()).unwrap();
+//! // Takes ownership: may modify the message and publish it on.
+//! let owner = node.create_subscription("number", 10, |msg: UniquePtr<Int32>| drop(msg)).unwrap();
+//! // Takes it shared: read-only, and it can share one message with other readers.
+//! let reader = node.create_subscription("number", 10, |msg: ConstSharedPtr<Int32>| drop(msg)).unwrap();
+//! assert!(owner.takes_ownership() && !reader.takes_ownership());
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use super::context::ContextInner;
+use super::message::{ConstSharedPtr, Message, UniquePtr};
+use super::middleware::{WireSample, WireSubscription};
+use super::ring_buffer::RingBuffer;
+use super::trace::{CopyReason, EventKind, MessageRef, Publication, Via};
+
+/// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
+pub struct TakesOwnership;
+/// Marks callbacks that take a shared, read-only message (`FnMut(ConstSharedPtr<M>)`).
+pub struct TakesShared;
+
+/// A closure usable as a subscription callback. `Kind` is inferred from the closure's
+/// parameter type, so one `create_subscription` serves both kinds, as in rclcpp.
+pub trait SubscriptionCallback<M, Kind>: Send + 'static {
+    fn into_any(self) -> AnySubscriptionCallback<M>;
+}
+
+impl<M, F: FnMut(UniquePtr<M>) + Send + 'static> SubscriptionCallback<M, TakesOwnership> for F {
+    fn into_any(self) -> AnySubscriptionCallback<M> {
+        AnySubscriptionCallback::Unique(Box::new(self))
+    }
+}
+
+impl<M, F: FnMut(ConstSharedPtr<M>) + Send + 'static> SubscriptionCallback<M, TakesShared> for F {
+    fn into_any(self) -> AnySubscriptionCallback<M> {
+        AnySubscriptionCallback::ConstShared(Box::new(self))
+    }
+}
+
+/// rclcpp's `AnySubscriptionCallback`: one of the supported signatures.
+pub enum AnySubscriptionCallback<M> {
+    Unique(Box<dyn FnMut(UniquePtr<M>) + Send>),
+    ConstShared(Box<dyn FnMut(ConstSharedPtr<M>) + Send>),
+}
+
+/// A message waiting in a subscription's queue.
+pub(crate) enum Pending<M> {
+    /// From the IPM, for a subscription that takes ownership.
+    Owned(UniquePtr<M>, Publication, Via),
+    /// From the IPM, for a subscription that takes it shared.
+    Shared(ConstSharedPtr<M>, Publication, Via),
+    /// From the middleware, still serialized: decoded when the callback is about to run,
+    /// as `rmw_take` does.
+    Wire(WireSample),
+}
+
+/// A subscription handle. Keep it alive: dropping it removes the subscription, as letting
+/// go of rclcpp's `SharedPtr` does.
+pub struct Subscription<M: Message> {
+    pub(crate) inner: Arc<SubscriptionInner<M>>,
+}
+
+impl<M: Message> Subscription<M> {
+    pub fn topic(&self) -> &str {
+        &self.inner.topic
+    }
+
+    /// True when the callback takes ownership (`UniquePtr`), false when shared.
+    pub fn takes_ownership(&self) -> bool {
+        self.inner.takes_ownership
+    }
+
+    /// Whether this subscription receives through the intra-process manager.
+    pub fn uses_intra_process(&self) -> bool {
+        self.inner.intra
+    }
+
+    /// Messages dropped so far because the queue was full.
+    pub fn overwritten(&self) -> u64 {
+        *self.inner.overwritten.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) struct SubscriptionInner<M: Message> {
+    pub(crate) node: Arc<str>,
+    pub(crate) topic: Arc<str>,
+    pub(crate) intra: bool,
+    pub(crate) takes_ownership: bool,
+    pub(crate) ctx: Arc<ContextInner>,
+    /// The keep-last queue of depth = QoS depth (rclcpp's intra-process buffer and the
+    /// middleware's reader history, in one).
+    pub(crate) queue: Mutex<RingBuffer<Pending<M>>>,
+    pub(crate) overwritten: Mutex<u64>,
+    pub(crate) callback: Mutex<AnySubscriptionCallback<M>>,
+}
+
+/// What the executor drives: a subscription of any message type.
+pub(crate) trait SubscriptionBase: Send + Sync {
+    /// Takes one message and runs the callback with it. False if the queue was empty.
+    fn execute_one(&self) -> bool;
+}
+
+impl<M: Message> SubscriptionInner<M> {
+    fn emit(&self, kind: EventKind) {
+        self.ctx.tracer.emit(&self.node, kind);
+    }
+
+    /// Queues a message and wakes the executor; reports what a full queue overwrote.
+    pub(crate) fn provide(&self, pending: Pending<M>) {
+        let dropped = self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(pending);
+        if let Some(dropped) = dropped {
+            *self.overwritten.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            let msg = match &dropped {
+                Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                Pending::Wire(sample) => MessageRef {
+                    topic: self.topic.clone(),
+                    type_name: M::TYPE_NAME,
+                    publication: sample.publication,
+                    addr: sample.bytes.as_ptr() as usize,
+                    payload_addr: None,
+                    value: format!("{} B CDR", sample.bytes.len()),
+                },
+            };
+            self.emit(EventKind::Overwritten { msg });
+        }
+        self.ctx.wake();
+    }
+
+    /// Decodes middleware bytes into a new message, as the subscriber's side of DDS does.
+    fn take_from_wire(&self, sample: &WireSample) -> Option<UniquePtr<M>> {
+        // Bytes from our own encoder always decode; a failure means a foreign or damaged
+        // sample, which is dropped (the transport reports and counts those).
+        let msg = M::from_cdr(&sample.bytes).ok()?;
+        let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);
+        self.emit(EventKind::Deserialized { msg: msg_ref, bytes: sample.bytes.len() });
+        Some(msg)
+    }
+}
+
+/// A message taken from the queue, in the pointer it came in.
+enum Taken<M> {
+    Owned(UniquePtr<M>),
+    Shared(ConstSharedPtr<M>),
+}
+
+impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
+    fn execute_one(&self) -> bool {
+        let Some(pending) = self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
+            return false;
+        };
+        let (taken, publication, via) = match pending {
+            Pending::Owned(m, publication, via) => (Taken::Owned(m), publication, via),
+            Pending::Shared(m, publication, via) => (Taken::Shared(m), publication, via),
+            Pending::Wire(sample) => match self.take_from_wire(&sample) {
+                Some(m) => (Taken::Owned(m), sample.publication, Via::Middleware),
+                None => return true,
+            },
+        };
+        let mut callback = self.callback.lock().unwrap_or_else(|e| e.into_inner());
+        match (&mut *callback, taken) {
+            (AnySubscriptionCallback::Unique(f), Taken::Owned(m)) => {
+                self.received(&m, publication, via);
+                f(m);
+            }
+            (AnySubscriptionCallback::ConstShared(f), Taken::Owned(m)) => {
+                // Adopting the box keeps the message where it is: no copy.
+                self.received(&m, publication, via);
+                f(Arc::new(m));
+            }
+            (AnySubscriptionCallback::ConstShared(f), Taken::Shared(m)) => {
+                self.received(&m, publication, via);
+                f(m);
+            }
+            (AnySubscriptionCallback::Unique(f), Taken::Shared(m)) => {
+                // The IPM gives shared messages only to shared subscriptions; should an
+                // owner ever get one, it needs its own copy unless nobody else holds it,
+                // as rclcpp's buffers do. That copy is reported like any other.
+                let m = Arc::try_unwrap(m).unwrap_or_else(|m| {
+                    let copy = Box::new((**m).clone());
+                    self.emit(EventKind::Copied {
+                        msg: MessageRef::of::<M>(&copy, &self.topic, publication),
+                        from: super::message::address_of::<M>(&m),
+                        reason: CopyReason::NotLast,
+                        bytes: m.deep_size(),
+                    });
+                    copy
+                });
+                self.received(&m, publication, via);
+                f(m);
+            }
+        }
+        drop(callback);
+        self.ctx.count_receipt();
+        true
+    }
+}
+
+impl<M: Message> SubscriptionInner<M> {
+    fn received(&self, msg: &M, publication: Publication, via: Via) {
+        let msg = MessageRef::of(msg, &self.topic, publication);
+        self.emit(EventKind::Received { msg, via });
+    }
+}
+
+impl<M: Message> WireSubscription for SubscriptionInner<M> {
+    fn deliver(&self, sample: WireSample) {
+        self.provide(Pending::Wire(sample));
+    }
+}

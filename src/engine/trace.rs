@@ -1,0 +1,182 @@
+//! Trace events: what the engine did, as data. The engine never prints; renderers turn
+//! these events into text, and tests assert on them directly.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ipc_lab::engine::trace::{EventKind, Recorder};
+//! use ipc_lab::engine::{Context, InitOptions};
+//!
+//! let recorder = Arc::new(Recorder::default());
+//! let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
+//! ctx.printf("hello".to_string());
+//! assert!(matches!(&recorder.events()[0].kind, EventKind::Printed { line } if line == "hello"));
+//! ```
+
+use std::sync::{Arc, Mutex};
+
+use super::message::Message;
+
+/// Identifies one call to `publish`: the publisher and its sequence number. Every event
+/// caused by that call carries it, so a renderer can put a message's published, copied and
+/// received events on one row without comparing addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Publication {
+    /// The publisher's id, unique among the publishers of this process.
+    pub publisher: u64,
+    /// Counts the publisher's calls to `publish`, from 1.
+    pub seq: u64,
+}
+
+/// A message as the trace sees it at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRef {
+    pub topic: Arc<str>,
+    /// The ROS type name.
+    pub type_name: &'static str,
+    /// The publish call this message comes from.
+    pub publication: Publication,
+    /// The message's address in the process of the event.
+    pub addr: usize,
+    /// The address of its payload buffer (an image's pixels), if it has one.
+    pub payload_addr: Option<usize>,
+    /// The message's value in short (`Message::summary`).
+    pub value: String,
+}
+
+impl MessageRef {
+    pub(crate) fn of<M: Message>(msg: &M, topic: &Arc<str>, publication: Publication) -> Self {
+        Self {
+            topic: topic.clone(),
+            type_name: M::TYPE_NAME,
+            publication,
+            addr: super::message::address_of(msg),
+            payload_addr: msg.payload_address(),
+            value: msg.summary(),
+        }
+    }
+}
+
+/// Why the intra-process manager made a copy (REFERENCE.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyReason {
+    /// Every subscription but the last in the list gets a copy; the last gets the original.
+    NotLast,
+    /// Owners exist and two or more subscriptions take it shared: one copy for all of them.
+    SharedForSharedSubscriptions,
+    /// Owners exist and a subscriber outside this process (or with IPC off) needs the
+    /// message too: one shared copy, for it and for the shared subscriptions.
+    SharedForInterProcess,
+    /// `publish_ref` was given a borrowed message: the engine needs one it owns.
+    PublishByReference,
+}
+
+/// How the message handed to a callback reached it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The very message that was published: ownership moved, nothing copied.
+    Original,
+    /// A copy the intra-process manager made for this subscription.
+    Copy(CopyReason),
+    /// Through the middleware: serialized by the publisher, deserialized into a new message.
+    Middleware,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// A publisher was handed a message.
+    Published { msg: MessageRef },
+    /// A callback is about to get a message.
+    Received { msg: MessageRef, via: Via },
+    /// A deep copy: `msg` is the new message, `from` the address of the copied one.
+    Copied { msg: MessageRef, from: usize, reason: CopyReason, bytes: usize },
+    /// A message was encoded to CDR: `bytes` is the length of the encoding.
+    Serialized { msg: MessageRef, bytes: usize },
+    /// CDR bytes were decoded into `msg`, a newly allocated message.
+    Deserialized { msg: MessageRef, bytes: usize },
+    /// A full keep-last queue dropped this message to make room.
+    Overwritten { msg: MessageRef },
+    /// A line the demo printed (its `printf`), kept in order with everything else.
+    Printed { line: String },
+}
+
+impl EventKind {
+    /// The message this event is about, if it is about one.
+    pub fn message(&self) -> Option<&MessageRef> {
+        match self {
+            EventKind::Published { msg }
+            | EventKind::Received { msg, .. }
+            | EventKind::Copied { msg, .. }
+            | EventKind::Serialized { msg, .. }
+            | EventKind::Deserialized { msg, .. }
+            | EventKind::Overwritten { msg } => Some(msg),
+            EventKind::Printed { .. } => None,
+        }
+    }
+
+    /// The bytes this event copied, if it copied any.
+    pub fn bytes_copied(&self) -> Option<usize> {
+        match self {
+            EventKind::Copied { bytes, .. }
+            | EventKind::Serialized { bytes, .. }
+            | EventKind::Deserialized { bytes, .. } => Some(*bytes),
+            _ => None,
+        }
+    }
+}
+
+/// One trace event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEvent {
+    /// The process the event happened in.
+    pub pid: u32,
+    /// The node that did it (empty for the demo's `main`).
+    pub node: Arc<str>,
+    pub kind: EventKind,
+}
+
+/// Where the engine sends its events. Called from whichever thread did the work, in the
+/// order things happened on that thread.
+pub trait TraceSink: Send + Sync {
+    fn record(&self, event: TraceEvent);
+}
+
+/// A sink that keeps every event, for tests and for renderers that need the whole run.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    events: Mutex<Vec<TraceEvent>>,
+}
+
+impl Recorder {
+    /// A copy of everything recorded so far.
+    pub fn events(&self) -> Vec<TraceEvent> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl TraceSink for Recorder {
+    fn record(&self, event: TraceEvent) {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+}
+
+/// A sink that drops everything (the default).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl TraceSink for Discard {
+    fn record(&self, _event: TraceEvent) {}
+}
+
+/// Stamps events with the pid and a node name before handing them to the sink.
+#[derive(Clone)]
+pub(crate) struct Tracer {
+    pub(crate) sink: Arc<dyn TraceSink>,
+    pub(crate) pid: u32,
+}
+
+impl Tracer {
+    pub(crate) fn emit(&self, node: &Arc<str>, kind: EventKind) {
+        self.sink.record(TraceEvent { pid: self.pid, node: node.clone(), kind });
+    }
+}

@@ -1,0 +1,154 @@
+//! The intra-process manager's copy rules, checked on the trace events of the real engine
+//! for every row of the design table (REFERENCE.md section 2), and with a subscriber
+//! outside the IPM's reach.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ipc_lab::demos::copies::{self, Spec, INTER_PROCESS_NODE};
+use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent, Via};
+use ipc_lab::engine::{Context, InitOptions};
+
+/// Runs the copies experiment and returns its events.
+fn run(spec: &str, inter: bool) -> Vec<TraceEvent> {
+    let recorder = Arc::new(Recorder::default());
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
+    copies::main(&ctx, &spec.parse::<Spec>().unwrap(), inter).unwrap();
+    recorder.events()
+}
+
+/// Per receiving node: the address it got and how.
+fn received(events: &[TraceEvent]) -> BTreeMap<String, (usize, Via)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Received { msg, via } => Some((e.node.to_string(), (msg.addr, *via))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn published_addr(events: &[TraceEvent]) -> usize {
+    events.iter().find_map(|e| matches!(e.kind, EventKind::Published { .. }).then(|| e.kind.message().unwrap().addr)).unwrap()
+}
+
+/// The design table's notation for what each subscription got: `@1` is the original,
+/// copies are numbered by first appearance from left to right.
+fn notation(spec: &str, inter: bool) -> Vec<String> {
+    let events = run(spec, inter);
+    let original = published_addr(&events);
+    let got = received(&events);
+    let mut labels: Vec<usize> = vec![original];
+    let n = spec.split(',').count();
+    (1..=n)
+        .map(|i| {
+            let (addr, _) = got[&copies::subscriber_name(i)];
+            let index = labels.iter().position(|&a| a == addr).unwrap_or_else(|| {
+                labels.push(addr);
+                labels.len() - 1
+            });
+            format!("@{}", index + 1)
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn copy_reasons(events: &[TraceEvent]) -> Vec<CopyReason> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Copied { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every row of the design table. The table names which addresses occur, not who gets
+/// which; who gets the original is the rule "the last owner in the list", checked below.
+#[test]
+fn design_table_rows_come_out_of_the_engine() {
+    let table = [
+        ("U", "@1"),
+        ("U,U", "@1,@2"),
+        ("S", "@1"),
+        ("S,S", "@1,@1"),
+        ("U,S", "@1,@2"),
+        ("U,S,S", "@1,@2,@2"),
+        ("U,U,S,S", "@1,@2,@3,@3"),
+    ];
+    for (spec, expected) in table {
+        let got = notation(spec, false);
+        let expected: Vec<String> = expected.split(',').map(String::from).collect();
+        assert_eq!(sorted(got.clone()), sorted(expected), "row {spec}: got {got:?}");
+    }
+}
+
+/// The last owner added gets the original; owners before it get copies.
+#[test]
+fn the_last_owner_gets_the_original() {
+    assert_eq!(notation("U,U", false), ["@2", "@1"]);
+    assert_eq!(notation("U,U,S,S", false), ["@2", "@1", "@3", "@3"]);
+    assert_eq!(notation("U,S", false), ["@1", "@2"]);
+}
+
+/// With no owner, the message is promoted to shared: zero copies, one address for all.
+#[test]
+fn shared_only_makes_no_copy() {
+    let events = run("S,S,S", false);
+    assert!(copy_reasons(&events).is_empty());
+    let original = published_addr(&events);
+    assert!(received(&events).values().all(|&(addr, via)| addr == original && via == Via::Original));
+}
+
+/// Two or more shared subscriptions with an owner: one copy, shared by the shared ones.
+#[test]
+fn shared_subscriptions_share_one_copy() {
+    let events = run("U,S,S", false);
+    assert_eq!(copy_reasons(&events), [CopyReason::SharedForSharedSubscriptions]);
+}
+
+/// A subscriber outside the IPM with owners present: one shared copy first, for the shared
+/// subscriptions and the middleware; the owner still gets the original; the outsider gets
+/// a message deserialized from that copy's bytes.
+#[test]
+fn inter_process_subscriber_costs_one_shared_copy() {
+    let events = run("U,S", true);
+    assert_eq!(copy_reasons(&events), [CopyReason::SharedForInterProcess]);
+    let original = published_addr(&events);
+    let got = received(&events);
+    assert_eq!(got["sub1"], (original, Via::Original));
+    assert_eq!(got["sub2"].1, Via::Copy(CopyReason::SharedForInterProcess));
+    assert_eq!(got[INTER_PROCESS_NODE].1, Via::Middleware);
+    // The bytes were serialized from the shared copy, not from the original.
+    let copy_addr = got["sub2"].0;
+    let serialized_from = events.iter().find_map(|e| match &e.kind {
+        EventKind::Serialized { msg, .. } => Some(msg.addr),
+        _ => None,
+    });
+    assert_eq!(serialized_from, Some(copy_addr));
+}
+
+/// With no owner, an outsider costs no intra-process copy: the message is shared as is
+/// and serialized from the original.
+#[test]
+fn inter_process_without_owners_shares_the_original() {
+    let events = run("S", true);
+    assert!(copy_reasons(&events).is_empty());
+    let original = published_addr(&events);
+    assert_eq!(received(&events)["sub1"], (original, Via::Original));
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Serialized { msg, .. } if msg.addr == original)));
+}
+
+/// An intra-process subscription never gets the same publication twice: the middleware
+/// copy of a message it already got from the IPM is not delivered to it.
+#[test]
+fn no_subscription_receives_twice() {
+    let events = run("U,S,S", true);
+    let receipts = events.iter().filter(|e| matches!(e.kind, EventKind::Received { .. })).count();
+    assert_eq!(receipts, 4);
+    assert_eq!(received(&events).len(), 4);
+}
