@@ -3,16 +3,20 @@
 //! outside the IPM's reach.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use ipc_lab::demos::copies::{self, Spec, INTER_PROCESS_NODE};
 use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent, Via};
 use ipc_lab::engine::{Context, InitOptions};
 
-/// Runs the copies experiment and returns its events.
+/// Runs the copies experiment and returns its events. Each run gets its own domain: tests
+/// run in parallel threads of one process, and one domain's endpoints all hear each other.
 fn run(spec: &str, inter: bool) -> Vec<TraceEvent> {
+    static DOMAIN: AtomicU32 = AtomicU32::new(100);
+    let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
     let recorder = Arc::new(Recorder::default());
-    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
     copies::main(&ctx, &spec.parse::<Spec>().unwrap(), inter).unwrap();
     recorder.events()
 }
