@@ -80,6 +80,18 @@ impl fmt::Display for Spec {
     }
 }
 
+/// rclcpp's design table: for each list of subscriptions, the addresses they end up with
+/// (`@1` the original, `@2`... copies). It says which addresses occur, not who gets which.
+pub const DESIGN_TABLE: &[(&str, &str)] = &[
+    ("U", "@1"),
+    ("U,U", "@1,@2"),
+    ("S", "@1"),
+    ("S,S", "@1,@1"),
+    ("U,S", "@1,@2"),
+    ("U,S,S", "@1,@2,@2"),
+    ("U,U,S,S", "@1,@2,@3,@3"),
+];
+
 /// The node name of the `i`-th subscription (from 1), as the trace shows it.
 pub fn subscriber_name(i: usize) -> String {
     format!("sub{i}")
@@ -107,10 +119,11 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     }
     if inter_process {
         // IPC disabled: this subscription is reached through the middleware only, exactly
-        // like a subscriber in another process.
+        // like a subscriber in another process. It reads shared, so the middleware costs
+        // just its serialize and deserialize (an owning callback would add one more copy).
         let node = Node::new(ctx, INTER_PROCESS_NODE, NodeOptions::default())?;
         let options = SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable };
-        let sub = node.create_subscription_with_options("topic", 10, |_: UniquePtr<Int32>| {}, options)?;
+        let sub = node.create_subscription_with_options("topic", 10, |_: ConstSharedPtr<Int32>| {}, options)?;
         subs.push(sub);
         nodes.push(node);
     }

@@ -146,56 +146,54 @@ impl<M: Message> SubscriptionInner<M> {
     }
 }
 
-/// A message taken from the queue, in the pointer it came in.
-enum Taken<M> {
-    Owned(UniquePtr<M>),
-    Shared(ConstSharedPtr<M>),
-}
-
 impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
     fn execute_one(&self) -> bool {
         let Some(pending) = self.queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
             return false;
         };
-        let (taken, publication, via) = match pending {
-            Pending::Owned(m, publication, via) => (Taken::Owned(m), publication, via),
-            Pending::Shared(m, publication, via) => (Taken::Shared(m), publication, via),
-            Pending::Wire(sample) => match self.take_from_wire(&sample) {
-                Some(m) => (Taken::Owned(m), sample.publication, Via::Middleware),
-                None => return true,
-            },
-        };
         let mut callback = self.callback.lock().unwrap_or_else(|e| e.into_inner());
-        match (&mut *callback, taken) {
-            (AnySubscriptionCallback::Unique(f), Taken::Owned(m)) => {
+        match (pending, &mut *callback) {
+            (Pending::Owned(m, publication, via), AnySubscriptionCallback::Unique(f)) => {
                 self.received(&m, publication, via);
                 f(m);
             }
-            (AnySubscriptionCallback::ConstShared(f), Taken::Owned(m)) => {
+            (Pending::Owned(m, publication, via), AnySubscriptionCallback::ConstShared(f)) => {
                 // Adopting the box keeps the message where it is: no copy.
                 self.received(&m, publication, via);
                 f(Arc::new(m));
             }
-            (AnySubscriptionCallback::ConstShared(f), Taken::Shared(m)) => {
+            (Pending::Shared(m, publication, via), AnySubscriptionCallback::ConstShared(f)) => {
                 self.received(&m, publication, via);
                 f(m);
             }
-            (AnySubscriptionCallback::Unique(f), Taken::Shared(m)) => {
+            (Pending::Shared(m, publication, via), AnySubscriptionCallback::Unique(f)) => {
                 // The IPM gives shared messages only to shared subscriptions; should an
                 // owner ever get one, it needs its own copy unless nobody else holds it,
                 // as rclcpp's buffers do. That copy is reported like any other.
-                let m = Arc::try_unwrap(m).unwrap_or_else(|m| {
-                    let copy = Box::new((**m).clone());
-                    self.emit(EventKind::Copied {
-                        msg: MessageRef::of::<M>(&copy, &self.topic, publication),
-                        from: super::message::address_of::<M>(&m),
-                        reason: CopyReason::NotLast,
-                        bytes: m.deep_size(),
-                    });
-                    copy
-                });
+                let m = Arc::try_unwrap(m).unwrap_or_else(|m| self.copy(&m, publication, CopyReason::NotLast));
                 self.received(&m, publication, via);
                 f(m);
+            }
+            (Pending::Wire(sample), callback) => {
+                // The middleware decodes into a message of its own (rclcpp's "taken"
+                // message from the memory strategy), which lives until the callback returns.
+                let Some(taken) = self.take_from_wire(&sample) else {
+                    return true;
+                };
+                match callback {
+                    AnySubscriptionCallback::ConstShared(f) => {
+                        self.received(&taken, sample.publication, Via::Middleware);
+                        f(Arc::new(taken));
+                    }
+                    AnySubscriptionCallback::Unique(f) => {
+                        // rclcpp's dispatch copies the taken message into a new UniquePtr
+                        // for a callback that takes ownership: one more copy than IPC needs.
+                        let unique = self.copy(&taken, sample.publication, CopyReason::UniqueFromTaken);
+                        self.received(&unique, sample.publication, Via::Middleware);
+                        f(unique);
+                        drop(taken);
+                    }
+                }
             }
         }
         drop(callback);
@@ -205,6 +203,18 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
 }
 
 impl<M: Message> SubscriptionInner<M> {
+    /// A deep copy made on the subscription's side, reported like the IPM's.
+    fn copy(&self, msg: &M, publication: Publication, reason: CopyReason) -> UniquePtr<M> {
+        let copy = Box::new(msg.clone());
+        self.emit(EventKind::Copied {
+            msg: MessageRef::of::<M>(&copy, &self.topic, publication),
+            from: super::message::address_of(msg),
+            reason,
+            bytes: msg.deep_size(),
+        });
+        copy
+    }
+
     fn received(&self, msg: &M, publication: Publication, via: Via) {
         let msg = MessageRef::of(msg, &self.topic, publication);
         self.emit(EventKind::Received { msg, via });

@@ -68,6 +68,9 @@ pub enum CopyReason {
     SharedForInterProcess,
     /// `publish_ref` was given a borrowed message: the engine needs one it owns.
     PublishByReference,
+    /// Through the middleware, a callback that takes ownership gets a copy of the message
+    /// the middleware decoded (rclcpp's `create_unique_ptr_from_shared_ptr_message`).
+    UniqueFromTaken,
 }
 
 /// How the message handed to a callback reached it.

@@ -54,7 +54,7 @@ impl Message for Image {
     }
 
     fn payload_address(&self) -> Option<usize> {
-        (!self.data.is_empty()).then(|| self.data.as_ptr() as usize)
+        (!self.data.is_empty()).then_some(self.data.as_ptr() as usize)
     }
 
     fn summary(&self) -> String {

@@ -53,7 +53,7 @@ impl Message for String {
     }
 
     fn payload_address(&self) -> Option<usize> {
-        (!self.data.is_empty()).then(|| self.data.as_ptr() as usize)
+        (!self.data.is_empty()).then_some(self.data.as_ptr() as usize)
     }
 
     fn summary(&self) -> std::string::String {

@@ -1,0 +1,194 @@
+//! Stage one of argument parsing: the flags as typed, checked only for their form.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::demos::copies::Spec;
+use crate::i18n::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ipc-lab",
+    version,
+    about = "ROS 2 intra-process communication demos without ROS: see every address, pid and copy",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Language of the tool's explanations, summaries and errors [default: from LC_ALL/LANG]
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+
+    /// When to use colour (NO_COLOR is honoured by auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// two_node_pipeline: a producer and a consumer pass a new number every period
+    TwoNode(DemoArgs),
+    /// cyclic_pipeline: two pipes pass ONE message around forever, adding 1 each hop
+    Cyclic(DemoArgs),
+    /// Build subscriptions (U = takes ownership, S = shared), publish one message, and see
+    /// who got the original and who a copy: e.g. `ipc-lab copies U,U,S,S`
+    Copies(CopiesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Intra-process communication: on (upstream), off (the middleware path), or both side by side
+    #[arg(long, value_enum, default_value_t = IpcMode::On)]
+    pub ipc: IpcMode,
+
+    /// Stop after N messages have been received [default: run until Ctrl-C, like upstream]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<u64>,
+
+    /// Timer period and cyclic sleep, like 1s, 250ms or 0 (as fast as possible)
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
+    pub period: Duration,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// side: a row per message with copies highlighted; classic: upstream's exact lines; json: one event per line
+    #[arg(long, value_enum, default_value_t = Format::Side)]
+    pub format: Format,
+
+    /// Print pids and addresses as labels in order of first appearance (pid#1, @1, @2...)
+    #[arg(long)]
+    pub stable: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopiesArgs {
+    /// Subscriptions in the order they are added: U (UniquePtr, takes ownership) or S (ConstSharedPtr)
+    #[arg(value_name = "SPEC", value_parser = parse_spec, allow_hyphen_values = true)]
+    pub spec: Spec,
+
+    /// Add a subscriber outside the intra-process manager (IPC off), standing for another process
+    #[arg(long)]
+    pub inter: bool,
+
+    /// One JSON object per trace event per line instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print pids and addresses as labels only
+    #[arg(long)]
+    pub stable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IpcMode {
+    On,
+    Off,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Side,
+    Classic,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// What is wrong with a value, for the error message in either language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueError {
+    /// `--count` must be a whole number of at least 1.
+    Count,
+    /// `--period` must be a number with a unit.
+    Period,
+    /// `--period` beyond one hour.
+    PeriodTooLong,
+    /// A bad `copies` spec.
+    Spec(crate::demos::copies::SpecError),
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueError::Count => write!(f, "expected a whole number of messages, 1 or more"),
+            ValueError::Period => write!(f, "expected a duration such as 1s, 250ms, 100us or 0"),
+            ValueError::PeriodTooLong => write!(f, "at most 1h"),
+            ValueError::Spec(e) => write!(f, "{e}; write subscriptions as U or S separated by commas, like U,U,S,S"),
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+fn parse_count(s: &str) -> Result<u64, ValueError> {
+    s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Count)
+}
+
+fn parse_spec(s: &str) -> Result<Spec, ValueError> {
+    s.parse().map_err(ValueError::Spec)
+}
+
+/// `1s`, `250ms`, `1.5s`, `100us`, `2m`, or a bare `0`.
+pub fn parse_period(s: &str) -> Result<Duration, ValueError> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or(ValueError::Period)?;
+    let (number, unit) = s.split_at(split);
+    let number: f64 = number.parse().map_err(|_| ValueError::Period)?;
+    let seconds_per_unit = match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        _ => return Err(ValueError::Period),
+    };
+    let seconds = number * seconds_per_unit;
+    if !seconds.is_finite() {
+        return Err(ValueError::Period);
+    }
+    if seconds > 3600.0 {
+        return Err(ValueError::PeriodTooLong);
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        assert_eq!(parse_period("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_period("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_period("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_period("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_period("abc"), Err(ValueError::Period));
+        assert_eq!(parse_period("5"), Err(ValueError::Period));
+        assert_eq!(parse_period("-1s"), Err(ValueError::Period));
+        assert_eq!(parse_period("2h"), Err(ValueError::Period));
+        assert_eq!(parse_period("61m"), Err(ValueError::PeriodTooLong));
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("3"), Ok(3));
+        assert_eq!(parse_count("0"), Err(ValueError::Count));
+        assert_eq!(parse_count("-1"), Err(ValueError::Count));
+    }
+}

@@ -1,0 +1,71 @@
+//! The tool's own words in Korean and English. The demos' lines are not here: they stay
+//! exactly as upstream prints them, in any language.
+
+use std::ffi::OsString;
+
+/// The language of the tool's explanations, summaries and errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Ko,
+    En,
+}
+
+impl Lang {
+    /// `--lang` if given (even when the rest of the command line is wrong, so that error
+    /// can be in the user's language), else LC_ALL, LC_MESSAGES, LANG; English by default.
+    pub fn detect(args: &[OsString]) -> Lang {
+        Self::from_args(args).unwrap_or_else(|| {
+            let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .filter_map(|k| std::env::var(k).ok())
+                .find(|v| !v.is_empty());
+            Self::from_locale(env.as_deref())
+        })
+    }
+
+    fn from_args(args: &[OsString]) -> Option<Lang> {
+        let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+        let value = args.iter().enumerate().find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).copied(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        })?;
+        match value {
+            "ko" => Some(Lang::Ko),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// `ko_KR.UTF-8` and friends are Korean; anything else is English.
+    pub fn from_locale(locale: Option<&str>) -> Lang {
+        match locale {
+            Some(l) if l.starts_with("ko") => Lang::Ko,
+            _ => Lang::En,
+        }
+    }
+
+    /// Picks the Korean or the English text.
+    pub fn pick<'a>(self, ko: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lang_flag_wins_and_locales_fall_back_to_english() {
+        let args: Vec<OsString> = ["ipc-lab", "two-node", "--lang=ko"].iter().map(OsString::from).collect();
+        assert_eq!(Lang::from_args(&args), Some(Lang::Ko));
+        let args: Vec<OsString> = ["ipc-lab", "--lang", "en"].iter().map(OsString::from).collect();
+        assert_eq!(Lang::from_args(&args), Some(Lang::En));
+        assert_eq!(Lang::from_locale(Some("ko_KR.UTF-8")), Lang::Ko);
+        assert_eq!(Lang::from_locale(Some("C.UTF-8")), Lang::En);
+        assert_eq!(Lang::from_locale(None), Lang::En);
+    }
+}

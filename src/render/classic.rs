@@ -1,0 +1,61 @@
+//! The upstream demo's own lines, exactly (addresses relabelled only with `--stable`).
+//! With `--ipc both`, the two runs' lines stand in two columns.
+
+use std::io::{self, Write};
+
+use super::style::pad;
+use super::{RenderContext, Renderer};
+use crate::engine::trace::{EventKind, TraceEvent};
+
+/// Wide enough for the longest upstream line with a raw address.
+const COLUMN: usize = 66;
+
+pub struct Classic {
+    pub cx: RenderContext,
+    header_done: bool,
+}
+
+impl Classic {
+    pub fn new(cx: RenderContext) -> Self {
+        Self { cx, header_done: false }
+    }
+
+    fn lines(&mut self, events: &[TraceEvent]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Printed { line } => Some(self.cx.labels.relabel(line)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Renderer for Classic {
+    fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
+        if let EventKind::Printed { line } = &event.kind {
+            writeln!(out, "{}", self.cx.labels.relabel(line))?;
+        }
+        Ok(())
+    }
+
+    fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
+        if !self.header_done {
+            self.header_done = true;
+            let left = self.cx.painter.heading(self.cx.ipc_label(true));
+            let right = self.cx.painter.heading(self.cx.ipc_label(false));
+            writeln!(out, "{}│ {right}", pad(&left, COLUMN))?;
+        }
+        let (left, right) = (self.lines(on), self.lines(off));
+        for i in 0..left.len().max(right.len()) {
+            let l = left.get(i).map_or("", String::as_str);
+            let r = right.get(i).map_or("", String::as_str);
+            writeln!(out, "{}│ {r}", pad(l, COLUMN))?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! The `ipc-lab copies` table: who got the original, who a copy, in the design table's
+//! notation (`@1` the original, `@2`, `@3`... copies, numbered left to right).
+
+use std::io::{self, Write};
+
+use super::side::reason_text;
+use super::style::{pad, Painter};
+use super::{bytes, labels::Labels};
+use crate::demos::copies::{subscriber_name, Spec, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
+use crate::engine::trace::{EventKind, TraceEvent, Via};
+use crate::i18n::Lang;
+
+/// What one subscription got.
+struct Got {
+    addr: usize,
+    via: Via,
+    /// Bytes of the copy (or of serialize + deserialize) behind it.
+    bytes: usize,
+}
+
+fn got(events: &[TraceEvent], node: &str) -> Option<Got> {
+    let (addr, via) = events.iter().find_map(|e| match &e.kind {
+        EventKind::Received { msg, via } if &*e.node == node => Some((msg.addr, *via)),
+        _ => None,
+    })?;
+    let bytes = match via {
+        Via::Original => 0,
+        Via::Copy(_) => events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Copied { msg, bytes, .. } if msg.addr == addr => Some(*bytes),
+                _ => None,
+            })
+            .unwrap_or(0),
+        Via::Middleware => events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Serialized { bytes, .. } => Some(*bytes),
+                EventKind::Deserialized { bytes, .. } | EventKind::Copied { bytes, .. } if &*e.node == node => {
+                    Some(*bytes)
+                }
+                _ => None,
+            })
+            .sum(),
+    };
+    Some(Got { addr, via, bytes })
+}
+
+/// Design-table labels: the original is `@1`, other addresses are numbered as they appear.
+struct Notation {
+    addrs: Vec<usize>,
+}
+
+impl Notation {
+    fn label(&mut self, addr: usize) -> String {
+        let index = self.addrs.iter().position(|&a| a == addr).unwrap_or_else(|| {
+            self.addrs.push(addr);
+            self.addrs.len() - 1
+        });
+        format!("@{}", index + 1)
+    }
+}
+
+fn sorted(list: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = list.split(',').collect();
+    v.sort_unstable();
+    v
+}
+
+pub fn render(
+    out: &mut dyn Write,
+    events: &[TraceEvent],
+    spec: &Spec,
+    inter: bool,
+    lang: Lang,
+    painter: Painter,
+    labels: &mut Labels,
+) -> io::Result<()> {
+    let Some((original, type_name)) = events.iter().find_map(|e| match &e.kind {
+        EventKind::Published { msg } => Some((msg.addr, msg.type_name)),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    let mut notation = Notation { addrs: vec![original] };
+    let title = match lang {
+        Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1 = {})", labels.addr(original)),
+        Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1 = {})", labels.addr(original)),
+    };
+    writeln!(out, "{}", painter.heading(&title))?;
+    let nodes = spec
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, take)| (subscriber_name(i + 1), Some(*take)))
+        .chain(inter.then(|| (INTER_PROCESS_NODE.to_string(), None)));
+    let mut in_notation = Vec::new();
+    for (node, take) in nodes {
+        let Some(got) = got(events, &node) else { continue };
+        let label = notation.label(got.addr);
+        if take.is_some() {
+            in_notation.push(label.clone());
+        }
+        let kind = match take {
+            Some(Take::Unique) => "U  UniquePtr",
+            Some(Take::Shared) => "S  ConstSharedPtr",
+            None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)"),
+        };
+        let how = match got.via {
+            Via::Original => painter.good(lang.pick("원본: 복사 없음", "the original: no copy")),
+            Via::Copy(reason) => painter.copy(&format!(
+                "{} {} ({})",
+                lang.pick("복사", "copy"),
+                bytes(got.bytes as u64),
+                reason_text(lang, reason)
+            )),
+            Via::Middleware => painter.copy(&format!(
+                "{} {}",
+                lang.pick("직렬화 + 역직렬화", "serialize + deserialize"),
+                bytes(got.bytes as u64)
+            )),
+        };
+        let raw = painter.dim(&labels.addr(got.addr));
+        writeln!(out, "  {}{}{}  {}  {how}", pad(&node, 15), pad(kind, 30), pad(&painter.addr(&label), 4), raw)?;
+    }
+    let copies: Vec<usize> = events.iter().filter_map(|e| e.kind.bytes_copied()).collect();
+    let result = in_notation.join(",");
+    let totals = match lang {
+        Lang::Ko => format!("복사 {}번, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64)),
+        Lang::En => format!("{} copies, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64)),
+    };
+    writeln!(out, "{}: {spec} -> {result} · {totals}", lang.pick("결과", "result"))?;
+    let spec_text = spec.to_string();
+    if let Some((_, expected)) = DESIGN_TABLE.iter().find(|(row, _)| *row == spec_text) {
+        let same = sorted(expected) == sorted(&result);
+        let verdict = match (lang, same, result == *expected) {
+            (_, true, true) => painter.good(lang.pick("일치", "matches")),
+            (Lang::Ko, true, false) => painter.good(
+                "같은 주소들 (표는 어느 소유 구독이 원본을 받는지 말하지 않습니다: rclcpp는 마지막 소유 구독에게 줍니다)",
+            ),
+            (Lang::En, true, false) => painter.good(
+                "the same addresses (the table does not say which owner gets the original: rclcpp gives it to the last one)",
+            ),
+            (_, false, _) => painter.copy(lang.pick("다름!", "differs!")),
+        };
+        let context = if inter { lang.pick(" (다른 프로세스 구독자 없이)", " (without the outside subscriber)") } else { "" };
+        writeln!(out, "{}{context}: {spec} -> {expected} · {verdict}", lang.pick("설계 표", "design table"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! The side-by-side view: one row per received message, the publishing side and the
+//! receiving side next to each other, every copy in colour with its bytes and reason, and
+//! a summary. With `--ipc both`, the IPC-on and IPC-off runs share each row.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use super::style::pad;
+use super::{bytes, RenderContext, Renderer};
+use crate::engine::trace::{CopyReason, EventKind, Publication, TraceEvent, Via};
+use crate::i18n::Lang;
+
+/// How many recent publications to remember (a message is received soon after it is
+/// published; this bounds memory in an endless run).
+const REMEMBERED: usize = 1024;
+
+/// One side of a row.
+#[derive(Debug, Clone)]
+struct End {
+    node: Arc<str>,
+    pid: u32,
+    addr: usize,
+}
+
+/// What one delivery cost.
+#[derive(Debug, Clone, Copy)]
+enum Cost {
+    /// The original: ownership moved, or the message was shared. No copy.
+    Original,
+    /// An intra-process copy.
+    Copy { reason: CopyReason, bytes: usize },
+    /// Serialized by the publisher, deserialized for this subscriber, and for a callback
+    /// that takes ownership copied once more into a `UniquePtr`.
+    Middleware { serialized: usize, deserialized: usize, unique_copy: Option<usize> },
+}
+
+impl Cost {
+    fn copies(self) -> usize {
+        match self {
+            Cost::Original => 0,
+            Cost::Copy { .. } => 1,
+            Cost::Middleware { unique_copy, .. } => 2 + usize::from(unique_copy.is_some()),
+        }
+    }
+}
+
+/// A received message, ready to show.
+#[derive(Debug, Clone)]
+struct Row {
+    index: u64,
+    value: String,
+    from: Option<End>,
+    to: End,
+    cost: Cost,
+    /// The engine made a new message here, on an address that an earlier message had.
+    reused: bool,
+}
+
+/// What a publication has done so far.
+#[derive(Debug, Default)]
+struct PublicationState {
+    from: Option<End>,
+    value: String,
+    /// New address -> (reason, bytes) of each intra-process copy.
+    copies: HashMap<usize, (CopyReason, usize)>,
+    serialized: usize,
+}
+
+/// Follows one run's events and turns receipts into rows.
+#[derive(Debug, Default)]
+struct Tracker {
+    publications: HashMap<Publication, PublicationState>,
+    order: VecDeque<Publication>,
+    /// Per receiving node: the bytes and address of the message just deserialized for it.
+    deserialized: HashMap<Arc<str>, (usize, usize)>,
+    /// Every message address seen so far, to notice a new message on an old address.
+    seen: HashSet<usize>,
+    /// New messages (copies, deserialized) that landed on a seen address.
+    reused: HashSet<usize>,
+    messages: u64,
+    copies: u64,
+    bytes_copied: u64,
+    overwritten: u64,
+}
+
+impl Tracker {
+    fn publication(&mut self, p: Publication) -> &mut PublicationState {
+        if !self.publications.contains_key(&p) {
+            self.order.push_back(p);
+            if self.order.len() > REMEMBERED {
+                if let Some(old) = self.order.pop_front() {
+                    self.publications.remove(&old);
+                }
+            }
+        }
+        self.publications.entry(p).or_default()
+    }
+
+    /// Notes a message the engine just allocated.
+    fn new_message(&mut self, addr: usize) {
+        if self.seen.contains(&addr) {
+            self.reused.insert(addr);
+        } else {
+            self.reused.remove(&addr);
+        }
+    }
+
+    /// Consumes one event; returns a row when a message was received.
+    fn track(&mut self, event: &TraceEvent) -> Option<Row> {
+        if let Some(copied) = event.kind.bytes_copied() {
+            self.copies += 1;
+            self.bytes_copied += copied as u64;
+        }
+        let row = match &event.kind {
+            EventKind::Published { msg } => {
+                let from = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
+                let state = self.publication(msg.publication);
+                state.from = Some(from);
+                state.value = msg.value.clone();
+                None
+            }
+            EventKind::Copied { msg, reason, bytes, .. } => {
+                self.new_message(msg.addr);
+                self.publication(msg.publication).copies.insert(msg.addr, (*reason, *bytes));
+                None
+            }
+            EventKind::Serialized { msg, bytes } => {
+                self.publication(msg.publication).serialized = *bytes;
+                None
+            }
+            EventKind::Deserialized { msg, bytes } => {
+                self.new_message(msg.addr);
+                self.deserialized.insert(event.node.clone(), (*bytes, msg.addr));
+                None
+            }
+            EventKind::Overwritten { .. } => {
+                self.overwritten += 1;
+                None
+            }
+            EventKind::Received { msg, via } => {
+                self.messages += 1;
+                let to = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
+                let deserialized = self.deserialized.remove(&event.node);
+                let reused = *via != Via::Original && self.reused.contains(&msg.addr);
+                let index = self.messages;
+                let state = self.publication(msg.publication);
+                let cost = match via {
+                    Via::Original => Cost::Original,
+                    Via::Copy(reason) => {
+                        let bytes = state.copies.get(&msg.addr).map_or(0, |&(_, b)| b);
+                        Cost::Copy { reason: *reason, bytes }
+                    }
+                    Via::Middleware => Cost::Middleware {
+                        serialized: state.serialized,
+                        deserialized: deserialized.map_or(0, |(b, _)| b),
+                        unique_copy: state.copies.get(&msg.addr).map(|&(_, b)| b),
+                    },
+                };
+                Some(Row {
+                    index,
+                    value: msg.value.clone(),
+                    from: state.from.clone(),
+                    to,
+                    cost,
+                    reused,
+                })
+            }
+            EventKind::Printed { .. } => None,
+        };
+        if let Some(msg) = event.kind.message() {
+            self.seen.insert(msg.addr);
+        }
+        row
+    }
+}
+
+pub struct Side {
+    pub cx: RenderContext,
+    trackers: Vec<Tracker>,
+    header_done: bool,
+    any_reused: bool,
+}
+
+impl Side {
+    pub fn new(cx: RenderContext) -> Self {
+        let trackers = cx.runs.iter().map(|_| Tracker::default()).collect();
+        Self { cx, trackers, header_done: false, any_reused: false }
+    }
+
+    fn t<'a>(&self, ko: &'a str, en: &'a str) -> &'a str {
+        self.cx.lang.pick(ko, en)
+    }
+
+    fn end(&mut self, end: &End, with_pid: bool) -> String {
+        let addr = self.cx.painter.addr(&self.cx.labels.addr(end.addr));
+        if with_pid {
+            let pid = self.cx.labels.pid(end.pid);
+            format!("{} {} {addr}", end.node, self.cx.painter.dim(&pid))
+        } else {
+            format!("{} {addr}", end.node)
+        }
+    }
+
+    /// The copies column: count, then what they were.
+    fn cost(&self, cost: Cost, short: bool) -> String {
+        let p = &self.cx.painter;
+        let n = cost.copies();
+        match cost {
+            Cost::Original if short => p.good("0"),
+            Cost::Original => p.good(&format!("0  {}", self.t("소유권 이동, 복사 없음", "ownership moved, no copy"))),
+            Cost::Copy { bytes: b, .. } if short => p.copy(&format!("{n} ({})", bytes(b as u64))),
+            Cost::Copy { reason, bytes: b } => {
+                let why = reason_text(self.cx.lang, reason);
+                p.copy(&format!("{n}  {} {} ({why})", self.t("복사", "copy"), bytes(b as u64)))
+            }
+            Cost::Middleware { serialized, deserialized, unique_copy } if short => {
+                let total = serialized + deserialized + unique_copy.unwrap_or(0);
+                p.copy(&format!("{n} ({})", bytes(total as u64)))
+            }
+            Cost::Middleware { serialized, deserialized, unique_copy } => {
+                let mut text = format!(
+                    "{n}  {} {} + {} {}",
+                    self.t("직렬화", "serialize"),
+                    bytes(serialized as u64),
+                    self.t("역직렬화", "deserialize"),
+                    bytes(deserialized as u64)
+                );
+                if let Some(b) = unique_copy {
+                    text.push_str(&format!(" + {} {}", self.t("UniquePtr로 복사", "copy into UniquePtr"), bytes(b as u64)));
+                }
+                p.copy(&text)
+            }
+        }
+    }
+
+    /// "from ──▶ to" for one run.
+    fn flow(&mut self, row: &Row, with_pid: bool, width: usize) -> String {
+        let from = match &row.from {
+            Some(end) => self.end(end, with_pid),
+            None => "?".to_string(),
+        };
+        let mut to = self.end(&row.to, with_pid);
+        if row.reused {
+            self.any_reused = true;
+            to.push_str(&self.cx.painter.warn(" ↺"));
+        }
+        format!("{} ──▶ {}", pad(&from, width), pad(&to, width))
+    }
+
+    fn end_width(&self, with_pid: bool) -> usize {
+        let addr = if self.cx.labels_are_stable() { 4 } else { 16 };
+        let pid = if with_pid { if self.cx.labels_are_stable() { 7 } else { 8 } } else { 0 };
+        10 + addr + pid
+    }
+
+    fn header(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.header_done {
+            return Ok(());
+        }
+        self.header_done = true;
+        let runs: Vec<&str> = self.cx.runs.iter().map(|&on| self.cx.ipc_label(on)).collect();
+        let title = format!("{} · {}", self.cx.title, runs.join(" | "));
+        writeln!(out, "{}", self.cx.painter.heading(&title))?;
+        if let [on] = self.cx.runs[..] {
+            let explain = match (self.cx.lang, on) {
+                (Lang::Ko, true) => "IPC 켬: 받는 쪽이 보낸 메시지 그 자체를 받습니다. 주소가 같으면 복사가 없었다는 뜻입니다.",
+                (Lang::Ko, false) => "IPC 끔: 메시지가 CDR 바이트로 직렬화되고, 받는 쪽에서 새 메시지로 역직렬화됩니다.",
+                (Lang::En, true) => "IPC on: the subscriber gets the very message that was published; the same address means no copy.",
+                (Lang::En, false) => "IPC off: the message is serialized to CDR bytes and deserialized into a new message on the other side.",
+            };
+            writeln!(out, "{}", self.cx.painter.dim(explain))?;
+        }
+        let w = self.end_width(self.cx.runs.len() == 1);
+        let (num, value) = ("#", self.t("값", "value"));
+        let from_to = format!(
+            "{} ──▶ {}",
+            pad(self.t("보낸 쪽", "published by"), w),
+            pad(self.t("받은 쪽", "received by"), w)
+        );
+        let copies = self.t("복사", "copies");
+        let line = if self.cx.runs.len() == 1 {
+            format!("{num:>4}  {}  {from_to}  {copies}", pad(value, 6))
+        } else {
+            let w2 = self.end_width(false);
+            let cell = format!("{} ──▶ {}", pad(self.t("보낸 쪽", "from"), w2), pad(self.t("받은 쪽", "to"), w2));
+            format!("{num:>4}  {}  │ {}  {}│ {}  {copies}", pad(value, 6), cell, pad(copies, 10), cell)
+        };
+        writeln!(out, "{}", self.cx.painter.dim(&line))
+    }
+
+    fn summary_line(&self, tracker: &Tracker) -> String {
+        let per = |n: u64| if tracker.messages == 0 { 0.0 } else { n as f64 / tracker.messages as f64 };
+        let (m, c, b, o) = (tracker.messages, tracker.copies, tracker.bytes_copied, tracker.overwritten);
+        let per_bytes = bytes(per(b).round() as u64);
+        match self.cx.lang {
+            Lang::Ko => format!(
+                "메시지 {m}개 · 복사 {c}번 ({}) · 덮어쓰기 {o}개 · 메시지당 복사 {:.1}번, {per_bytes}",
+                bytes(b),
+                per(c)
+            ),
+            Lang::En => format!(
+                "{m} messages · {c} copies ({}) · {o} overwritten · per message: {:.1} copies, {per_bytes}",
+                bytes(b),
+                per(c)
+            ),
+        }
+    }
+}
+
+impl RenderContext {
+    fn labels_are_stable(&self) -> bool {
+        self.labels.addr_is_label()
+    }
+}
+
+/// Why a copy was made, in words.
+pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
+    match (lang, reason) {
+        (Lang::Ko, CopyReason::NotLast) => "목록의 마지막 구독이 아니어서",
+        (Lang::Ko, CopyReason::SharedForSharedSubscriptions) => "공유 구독들이 함께 쓰는 복사본",
+        (Lang::Ko, CopyReason::SharedForInterProcess) => "다른 프로세스(또는 IPC 끔) 구독자를 위한 공유 복사본",
+        (Lang::Ko, CopyReason::PublishByReference) => "참조로 발행해서",
+        (Lang::Ko, CopyReason::UniqueFromTaken) => "UniquePtr 콜백에 주려고 받은 메시지를 복사",
+        (Lang::En, CopyReason::NotLast) => "not the last subscription in the list",
+        (Lang::En, CopyReason::SharedForSharedSubscriptions) => "one copy shared by the shared subscriptions",
+        (Lang::En, CopyReason::SharedForInterProcess) => "shared copy for a subscriber outside the process (or with IPC off)",
+        (Lang::En, CopyReason::PublishByReference) => "published by reference",
+        (Lang::En, CopyReason::UniqueFromTaken) => "the taken message copied into a UniquePtr",
+    }
+}
+
+impl Renderer for Side {
+    fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
+        self.header(out)?;
+        if let EventKind::Overwritten { msg } = &event.kind {
+            let addr = self.cx.labels.addr(msg.addr);
+            let text = match self.cx.lang {
+                Lang::Ko => format!("   !  {}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", event.node, msg.value),
+                Lang::En => format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value),
+            };
+            writeln!(out, "{}", self.cx.painter.warn(&text))?;
+        }
+        let Some(row) = self.trackers[0].track(event) else {
+            return Ok(());
+        };
+        let w = self.end_width(true);
+        let flow = self.flow(&row, true, w);
+        let cost = self.cost(row.cost, false);
+        writeln!(out, "{:>4}  {}  {flow}  {cost}", row.index, pad(&row.value, 6))
+    }
+
+    fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
+        self.header(out)?;
+        let on_row = on.iter().filter_map(|e| self.trackers[0].track(e)).last();
+        let off_row = off.iter().filter_map(|e| self.trackers[1].track(e)).last();
+        let Some(first) = on_row.as_ref().or(off_row.as_ref()) else {
+            return Ok(());
+        };
+        let (index, value) = (first.index, first.value.clone());
+        let w = self.end_width(false);
+        let mut cells = Vec::new();
+        for row in [&on_row, &off_row] {
+            cells.push(match row {
+                Some(row) => {
+                    let flow = self.flow(row, false, w);
+                    let cost = self.cost(row.cost, true);
+                    format!("{flow}  {}", pad(&cost, 10))
+                }
+                None => pad("", 2 * w + 17),
+            });
+        }
+        writeln!(out, "{index:>4}  {}  │ {}│ {}", pad(&value, 6), cells[0], cells[1])
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.header(out)?;
+        let heading = self.t("요약", "summary");
+        for (i, &on) in self.cx.runs.clone().iter().enumerate() {
+            let line = self.summary_line(&self.trackers[i]);
+            let label = if self.cx.runs.len() > 1 { format!(" ({})", self.cx.ipc_label(on)) } else { String::new() };
+            writeln!(out, "{}{label}: {line}", self.cx.painter.heading(heading))?;
+        }
+        if self.any_reused {
+            let note = self.t(
+                "↺ 엔진이 새로 만든 메시지가 앞서 해제된 주소에 놓였습니다: 주소는 같아도 다른 메시지입니다 (복사 여부는 주소가 아니라 엔진이 한 일로 판단합니다).",
+                "↺ a new message the engine made landed on an address freed earlier: same address, different message (copies are counted from what the engine did, not from addresses).",
+            );
+            writeln!(out, "{}", self.cx.painter.warn(note))?;
+        }
+        Ok(())
+    }
+}
