@@ -381,13 +381,13 @@ fn ipc_two_owners_cost_exactly_one_copy() {
     assert_eq!(copy_payloads(&outcome.events), [Some(copy)], "the trace names the buffer the copy landed in");
 }
 
-/// IPC off, one subscriber: the message goes through the middleware. Exactly two pixel-
-/// sized buffers are allocated: the CDR encoding and the decoded image's pixels. The
-/// trace's `Serialized` and `Deserialized` events each report at least the pixels and
-/// match those two allocations; the callback gets pixels at a new address.
+/// IPC off, one subscriber that reads shared: the message goes through the middleware.
+/// Exactly two pixel-sized buffers are allocated: the CDR encoding and the decoded image's
+/// pixels. The trace's `Serialized` and `Deserialized` events each report at least the
+/// pixels and match those two allocations; the callback gets pixels at a new address.
 #[test]
 fn ipc_off_costs_a_serialization_and_a_deserialization() {
-    let outcome = publish_once(false, &[Kind::Owner], How::Move);
+    let outcome = publish_once(false, &[Kind::Shared], How::Move);
     assert_trace_matches_heap(&outcome);
     assert_eq!(outcome.allocs.big, 2);
     let reported = copy_events(&outcome.events);
@@ -397,6 +397,19 @@ fn ipc_off_costs_a_serialization_and_a_deserialization() {
     assert_ne!(outcome.received, [outcome.published]);
     // The decoded message's pixels are the ones the callback got.
     assert_eq!(copy_payloads(&outcome.events)[1], Some(outcome.received[0]));
+}
+
+/// IPC off, one subscriber that takes ownership: as in rclcpp, the message the middleware
+/// decoded is copied once more into the `UniquePtr` the callback takes. Three pixel-sized
+/// buffers, three events, and the callback holds the third.
+#[test]
+fn ipc_off_with_an_owner_pays_one_more_copy() {
+    let outcome = publish_once(false, &[Kind::Owner], How::Move);
+    assert_trace_matches_heap(&outcome);
+    assert_eq!(outcome.allocs.big, 3);
+    let kinds: Vec<_> = copy_events(&outcome.events).iter().map(|&(k, _)| k).collect();
+    assert_eq!(kinds, ["Serialized", "Deserialized", "Copied"]);
+    assert_eq!(copy_payloads(&outcome.events)[2], Some(outcome.received[0]));
 }
 
 /// IPC on, three shared subscriptions and no owner: the message is promoted to shared as

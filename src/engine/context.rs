@@ -75,6 +75,8 @@ pub(crate) struct ContextInner {
     pub(crate) wake_rx: Receiver<()>,
     receipts: AtomicU64,
     receipt_limit: Option<u64>,
+    /// Numbers this context's publishers from 1.
+    pub(crate) next_publisher_id: AtomicU64,
 }
 
 static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -98,6 +100,7 @@ impl Context {
             wake_rx,
             receipts: AtomicU64::new(0),
             receipt_limit: options.receipt_limit,
+            next_publisher_id: AtomicU64::new(1),
         });
         signals::register(&inner);
         Self { inner }

@@ -34,7 +34,7 @@ impl<M: Message> Clone for Publisher<M> {
 }
 
 pub(crate) struct PublisherInner {
-    /// Unique in this process: with `seq` it names each publish call in the trace.
+    /// Unique in its context: with `seq` it names each publish call in the trace.
     pub(crate) id: u64,
     pub(crate) node: Arc<str>,
     pub(crate) topic: Arc<str>,
@@ -44,11 +44,10 @@ pub(crate) struct PublisherInner {
     pub(crate) ctx: Arc<ContextInner>,
 }
 
-static NEXT_PUBLISHER_ID: AtomicU64 = AtomicU64::new(1);
-
 impl PublisherInner {
     pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, ctx: Arc<ContextInner>) -> Self {
-        let id = NEXT_PUBLISHER_ID.fetch_add(1, Ordering::Relaxed);
+        // Numbered per context, so a run's trace does not depend on what other threads do.
+        let id = ctx.next_publisher_id.fetch_add(1, Ordering::Relaxed);
         Self { id, node, topic, intra, seq: AtomicU64::new(0), ctx }
     }
 }

@@ -21,7 +21,7 @@ use super::message::Message;
 /// received events on one row without comparing addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Publication {
-    /// The publisher's id, unique among the publishers of this process.
+    /// The publisher's id, unique among the publishers of its context.
     pub publisher: u64,
     /// Counts the publisher's calls to `publish`, from 1.
     pub seq: u64,

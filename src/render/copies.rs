@@ -83,9 +83,12 @@ pub fn render(
         return Ok(());
     };
     let mut notation = Notation { addrs: vec![original] };
+    // With `--stable` the design-table labels say it all; otherwise show the real addresses too.
+    let stable = labels.addr_is_label();
+    let mut raw = |addr: usize| if stable { String::new() } else { format!(" = {}", labels.addr(addr)) };
     let title = match lang {
-        Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1 = {})", labels.addr(original)),
-        Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1 = {})", labels.addr(original)),
+        Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1{})", raw(original)),
+        Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1{})", raw(original)),
     };
     writeln!(out, "{}", painter.heading(&title))?;
     let nodes = spec
@@ -120,14 +123,17 @@ pub fn render(
                 bytes(got.bytes as u64)
             )),
         };
-        let raw = painter.dim(&labels.addr(got.addr));
-        writeln!(out, "  {}{}{}  {}  {how}", pad(&node, 15), pad(kind, 30), pad(&painter.addr(&label), 4), raw)?;
+        let address = painter.dim(&raw(got.addr));
+        writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(kind, 30), pad(&painter.addr(&label), 4))?;
     }
     let copies: Vec<usize> = events.iter().filter_map(|e| e.kind.bytes_copied()).collect();
     let result = in_notation.join(",");
     let totals = match lang {
         Lang::Ko => format!("복사 {}번, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64)),
-        Lang::En => format!("{} copies, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64)),
+        Lang::En => {
+            let noun = if copies.len() == 1 { "copy" } else { "copies" };
+            format!("{} {noun}, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64))
+        }
     };
     writeln!(out, "{}: {spec} -> {result} · {totals}", lang.pick("결과", "result"))?;
     let spec_text = spec.to_string();

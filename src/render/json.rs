@@ -50,7 +50,9 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
     };
     let mut obj = Map::new();
     obj.insert("event".into(), json!(name));
-    obj.insert("pid".into(), json!(labels.pid(event.pid)));
+    // A number, as tools expect; a label string with `--stable`.
+    let pid = if labels.addr_is_label() { json!(labels.pid(event.pid)) } else { json!(event.pid) };
+    obj.insert("pid".into(), pid);
     obj.insert("node".into(), json!(&*event.node));
     if let Some(msg) = event.kind.message() {
         obj.insert("topic".into(), json!(&*msg.topic));
