@@ -15,10 +15,8 @@ impl Lang {
     /// can be in the user's language), else LC_ALL, LC_MESSAGES, LANG; English by default.
     pub fn detect(args: &[OsString]) -> Lang {
         Self::from_args(args).unwrap_or_else(|| {
-            let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
-                .iter()
-                .filter_map(|k| std::env::var(k).ok())
-                .find(|v| !v.is_empty());
+            let env =
+                ["LC_ALL", "LC_MESSAGES", "LANG"].iter().filter_map(|k| std::env::var(k).ok()).find(|v| !v.is_empty());
             Self::from_locale(env.as_deref())
         })
     }

@@ -324,11 +324,7 @@ fn assert_trace_matches_heap(outcome: &Outcome) {
 
 /// The trace's payload address for each copy-reporting event, in order.
 fn copy_payloads(events: &[TraceEvent]) -> Vec<Option<usize>> {
-    events
-        .iter()
-        .filter(|e| e.kind.bytes_copied().is_some())
-        .map(|e| e.kind.message().unwrap().payload_addr)
-        .collect()
+    events.iter().filter(|e| e.kind.bytes_copied().is_some()).map(|e| e.kind.message().unwrap().payload_addr).collect()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -33,7 +33,10 @@ fn received(events: &[TraceEvent]) -> BTreeMap<String, (usize, Via)> {
 }
 
 fn published_addr(events: &[TraceEvent]) -> usize {
-    events.iter().find_map(|e| matches!(e.kind, EventKind::Published { .. }).then(|| e.kind.message().unwrap().addr)).unwrap()
+    events
+        .iter()
+        .find_map(|e| matches!(e.kind, EventKind::Published { .. }).then(|| e.kind.message().unwrap().addr))
+        .unwrap()
 }
 
 /// The design table's notation for what each subscription got: `@1` is the original,

@@ -102,12 +102,10 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             lang.pick("명령을 주세요: two-node, cyclic, copies", "give a command: two-node, cyclic, copies").to_string()
         }
-        ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => {
-            match lang {
-                Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
-                Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),
-            }
-        }
+        ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
+            Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
+            Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),
+        },
         // Anything rarer: clap's own first line.
         _ => {
             let rendered = e.render().to_string();

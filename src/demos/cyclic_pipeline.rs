@@ -46,7 +46,7 @@ pub fn main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
     let pipe1 = IncrementerPipe::new(ctx, "pipe1", "topic1", "topic2", options)?;
     let pipe2 = IncrementerPipe::new(ctx, "pipe2", "topic2", "topic1", options)?;
     ctx.sleep_for(options.period); // Wait for subscriptions to be established to avoid race conditions.
-    // Publish the first message (kicking off the cycle).
+                                   // Publish the first message (kicking off the cycle).
     let msg: UniquePtr<Int32> = Box::new(Int32 { data: 42 });
     printf!(ctx, "Published first message with value:  {}, and address: {:#X}", msg.data, msg.address());
     pipe1.pub_.publish(msg);

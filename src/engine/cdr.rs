@@ -179,9 +179,7 @@ impl<'a> CdrReader<'a> {
         let at = self.pos - 4;
         let bytes = self.take(len)?;
         match bytes.split_last() {
-            Some((0, text)) => std::str::from_utf8(text)
-                .map(str::to_owned)
-                .map_err(|_| CdrError::BadString { at }),
+            Some((0, text)) => std::str::from_utf8(text).map(str::to_owned).map_err(|_| CdrError::BadString { at }),
             _ => Err(CdrError::BadString { at }),
         }
     }

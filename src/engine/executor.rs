@@ -92,12 +92,7 @@ impl SingleThreadedExecutor {
 
     /// Sleeps until a guard condition fires, a timer is due, or the idle wait ends.
     fn wait_for_work(&self) {
-        let next_timer = self
-            .nodes
-            .iter()
-            .flat_map(|n| live(&n.timers))
-            .filter_map(|t| t.next_call())
-            .min();
+        let next_timer = self.nodes.iter().flat_map(|n| live(&n.timers)).filter_map(|t| t.next_call()).min();
         let timeout = next_timer.map_or(IDLE_WAIT, |t| t.saturating_duration_since(Instant::now()));
         let mut select = Select::new();
         for node in &self.nodes {

@@ -82,9 +82,7 @@ impl Domain {
     /// Claims `topic` for `type_name`; returns the type already there if it differs.
     pub(crate) fn check_type(&self, topic: &Arc<str>, type_name: &'static str) -> Result<(), &'static str> {
         let mut topics = self.lock();
-        let entry = topics
-            .entry(topic.clone())
-            .or_insert_with(|| Topic { type_name, endpoints: Vec::new() });
+        let entry = topics.entry(topic.clone()).or_insert_with(|| Topic { type_name, endpoints: Vec::new() });
         entry.endpoints.retain(|e| e.subscription.strong_count() > 0);
         if entry.type_name == type_name {
             Ok(())
@@ -108,11 +106,9 @@ impl Domain {
     /// Whether a message from `sender` must also take the middleware path: some live
     /// subscription is outside the sender's intra-process reach.
     pub(crate) fn has_other_subscribers(&self, topic: &str, sender: &Sender) -> bool {
-        self.lock().get(topic).is_some_and(|t| {
-            t.endpoints
-                .iter()
-                .any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
-        })
+        self.lock()
+            .get(topic)
+            .is_some_and(|t| t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e)))
     }
 
     /// Hands `sample` to every matched subscription that does not have it already.

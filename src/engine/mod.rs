@@ -51,9 +51,7 @@ pub mod trace;
 pub use context::{Context, InitOptions};
 pub use executor::SingleThreadedExecutor;
 pub use message::{address_of, ConstSharedPtr, Message, MessageAddress, UniquePtr};
-pub use node::{
-    CreateError, IntraProcessSetting, Node, NodeError, NodeOptions, PublisherOptions, SubscriptionOptions,
-};
+pub use node::{CreateError, IntraProcessSetting, Node, NodeError, NodeOptions, PublisherOptions, SubscriptionOptions};
 pub use publisher::Publisher;
 pub use qos::{Durability, History, QoS, Reliability};
 pub use subscription::Subscription;

@@ -66,10 +66,9 @@ pub enum NodeError {
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NodeError::InvalidName(name) => write!(
-                f,
-                "invalid node name '{name}': use letters, digits and '_', not starting with a digit"
-            ),
+            NodeError::InvalidName(name) => {
+                write!(f, "invalid node name '{name}': use letters, digits and '_', not starting with a digit")
+            }
         }
     }
 }
@@ -97,10 +96,9 @@ impl fmt::Display for CreateError {
             CreateError::ZeroDepth { topic } => {
                 write!(f, "the queue depth on topic '{topic}' is 0: use a depth of at least 1")
             }
-            CreateError::TypeMismatch { topic, existing, requested } => write!(
-                f,
-                "topic '{topic}' carries {existing}, not {requested}"
-            ),
+            CreateError::TypeMismatch { topic, existing, requested } => {
+                write!(f, "topic '{topic}' carries {existing}, not {requested}")
+            }
         }
     }
 }
@@ -165,16 +163,16 @@ impl Node {
     /// Checks the QoS and claims the topic for `M`.
     fn check<M: Message>(&self, topic: &Arc<str>, qos: &QoS, intra: bool) -> Result<usize, CreateError> {
         let depth = match qos.history {
-            History::KeepAll if intra => {
-                return Err(CreateError::KeepAllWithIntraProcess { topic: topic.to_string() })
-            }
+            History::KeepAll if intra => return Err(CreateError::KeepAllWithIntraProcess { topic: topic.to_string() }),
             // Without IPC, keep-all is the middleware's unbounded history.
             History::KeepAll => usize::MAX,
             History::KeepLast(0) => return Err(CreateError::ZeroDepth { topic: topic.to_string() }),
             History::KeepLast(depth) => depth,
         };
-        self.inner.ctx.domain.check_type(topic, M::TYPE_NAME).map_err(|existing| {
-            CreateError::TypeMismatch { topic: topic.to_string(), existing, requested: M::TYPE_NAME }
+        self.inner.ctx.domain.check_type(topic, M::TYPE_NAME).map_err(|existing| CreateError::TypeMismatch {
+            topic: topic.to_string(),
+            existing,
+            requested: M::TYPE_NAME,
         })?;
         Ok(depth)
     }

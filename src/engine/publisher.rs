@@ -121,10 +121,8 @@ impl<M: Message> Publisher<M> {
     /// The middleware path: one serialization, whose bytes every remote subscription shares.
     fn serialize_and_send(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
         let bytes = Arc::new(msg.to_cdr());
-        let serialized = EventKind::Serialized {
-            msg: MessageRef::of(msg, info.topic, info.publication),
-            bytes: bytes.len(),
-        };
+        let serialized =
+            EventKind::Serialized { msg: MessageRef::of(msg, info.topic, info.publication), bytes: bytes.len() };
         info.tracer.emit(info.node, serialized);
         let sample = WireSample { bytes, publication: info.publication };
         self.inner.ctx.domain.deliver(&self.inner.topic, sender, &sample);

@@ -43,11 +43,7 @@ pub struct QoS {
 impl QoS {
     /// Keep last `depth`, reliable, volatile: what a bare depth means in rclcpp.
     pub fn keep_last(depth: usize) -> Self {
-        Self {
-            history: History::KeepLast(depth),
-            reliability: Reliability::Reliable,
-            durability: Durability::Volatile,
-        }
+        Self { history: History::KeepLast(depth), reliability: Reliability::Reliable, durability: Durability::Volatile }
     }
 
     /// Keep all, reliable, volatile.

@@ -33,9 +33,7 @@ impl<T> RingBuffer<T> {
 
     /// Adds at the back; returns the element overwritten to make room, if any.
     pub fn push(&mut self, item: T) -> Option<T> {
-        let overwritten = (self.items.len() == self.capacity)
-            .then(|| self.items.pop_front())
-            .flatten();
+        let overwritten = (self.items.len() == self.capacity).then(|| self.items.pop_front()).flatten();
         self.items.push_back(item);
         overwritten
     }

@@ -149,7 +149,11 @@ pub fn render(
             ),
             (_, false, _) => painter.copy(lang.pick("다름!", "differs!")),
         };
-        let context = if inter { lang.pick(" (다른 프로세스 구독자 없이)", " (without the outside subscriber)") } else { "" };
+        let context = if inter {
+            lang.pick(" (다른 프로세스 구독자 없이)", " (without the outside subscriber)")
+        } else {
+            ""
+        };
         writeln!(out, "{}{context}: {spec} -> {expected} · {verdict}", lang.pick("설계 표", "design table"))?;
     }
     Ok(())

@@ -157,14 +157,7 @@ impl Tracker {
                         unique_copy: state.copies.get(&msg.addr).map(|&(_, b)| b),
                     },
                 };
-                Some(Row {
-                    index,
-                    value: msg.value.clone(),
-                    from: state.from.clone(),
-                    to,
-                    cost,
-                    reused,
-                })
+                Some(Row { index, value: msg.value.clone(), from: state.from.clone(), to, cost, reused })
             }
             EventKind::Printed { .. } => None,
         };
@@ -227,7 +220,11 @@ impl Side {
                     bytes(deserialized as u64)
                 );
                 if let Some(b) = unique_copy {
-                    text.push_str(&format!(" + {} {}", self.t("UniquePtr로 복사", "copy into UniquePtr"), bytes(b as u64)));
+                    text.push_str(&format!(
+                        " + {} {}",
+                        self.t("UniquePtr로 복사", "copy into UniquePtr"),
+                        bytes(b as u64)
+                    ));
                 }
                 p.copy(&text)
             }
@@ -250,7 +247,15 @@ impl Side {
 
     fn end_width(&self, with_pid: bool) -> usize {
         let addr = if self.cx.labels_are_stable() { 4 } else { 16 };
-        let pid = if with_pid { if self.cx.labels_are_stable() { 7 } else { 8 } } else { 0 };
+        let pid = if with_pid {
+            if self.cx.labels_are_stable() {
+                7
+            } else {
+                8
+            }
+        } else {
+            0
+        };
         10 + addr + pid
     }
 
@@ -273,11 +278,8 @@ impl Side {
         }
         let w = self.end_width(self.cx.runs.len() == 1);
         let (num, value) = ("#", self.t("값", "value"));
-        let from_to = format!(
-            "{} ──▶ {}",
-            pad(self.t("보낸 쪽", "published by"), w),
-            pad(self.t("받은 쪽", "received by"), w)
-        );
+        let from_to =
+            format!("{} ──▶ {}", pad(self.t("보낸 쪽", "published by"), w), pad(self.t("받은 쪽", "received by"), w));
         let copies = self.t("복사", "copies");
         let line = if self.cx.runs.len() == 1 {
             format!("{num:>4}  {}  {from_to}  {copies}", pad(value, 6))
@@ -324,7 +326,9 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::Ko, CopyReason::UniqueFromTaken) => "UniquePtr 콜백에 주려고 받은 메시지를 복사",
         (Lang::En, CopyReason::NotLast) => "not the last subscription in the list",
         (Lang::En, CopyReason::SharedForSharedSubscriptions) => "one copy shared by the shared subscriptions",
-        (Lang::En, CopyReason::SharedForInterProcess) => "shared copy for a subscriber outside the process (or with IPC off)",
+        (Lang::En, CopyReason::SharedForInterProcess) => {
+            "shared copy for a subscriber outside the process (or with IPC off)"
+        }
         (Lang::En, CopyReason::PublishByReference) => "published by reference",
         (Lang::En, CopyReason::UniqueFromTaken) => "the taken message copied into a UniquePtr",
     }

@@ -47,10 +47,7 @@ impl Message for Image {
     }
 
     fn deep_size(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.header.frame_id.len()
-            + self.encoding.len()
-            + self.data.len()
+        std::mem::size_of::<Self>() + self.header.frame_id.len() + self.encoding.len() + self.data.len()
     }
 
     fn payload_address(&self) -> Option<usize> {

@@ -1,0 +1,89 @@
+//! Bad input gets one clear line in the user's language and exit code 2: no panic, no
+//! backtrace, nothing on stdout.
+
+mod common;
+
+use common::{ipc_lab, stdout_of};
+
+/// (arguments, a word the English message must contain)
+const CASES: &[(&[&str], &str)] = &[
+    (&["frobnicate"], "frobnicate"),
+    (&["two-node", "--ipc", "maybe"], "maybe"),
+    (&["two-node", "--count", "-1"], "-1"),
+    (&["two-node", "--count", "0"], "--count"),
+    (&["cyclic", "--period", "abc"], "abc"),
+    (&["cyclic", "--period", "5"], "--period"),
+    (&["copies", "U,X"], "X"),
+    (&["copies", ""], "empty"),
+    (&["copies", "U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U"], "at most"),
+    (&["two-node", "--format", "xml"], "xml"),
+    (&["two-node", "--bogus"], "--bogus"),
+    (&[], "command"),
+];
+
+fn check(args: &[&str], lang: &str) -> String {
+    let mut full = args.to_vec();
+    full.extend(["--lang", lang]);
+    // `--lang` after an unknown subcommand is never parsed by clap, so it is also set
+    // through the locale, as a learner's terminal would.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
+        .args(&full)
+        .env("LANG", if lang == "ko" { "ko_KR.UTF-8" } else { "C.UTF-8" })
+        .env_remove("LC_ALL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: not one line: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2_in_english() {
+    for (args, word) in CASES {
+        let line = check(args, "en");
+        assert!(line.starts_with("error: "), "{line}");
+        assert!(line.contains(word), "{args:?}: '{line}' does not mention {word}");
+        assert!(line.contains("ipc-lab --help"), "{line}");
+    }
+}
+
+#[test]
+fn bad_input_is_explained_in_korean() {
+    for (args, _) in CASES {
+        let line = check(args, "ko");
+        assert!(line.starts_with("오류: "), "{args:?}: {line}");
+    }
+}
+
+/// `--help` and `--version` are not errors.
+#[test]
+fn help_and_version_exit_zero() {
+    assert!(stdout_of(&["--help"]).contains("two-node"));
+    assert!(stdout_of(&["--version"]).starts_with("ipc-lab "));
+    assert_eq!(ipc_lab(&["copies", "--help"]).status.code(), Some(0));
+}
+
+/// A reader that goes away early (`| head`) ends the run quietly, with success.
+#[test]
+fn closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
+        .args(["two-node", "--period", "0", "--format", "classic"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
