@@ -31,7 +31,7 @@ fn received(events: &[TraceEvent]) -> Vec<(String, usize, Via, String)> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Received { msg, via } => Some((e.node.to_string(), msg.addr, *via, msg.value.clone())),
+            EventKind::Received { msg, via } => Some((e.node.to_string(), msg.addr, *via, msg.value.to_string())),
             _ => None,
         })
         .collect()
@@ -145,7 +145,7 @@ fn full_queue_overwrites_oldest_and_reports_it() {
     let overwritten: Vec<String> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Overwritten { msg } => Some(msg.value.clone()),
+            EventKind::Overwritten { msg } => Some(msg.value.to_string()),
             _ => None,
         })
         .collect();

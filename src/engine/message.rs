@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use super::cdr::{CdrError, CdrReader, CdrWriter};
+use super::trace::ShortText;
 
 /// A ROS message type.
 ///
@@ -39,7 +40,7 @@ pub trait Message: Clone + Send + Sync + 'static {
     }
 
     /// A short text for the trace: the value of an `Int32`, the size of an `Image`.
-    fn summary(&self) -> String;
+    fn summary(&self) -> ShortText;
 
     /// The complete CDR encoding, header included.
     fn to_cdr(&self) -> Vec<u8> {

@@ -14,13 +14,14 @@
 //! assert!(owner.takes_ownership() && !reader.takes_ownership());
 //! ```
 
+use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyReason, EventKind, MessageRef, Publication, Via};
+use super::trace::{CopyReason, EventKind, MessageRef, Publication, ShortText, Via};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -127,7 +128,11 @@ impl<M: Message> SubscriptionInner<M> {
                     publication: sample.publication,
                     addr: sample.bytes.as_ptr() as usize,
                     payload_addr: None,
-                    value: format!("{} B CDR", sample.bytes.len()),
+                    value: {
+                        let mut text = ShortText::new();
+                        let _ = write!(text, "{} B CDR", sample.bytes.len());
+                        text
+                    },
                 },
             };
             self.emit(EventKind::Overwritten { msg });

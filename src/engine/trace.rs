@@ -27,6 +27,83 @@ pub struct Publication {
     pub seq: u64,
 }
 
+/// A short text kept inline, without a heap allocation.
+///
+/// Why not `String`: trace events are made on the demo's thread and dropped on the
+/// renderer's. A heap string freed on another thread can come back to the demo's thread
+/// through the allocator at a moment that depends on timing, and then the addresses a run
+/// shows would depend on timing too. Inline text keeps every run's addresses repeatable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortText {
+    len: u8,
+    bytes: [u8; ShortText::CAPACITY],
+}
+
+impl ShortText {
+    /// Longer text is cut, at a character boundary, and ends with `…`.
+    pub const CAPACITY: usize = 48;
+
+    pub fn new() -> Self {
+        Self { len: 0, bytes: [0; Self::CAPACITY] }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole UTF-8 characters are ever written.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl Default for ShortText {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Write for ShortText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        const ELLIPSIS: &str = "…";
+        for c in s.chars() {
+            let len = usize::from(self.len);
+            if len + c.len_utf8() + ELLIPSIS.len() > Self::CAPACITY {
+                if !self.as_str().ends_with(ELLIPSIS) {
+                    self.bytes[len..len + ELLIPSIS.len()].copy_from_slice(ELLIPSIS.as_bytes());
+                    self.len += ELLIPSIS.len() as u8;
+                }
+                return Ok(());
+            }
+            c.encode_utf8(&mut self.bytes[len..]);
+            self.len += c.len_utf8() as u8;
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for ShortText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for ShortText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for ShortText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<&str> for ShortText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A message as the trace sees it at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRef {
@@ -40,7 +117,7 @@ pub struct MessageRef {
     /// The address of its payload buffer (an image's pixels), if it has one.
     pub payload_addr: Option<usize>,
     /// The message's value in short (`Message::summary`).
-    pub value: String,
+    pub value: ShortText,
 }
 
 impl MessageRef {

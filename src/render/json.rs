@@ -61,7 +61,7 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         if let Some(payload) = msg.payload_addr {
             obj.insert("payload_addr".into(), json!(labels.addr(payload)));
         }
-        obj.insert("value".into(), json!(msg.value));
+        obj.insert("value".into(), json!(msg.value.as_str()));
         obj.insert("publisher".into(), json!(msg.publication.publisher));
         obj.insert("seq".into(), json!(msg.publication.seq));
     }

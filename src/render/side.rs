@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::style::pad;
 use super::{bytes, RenderContext, Renderer};
-use crate::engine::trace::{CopyReason, EventKind, Publication, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, EventKind, Publication, ShortText, TraceEvent, Via};
 use crate::i18n::Lang;
 
 /// How many recent publications to remember (a message is received soon after it is
@@ -36,6 +36,16 @@ enum Cost {
 }
 
 impl Cost {
+    fn bytes(self) -> usize {
+        match self {
+            Cost::Original => 0,
+            Cost::Copy { bytes, .. } => bytes,
+            Cost::Middleware { serialized, deserialized, unique_copy } => {
+                serialized + deserialized + unique_copy.unwrap_or(0)
+            }
+        }
+    }
+
     fn copies(self) -> usize {
         match self {
             Cost::Original => 0,
@@ -49,7 +59,7 @@ impl Cost {
 #[derive(Debug, Clone)]
 struct Row {
     index: u64,
-    value: String,
+    value: ShortText,
     from: Option<End>,
     to: End,
     cost: Cost,
@@ -61,7 +71,7 @@ struct Row {
 #[derive(Debug, Default)]
 struct PublicationState {
     from: Option<End>,
-    value: String,
+    value: ShortText,
     /// New address -> (reason, bytes) of each intra-process copy.
     copies: HashMap<usize, (CopyReason, usize)>,
     serialized: usize,
@@ -79,9 +89,13 @@ struct Tracker {
     /// New messages (copies, deserialized) that landed on a seen address.
     reused: HashSet<usize>,
     messages: u64,
+    /// Every copy the engine reported, received or not.
     copies: u64,
     bytes_copied: u64,
     overwritten: u64,
+    /// What the received messages cost, for the per-message figures.
+    delivered_copies: u64,
+    delivered_bytes: u64,
 }
 
 impl Tracker {
@@ -117,7 +131,7 @@ impl Tracker {
                 let from = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
                 let state = self.publication(msg.publication);
                 state.from = Some(from);
-                state.value = msg.value.clone();
+                state.value = msg.value;
                 None
             }
             EventKind::Copied { msg, reason, bytes, .. } => {
@@ -157,7 +171,10 @@ impl Tracker {
                         unique_copy: state.copies.get(&msg.addr).map(|&(_, b)| b),
                     },
                 };
-                Some(Row { index, value: msg.value.clone(), from: state.from.clone(), to, cost, reused })
+                let from = state.from.clone();
+                self.delivered_copies += cost.copies() as u64;
+                self.delivered_bytes += cost.bytes() as u64;
+                Some(Row { index, value: msg.value, from, to, cost, reused })
             }
             EventKind::Printed { .. } => None,
         };
@@ -294,17 +311,16 @@ impl Side {
     fn summary_line(&self, tracker: &Tracker) -> String {
         let per = |n: u64| if tracker.messages == 0 { 0.0 } else { n as f64 / tracker.messages as f64 };
         let (m, c, b, o) = (tracker.messages, tracker.copies, tracker.bytes_copied, tracker.overwritten);
-        let per_bytes = bytes(per(b).round() as u64);
+        let per_copies = per(tracker.delivered_copies);
+        let per_bytes = bytes(per(tracker.delivered_bytes).round() as u64);
         match self.cx.lang {
             Lang::Ko => format!(
-                "메시지 {m}개 · 복사 {c}번 ({}) · 덮어쓰기 {o}개 · 메시지당 복사 {:.1}번, {per_bytes}",
-                bytes(b),
-                per(c)
+                "메시지 {m}개 · 복사 모두 {c}번 ({}) · 덮어쓰기 {o}개 · 받은 메시지당 복사 {per_copies:.1}번, {per_bytes}",
+                bytes(b)
             ),
             Lang::En => format!(
-                "{m} messages · {c} copies ({}) · {o} overwritten · per message: {:.1} copies, {per_bytes}",
-                bytes(b),
-                per(c)
+                "{m} messages · {c} copies in all ({}) · {o} overwritten · per received message: {per_copies:.1} copies, {per_bytes}",
+                bytes(b)
             ),
         }
     }
@@ -361,7 +377,7 @@ impl Renderer for Side {
         let Some(first) = on_row.as_ref().or(off_row.as_ref()) else {
             return Ok(());
         };
-        let (index, value) = (first.index, first.value.clone());
+        let (index, value) = (first.index, first.value);
         let w = self.end_width(false);
         let mut cells = Vec::new();
         for row in [&on_row, &off_row] {

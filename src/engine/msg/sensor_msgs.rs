@@ -1,7 +1,10 @@
 //! `sensor_msgs`: the image that the image pipeline moves from node to node.
 
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
+use std::fmt::Write;
+
 use crate::engine::message::Message;
+use crate::engine::trace::ShortText;
 
 use super::std_msgs::Header;
 
@@ -54,8 +57,10 @@ impl Message for Image {
         (!self.data.is_empty()).then_some(self.data.as_ptr() as usize)
     }
 
-    fn summary(&self) -> String {
-        format!("{}x{} {}", self.width, self.height, self.encoding)
+    fn summary(&self) -> ShortText {
+        let mut text = ShortText::new();
+        let _ = write!(text, "{}x{} {}", self.width, self.height, self.encoding);
+        text
     }
 }
 

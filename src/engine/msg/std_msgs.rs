@@ -1,7 +1,10 @@
 //! `std_msgs`: the demos' integers and strings, and the header images carry.
 
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
+use std::fmt::Write;
+
 use crate::engine::message::Message;
+use crate::engine::trace::ShortText;
 
 use super::builtin_interfaces::Time;
 
@@ -26,8 +29,10 @@ impl Message for Int32 {
         std::mem::size_of::<Self>()
     }
 
-    fn summary(&self) -> std::string::String {
-        self.data.to_string()
+    fn summary(&self) -> ShortText {
+        let mut text = ShortText::new();
+        let _ = write!(text, "{}", self.data);
+        text
     }
 }
 
@@ -56,8 +61,10 @@ impl Message for String {
         (!self.data.is_empty()).then_some(self.data.as_ptr() as usize)
     }
 
-    fn summary(&self) -> std::string::String {
-        format!("{:?}", self.data)
+    fn summary(&self) -> ShortText {
+        let mut text = ShortText::new();
+        let _ = write!(text, "{:?}", self.data);
+        text
     }
 }
 
