@@ -390,7 +390,8 @@ impl Renderer for Side {
                 None => pad("", 2 * w + 17),
             });
         }
-        writeln!(out, "{index:>4}  {}  │ {}│ {}", pad(&value, 6), cells[0], cells[1])
+        let line = format!("{index:>4}  {}  │ {}│ {}", pad(&value, 6), cells[0], cells[1]);
+        writeln!(out, "{}", line.trim_end())
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
