@@ -26,7 +26,7 @@ fn received(events: &[TraceEvent]) -> BTreeMap<String, (usize, Via)> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Received { msg, via } => Some((e.node.to_string(), (msg.addr, *via))),
+            EventKind::Received { msg, via, .. } => Some((e.node.to_string(), (msg.addr, *via))),
             _ => None,
         })
         .collect()

@@ -31,7 +31,7 @@ fn received(events: &[TraceEvent]) -> Vec<(String, usize, Via, String)> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Received { msg, via } => Some((e.node.to_string(), msg.addr, *via, msg.value.to_string())),
+            EventKind::Received { msg, via, .. } => Some((e.node.to_string(), msg.addr, *via, msg.value.to_string())),
             _ => None,
         })
         .collect()
@@ -52,7 +52,7 @@ fn two_node_with_ipc_moves_every_message() {
     assert_eq!(got.len(), 5);
     assert_eq!(got[0].3, "0");
     for event in &events {
-        if let EventKind::Received { msg, via } = &event.kind {
+        if let EventKind::Received { msg, via, .. } = &event.kind {
             let published = events.iter().find_map(|e| match &e.kind {
                 EventKind::Published { msg: p } if p.publication == msg.publication => Some(p.addr),
                 _ => None,

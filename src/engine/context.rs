@@ -21,6 +21,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
 use super::trace::{Discard, EventKind, TraceSink, Tracer};
+use super::transport::{Transport, TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
 #[derive(Clone)]
@@ -138,6 +139,19 @@ impl Context {
     /// The demo's own `printf` from `main`: a `Printed` trace event, not a write to stdout.
     pub fn printf(&self, line: String) {
         self.inner.tracer.emit(&Arc::from(""), EventKind::Printed { line });
+    }
+
+    /// Connects this context's domain to the other processes of the same domain on this
+    /// machine (see [`crate::engine::transport`]). Call it before creating nodes, so they
+    /// are announced. The first context of a domain to ask sets the transport up.
+    pub fn enable_transport(&self, options: TransportOptions) -> Result<(), TransportError> {
+        let domain = &self.inner.domain;
+        if domain.transport.get().is_none() {
+            let transport = Transport::start(domain, &options, self.inner.tracer.clone())?;
+            // Another context of the domain may have won the race: keep theirs.
+            let _ = domain.transport.set(transport);
+        }
+        Ok(())
     }
 
     /// How many subscription callbacks have completed so far.

@@ -3,22 +3,54 @@
 //! bytes are handed to every matched subscription, and each subscription deserializes
 //! them into a new message when its callback runs.
 //!
-//! A real implementation would also do discovery, reliability and fragmentation; here every
-//! endpoint of a domain is matched at once, so no early message is lost. The
-//! inter-process transport plugs in below this same interface.
+//! Within a process every endpoint of a domain is matched at once, so no early message is
+//! lost. When the context enables a [`Transport`], the domain also reaches the
+//! subscriptions of other processes, and theirs reach it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use super::trace::Publication;
+use super::trace::{Origin, Publication};
+use super::transport::Transport;
+
+/// Where serialized bytes are.
+#[derive(Clone)]
+pub(crate) enum WireBytes {
+    /// On this process's heap. Shared between the subscriptions of one process: handing
+    /// bytes over is not a copy; decoding them is.
+    Heap(Arc<Vec<u8>>),
+    /// In a shared-memory segment mapped into this process.
+    Mapped(Arc<memmap2::Mmap>),
+}
+
+impl WireBytes {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            WireBytes::Heap(bytes) => bytes,
+            WireBytes::Mapped(map) => map,
+        }
+    }
+}
+
+/// How bytes from another process got here, for the trace.
+#[derive(Clone)]
+pub(crate) struct Arrival {
+    pub(crate) origin: Origin,
+    /// Read out of a socket (a copy) or mapped (none).
+    pub(crate) mapped: bool,
+    /// Reported once, by the first subscription that takes it: several local
+    /// subscriptions share one read.
+    pub(crate) reported: Arc<std::sync::atomic::AtomicBool>,
+}
 
 /// Serialized bytes on their way to one subscription.
 #[derive(Clone)]
 pub(crate) struct WireSample {
-    /// The CDR encoding. Shared between the subscriptions of one process: handing bytes
-    /// over is not a copy; decoding them is.
-    pub(crate) bytes: Arc<Vec<u8>>,
+    /// The CDR encoding.
+    pub(crate) bytes: WireBytes,
     pub(crate) publication: Publication,
+    /// Set when the bytes came from another process.
+    pub(crate) arrival: Option<Arrival>,
 }
 
 /// A subscription as the middleware sees it.
@@ -43,9 +75,11 @@ struct Topic {
 }
 
 /// One domain: the endpoints that can hear each other.
-#[derive(Default)]
 pub(crate) struct Domain {
+    pub(crate) id: u32,
     topics: Mutex<HashMap<Arc<str>, Topic>>,
+    /// The way to other processes, once a context asks for it.
+    pub(crate) transport: OnceLock<Arc<Transport>>,
 }
 
 /// Who publishes, as far as matching is concerned.
@@ -70,7 +104,7 @@ impl Domain {
         if let Some(domain) = domains.get(&id).and_then(Weak::upgrade) {
             return domain;
         }
-        let domain = Arc::new(Domain::default());
+        let domain = Arc::new(Domain { id, topics: Mutex::default(), transport: OnceLock::new() });
         domains.insert(id, Arc::downgrade(&domain));
         domain
     }
@@ -104,11 +138,31 @@ impl Domain {
     }
 
     /// Whether a message from `sender` must also take the middleware path: some live
-    /// subscription is outside the sender's intra-process reach.
+    /// subscription is outside the sender's intra-process reach, here or in another process.
     pub(crate) fn has_other_subscribers(&self, topic: &str, sender: &Sender) -> bool {
-        self.lock()
-            .get(topic)
-            .is_some_and(|t| t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e)))
+        let local = self.lock().get(topic).is_some_and(|t| {
+            t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
+        });
+        local || self.transport.get().is_some_and(|t| t.has_remote_subscribers(topic))
+    }
+
+    /// Live subscriptions of `topic` in this process, for rclcpp's subscription count.
+    pub(crate) fn local_subscription_count(&self, topic: &str) -> usize {
+        self.lock().get(topic).map_or(0, |t| t.endpoints.iter().filter(|e| e.subscription.strong_count() > 0).count())
+    }
+
+    /// Bytes from another process: every local subscription of the topic gets them.
+    /// Returns the topic's local type if it is not `type_name` (the frame is refused).
+    pub(crate) fn deliver_remote(&self, topic: &str, type_name: &str, sample: &WireSample) -> Result<(), &'static str> {
+        let targets: Vec<_> = match self.lock().get(topic) {
+            Some(t) if t.type_name != type_name => return Err(t.type_name),
+            Some(t) => t.endpoints.iter().filter_map(|e| e.subscription.upgrade()).collect(),
+            None => return Ok(()),
+        };
+        for subscription in targets {
+            subscription.deliver(sample.clone());
+        }
+        Ok(())
     }
 
     /// Hands `sample` to every matched subscription that does not have it already.

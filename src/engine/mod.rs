@@ -27,7 +27,7 @@
 //!
 //! // The consumer got the very message that was published: same address, no copy.
 //! let received = recorder.events().into_iter().find_map(|e| match e.kind {
-//!     EventKind::Received { msg, via } => Some((msg.addr, via)),
+//!     EventKind::Received { msg, via, .. } => Some((msg.addr, via)),
 //!     _ => None,
 //! });
 //! assert_eq!(received, Some((sent_from, Via::Original)));
@@ -47,6 +47,7 @@ pub mod ring_buffer;
 pub mod subscription;
 pub mod timer;
 pub mod trace;
+pub mod transport;
 
 pub use context::{Context, InitOptions};
 pub use executor::SingleThreadedExecutor;

@@ -9,6 +9,7 @@
 //! assert!(Node::new(&ctx, "2fast", NodeOptions::default()).is_err());
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -127,15 +128,18 @@ impl Node {
         if !valid {
             return Err(NodeError::InvalidName(name.to_string()));
         }
-        Ok(Self {
-            inner: Arc::new(NodeInner {
-                name: Arc::from(name),
-                ctx: ctx.inner.clone(),
-                use_intra_process_comms: options.use_intra_process_comms,
-                subscriptions: Mutex::new(Vec::new()),
-                timers: Mutex::new(Vec::new()),
-            }),
-        })
+        let inner = Arc::new(NodeInner {
+            name: Arc::from(name),
+            ctx: ctx.inner.clone(),
+            use_intra_process_comms: options.use_intra_process_comms,
+            subscriptions: Mutex::new(Vec::new()),
+            timers: Mutex::new(Vec::new()),
+        });
+        if let Some(transport) = ctx.inner.domain.transport.get() {
+            let alive: Arc<dyn Any + Send + Sync> = inner.clone();
+            transport.register_node(&inner.name, options.use_intra_process_comms, Arc::downgrade(&alive));
+        }
+        Ok(Self { inner })
     }
 
     pub fn get_name(&self) -> &str {
@@ -190,7 +194,11 @@ impl Node {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
         self.check::<M>(&topic, &qos.into(), intra)?;
-        let inner = PublisherInner::new(self.inner.name.clone(), topic, intra, self.inner.ctx.clone());
+        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, self.inner.ctx.clone()));
+        if let Some(transport) = self.inner.ctx.domain.transport.get() {
+            let alive: Arc<dyn Any + Send + Sync> = inner.clone();
+            transport.register_publisher(&inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+        }
         Ok(Publisher::new(inner))
     }
 
@@ -233,6 +241,10 @@ impl Node {
         }
         let wire: Arc<dyn super::middleware::WireSubscription> = inner.clone();
         ctx.domain.add_subscription(&topic, ctx.id, intra, Arc::downgrade(&wire));
+        if let Some(transport) = ctx.domain.transport.get() {
+            let alive: Arc<dyn Any + Send + Sync> = inner.clone();
+            transport.register_subscription(&inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+        }
         let base: Arc<dyn SubscriptionBase> = inner.clone();
         self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));
         Ok(Subscription { inner })

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use super::context::ContextInner;
 use super::intra_process::PublishInfo;
 use super::message::{Message, UniquePtr};
-use super::middleware::{Sender, WireSample};
+use super::middleware::{Sender, WireBytes, WireSample};
+use super::transport::frame::FrameHeader;
+use super::transport::SendOutcome;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 
 /// A publisher handle; clones publish as the same publisher.
@@ -53,8 +55,8 @@ impl PublisherInner {
 }
 
 impl<M: Message> Publisher<M> {
-    pub(crate) fn new(inner: PublisherInner) -> Self {
-        Self { inner: Arc::new(inner), _message: PhantomData }
+    pub(crate) fn new(inner: Arc<PublisherInner>) -> Self {
+        Self { inner, _message: PhantomData }
     }
 
     pub fn topic(&self) -> &str {
@@ -90,7 +92,7 @@ impl<M: Message> Publisher<M> {
     /// Numbers the publish call and reports it.
     fn begin(&self, msg: &M) -> PublishInfo<'_> {
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let publication = Publication { publisher: self.inner.id, seq };
+        let publication = Publication { pid: self.inner.ctx.tracer.pid, publisher: self.inner.id, seq };
         let info = PublishInfo {
             tracer: &self.inner.ctx.tracer,
             node: &self.inner.node,
@@ -118,13 +120,43 @@ impl<M: Message> Publisher<M> {
         }
     }
 
-    /// The middleware path: one serialization, whose bytes every remote subscription shares.
+    /// rclcpp's `get_subscription_count`: subscriptions in this process plus subscribing
+    /// processes (each counted once).
+    pub fn get_subscription_count(&self) -> usize {
+        let domain = &self.inner.ctx.domain;
+        let remote = domain.transport.get().map_or(0, |t| t.remote_subscriber_count(&self.inner.topic));
+        domain.local_subscription_count(&self.inner.topic) + remote
+    }
+
+    /// The middleware path: one serialization, whose bytes every subscription of this
+    /// process shares; other processes get them through the transport.
     fn serialize_and_send(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
         let bytes = Arc::new(msg.to_cdr());
-        let serialized =
-            EventKind::Serialized { msg: MessageRef::of(msg, info.topic, info.publication), bytes: bytes.len() };
-        info.tracer.emit(info.node, serialized);
-        let sample = WireSample { bytes, publication: info.publication };
-        self.inner.ctx.domain.deliver(&self.inner.topic, sender, &sample);
+        let msg_ref = MessageRef::of(msg, info.topic, info.publication);
+        info.tracer.emit(info.node, EventKind::Serialized { msg: msg_ref.clone(), bytes: bytes.len() });
+        let sample = WireSample { bytes: WireBytes::Heap(bytes.clone()), publication: info.publication, arrival: None };
+        let domain = &self.inner.ctx.domain;
+        domain.deliver(&self.inner.topic, sender, &sample);
+        let Some(transport) = domain.transport.get() else { return };
+        let header = FrameHeader {
+            topic: self.inner.topic.to_string(),
+            type_name: M::TYPE_NAME.to_string(),
+            publisher_pid: info.publication.pid,
+            publisher_id: info.publication.publisher,
+            seq: info.publication.seq,
+            node: self.inner.node.to_string(),
+            message_addr: msg_ref.addr as u64,
+        };
+        for outcome in transport.send(header, &bytes) {
+            let event = match outcome {
+                SendOutcome::Written { pid, bytes } => EventKind::Written { msg: msg_ref.clone(), bytes, to_pid: pid },
+                SendOutcome::SharedMemory { addr, bytes } => {
+                    let segment = MessageRef { addr, payload_addr: None, ..msg_ref.clone() };
+                    EventKind::SharedMemoryWritten { msg: segment, bytes }
+                }
+                SendOutcome::Lost { pid } => EventKind::PeerLost { pid, topic: self.inner.topic.clone() },
+            };
+            info.tracer.emit(info.node, event);
+        }
     }
 }

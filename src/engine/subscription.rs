@@ -15,13 +15,14 @@
 //! ```
 
 use std::fmt::Write;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyReason, EventKind, MessageRef, Publication, ShortText, Via};
+use super::trace::{CopyReason, EventKind, MessageRef, Origin, Publication, ShortText, Via};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -122,32 +123,51 @@ impl<M: Message> SubscriptionInner<M> {
             let msg = match &dropped {
                 Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
                 Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                Pending::Wire(sample) => MessageRef {
-                    topic: self.topic.clone(),
-                    type_name: M::TYPE_NAME,
-                    publication: sample.publication,
-                    addr: sample.bytes.as_ptr() as usize,
-                    payload_addr: None,
-                    value: {
-                        let mut text = ShortText::new();
-                        let _ = write!(text, "{} B CDR", sample.bytes.len());
-                        text
-                    },
-                },
+                Pending::Wire(sample) => self.bytes_ref(sample),
             };
             self.emit(EventKind::Overwritten { msg });
         }
         self.ctx.wake();
     }
 
+    /// The serialized bytes of a sample, as the trace sees them.
+    fn bytes_ref(&self, sample: &WireSample) -> MessageRef {
+        let bytes = sample.bytes.as_slice();
+        let mut value = ShortText::new();
+        let _ = write!(value, "{} B CDR", bytes.len());
+        MessageRef {
+            topic: self.topic.clone(),
+            type_name: M::TYPE_NAME,
+            publication: sample.publication,
+            addr: bytes.as_ptr() as usize,
+            payload_addr: None,
+            value,
+        }
+    }
+
     /// Decodes middleware bytes into a new message, as the subscriber's side of DDS does.
     fn take_from_wire(&self, sample: &WireSample) -> Option<UniquePtr<M>> {
-        // Bytes from our own encoder always decode; a failure means a foreign or damaged
-        // sample, which is dropped (the transport reports and counts those).
-        let msg = M::from_cdr(&sample.bytes).ok()?;
-        let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);
-        self.emit(EventKind::Deserialized { msg: msg_ref, bytes: sample.bytes.len() });
-        Some(msg)
+        if let Some(arrival) = sample.arrival.as_ref().filter(|a| !a.reported.swap(true, Ordering::Relaxed)) {
+            let (msg, bytes, from_pid) = (self.bytes_ref(sample), sample.bytes.as_slice().len(), arrival.origin.pid);
+            self.emit(if arrival.mapped {
+                EventKind::Mapped { msg, bytes, from_pid }
+            } else {
+                EventKind::Read { msg, bytes, from_pid }
+            });
+        }
+        match M::from_cdr(sample.bytes.as_slice()) {
+            Ok(msg) => {
+                let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);
+                self.emit(EventKind::Deserialized { msg: msg_ref, bytes: sample.bytes.as_slice().len() });
+                Some(msg)
+            }
+            Err(e) => {
+                // Our own encoder's bytes always decode: these came damaged from elsewhere.
+                let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
+                self.emit(EventKind::Rejected { from_pid, reason: format!("{}: {e}", M::TYPE_NAME) });
+                None
+            }
+        }
     }
 }
 
@@ -185,16 +205,17 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
                 let Some(taken) = self.take_from_wire(&sample) else {
                     return true;
                 };
+                let origin = sample.arrival.as_ref().map(|a| a.origin.clone());
                 match callback {
                     AnySubscriptionCallback::ConstShared(f) => {
-                        self.received(&taken, sample.publication, Via::Middleware);
+                        self.received_from(&taken, sample.publication, Via::Middleware, origin);
                         f(Arc::new(taken));
                     }
                     AnySubscriptionCallback::Unique(f) => {
                         // rclcpp's dispatch copies the taken message into a new UniquePtr
                         // for a callback that takes ownership: one more copy than IPC needs.
                         let unique = self.copy(&taken, sample.publication, CopyReason::UniqueFromTaken);
-                        self.received(&unique, sample.publication, Via::Middleware);
+                        self.received_from(&unique, sample.publication, Via::Middleware, origin);
                         f(unique);
                         drop(taken);
                     }
@@ -221,8 +242,12 @@ impl<M: Message> SubscriptionInner<M> {
     }
 
     fn received(&self, msg: &M, publication: Publication, via: Via) {
+        self.received_from(msg, publication, via, None);
+    }
+
+    fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<Origin>) {
         let msg = MessageRef::of(msg, &self.topic, publication);
-        self.emit(EventKind::Received { msg, via });
+        self.emit(EventKind::Received { msg, via, origin });
     }
 }
 

@@ -21,6 +21,8 @@ use super::message::Message;
 /// received events on one row without comparing addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Publication {
+    /// The publishing process.
+    pub pid: u32,
     /// The publisher's id, unique among the publishers of its context.
     pub publisher: u64,
     /// Counts the publisher's calls to `publish`, from 1.
@@ -150,6 +152,17 @@ pub enum CopyReason {
     UniqueFromTaken,
 }
 
+/// Where a message that came from another process was published, as its frame says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub pid: u32,
+    pub node: Arc<str>,
+    /// The published message's address in ITS process: a number that means nothing here.
+    pub addr: usize,
+    /// The length of the CDR encoding it was sent as.
+    pub serialized_bytes: usize,
+}
+
 /// How the message handed to a callback reached it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -166,8 +179,9 @@ pub enum Via {
 pub enum EventKind {
     /// A publisher was handed a message.
     Published { msg: MessageRef },
-    /// A callback is about to get a message.
-    Received { msg: MessageRef, via: Via },
+    /// A callback is about to get a message. `origin` is set when it came from another
+    /// process.
+    Received { msg: MessageRef, via: Via, origin: Option<Origin> },
     /// A deep copy: `msg` is the new message, `from` the address of the copied one.
     Copied { msg: MessageRef, from: usize, reason: CopyReason, bytes: usize },
     /// A message was encoded to CDR: `bytes` is the length of the encoding.
@@ -176,6 +190,22 @@ pub enum EventKind {
     Deserialized { msg: MessageRef, bytes: usize },
     /// A full keep-last queue dropped this message to make room.
     Overwritten { msg: MessageRef },
+    /// CDR bytes were written into a socket to another process: the kernel copies them.
+    /// `msg` is the message they encode.
+    Written { msg: MessageRef, bytes: usize, to_pid: u32 },
+    /// CDR bytes from another process were read out of a socket into `msg.addr`, a new
+    /// buffer of this process.
+    Read { msg: MessageRef, bytes: usize, from_pid: u32 },
+    /// CDR bytes were copied into a shared-memory segment, mapped at `msg.addr` here.
+    SharedMemoryWritten { msg: MessageRef, bytes: usize },
+    /// A shared-memory segment from another process was mapped at `msg.addr` here: the
+    /// same physical memory at another virtual address; no byte copied.
+    Mapped { msg: MessageRef, bytes: usize, from_pid: u32 },
+    /// The peer process went away (its socket closed); delivery resumes when it or another
+    /// subscriber appears.
+    PeerLost { pid: u32, topic: Arc<str> },
+    /// A frame from another process was refused (malformed, oversized, wrong type).
+    Rejected { from_pid: u32, reason: String },
     /// A line the demo printed (its `printf`), kept in order with everything else.
     Printed { line: String },
 }
@@ -189,8 +219,12 @@ impl EventKind {
             | EventKind::Copied { msg, .. }
             | EventKind::Serialized { msg, .. }
             | EventKind::Deserialized { msg, .. }
-            | EventKind::Overwritten { msg } => Some(msg),
-            EventKind::Printed { .. } => None,
+            | EventKind::Overwritten { msg }
+            | EventKind::Written { msg, .. }
+            | EventKind::Read { msg, .. }
+            | EventKind::SharedMemoryWritten { msg, .. }
+            | EventKind::Mapped { msg, .. } => Some(msg),
+            EventKind::Printed { .. } | EventKind::PeerLost { .. } | EventKind::Rejected { .. } => None,
         }
     }
 
@@ -199,7 +233,10 @@ impl EventKind {
         match self {
             EventKind::Copied { bytes, .. }
             | EventKind::Serialized { bytes, .. }
-            | EventKind::Deserialized { bytes, .. } => Some(*bytes),
+            | EventKind::Deserialized { bytes, .. }
+            | EventKind::Written { bytes, .. }
+            | EventKind::Read { bytes, .. }
+            | EventKind::SharedMemoryWritten { bytes, .. } => Some(*bytes),
             _ => None,
         }
     }

@@ -20,7 +20,7 @@ struct Got {
 
 fn got(events: &[TraceEvent], node: &str) -> Option<Got> {
     let (addr, via) = events.iter().find_map(|e| match &e.kind {
-        EventKind::Received { msg, via } if &*e.node == node => Some((msg.addr, *via)),
+        EventKind::Received { msg, via, .. } if &*e.node == node => Some((msg.addr, *via)),
         _ => None,
     })?;
     let bytes = match via {

@@ -30,9 +30,23 @@ enum Cost {
     Original,
     /// An intra-process copy.
     Copy { reason: CopyReason, bytes: usize },
-    /// Serialized by the publisher, deserialized for this subscriber, and for a callback
-    /// that takes ownership copied once more into a `UniquePtr`.
-    Middleware { serialized: usize, deserialized: usize, unique_copy: Option<usize> },
+    /// Serialized by the publisher, maybe carried to another process, deserialized for
+    /// this subscriber, and for a callback that takes ownership copied once more into a
+    /// `UniquePtr`.
+    Middleware { serialized: usize, transfer: Transfer, deserialized: usize, unique_copy: Option<usize> },
+}
+
+/// How serialized bytes got from the publisher's process to the subscriber's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Transfer {
+    /// Same process: the bytes were handed over.
+    #[default]
+    InProcess,
+    /// Written into a socket and read out of it: two copies of these bytes.
+    Socket { bytes: usize },
+    /// Copied into a shared-memory segment that the subscriber mapped: one copy, and none
+    /// between the processes.
+    SharedMemory { bytes: usize },
 }
 
 impl Cost {
@@ -40,8 +54,13 @@ impl Cost {
         match self {
             Cost::Original => 0,
             Cost::Copy { bytes, .. } => bytes,
-            Cost::Middleware { serialized, deserialized, unique_copy } => {
-                serialized + deserialized + unique_copy.unwrap_or(0)
+            Cost::Middleware { serialized, transfer, deserialized, unique_copy } => {
+                let carried = match transfer {
+                    Transfer::InProcess => 0,
+                    Transfer::Socket { bytes } => 2 * bytes,
+                    Transfer::SharedMemory { bytes } => bytes,
+                };
+                serialized + carried + deserialized + unique_copy.unwrap_or(0)
             }
         }
     }
@@ -50,7 +69,14 @@ impl Cost {
         match self {
             Cost::Original => 0,
             Cost::Copy { .. } => 1,
-            Cost::Middleware { unique_copy, .. } => 2 + usize::from(unique_copy.is_some()),
+            Cost::Middleware { transfer, unique_copy, .. } => {
+                let carried = match transfer {
+                    Transfer::InProcess => 0,
+                    Transfer::Socket { .. } => 2,
+                    Transfer::SharedMemory { .. } => 1,
+                };
+                2 + carried + usize::from(unique_copy.is_some())
+            }
         }
     }
 }
@@ -75,6 +101,8 @@ struct PublicationState {
     /// New address -> (reason, bytes) of each intra-process copy.
     copies: HashMap<usize, (CopyReason, usize)>,
     serialized: usize,
+    /// How its bytes reached this process, if they came from another.
+    transfer: Transfer,
 }
 
 /// Follows one run's events and turns receipts into rows.
@@ -152,7 +180,15 @@ impl Tracker {
                 self.overwritten += 1;
                 None
             }
-            EventKind::Received { msg, via } => {
+            EventKind::Read { msg, bytes, .. } => {
+                self.publication(msg.publication).transfer = Transfer::Socket { bytes: *bytes };
+                None
+            }
+            EventKind::Mapped { msg, bytes, .. } => {
+                self.publication(msg.publication).transfer = Transfer::SharedMemory { bytes: *bytes };
+                None
+            }
+            EventKind::Received { msg, via, origin } => {
                 self.messages += 1;
                 let to = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
                 let deserialized = self.deserialized.remove(&event.node);
@@ -166,17 +202,26 @@ impl Tracker {
                         Cost::Copy { reason: *reason, bytes }
                     }
                     Via::Middleware => Cost::Middleware {
-                        serialized: state.serialized,
+                        // From another process, the frame told how long the encoding was.
+                        serialized: origin.as_ref().map_or(state.serialized, |o| o.serialized_bytes),
+                        transfer: state.transfer,
                         deserialized: deserialized.map_or(0, |(b, _)| b),
                         unique_copy: state.copies.get(&msg.addr).map(|&(_, b)| b),
                     },
                 };
-                let from = state.from.clone();
+                let from = match origin {
+                    Some(o) => Some(End { node: o.node.clone(), pid: o.pid, addr: o.addr }),
+                    None => state.from.clone(),
+                };
                 self.delivered_copies += cost.copies() as u64;
                 self.delivered_bytes += cost.bytes() as u64;
                 Some(Row { index, value: msg.value, from, to, cost, reused })
             }
-            EventKind::Printed { .. } => None,
+            EventKind::Written { .. }
+            | EventKind::SharedMemoryWritten { .. }
+            | EventKind::PeerLost { .. }
+            | EventKind::Rejected { .. }
+            | EventKind::Printed { .. } => None,
         };
         if let Some(msg) = event.kind.message() {
             self.seen.insert(msg.addr);
@@ -224,18 +269,22 @@ impl Side {
                 let why = reason_text(self.cx.lang, reason);
                 p.copy(&format!("{n}  {} {} ({why})", self.t("복사", "copy"), bytes(b as u64)))
             }
-            Cost::Middleware { serialized, deserialized, unique_copy } if short => {
-                let total = serialized + deserialized + unique_copy.unwrap_or(0);
-                p.copy(&format!("{n} ({})", bytes(total as u64)))
-            }
-            Cost::Middleware { serialized, deserialized, unique_copy } => {
-                let mut text = format!(
-                    "{n}  {} {} + {} {}",
-                    self.t("직렬화", "serialize"),
-                    bytes(serialized as u64),
-                    self.t("역직렬화", "deserialize"),
-                    bytes(deserialized as u64)
-                );
+            Cost::Middleware { .. } if short => p.copy(&format!("{n} ({})", bytes(cost.bytes() as u64))),
+            Cost::Middleware { serialized, transfer, deserialized, unique_copy } => {
+                let mut text = format!("{n}  {} {}", self.t("직렬화", "serialize"), bytes(serialized as u64));
+                match transfer {
+                    Transfer::InProcess => {}
+                    Transfer::Socket { bytes: b } => {
+                        text.push_str(&format!(" + {} {} ×2", self.t("소켓", "socket"), bytes(b as u64)))
+                    }
+                    Transfer::SharedMemory { bytes: b } => text.push_str(&format!(
+                        " + {} {} ({})",
+                        self.t("공유 메모리로", "into shared memory"),
+                        bytes(b as u64),
+                        self.t("프로세스 사이 복사 0 B", "0 B copied between the processes")
+                    )),
+                }
+                text.push_str(&format!(" + {} {}", self.t("역직렬화", "deserialize"), bytes(deserialized as u64)));
                 if let Some(b) = unique_copy {
                     text.push_str(&format!(
                         " + {} {}",
@@ -308,6 +357,35 @@ impl Side {
         writeln!(out, "{}", self.cx.painter.dim(&line))
     }
 
+    /// A line for what went wrong along the way: overwritten, lost peers, refused frames.
+    fn warning(&mut self, event: &TraceEvent) -> Option<String> {
+        let lang = self.cx.lang;
+        Some(match &event.kind {
+            EventKind::Overwritten { msg } => {
+                let addr = self.cx.labels.addr(msg.addr);
+                match lang {
+                    Lang::Ko => format!("   !  {}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", event.node, msg.value),
+                    Lang::En => format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value),
+                }
+            }
+            EventKind::PeerLost { pid, topic } => {
+                let pid = self.cx.labels.pid(*pid);
+                match lang {
+                    Lang::Ko => format!("   !  '{topic}' 구독 프로세스 {pid}와 연결이 끊겼습니다. 새 구독자가 나타나면 다시 보냅니다"),
+                    Lang::En => format!("   !  lost subscriber process {pid} of '{topic}'; sending resumes when a subscriber appears"),
+                }
+            }
+            EventKind::Rejected { from_pid, reason } => {
+                let pid = self.cx.labels.pid(*from_pid);
+                match lang {
+                    Lang::Ko => format!("   !  프로세스 {pid}에서 온 프레임을 거부했습니다: {reason}"),
+                    Lang::En => format!("   !  refused a frame from process {pid}: {reason}"),
+                }
+            }
+            _ => return None,
+        })
+    }
+
     fn summary_line(&self, tracker: &Tracker) -> String {
         let per = |n: u64| if tracker.messages == 0 { 0.0 } else { n as f64 / tracker.messages as f64 };
         let (m, c, b, o) = (tracker.messages, tracker.copies, tracker.bytes_copied, tracker.overwritten);
@@ -353,12 +431,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
 impl Renderer for Side {
     fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
         self.header(out)?;
-        if let EventKind::Overwritten { msg } = &event.kind {
-            let addr = self.cx.labels.addr(msg.addr);
-            let text = match self.cx.lang {
-                Lang::Ko => format!("   !  {}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", event.node, msg.value),
-                Lang::En => format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value),
-            };
+        if let Some(text) = self.warning(event) {
             writeln!(out, "{}", self.cx.painter.warn(&text))?;
         }
         let Some(row) = self.trackers[0].track(event) else {

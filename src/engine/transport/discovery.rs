@@ -1,0 +1,103 @@
+//! Discovery: each process writes an announcement of its nodes and endpoints into the
+//! runtime directory, and reads the others'. Entries of processes that are gone are
+//! removed by whoever notices first, with their sockets.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One publisher or subscription as announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub node: String,
+    pub topic: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+/// What a process says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    pub pid: u32,
+    pub ppid: u32,
+    /// The command line, for `ipc-lab ps`.
+    pub command: String,
+    /// Only processes of the same domain talk to each other.
+    pub domain: u32,
+    /// Seconds since the Unix epoch when the process started announcing.
+    pub started: u64,
+    /// `on`, `off` or `mixed`: the intra-process setting of its nodes.
+    pub ipc: String,
+    /// `socket` or `shm`.
+    pub transport: String,
+    /// Where it listens for frames.
+    pub socket: PathBuf,
+    pub nodes: Vec<String>,
+    pub publishers: Vec<Endpoint>,
+    pub subscriptions: Vec<Endpoint>,
+}
+
+/// The announcement file of a process in a domain.
+pub fn announcement_path(dir: &Path, pid: u32, domain: u32) -> PathBuf {
+    dir.join(format!("{pid}-{domain}.json"))
+}
+
+/// The socket a process listens on in a domain.
+pub fn socket_path(dir: &Path, pid: u32, domain: u32) -> PathBuf {
+    dir.join(format!("{pid}-{domain}.sock"))
+}
+
+/// Whether a process exists (a zombie or another user's process counts as existing).
+pub fn is_alive(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else { return false };
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::EPERM) => true,
+        Err(_) => false,
+    }
+}
+
+/// Writes atomically (a temporary file renamed over), readable by this user only.
+pub fn write(dir: &Path, announcement: &Announcement) -> io::Result<()> {
+    let path = announcement_path(dir, announcement.pid, announcement.domain);
+    let tmp = path.with_extension("json.tmp");
+    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    file.write_all(&serde_json::to_vec(announcement).map_err(io::Error::other)?)?;
+    fs::rename(&tmp, &path)
+}
+
+/// Removes a process's files in a domain.
+pub fn remove(dir: &Path, pid: u32, domain: u32) {
+    let _ = fs::remove_file(announcement_path(dir, pid, domain));
+    let _ = fs::remove_file(socket_path(dir, pid, domain));
+}
+
+/// Every live process's announcement; the files of dead processes are removed.
+pub fn read_all(dir: &Path) -> Vec<Announcement> {
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+            continue;
+        };
+        let Some((pid, domain)) = stem.split_once('-') else { continue };
+        let (Ok(pid), Ok(domain)) = (pid.parse::<u32>(), domain.parse::<u32>()) else { continue };
+        if !is_alive(pid) {
+            remove(dir, pid, domain);
+            continue;
+        }
+        // A file being replaced can be read half-written on some file systems: skip it
+        // this time, it is read again on the next scan.
+        if let Some(a) = fs::read(entry.path()).ok().and_then(|b| serde_json::from_slice::<Announcement>(&b).ok()) {
+            if a.pid == pid {
+                found.push(a);
+            }
+        }
+    }
+    found.sort_by_key(|a| (a.pid, a.domain));
+    found
+}

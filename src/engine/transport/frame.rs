@@ -1,0 +1,349 @@
+//! The frame that carries one message between processes over a Unix socket.
+//!
+//! ```
+//! use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload, MAX_PAYLOAD};
+//!
+//! let frame = Frame {
+//!     header: FrameHeader {
+//!         topic: "number".into(),
+//!         type_name: "std_msgs/msg/Int32".into(),
+//!         publisher_pid: 42,
+//!         publisher_id: 1,
+//!         seq: 7,
+//!         node: "producer".into(),
+//!         message_addr: 0x5561_0000_1000,
+//!     },
+//!     payload: Payload::Bytes(vec![0, 1, 0, 0, 42, 0, 0, 0]),
+//! };
+//! let bytes = frame.encode();
+//! let (decoded, used) = Frame::decode(&bytes, MAX_PAYLOAD).unwrap().unwrap();
+//! assert_eq!((decoded, used), (frame, bytes.len()));
+//! ```
+//!
+//! Layout, little-endian: magic `IPCL`, version u16, kind u16 (bytes or shared-memory
+//! descriptor), header length u32, payload length u32, then the header fields (strings as
+//! u16 length + UTF-8) and the payload. Both lengths are checked against limits before
+//! anything is allocated, so a hostile peer cannot make a reader reserve memory.
+
+use std::fmt;
+
+/// `IPCL`.
+pub const MAGIC: [u8; 4] = *b"IPCL";
+pub const VERSION: u16 = 1;
+/// The fixed prefix: magic, version, kind, header length, payload length.
+pub const PREFIX_LEN: usize = 4 + 2 + 2 + 4 + 4;
+/// No header field list is longer than this.
+pub const MAX_HEADER: usize = 4096;
+/// The largest payload accepted: a 4K RGBA frame fits, anything larger is refused.
+pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+
+/// Who sent what, as the header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub topic: String,
+    /// The ROS type name; a subscriber of another type rejects the frame.
+    pub type_name: String,
+    pub publisher_pid: u32,
+    /// The publisher's id in its process's context.
+    pub publisher_id: u64,
+    /// The publish call's sequence number.
+    pub seq: u64,
+    /// The publishing node, so the receiving side can show where a message came from.
+    pub node: String,
+    /// The published message's address in the publisher's process (for the trace only:
+    /// an address means nothing in another process).
+    pub message_addr: u64,
+}
+
+/// What follows the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The CDR bytes themselves.
+    Bytes(Vec<u8>),
+    /// Only a descriptor: the CDR bytes sit in a shared-memory segment whose file
+    /// descriptor travels beside the frame (SCM_RIGHTS).
+    SharedMemory { len: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub header: FrameHeader,
+    pub payload: Payload,
+}
+
+/// Why a frame was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// The first four bytes are not `IPCL`.
+    BadMagic,
+    /// A version this build does not speak.
+    UnsupportedVersion(u16),
+    /// A payload kind other than bytes or shared memory.
+    UnknownKind(u16),
+    /// The header length is over [`MAX_HEADER`].
+    HeaderTooLarge(usize),
+    /// The payload length is over the reader's limit.
+    PayloadTooLarge { len: usize, limit: usize },
+    /// The header fields do not fit the header length, or a string is not UTF-8.
+    MalformedHeader,
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::BadMagic => write!(f, "not an ipc-lab frame (bad magic)"),
+            FrameError::UnsupportedVersion(v) => write!(f, "frame version {v} is not supported"),
+            FrameError::UnknownKind(k) => write!(f, "unknown payload kind {k}"),
+            FrameError::HeaderTooLarge(n) => write!(f, "frame header of {n} bytes is over the limit"),
+            FrameError::PayloadTooLarge { len, limit } => {
+                write!(f, "payload of {len} bytes is over the limit of {limit}")
+            }
+            FrameError::MalformedHeader => write!(f, "malformed frame header"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// The payload kinds of the prefix.
+pub const KIND_BYTES: u16 = 0;
+pub const KIND_SHM: u16 = 1;
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    // Topic, type and node names are short; longer ones are cut to fit the u16 length.
+    let bytes = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Reads header fields in order, failing on the first that does not fit.
+struct Fields<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], FrameError> {
+        if n > self.data.len() {
+            return Err(FrameError::MalformedHeader);
+        }
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        Ok(head)
+    }
+
+    fn u16(&mut self) -> Result<u16, FrameError> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+    }
+
+    fn u32(&mut self) -> Result<u32, FrameError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn u64(&mut self) -> Result<u64, FrameError> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+
+    fn string(&mut self) -> Result<String, FrameError> {
+        let len = self.u16()? as usize;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| FrameError::MalformedHeader)
+    }
+}
+
+/// The fixed prefix, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix {
+    pub kind: u16,
+    pub header_len: usize,
+    pub payload_len: usize,
+}
+
+impl Prefix {
+    /// Checks the prefix and the limits; nothing is allocated yet.
+    pub fn decode(bytes: &[u8; PREFIX_LEN], max_payload: usize) -> Result<Prefix, FrameError> {
+        if bytes[..4] != MAGIC {
+            return Err(FrameError::BadMagic);
+        }
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if version != VERSION {
+            return Err(FrameError::UnsupportedVersion(version));
+        }
+        let kind = u16::from_le_bytes([bytes[6], bytes[7]]);
+        if kind != KIND_BYTES && kind != KIND_SHM {
+            return Err(FrameError::UnknownKind(kind));
+        }
+        let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+        let payload_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+        if header_len > MAX_HEADER {
+            return Err(FrameError::HeaderTooLarge(header_len));
+        }
+        // A shared-memory frame carries 8 bytes of descriptor, whatever the segment's size.
+        let limit = if kind == KIND_SHM { 8 } else { max_payload };
+        if payload_len > limit {
+            return Err(FrameError::PayloadTooLarge { len: payload_len, limit });
+        }
+        Ok(Prefix { kind, header_len, payload_len })
+    }
+}
+
+impl FrameHeader {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_str(out, &self.topic);
+        put_str(out, &self.type_name);
+        out.extend_from_slice(&self.publisher_pid.to_le_bytes());
+        out.extend_from_slice(&self.publisher_id.to_le_bytes());
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        put_str(out, &self.node);
+        out.extend_from_slice(&self.message_addr.to_le_bytes());
+    }
+
+    /// Decodes exactly `bytes` (the header as its length says).
+    pub fn decode(bytes: &[u8]) -> Result<FrameHeader, FrameError> {
+        let mut f = Fields { data: bytes };
+        let header = FrameHeader {
+            topic: f.string()?,
+            type_name: f.string()?,
+            publisher_pid: f.u32()?,
+            publisher_id: f.u64()?,
+            seq: f.u64()?,
+            node: f.string()?,
+            message_addr: f.u64()?,
+        };
+        if !f.data.is_empty() {
+            return Err(FrameError::MalformedHeader);
+        }
+        Ok(header)
+    }
+}
+
+impl Frame {
+    /// The prefix and header, without the payload bytes (which can then be written from
+    /// where they are, without copying them into one buffer first).
+    pub fn encode_head(&self) -> Vec<u8> {
+        let mut header = Vec::with_capacity(128);
+        self.header.encode(&mut header);
+        let (kind, payload_len) = match &self.payload {
+            Payload::Bytes(b) => (KIND_BYTES, b.len()),
+            Payload::SharedMemory { .. } => (KIND_SHM, 8),
+        };
+        let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + 8);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(payload_len as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        if let Payload::SharedMemory { len } = self.payload {
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        out
+    }
+
+    /// The whole frame in one buffer.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = self.encode_head();
+        if let Payload::Bytes(b) = &self.payload {
+            out.extend_from_slice(b);
+        }
+        out
+    }
+
+    /// Decodes one frame from the start of `bytes`: `Ok(None)` if more bytes are needed,
+    /// else the frame and how many bytes it used.
+    pub fn decode(bytes: &[u8], max_payload: usize) -> Result<Option<(Frame, usize)>, FrameError> {
+        let Some(prefix) = bytes.first_chunk::<PREFIX_LEN>() else {
+            return Ok(None);
+        };
+        let prefix = Prefix::decode(prefix, max_payload)?;
+        let total = PREFIX_LEN + prefix.header_len + prefix.payload_len;
+        if bytes.len() < total {
+            return Ok(None);
+        }
+        let header = FrameHeader::decode(&bytes[PREFIX_LEN..PREFIX_LEN + prefix.header_len])?;
+        let body = &bytes[PREFIX_LEN + prefix.header_len..total];
+        let payload = if prefix.kind == KIND_SHM {
+            let len = u64::from_le_bytes(body.try_into().map_err(|_| FrameError::MalformedHeader)?);
+            Payload::SharedMemory { len }
+        } else {
+            Payload::Bytes(body.to_vec())
+        };
+        Ok(Some((Frame { header, payload }, total)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Frame {
+        Frame {
+            header: FrameHeader {
+                topic: "t".into(),
+                type_name: "std_msgs/msg/Int32".into(),
+                publisher_pid: 1,
+                publisher_id: 2,
+                seq: 3,
+                node: "n".into(),
+                message_addr: 4,
+            },
+            payload: Payload::Bytes(vec![0, 1, 0, 0, 1, 0, 0, 0]),
+        }
+    }
+
+    #[test]
+    fn oversized_payload_is_refused_from_the_prefix_alone() {
+        let mut bytes = sample().encode();
+        bytes[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        let err = Frame::decode(&bytes, 1024).unwrap_err();
+        assert_eq!(err, FrameError::PayloadTooLarge { len: u32::MAX as usize, limit: 1024 });
+    }
+
+    #[test]
+    fn truncated_frames_ask_for_more() {
+        let bytes = sample().encode();
+        for cut in 0..bytes.len() {
+            assert_eq!(Frame::decode(&bytes[..cut], MAX_PAYLOAD), Ok(None), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn shared_memory_descriptor_round_trips() {
+        let frame = Frame { payload: Payload::SharedMemory { len: 6_220_800 }, ..sample() };
+        let bytes = frame.encode();
+        assert_eq!(Frame::decode(&bytes, 0).unwrap(), Some((frame, bytes.len())));
+    }
+
+    proptest! {
+        /// Any bytes at all: an error, a request for more, or a frame; never a panic, and
+        /// a frame never claims more bytes than it was given.
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(Some((_, used))) = Frame::decode(&bytes, 4096) {
+                prop_assert!(used <= bytes.len());
+            }
+        }
+
+        /// Valid prefixes with random header bytes: still no panic.
+        #[test]
+        fn random_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..256), payload in 0usize..64) {
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(&MAGIC);
+            bytes.extend_from_slice(&VERSION.to_le_bytes());
+            bytes.extend_from_slice(&0u16.to_le_bytes());
+            bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(payload as u32).to_le_bytes());
+            bytes.extend_from_slice(&header);
+            bytes.extend(std::iter::repeat_n(0u8, payload));
+            let _ = Frame::decode(&bytes, 4096);
+        }
+
+        /// Every frame encodes and decodes to itself.
+        #[test]
+        fn frames_round_trip(topic in "[a-z/_]{1,20}", seq in any::<u64>(), payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let frame = Frame { header: FrameHeader { topic, seq, ..sample().header }, payload: Payload::Bytes(payload) };
+            let bytes = frame.encode();
+            prop_assert_eq!(Frame::decode(&bytes, MAX_PAYLOAD).unwrap(), Some((frame, bytes.len())));
+        }
+    }
+}
