@@ -89,7 +89,7 @@ fn two_node_prints_upstream_lines() {
         .events()
         .into_iter()
         .filter_map(|e| match e.kind {
-            EventKind::Printed { line } => Some(line),
+            EventKind::Printed { line } => Some(line.to_string()),
             _ => None,
         })
         .collect();

@@ -13,7 +13,7 @@ pub mod two_node_pipeline;
 /// The demo's `printf`: formats a line and hands it to the trace of a node or context.
 macro_rules! printf {
     ($target:expr, $($arg:tt)*) => {
-        $target.printf(format!($($arg)*))
+        $target.printf(format_args!($($arg)*))
     };
 }
 pub(crate) use printf;

@@ -20,7 +20,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
-use super::trace::{Discard, EventKind, TraceSink, Tracer};
+use super::trace::{Discard, EventKind, LineText, TraceSink, Tracer};
 use super::transport::{Transport, TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
@@ -137,8 +137,10 @@ impl Context {
     }
 
     /// The demo's own `printf` from `main`: a `Printed` trace event, not a write to stdout.
-    pub fn printf(&self, line: String) {
-        self.inner.tracer.emit(&Arc::from(""), EventKind::Printed { line });
+    pub fn printf(&self, line: std::fmt::Arguments<'_>) {
+        let mut text = LineText::new();
+        let _ = std::fmt::Write::write_fmt(&mut text, line);
+        self.inner.tracer.emit(&Arc::from(""), EventKind::Printed { line: text });
     }
 
     /// Connects this context's domain to the other processes of the same domain on this

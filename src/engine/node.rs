@@ -21,7 +21,7 @@ use super::qos::{History, QoS};
 use super::ring_buffer::RingBuffer;
 use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
 use super::timer::{Timer, TimerInner};
-use super::trace::EventKind;
+use super::trace::{EventKind, LineText};
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.
 #[derive(Debug, Clone, Copy, Default)]
@@ -152,8 +152,10 @@ impl Node {
     }
 
     /// The demo's `printf` from inside a node: a `Printed` trace event for the renderers.
-    pub fn printf(&self, line: String) {
-        self.inner.ctx.tracer.emit(&self.inner.name, EventKind::Printed { line });
+    pub fn printf(&self, line: std::fmt::Arguments<'_>) {
+        let mut text = LineText::new();
+        let _ = std::fmt::Write::write_fmt(&mut text, line);
+        self.inner.ctx.tracer.emit(&self.inner.name, EventKind::Printed { line: text });
     }
 
     fn resolve(&self, setting: IntraProcessSetting) -> bool {

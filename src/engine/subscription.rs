@@ -22,7 +22,7 @@ use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyReason, EventKind, MessageRef, Origin, Publication, ShortText, Via};
+use super::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, Via};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -164,7 +164,7 @@ impl<M: Message> SubscriptionInner<M> {
             Err(e) => {
                 // Our own encoder's bytes always decode: these came damaged from elsewhere.
                 let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
-                self.emit(EventKind::Rejected { from_pid, reason: format!("{}: {e}", M::TYPE_NAME) });
+                self.emit(EventKind::Rejected { from_pid, reason: LineText::from_str(&format!("{}: {e}", M::TYPE_NAME)) });
                 None
             }
         }

@@ -8,8 +8,8 @@
 //!
 //! let recorder = Arc::new(Recorder::default());
 //! let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
-//! ctx.printf("hello".to_string());
-//! assert!(matches!(&recorder.events()[0].kind, EventKind::Printed { line } if line == "hello"));
+//! ctx.printf(format_args!("hello"));
+//! assert!(matches!(&recorder.events()[0].kind, EventKind::Printed { line } if *line == "hello"));
 //! ```
 
 use std::sync::{Arc, Mutex};
@@ -29,24 +29,36 @@ pub struct Publication {
     pub seq: u64,
 }
 
-/// A short text kept inline, without a heap allocation.
+/// Text kept inline, without a heap allocation: `N` bytes at most.
 ///
 /// Why not `String`: trace events are made on the demo's thread and dropped on the
 /// renderer's. A heap string freed on another thread can come back to the demo's thread
 /// through the allocator at a moment that depends on timing, and then the addresses a run
 /// shows would depend on timing too. Inline text keeps every run's addresses repeatable.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct ShortText {
-    len: u8,
-    bytes: [u8; ShortText::CAPACITY],
+pub struct InlineText<const N: usize> {
+    len: u16,
+    bytes: [u8; N],
 }
 
-impl ShortText {
+/// A message's value in short.
+pub type ShortText = InlineText<48>;
+/// A line a demo printed.
+pub type LineText = InlineText<192>;
+
+impl<const N: usize> InlineText<N> {
     /// Longer text is cut, at a character boundary, and ends with `…`.
-    pub const CAPACITY: usize = 48;
+    pub const CAPACITY: usize = N;
 
     pub fn new() -> Self {
-        Self { len: 0, bytes: [0; Self::CAPACITY] }
+        Self { len: 0, bytes: [0; N] }
+    }
+
+    /// The text of `s`, cut to fit.
+    pub fn from_str(s: &str) -> Self {
+        let mut text = Self::new();
+        let _ = std::fmt::Write::write_str(&mut text, s);
+        text
     }
 
     pub fn as_str(&self) -> &str {
@@ -55,32 +67,32 @@ impl ShortText {
     }
 }
 
-impl Default for ShortText {
+impl<const N: usize> Default for InlineText<N> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl std::fmt::Write for ShortText {
+impl<const N: usize> std::fmt::Write for InlineText<N> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         const ELLIPSIS: &str = "…";
         for c in s.chars() {
             let len = usize::from(self.len);
-            if len + c.len_utf8() + ELLIPSIS.len() > Self::CAPACITY {
+            if len + c.len_utf8() + ELLIPSIS.len() > N {
                 if !self.as_str().ends_with(ELLIPSIS) {
                     self.bytes[len..len + ELLIPSIS.len()].copy_from_slice(ELLIPSIS.as_bytes());
-                    self.len += ELLIPSIS.len() as u8;
+                    self.len += ELLIPSIS.len() as u16;
                 }
                 return Ok(());
             }
             c.encode_utf8(&mut self.bytes[len..]);
-            self.len += c.len_utf8() as u8;
+            self.len += c.len_utf8() as u16;
         }
         Ok(())
     }
 }
 
-impl std::ops::Deref for ShortText {
+impl<const N: usize> std::ops::Deref for InlineText<N> {
     type Target = str;
 
     fn deref(&self) -> &str {
@@ -88,19 +100,19 @@ impl std::ops::Deref for ShortText {
     }
 }
 
-impl std::fmt::Display for ShortText {
+impl<const N: usize> std::fmt::Display for InlineText<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(self.as_str())
     }
 }
 
-impl std::fmt::Debug for ShortText {
+impl<const N: usize> std::fmt::Debug for InlineText<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
-impl PartialEq<&str> for ShortText {
+impl<const N: usize> PartialEq<&str> for InlineText<N> {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
     }
@@ -205,9 +217,9 @@ pub enum EventKind {
     /// subscriber appears.
     PeerLost { pid: u32, topic: Arc<str> },
     /// A frame from another process was refused (malformed, oversized, wrong type).
-    Rejected { from_pid: u32, reason: String },
+    Rejected { from_pid: u32, reason: LineText },
     /// A line the demo printed (its `printf`), kept in order with everything else.
-    Printed { line: String },
+    Printed { line: LineText },
 }
 
 impl EventKind {

@@ -15,7 +15,7 @@ use super::{RenderContext, Renderer};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::engine::trace::{CopyReason, EventKind, MessageRef, Origin, Publication, ShortText, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, TraceEvent, Via};
 
 pub struct Json {
     pub cx: RenderContext,
@@ -123,7 +123,7 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         }
         EventKind::Rejected { from_pid, reason } => {
             obj.insert("from_pid".into(), pid_value(labels, *from_pid));
-            obj.insert("reason".into(), json!(reason));
+            obj.insert("reason".into(), json!(reason.as_str()));
         }
         EventKind::Printed { line } => {
             obj.insert("line".into(), json!(labels.relabel(line)));
@@ -184,8 +184,8 @@ pub fn from_json(line: &str) -> Option<TraceEvent> {
             from_pid: pid("from_pid")?,
         },
         "peer_lost" => EventKind::PeerLost { pid: pid("peer_pid")?, topic: Arc::from(text("topic")?) },
-        "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: text("reason")?.to_string() },
-        "printed" => EventKind::Printed { line: text("line")?.to_string() },
+        "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: LineText::from_str(text("reason")?) },
+        "printed" => EventKind::Printed { line: LineText::from_str(text("line")?) },
         _ => return None,
     };
     Some(TraceEvent { pid: pid("pid")?, node: Arc::from(text("node")?), kind })

@@ -8,9 +8,8 @@
 //! use ipc_lab::engine::{Context, InitOptions};
 //!
 //! // Announce this process's nodes in the runtime directory and talk to the others.
-//! let options = TransportOptions { kind: TransportKind::Socket, command: "my-tool".into() };
-//! let ctx = Context::try_init_with(InitOptions::default().transport(options)).unwrap();
-//! # drop(ctx);
+//! let ctx = Context::init_with(InitOptions::default());
+//! ctx.enable_transport(TransportOptions { kind: TransportKind::Socket, command: "my-tool".into() }).unwrap();
 //! ```
 //!
 //! Threads: one announces this process and reads the others' announcements every
@@ -38,7 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::middleware::{Arrival, Domain, WireBytes, WireSample};
-use super::trace::{EventKind, Origin, Publication, Tracer};
+use super::trace::{EventKind, LineText, Origin, Publication, Tracer};
 use discovery::{Announcement, Endpoint};
 use frame::{Frame, FrameHeader, Payload, Prefix, MAX_PAYLOAD, PREFIX_LEN};
 
@@ -440,7 +439,7 @@ impl Shared {
 
     fn reject(&self, from_pid: u32, reason: String) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason });
+        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::from_str(&reason) });
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop.
