@@ -30,4 +30,5 @@ pub mod cli;
 pub mod demos;
 pub mod engine;
 pub mod i18n;
+pub mod ps;
 pub mod render;

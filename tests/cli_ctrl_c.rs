@@ -1,13 +1,15 @@
 //! Ctrl-C ends a demo that runs "forever" cleanly: the summary is printed, exit code 0.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[test]
 fn ctrl_c_shuts_down_and_prints_the_summary() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
+    let runtime = tempfile::tempdir().unwrap();
+    let mut child = common::command(runtime.path())
         .args(["two-node", "--period", "20ms", "--lang", "en"])
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -21,4 +23,7 @@ fn ctrl_c_shuts_down_and_prints_the_summary() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(rest.last().is_some_and(|l| l.starts_with("summary: ")), "{rest:?}");
+    // Nothing left behind in the runtime directory: no announcement, no socket.
+    let left: Vec<_> = std::fs::read_dir(runtime.path().join("ipc-lab")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }

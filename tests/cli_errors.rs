@@ -26,10 +26,10 @@ fn check(args: &[&str], lang: &str) -> String {
     full.extend(["--lang", lang]);
     // `--lang` after an unknown subcommand is never parsed by clap, so it is also set
     // through the locale, as a learner's terminal would.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
+    let runtime = tempfile::tempdir().unwrap();
+    let out = common::command(runtime.path())
         .args(&full)
         .env("LANG", if lang == "ko" { "ko_KR.UTF-8" } else { "C.UTF-8" })
-        .env_remove("LC_ALL")
         .output()
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -70,8 +70,9 @@ fn help_and_version_exit_zero() {
 #[test]
 fn closed_pipe_is_not_an_error() {
     use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
+    use std::process::Stdio;
+    let runtime = tempfile::tempdir().unwrap();
+    let mut child = common::command(runtime.path())
         .args(["two-node", "--period", "0", "--format", "classic"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

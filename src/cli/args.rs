@@ -23,6 +23,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Processes talk only within one domain, like ROS_DOMAIN_ID
+    #[arg(long, global = true, env = "ROS_DOMAIN_ID", default_value_t = 0, value_parser = parse_domain)]
+    pub domain: u32,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -36,6 +40,12 @@ pub enum Command {
     /// Build subscriptions (U = takes ownership, S = shared), publish one message, and see
     /// who got the original and who a copy: e.g. `ipc-lab copies U,U,S,S`
     Copies(CopiesArgs),
+    /// Run one node of a demo in this process, for experiments with several terminals
+    Node(NodeArgs),
+    /// Print the messages on a topic from this process, like `ros2 topic echo`
+    Echo(EchoArgs),
+    /// List the running ipc-lab processes: pids, nodes, topics, IPC mode, memory
+    Ps(PsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,8 +62,67 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
     pub period: Duration,
 
+    /// Run each node in its own child process, as in the chapter's two terminals
+    #[arg(long)]
+    pub split: bool,
+
+    /// How messages cross between processes: through the socket, or in shared memory
+    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
+    pub transport: TransportChoice,
+
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Which node: producer, consumer (two-node), pipe1, pipe2 (cyclic)
+    #[arg(value_enum)]
+    pub name: NodeName,
+
+    /// Intra-process communication for this node
+    #[arg(long, value_enum, default_value_t = OnOff::On)]
+    pub ipc: OnOff,
+
+    /// Stop after this node has received N messages [default: run until Ctrl-C]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<u64>,
+
+    /// Timer period and cyclic sleep, like 1s, 250ms or 0
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
+    pub period: Duration,
+
+    /// How messages cross between processes
+    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
+    pub transport: TransportChoice,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// The topic, like `number`
+    pub topic: String,
+
+    /// Print each message's CDR bytes in hex, one message per line
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Stop after N messages [default: until Ctrl-C]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<u64>,
+
+    /// How messages cross between processes
+    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
+    pub transport: TransportChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// One JSON object per process per line
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +163,27 @@ pub enum IpcMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportChoice {
+    Socket,
+    Shm,
+}
+
+/// The nodes `ipc-lab node` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NodeName {
+    Producer,
+    Consumer,
+    Pipe1,
+    Pipe2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Side,
     Classic,
@@ -118,6 +208,8 @@ pub enum ValueError {
     PeriodTooLong,
     /// A bad `copies` spec.
     Spec(crate::demos::copies::SpecError),
+    /// `--domain` must be a number from 0 to 232, as ROS_DOMAIN_ID.
+    Domain,
 }
 
 impl std::fmt::Display for ValueError {
@@ -127,6 +219,7 @@ impl std::fmt::Display for ValueError {
             ValueError::Period => write!(f, "expected a duration such as 1s, 250ms, 100us or 0"),
             ValueError::PeriodTooLong => write!(f, "at most 1h"),
             ValueError::Spec(e) => write!(f, "{e}; write subscriptions as U or S separated by commas, like U,U,S,S"),
+            ValueError::Domain => write!(f, "expected a domain id from 0 to 232, as ROS_DOMAIN_ID"),
         }
     }
 }
@@ -135,6 +228,10 @@ impl std::error::Error for ValueError {}
 
 fn parse_count(s: &str) -> Result<u64, ValueError> {
     s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Count)
+}
+
+fn parse_domain(s: &str) -> Result<u32, ValueError> {
+    s.parse::<u32>().ok().filter(|&d| d <= 232).ok_or(ValueError::Domain)
 }
 
 fn parse_spec(s: &str) -> Result<Spec, ValueError> {

@@ -15,6 +15,7 @@ pub mod args;
 pub mod plan;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
@@ -41,8 +42,13 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let lang = Lang::detect(&args);
+    let command_line = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
     match Cli::try_parse_from(&args) {
-        Ok(cli) => Ok(Plan::from_cli_here(cli, lang)),
+        Ok(cli) => Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line).map_err(|e| {
+            let hint = lang.pick("'ipc-lab --help'로 사용법을 볼 수 있습니다", "see 'ipc-lab --help'");
+            let prefix = lang.pick("오류", "error");
+            CliExit { code: 2, message: format!("{prefix}: {} ({hint})", e.message(lang)), to_stdout: false }
+        }),
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             Err(CliExit { code: 0, message: e.render().to_string(), to_stdout: true })
         }
@@ -87,8 +93,10 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies"),
-                Lang::En => format!("unknown command '{sub}': the commands are two-node, cyclic, copies"),
+                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies, node, echo, ps"),
+                Lang::En => {
+                    format!("unknown command '{sub}': the commands are two-node, cyclic, copies, node, echo, ps")
+                }
             }
         }
         ErrorKind::UnknownArgument => match lang {
@@ -99,9 +107,12 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
             Lang::Ko => format!("꼭 필요한 인자가 빠졌습니다: {arg}"),
             Lang::En => format!("a required argument is missing: {arg}"),
         },
-        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            lang.pick("명령을 주세요: two-node, cyclic, copies", "give a command: two-node, cyclic, copies").to_string()
-        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => lang
+            .pick(
+                "명령을 주세요: two-node, cyclic, copies, node, echo, ps",
+                "give a command: two-node, cyclic, copies, node, echo, ps",
+            )
+            .to_string(),
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
             Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
             Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),
@@ -124,6 +135,7 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
         (ValueError::Count, Lang::Ko) => "받을 메시지 수를 1 이상의 정수로 주세요".into(),
         (ValueError::Period, Lang::Ko) => "1s, 250ms, 100us, 0 같은 시간을 주세요".into(),
         (ValueError::PeriodTooLong, Lang::Ko) => "1시간(1h)을 넘을 수 없습니다".into(),
+        (ValueError::Domain, Lang::Ko) => "ROS_DOMAIN_ID처럼 0부터 232까지의 도메인 번호를 주세요".into(),
         (ValueError::Spec(e), Lang::Ko) => {
             use crate::demos::copies::SpecError;
             let what = match e {

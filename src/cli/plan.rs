@@ -1,13 +1,13 @@
 //! Stage two: the validated plan that the rest of the program consumes.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::args::{Cli, ColorChoice, Command, DemoArgs};
+use super::args::{Cli, ColorChoice, Command, DemoArgs, OnOff, TransportChoice};
 use crate::demos::copies::Spec;
+use crate::engine::transport::TransportKind;
 use crate::i18n::Lang;
 
-pub use super::args::{Format, IpcMode};
+pub use super::args::{Format, IpcMode, NodeName};
 
 /// Everything a run needs to know, decided once.
 #[derive(Debug, Clone)]
@@ -15,6 +15,10 @@ pub struct Plan {
     pub lang: Lang,
     /// Whether to write ANSI colours.
     pub color: bool,
+    /// The domain: only processes of the same domain talk.
+    pub domain: u32,
+    /// The command line, as `ipc-lab ps` shows it.
+    pub command_line: String,
     pub action: Action,
 }
 
@@ -22,6 +26,37 @@ pub struct Plan {
 pub enum Action {
     Demo(DemoPlan),
     Copies(CopiesPlan),
+    Node(NodePlan),
+    Echo(EchoPlan),
+    Ps { json: bool },
+}
+
+/// Where a demo's messages go between processes.
+fn transport(choice: TransportChoice) -> TransportKind {
+    match choice {
+        TransportChoice::Socket => TransportKind::Socket,
+        TransportChoice::Shm => TransportKind::SharedMemory,
+    }
+}
+
+/// A combination the arguments allow but that makes no sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanError {
+    /// `--split` runs one variant in child processes; `--ipc both` compares two in one.
+    SplitWithBoth,
+}
+
+impl PlanError {
+    pub fn message(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (PlanError::SplitWithBoth, Lang::Ko) => {
+                "--split과 --ipc both는 함께 쓸 수 없습니다: --split은 --ipc on 또는 off와 함께 쓰세요"
+            }
+            (PlanError::SplitWithBoth, Lang::En) => {
+                "--split cannot be combined with --ipc both: use --split with --ipc on or off"
+            }
+        }
+    }
 }
 
 /// Which upstream demo.
@@ -50,6 +85,30 @@ pub struct DemoPlan {
     pub period: Duration,
     pub format: Format,
     pub stable: bool,
+    /// Each node in its own child process.
+    pub split: bool,
+    pub transport: TransportKind,
+}
+
+/// `ipc-lab node`: one node of a demo in this process.
+#[derive(Debug, Clone)]
+pub struct NodePlan {
+    pub name: NodeName,
+    pub ipc: bool,
+    pub count: Option<u64>,
+    pub period: Duration,
+    pub format: Format,
+    pub stable: bool,
+    pub transport: TransportKind,
+}
+
+/// `ipc-lab echo`.
+#[derive(Debug, Clone)]
+pub struct EchoPlan {
+    pub topic: String,
+    pub raw: bool,
+    pub count: Option<u64>,
+    pub transport: TransportKind,
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +121,12 @@ pub struct CopiesPlan {
 
 impl Plan {
     /// Resolves defaults that depend on the environment: the language and the colour.
-    pub fn from_cli(cli: Cli, detected_lang: Lang, stdout_is_terminal: bool) -> Plan {
+    pub fn from_cli(
+        cli: Cli,
+        detected_lang: Lang,
+        stdout_is_terminal: bool,
+        command_line: String,
+    ) -> Result<Plan, PlanError> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match cli.color {
             ColorChoice::Always => true,
@@ -70,28 +134,44 @@ impl Plan {
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
         let action = match cli.command {
-            Command::TwoNode(args) => Action::Demo(demo_plan(Demo::TwoNode, args)),
-            Command::Cyclic(args) => Action::Demo(demo_plan(Demo::Cyclic, args)),
+            Command::TwoNode(args) => Action::Demo(demo_plan(Demo::TwoNode, args)?),
+            Command::Cyclic(args) => Action::Demo(demo_plan(Demo::Cyclic, args)?),
             Command::Copies(args) => {
                 Action::Copies(CopiesPlan { spec: args.spec, inter: args.inter, json: args.json, stable: args.stable })
             }
+            Command::Node(args) => Action::Node(NodePlan {
+                name: args.name,
+                ipc: args.ipc == OnOff::On,
+                count: args.count,
+                period: args.period,
+                format: args.output.format,
+                stable: args.output.stable,
+                transport: transport(args.transport),
+            }),
+            Command::Echo(args) => Action::Echo(EchoPlan {
+                topic: args.topic,
+                raw: args.raw,
+                count: args.count,
+                transport: transport(args.transport),
+            }),
+            Command::Ps(args) => Action::Ps { json: args.json },
         };
-        Plan { lang: cli.lang.unwrap_or(detected_lang), color, action }
-    }
-
-    /// With the real terminal.
-    pub fn from_cli_here(cli: Cli, detected_lang: Lang) -> Plan {
-        Self::from_cli(cli, detected_lang, std::io::stdout().is_terminal())
+        Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
     }
 }
 
-fn demo_plan(demo: Demo, args: DemoArgs) -> DemoPlan {
-    DemoPlan {
+fn demo_plan(demo: Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {
+    if args.split && args.ipc == IpcMode::Both {
+        return Err(PlanError::SplitWithBoth);
+    }
+    Ok(DemoPlan {
         demo,
         ipc: args.ipc,
         count: args.count,
         period: args.period,
         format: args.output.format,
         stable: args.output.stable,
-    }
+        split: args.split,
+        transport: transport(args.transport),
+    })
 }

@@ -1,7 +1,10 @@
 //! `cyclic_pipeline`: two pipes pass ONE message back and forth, each adding 1. With IPC on
 //! its address never changes.
 
+use std::time::Duration;
+
 use crate::engine::msg::std_msgs::Int32;
+use crate::engine::transport::SCAN_PERIOD;
 use crate::engine::{
     Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, UniquePtr,
 };
@@ -45,13 +48,48 @@ pub fn main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
     // The expectation is that the address of the message being passed between them never changes.
     let pipe1 = IncrementerPipe::new(ctx, "pipe1", "topic1", "topic2", options)?;
     let pipe2 = IncrementerPipe::new(ctx, "pipe2", "topic2", "topic1", options)?;
-    ctx.sleep_for(options.period); // Wait for subscriptions to be established to avoid race conditions.
-                                   // Publish the first message (kicking off the cycle).
+    // Wait for subscriptions to be established to avoid race conditions.
+    ctx.sleep_for(options.period);
+    publish_first_message(ctx, &pipe1);
+
+    executor.add_node(&pipe1.node);
+    executor.add_node(&pipe2.node);
+    executor.spin();
+    Ok(())
+}
+
+/// Publish the first message (kicking off the cycle).
+fn publish_first_message(ctx: &Context, pipe1: &IncrementerPipe) {
     let msg: UniquePtr<Int32> = Box::new(Int32 { data: 42 });
     printf!(ctx, "Published first message with value:  {}, and address: {:#X}", msg.data, msg.address());
     pipe1.pub_.publish(msg);
+}
 
+/// `ipc-lab node pipe1`: pipe1 alone in this process. Like upstream's `main` it sends the
+/// first message, but only once pipe2 (in another process) has been discovered: a fixed
+/// second may be too short for discovery, and a message sent to nobody ends the cycle.
+pub fn pipe1_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
+    let pipe1 = IncrementerPipe::new(ctx, "pipe1", "topic1", "topic2", options)?;
+    while pipe1.pub_.get_subscription_count() == 0 {
+        if !ctx.sleep_for(Duration::from_millis(50)) {
+            return Ok(());
+        }
+    }
+    // pipe2 must discover pipe1 as well, or the incremented message comes back to nobody.
+    if !ctx.sleep_for(2 * SCAN_PERIOD) {
+        return Ok(());
+    }
+    publish_first_message(ctx, &pipe1);
+    let mut executor = SingleThreadedExecutor::new();
     executor.add_node(&pipe1.node);
+    executor.spin();
+    Ok(())
+}
+
+/// `ipc-lab node pipe2`: pipe2 alone in this process.
+pub fn pipe2_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
+    let pipe2 = IncrementerPipe::new(ctx, "pipe2", "topic2", "topic1", options)?;
+    let mut executor = SingleThreadedExecutor::new();
     executor.add_node(&pipe2.node);
     executor.spin();
     Ok(())

@@ -86,6 +86,11 @@ impl CdrWriter {
         self.write_u32(u32::try_from(len).expect("CDR lengths are 32-bit"));
     }
 
+    /// Appends bytes that are already CDR-encoded fields.
+    pub fn write_raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     /// The finished bytes, header included.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
@@ -182,6 +187,13 @@ impl<'a> CdrReader<'a> {
             Some((0, text)) => std::str::from_utf8(text).map(str::to_owned).map_err(|_| CdrError::BadString { at }),
             _ => Err(CdrError::BadString { at }),
         }
+    }
+
+    /// Everything not read yet.
+    pub fn read_rest(&mut self) -> &'a [u8] {
+        let rest = &self.data[self.pos.min(self.data.len())..];
+        self.pos = self.data.len();
+        rest
     }
 
     /// Borrows a `sequence<uint8>` in place: the caller decides where to copy it.

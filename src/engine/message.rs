@@ -42,6 +42,9 @@ pub trait Message: Clone + Send + Sync + 'static {
     /// A short text for the trace: the value of an `Int32`, the size of an `Image`.
     fn summary(&self) -> ShortText;
 
+    /// The message as `ros2 topic echo` prints it (YAML, long arrays cut).
+    fn to_yaml(&self) -> String;
+
     /// The complete CDR encoding, header included.
     fn to_cdr(&self) -> Vec<u8> {
         let mut w = CdrWriter::with_capacity(self.deep_size());
@@ -53,6 +56,59 @@ pub trait Message: Clone + Send + Sync + 'static {
     fn from_cdr(bytes: &[u8]) -> Result<Box<Self>, CdrError> {
         let mut r = CdrReader::new(bytes)?;
         Self::deserialize(&mut r).map(Box::new)
+    }
+}
+
+/// A message kept as the CDR bytes it arrived as, like rclcpp's `SerializedMessage`: for
+/// tools that show the bytes themselves (`ipc-lab echo --raw`). Its type name is `M`'s,
+/// so it matches `M`'s publishers.
+pub struct Serialized<M> {
+    /// The complete CDR encoding, header included.
+    pub cdr: Vec<u8>,
+    _message: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Serialized<M> {
+    fn clone(&self) -> Self {
+        Self { cdr: self.cdr.clone(), _message: std::marker::PhantomData }
+    }
+}
+
+impl<M: Message> Message for Serialized<M> {
+    const TYPE_NAME: &'static str = M::TYPE_NAME;
+
+    fn serialize(&self, w: &mut CdrWriter) {
+        w.write_raw(self.cdr.get(4..).unwrap_or_default());
+    }
+
+    fn deserialize(r: &mut CdrReader<'_>) -> Result<Self, CdrError> {
+        let mut cdr = super::cdr::CDR_LE_HEADER.to_vec();
+        cdr.extend_from_slice(r.read_rest());
+        Ok(Self { cdr, _message: std::marker::PhantomData })
+    }
+
+    fn deep_size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.cdr.len()
+    }
+
+    fn payload_address(&self) -> Option<usize> {
+        Some(self.cdr.as_ptr() as usize)
+    }
+
+    fn summary(&self) -> ShortText {
+        let mut text = ShortText::new();
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{} B CDR", self.cdr.len()));
+        text
+    }
+
+    fn to_yaml(&self) -> String {
+        M::from_cdr(&self.cdr).map_or_else(|e| format!("# undecodable: {e}\n"), |m| m.to_yaml())
+    }
+
+    /// Keeps the bytes exactly as they came: the header too.
+    fn from_cdr(bytes: &[u8]) -> Result<Box<Self>, CdrError> {
+        CdrReader::new(bytes)?;
+        Ok(Box::new(Self { cdr: bytes.to_vec(), _message: std::marker::PhantomData }))
     }
 }
 

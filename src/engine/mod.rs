@@ -51,7 +51,7 @@ pub mod transport;
 
 pub use context::{Context, InitOptions};
 pub use executor::SingleThreadedExecutor;
-pub use message::{address_of, ConstSharedPtr, Message, MessageAddress, UniquePtr};
+pub use message::{address_of, ConstSharedPtr, Message, MessageAddress, Serialized, UniquePtr};
 pub use node::{CreateError, IntraProcessSetting, Node, NodeError, NodeOptions, PublisherOptions, SubscriptionOptions};
 pub use publisher::Publisher;
 pub use qos::{Durability, History, QoS, Reliability};

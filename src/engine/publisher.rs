@@ -19,9 +19,9 @@ use super::context::ContextInner;
 use super::intra_process::PublishInfo;
 use super::message::{Message, UniquePtr};
 use super::middleware::{Sender, WireBytes, WireSample};
+use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
 use super::transport::SendOutcome;
-use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 
 /// A publisher handle; clones publish as the same publisher.
 pub struct Publisher<M: Message> {

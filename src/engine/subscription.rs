@@ -164,7 +164,7 @@ impl<M: Message> SubscriptionInner<M> {
             Err(e) => {
                 // Our own encoder's bytes always decode: these came damaged from elsewhere.
                 let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
-                self.emit(EventKind::Rejected { from_pid, reason: LineText::from_str(&format!("{}: {e}", M::TYPE_NAME)) });
+                self.emit(EventKind::Rejected { from_pid, reason: LineText::cut(&format!("{}: {e}", M::TYPE_NAME)) });
                 None
             }
         }

@@ -55,7 +55,7 @@ impl<const N: usize> InlineText<N> {
     }
 
     /// The text of `s`, cut to fit.
-    pub fn from_str(s: &str) -> Self {
+    pub fn cut(s: &str) -> Self {
         let mut text = Self::new();
         let _ = std::fmt::Write::write_str(&mut text, s);
         text

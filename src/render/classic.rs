@@ -24,7 +24,7 @@ impl Classic {
         events
             .iter()
             .filter_map(|e| match &e.kind {
-                EventKind::Printed { line } => Some(self.cx.labels.relabel(line)),
+                EventKind::Printed { line } => Some(self.cx.labels.relabel(e.pid, line)),
                 _ => None,
             })
             .collect()
@@ -34,7 +34,7 @@ impl Classic {
 impl Renderer for Classic {
     fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
         if let EventKind::Printed { line } = &event.kind {
-            writeln!(out, "{}", self.cx.labels.relabel(line))?;
+            writeln!(out, "{}", self.cx.labels.relabel(event.pid, line))?;
         }
         Ok(())
     }

@@ -85,7 +85,9 @@ pub fn render(
     let mut notation = Notation { addrs: vec![original] };
     // With `--stable` the design-table labels say it all; otherwise show the real addresses too.
     let stable = labels.addr_is_label();
-    let mut raw = |addr: usize| if stable { String::new() } else { format!(" = {}", labels.addr(addr)) };
+    // One process: the copies experiment runs here.
+    let pid = std::process::id();
+    let mut raw = |addr: usize| if stable { String::new() } else { format!(" = {}", labels.addr(pid, addr)) };
     let title = match lang {
         Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1{})", raw(original)),
         Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1{})", raw(original)),

@@ -15,7 +15,9 @@ use super::{RenderContext, Renderer};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::engine::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, TraceEvent, Via};
+use crate::engine::trace::{
+    CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, TraceEvent, Via,
+};
 
 pub struct Json {
     pub cx: RenderContext,
@@ -77,9 +79,9 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
     if let Some(msg) = event.kind.message() {
         obj.insert("topic".into(), json!(&*msg.topic));
         obj.insert("type".into(), json!(msg.type_name));
-        obj.insert("addr".into(), json!(labels.addr(msg.addr)));
+        obj.insert("addr".into(), json!(labels.addr(event.pid, msg.addr)));
         if let Some(payload) = msg.payload_addr {
-            obj.insert("payload_addr".into(), json!(labels.addr(payload)));
+            obj.insert("payload_addr".into(), json!(labels.addr(event.pid, payload)));
         }
         obj.insert("value".into(), json!(msg.value.as_str()));
         obj.insert("publisher_pid".into(), pid_value(labels, msg.publication.pid));
@@ -98,13 +100,13 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
             if let Some(origin) = origin {
                 obj.insert("from_pid".into(), pid_value(labels, origin.pid));
                 obj.insert("from_node".into(), json!(&*origin.node));
-                obj.insert("from_addr".into(), json!(labels.addr(origin.addr)));
+                obj.insert("from_addr".into(), json!(labels.addr(origin.pid, origin.addr)));
                 obj.insert("serialized_bytes".into(), json!(origin.serialized_bytes));
             }
         }
         EventKind::Copied { reason, from, .. } => {
             obj.insert("reason".into(), json!(reason_name(*reason)));
-            obj.insert("from".into(), json!(labels.addr(*from)));
+            obj.insert("from".into(), json!(labels.addr(event.pid, *from)));
         }
         EventKind::Written { to_pid, .. } => {
             obj.insert("to_pid".into(), pid_value(labels, *to_pid));
@@ -126,7 +128,7 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
             obj.insert("reason".into(), json!(reason.as_str()));
         }
         EventKind::Printed { line } => {
-            obj.insert("line".into(), json!(labels.relabel(line)));
+            obj.insert("line".into(), json!(labels.relabel(event.pid, line)));
         }
         _ => {}
     }
@@ -148,7 +150,11 @@ pub fn from_json(line: &str) -> Option<TraceEvent> {
         Some(MessageRef {
             topic: Arc::from(text("topic")?),
             type_name: known_type(text("type")?)?,
-            publication: Publication { pid: pid("publisher_pid")?, publisher: number("publisher")?, seq: number("seq")? },
+            publication: Publication {
+                pid: pid("publisher_pid")?,
+                publisher: number("publisher")?,
+                seq: number("seq")?,
+            },
             addr: addr("addr")?,
             payload_addr: addr("payload_addr"),
             value,
@@ -178,14 +184,12 @@ pub fn from_json(line: &str) -> Option<TraceEvent> {
         "written" => EventKind::Written { msg: msg()?, bytes: bytes()?, to_pid: pid("to_pid")? },
         "read" => EventKind::Read { msg: msg()?, bytes: bytes()?, from_pid: pid("from_pid")? },
         "shm_written" => EventKind::SharedMemoryWritten { msg: msg()?, bytes: bytes()? },
-        "mapped" => EventKind::Mapped {
-            msg: msg()?,
-            bytes: number("mapped_bytes")? as usize,
-            from_pid: pid("from_pid")?,
-        },
+        "mapped" => {
+            EventKind::Mapped { msg: msg()?, bytes: number("mapped_bytes")? as usize, from_pid: pid("from_pid")? }
+        }
         "peer_lost" => EventKind::PeerLost { pid: pid("peer_pid")?, topic: Arc::from(text("topic")?) },
-        "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: LineText::from_str(text("reason")?) },
-        "printed" => EventKind::Printed { line: LineText::from_str(text("line")?) },
+        "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: LineText::cut(text("reason")?) },
+        "printed" => EventKind::Printed { line: LineText::cut(text("line")?) },
         _ => return None,
     };
     Some(TraceEvent { pid: pid("pid")?, node: Arc::from(text("node")?), kind })

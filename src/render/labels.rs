@@ -5,12 +5,14 @@
 //! use ipc_lab::render::labels::Labels;
 //!
 //! let mut labels = Labels::new(true);
-//! assert_eq!(labels.addr(0x5556A69CAC10), "@1");
-//! assert_eq!(labels.addr(0x5556A69CAC40), "@2");
-//! assert_eq!(labels.addr(0x5556A69CAC10), "@1");
+//! assert_eq!(labels.addr(7, 0x5556A69CAC10), "@1");
+//! assert_eq!(labels.addr(7, 0x5556A69CAC40), "@2");
+//! assert_eq!(labels.addr(7, 0x5556A69CAC10), "@1");
+//! // An address belongs to a process: the same number in another one is another place.
+//! assert_eq!(labels.addr(8, 0x5556A69CAC10), "@3");
 //! assert_eq!(labels.pid(4242), "pid#1");
-//! assert_eq!(labels.relabel("address: 0x5556A69CAC40"), "address: @2");
-//! assert_eq!(Labels::new(false).addr(0x5556A69CAC10), "0x5556A69CAC10");
+//! assert_eq!(labels.relabel(7, "address: 0x5556A69CAC40"), "address: @2");
+//! assert_eq!(Labels::new(false).addr(7, 0x5556A69CAC10), "0x5556A69CAC10");
 //! ```
 
 use std::collections::HashMap;
@@ -21,7 +23,8 @@ pub struct Labels {
     /// `--stable`: labels instead of raw numbers.
     stable: bool,
     pids: HashMap<u32, usize>,
-    addrs: HashMap<usize, usize>,
+    /// Keyed by process too: virtual addresses are per process.
+    addrs: HashMap<(u32, usize), usize>,
 }
 
 impl Labels {
@@ -47,17 +50,19 @@ impl Labels {
         }
     }
 
-    /// An address as upstream prints it (`0x` and uppercase hex), or its label.
-    pub fn addr(&mut self, addr: usize) -> String {
+    /// An address in process `pid` as upstream prints it (`0x` and uppercase hex), or its
+    /// label.
+    pub fn addr(&mut self, pid: u32, addr: usize) -> String {
         if self.stable {
-            format!("@{}", Self::label(&mut self.addrs, addr))
+            format!("@{}", Self::label(&mut self.addrs, (pid, addr)))
         } else {
             format!("{addr:#X}")
         }
     }
 
-    /// Replaces every `0x...` hex number in a demo's line with its label (with `--stable`).
-    pub fn relabel(&mut self, line: &str) -> String {
+    /// Replaces every `0x...` hex number in a line printed by process `pid` with its label
+    /// (with `--stable`).
+    pub fn relabel(&mut self, pid: u32, line: &str) -> String {
         if !self.stable {
             return line.to_string();
         }
@@ -68,7 +73,7 @@ impl Labels {
             out.push_str(before);
             let digits = from[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
             match usize::from_str_radix(&from[2..2 + digits], 16) {
-                Ok(addr) if digits > 0 => out.push_str(&self.addr(addr)),
+                Ok(addr) if digits > 0 => out.push_str(&self.addr(pid, addr)),
                 _ => out.push_str(&from[..2 + digits]),
             }
             rest = &from[2 + digits..];

@@ -34,6 +34,8 @@ pub struct RenderContext {
     pub title: &'static str,
     /// The IPC setting of each run, in order: one run, or on and off for `--ipc both`.
     pub runs: Vec<bool>,
+    /// The nodes run in separate processes (`--split`).
+    pub split: bool,
 }
 
 impl RenderContext {

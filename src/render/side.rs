@@ -248,7 +248,7 @@ impl Side {
     }
 
     fn end(&mut self, end: &End, with_pid: bool) -> String {
-        let addr = self.cx.painter.addr(&self.cx.labels.addr(end.addr));
+        let addr = self.cx.painter.addr(&self.cx.labels.addr(end.pid, end.addr));
         if with_pid {
             let pid = self.cx.labels.pid(end.pid);
             format!("{} {} {addr}", end.node, self.cx.painter.dim(&pid))
@@ -335,6 +335,8 @@ impl Side {
         writeln!(out, "{}", self.cx.painter.heading(&title))?;
         if let [on] = self.cx.runs[..] {
             let explain = match (self.cx.lang, on) {
+                (Lang::Ko, _) if self.cx.split => "노드마다 프로세스가 따로입니다 (pid가 다름): IPC는 프로세스를 넘지 못하므로 모든 메시지가 직렬화되어 건너갑니다.",
+                (Lang::En, _) if self.cx.split => "each node in its own process (different pids): IPC cannot reach across processes, so every message is serialized and carried over.",
                 (Lang::Ko, true) => "IPC 켬: 받는 쪽이 보낸 메시지 그 자체를 받습니다. 주소가 같으면 복사가 없었다는 뜻입니다.",
                 (Lang::Ko, false) => "IPC 끔: 메시지가 CDR 바이트로 직렬화되고, 받는 쪽에서 새 메시지로 역직렬화됩니다.",
                 (Lang::En, true) => "IPC on: the subscriber gets the very message that was published; the same address means no copy.",
@@ -362,17 +364,25 @@ impl Side {
         let lang = self.cx.lang;
         Some(match &event.kind {
             EventKind::Overwritten { msg } => {
-                let addr = self.cx.labels.addr(msg.addr);
+                let addr = self.cx.labels.addr(event.pid, msg.addr);
                 match lang {
-                    Lang::Ko => format!("   !  {}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", event.node, msg.value),
-                    Lang::En => format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value),
+                    Lang::Ko => {
+                        format!("   !  {}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", event.node, msg.value)
+                    }
+                    Lang::En => {
+                        format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value)
+                    }
                 }
             }
             EventKind::PeerLost { pid, topic } => {
                 let pid = self.cx.labels.pid(*pid);
                 match lang {
-                    Lang::Ko => format!("   !  '{topic}' 구독 프로세스 {pid}와 연결이 끊겼습니다. 새 구독자가 나타나면 다시 보냅니다"),
-                    Lang::En => format!("   !  lost subscriber process {pid} of '{topic}'; sending resumes when a subscriber appears"),
+                    Lang::Ko => format!(
+                        "   !  '{topic}' 구독 프로세스 {pid}와 연결이 끊겼습니다. 새 구독자가 나타나면 다시 보냅니다"
+                    ),
+                    Lang::En => format!(
+                        "   !  lost subscriber process {pid} of '{topic}'; sending resumes when a subscriber appears"
+                    ),
                 }
             }
             EventKind::Rejected { from_pid, reason } => {
@@ -397,7 +407,8 @@ impl Side {
                 bytes(b)
             ),
             Lang::En => format!(
-                "{m} messages · {c} copies in all ({}) · {o} overwritten · per received message: {per_copies:.1} copies, {per_bytes}",
+                "{m} {} · {c} copies in all ({}) · {o} overwritten · per received message: {per_copies:.1} copies, {per_bytes}",
+                if m == 1 { "message" } else { "messages" },
                 bytes(b)
             ),
         }

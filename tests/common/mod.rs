@@ -1,17 +1,29 @@
 //! Running the real `ipc-lab` binary, as a learner would.
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `ipc-lab` with `args`, colour off and a neutral locale unless `--lang` is given.
-pub fn ipc_lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
-        .args(args)
+/// `ipc-lab` with colour off, a neutral locale (unless `--lang` is given), and a runtime
+/// directory of its own: processes in one runtime directory and domain talk to each
+/// other, and tests run in parallel.
+pub fn command(runtime: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ipc-lab"));
+    command
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
+        .env_remove("ROS_DOMAIN_ID")
         .env("LANG", "C.UTF-8")
         .env("NO_COLOR", "1")
-        .output()
-        .expect("the ipc-lab binary runs")
+        .env("XDG_RUNTIME_DIR", runtime);
+    command
+}
+
+/// Runs `ipc-lab` with `args` alone (its own runtime directory) and waits for it.
+pub fn ipc_lab(args: &[&str]) -> Output {
+    let runtime = tempfile::tempdir().expect("a temporary directory");
+    command(runtime.path()).args(args).output().expect("the ipc-lab binary runs")
 }
 
 /// Stdout of a run that must succeed.

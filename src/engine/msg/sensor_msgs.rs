@@ -57,6 +57,22 @@ impl Message for Image {
         (!self.data.is_empty()).then_some(self.data.as_ptr() as usize)
     }
 
+    fn to_yaml(&self) -> String {
+        // Like `ros2 topic echo --no-arr`: the pixels would flood the terminal.
+        format!(
+            "header:\n  stamp:\n    sec: {}\n    nanosec: {}\n  frame_id: {}\nheight: {}\nwidth: {}\nencoding: {}\nis_bigendian: {}\nstep: {}\ndata: '<sequence type: uint8, length: {}>'\n",
+            self.header.stamp.sec,
+            self.header.stamp.nanosec,
+            self.header.frame_id,
+            self.height,
+            self.width,
+            self.encoding,
+            self.is_bigendian,
+            self.step,
+            self.data.len()
+        )
+    }
+
     fn summary(&self) -> ShortText {
         let mut text = ShortText::new();
         let _ = write!(text, "{}x{} {}", self.width, self.height, self.encoding);

@@ -34,6 +34,10 @@ impl Message for Int32 {
         let _ = write!(text, "{}", self.data);
         text
     }
+
+    fn to_yaml(&self) -> std::string::String {
+        format!("data: {}\n", self.data)
+    }
 }
 
 /// `std_msgs/msg/String`: the chapter's "Hello World" messages.
@@ -65,6 +69,10 @@ impl Message for String {
         let mut text = ShortText::new();
         let _ = write!(text, "{:?}", self.data);
         text
+    }
+
+    fn to_yaml(&self) -> std::string::String {
+        format!("data: '{}'\n", self.data.replace('\'', "''"))
     }
 }
 

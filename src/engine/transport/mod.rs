@@ -192,15 +192,6 @@ impl Transport {
         Ok(Arc::new(Transport { shared, threads: Mutex::new(threads) }))
     }
 
-    pub(crate) fn kind(&self) -> TransportKind {
-        self.shared.kind
-    }
-
-    /// Frames refused so far.
-    pub(crate) fn rejected(&self) -> u64 {
-        self.shared.rejected.load(Ordering::Relaxed)
-    }
-
     pub(crate) fn register_node(&self, node: &Arc<str>, intra: bool, alive: Weak<dyn Any + Send + Sync>) {
         self.register(LocalKind::Node, node, &Arc::from(""), "", intra, alive);
     }
@@ -281,7 +272,10 @@ impl Transport {
                     Ok(segment) => segment,
                     // No memory for a segment: nobody can be reached this time.
                     Err(e) => {
-                        return peers.into_iter().filter_map(|(pid, _)| self.shared.outcome(pid, Err(e.kind().into()), None)).collect()
+                        return peers
+                            .into_iter()
+                            .filter_map(|(pid, _)| self.shared.outcome(pid, Err(e.kind().into()), None))
+                            .collect()
                     }
                 };
                 let frame = Frame { header, payload: Payload::SharedMemory { len: bytes.len() as u64 } };
@@ -337,7 +331,11 @@ impl Shared {
             local
                 .iter()
                 .filter(|e| e.kind == kind)
-                .map(|e| Endpoint { node: e.node.to_string(), topic: e.topic.to_string(), type_name: e.type_name.into() })
+                .map(|e| Endpoint {
+                    node: e.node.to_string(),
+                    topic: e.topic.to_string(),
+                    type_name: e.type_name.into(),
+                })
                 .collect::<Vec<_>>()
         };
         let mut nodes: Vec<String> =
@@ -403,12 +401,14 @@ impl Shared {
     /// failure so the next send tries afresh (the peer may have restarted).
     fn write_to(&self, pid: u32, path: &PathBuf, head: &[u8], payload: &[u8], fd: Option<&OwnedFd>) -> io::Result<()> {
         let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        if !connections.contains_key(&pid) {
-            let stream = UnixStream::connect(path)?;
-            stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-            connections.insert(pid, stream);
-        }
-        let stream = connections.get_mut(&pid).expect("inserted above");
+        let stream = match connections.entry(pid) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let stream = UnixStream::connect(path)?;
+                stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+                e.insert(stream)
+            }
+        };
         let result = match fd {
             Some(fd) => shm::send_with_fd(stream, head, fd).and_then(|()| stream.write_all(payload)),
             None => stream.write_all(head).and_then(|()| stream.write_all(payload)),
@@ -439,7 +439,7 @@ impl Shared {
 
     fn reject(&self, from_pid: u32, reason: String) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::from_str(&reason) });
+        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(&reason) });
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop.

@@ -1,5 +1,9 @@
-//! Runs a plan: sets up the contexts, runs the demo on worker threads, and feeds their
-//! trace events to the chosen renderer on this thread.
+//! Runs a plan: sets up the contexts, runs the demo on worker threads (or in child
+//! processes with `--split`), and feeds their trace events to the chosen renderer on this
+//! thread.
+
+pub mod echo;
+mod split;
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -8,9 +12,10 @@ use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::plan::{Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, Plan};
+use crate::cli::plan::{Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, NodeName, NodePlan, Plan};
 use crate::demos::{self, DemoError, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
+use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::render::classic::Classic;
@@ -29,6 +34,14 @@ pub enum AppError {
     Output(io::Error),
     /// A worker thread panicked: a bug in ipc-lab.
     Crashed,
+    /// The transport between processes could not start.
+    Transport(TransportError),
+    /// A child process for `--split` could not be started.
+    Spawn(io::Error),
+    /// `echo` found a publisher of a type it cannot show.
+    UnknownType { topic: String, type_name: String },
+    /// A node process of `--split` failed (it printed why).
+    ChildFailed,
 }
 
 impl AppError {
@@ -41,6 +54,20 @@ impl AppError {
             (AppError::Output(e), Lang::En) => format!("error: cannot write the output: {e}"),
             (AppError::Crashed, Lang::Ko) => "오류: 내부 오류로 데모가 멈췄습니다 (ipc-lab의 버그입니다)".into(),
             (AppError::Crashed, Lang::En) => "error: the demo stopped on an internal error (a bug in ipc-lab)".into(),
+            (AppError::Transport(e), Lang::Ko) => format!("오류: 프로세스 사이 통신을 시작할 수 없습니다: {e}"),
+            (AppError::Transport(e), Lang::En) => format!("error: cannot start talking to other processes: {e}"),
+            (AppError::ChildFailed, Lang::Ko) => {
+                "오류: 노드 프로세스 하나가 실패했습니다 (위의 메시지를 보세요)".into()
+            }
+            (AppError::ChildFailed, Lang::En) => "error: a node process failed (see its message above)".into(),
+            (AppError::Spawn(e), Lang::Ko) => format!("오류: 노드 프로세스를 시작할 수 없습니다: {e}"),
+            (AppError::Spawn(e), Lang::En) => format!("error: cannot start a node process: {e}"),
+            (AppError::UnknownType { topic, type_name }, Lang::Ko) => {
+                format!("오류: '{topic}'의 타입 {type_name}은(는) ipc-lab이 모르는 타입입니다")
+            }
+            (AppError::UnknownType { topic, type_name }, Lang::En) => {
+                format!("error: '{topic}' carries {type_name}, a type ipc-lab does not know")
+            }
         }
     }
 }
@@ -48,7 +75,11 @@ impl AppError {
 /// Runs the plan, writing to `out`.
 pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     let result = match &plan.action {
-        Action::Demo(demo) => run_demo(plan, demo, out),
+        Action::Demo(demo) if demo.split => split::run(plan, demo, out),
+        Action::Demo(demo) => run_local(plan, &LocalRun::demo(plan, demo), out),
+        Action::Node(node) => run_local(plan, &LocalRun::node(plan, node), out),
+        Action::Echo(echo) => echo::run(plan, echo, out),
+        Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
     };
     match result {
@@ -59,7 +90,7 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
 }
 
 /// Forwards a run's events to the rendering thread, tagged with the run's index.
-struct ChannelSink {
+pub(crate) struct ChannelSink {
     run: usize,
     tx: Sender<(usize, TraceEvent)>,
 }
@@ -71,45 +102,120 @@ impl TraceSink for ChannelSink {
     }
 }
 
-fn run_demo(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
-    let runs: Vec<bool> = match demo.ipc {
-        IpcMode::On => vec![true],
-        IpcMode::Off => vec![false],
-        IpcMode::Both => vec![true, false],
-    };
+/// A demo's `main`, or one node's.
+type DemoMain = fn(&Context, DemoOptions) -> Result<(), DemoError>;
+
+/// One or two variants of a demo run in this process.
+struct LocalRun {
+    title: &'static str,
+    /// The IPC setting of each variant: one, or on and off for `--ipc both`.
+    runs: Vec<bool>,
+    count: Option<u64>,
+    period: Duration,
+    format: Format,
+    stable: bool,
+    /// Talk to other processes (not for `--ipc both`, an in-process comparison).
+    transport: Option<TransportKind>,
+    main: DemoMain,
+}
+
+impl LocalRun {
+    fn demo(_plan: &Plan, demo: &DemoPlan) -> LocalRun {
+        let runs = match demo.ipc {
+            IpcMode::On => vec![true],
+            IpcMode::Off => vec![false],
+            IpcMode::Both => vec![true, false],
+        };
+        let transport = (runs.len() == 1).then_some(demo.transport);
+        let main: DemoMain = match demo.demo {
+            Demo::TwoNode => demos::two_node_pipeline::main,
+            Demo::Cyclic => demos::cyclic_pipeline::main,
+        };
+        LocalRun {
+            title: demo.demo.upstream_name(),
+            runs,
+            count: demo.count,
+            period: demo.period,
+            format: demo.format,
+            stable: demo.stable,
+            transport,
+            main,
+        }
+    }
+
+    fn node(_plan: &Plan, node: &NodePlan) -> LocalRun {
+        let (title, main): (&'static str, DemoMain) = match node.name {
+            NodeName::Producer => ("producer", demos::two_node_pipeline::producer_main),
+            NodeName::Consumer => ("consumer", demos::two_node_pipeline::consumer_main),
+            NodeName::Pipe1 => ("pipe1", demos::cyclic_pipeline::pipe1_main),
+            NodeName::Pipe2 => ("pipe2", demos::cyclic_pipeline::pipe2_main),
+        };
+        LocalRun {
+            title,
+            runs: vec![node.ipc],
+            count: node.count,
+            period: node.period,
+            format: node.format,
+            stable: node.stable,
+            transport: Some(node.transport),
+            main,
+        }
+    }
+}
+
+/// What a view shows, besides the plan's language and colour.
+pub(crate) struct View {
+    pub(crate) format: Format,
+    pub(crate) stable: bool,
+    pub(crate) title: &'static str,
+    /// The IPC setting of each variant.
+    pub(crate) runs: Vec<bool>,
+    /// The nodes run in separate processes.
+    pub(crate) split: bool,
+}
+
+/// The renderer for a view.
+pub(crate) fn renderer(plan: &Plan, view: View) -> Box<dyn Renderer> {
+    let format = view.format;
     let cx = RenderContext {
         lang: plan.lang,
-        painter: Painter { enabled: plan.color && demo.format != Format::Json },
-        labels: Labels::new(demo.stable),
-        title: demo.demo.upstream_name(),
-        runs: runs.clone(),
+        painter: Painter { enabled: plan.color && format != Format::Json },
+        labels: Labels::new(view.stable),
+        title: view.title,
+        runs: view.runs,
+        split: view.split,
     };
-    let mut renderer: Box<dyn Renderer> = match demo.format {
+    match format {
         Format::Side => Box::new(Side::new(cx)),
         Format::Classic => Box::new(Classic::new(cx)),
         Format::Json => Box::new(Json { cx }),
-    };
+    }
+}
 
+fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), AppError> {
+    let view = View { format: run.format, stable: run.stable, title: run.title, runs: run.runs.clone(), split: false };
+    let mut renderer = renderer(plan, view);
     // Bounded: a demo at `--period 0` waits for a slow terminal instead of piling up events.
     let (tx, rx) = bounded(1024);
     let mut contexts = Vec::new();
     let mut workers = Vec::new();
-    for (run, &on) in runs.iter().enumerate() {
+    for (index, &on) in run.runs.iter().enumerate() {
         let mut options = InitOptions::default()
-            .sink(Arc::new(ChannelSink { run, tx: tx.clone() }))
-            // Separate domains: in `--ipc both` the two runs must not hear each other.
-            .domain_id(run as u32);
-        if let Some(n) = demo.count {
+            .sink(Arc::new(ChannelSink { run: index, tx: tx.clone() }))
+            // Separate domains: in `--ipc both` the two variants must not hear each other.
+            .domain_id(plan.domain + index as u32);
+        if let Some(n) = run.count {
             options = options.shutdown_after_receipts(n);
         }
         let ctx = Context::init_with(options);
-        let demo_options = DemoOptions { use_intra_process_comms: on, period: demo.period };
-        let (worker_ctx, which) = (ctx.clone(), demo.demo);
+        if let Some(kind) = run.transport {
+            let command = plan.command_line.clone();
+            ctx.enable_transport(TransportOptions { kind, command }).map_err(AppError::Transport)?;
+        }
+        let demo_options = DemoOptions { use_intra_process_comms: on, period: run.period };
+        let (worker_ctx, main) = (ctx.clone(), run.main);
         workers.push(thread::spawn(move || {
-            let result = match which {
-                Demo::TwoNode => demos::two_node_pipeline::main(&worker_ctx, demo_options),
-                Demo::Cyclic => demos::cyclic_pipeline::main(&worker_ctx, demo_options),
-            };
+            let result = main(&worker_ctx, demo_options);
             // A demo that failed to start must not leave the other run spinning.
             if result.is_err() {
                 worker_ctx.shutdown();
@@ -120,7 +226,8 @@ fn run_demo(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), App
     }
     drop(tx);
 
-    let rendered = render_events(&rx, &workers, renderer.as_mut(), runs.len(), out);
+    let done = || workers.iter().all(|w| w.is_finished());
+    let rendered = render_events(&rx, &done, renderer.as_mut(), run.runs.len(), out);
     if rendered.is_err() {
         for ctx in &contexts {
             ctx.shutdown();
@@ -161,9 +268,10 @@ impl Segments {
     }
 }
 
-fn render_events(
+/// Renders events as they come until `done` says every producer of events has finished.
+pub(crate) fn render_events(
     rx: &Receiver<(usize, TraceEvent)>,
-    workers: &[thread::JoinHandle<Result<(), DemoError>>],
+    done: &dyn Fn() -> bool,
     renderer: &mut dyn Renderer,
     runs: usize,
     out: &mut dyn Write,
@@ -174,7 +282,7 @@ fn render_events(
             Ok(item) => item,
             // The contexts (and so the senders) live until the workers are joined, so the
             // end of the run is noticed from the workers, then what is left is drained.
-            Err(RecvTimeoutError::Timeout) if workers.iter().all(|w| w.is_finished()) => {
+            Err(RecvTimeoutError::Timeout) if done() => {
                 if rx.is_empty() {
                     break;
                 }

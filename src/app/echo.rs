@@ -1,0 +1,111 @@
+//! `ipc-lab echo TOPIC`: subscribes from this process, like `ros2 topic echo`, and prints
+//! each message as YAML, or with `--raw` its CDR bytes in hex, one message per line.
+
+use std::io::Write;
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+
+use super::AppError;
+use crate::cli::plan::{EchoPlan, Plan};
+use crate::demos::DemoError;
+use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::msg::std_msgs::{Int32, String as StringMsg};
+use crate::engine::transport::TransportOptions;
+use crate::engine::transport::{discovery, runtime_dir, SCAN_PERIOD};
+use crate::engine::{
+    ConstSharedPtr, Context, CreateError, InitOptions, Message, Node, NodeOptions, Serialized, SingleThreadedExecutor,
+};
+use crate::i18n::Lang;
+
+/// The CDR bytes as `--raw` prints them: `00 01 00 00 2a 00 00 00`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// The type another process of the domain publishes `topic` with, once one does.
+fn wait_for_type(ctx: &Context, plan: &Plan, topic: &str) -> Option<String> {
+    let mut said = false;
+    while ctx.ok() {
+        let announcements = discovery::read_all(&runtime_dir::location());
+        let found = announcements
+            .iter()
+            .filter(|a| a.domain == plan.domain && a.pid != std::process::id())
+            .flat_map(|a| &a.publishers)
+            .find(|p| p.topic == topic);
+        if let Some(publisher) = found {
+            return Some(publisher.type_name.clone());
+        }
+        if !said {
+            said = true;
+            let note = match plan.lang {
+                Lang::Ko => format!("'{topic}'을(를) 발행하는 프로세스를 기다립니다... (Ctrl-C로 멈춤)"),
+                Lang::En => format!("waiting for a process publishing '{topic}'... (Ctrl-C to stop)"),
+            };
+            eprintln!("{note}");
+        }
+        ctx.sleep_for(SCAN_PERIOD);
+    }
+    None
+}
+
+/// Subscribes to `topic` as `M`, keeping the bytes as they arrived.
+fn subscribe<M: Message>(
+    node: &Node,
+    topic: &str,
+    raw: bool,
+    tx: Sender<String>,
+) -> Result<crate::engine::Subscription<Serialized<M>>, CreateError> {
+    node.create_subscription(topic, 10, move |msg: ConstSharedPtr<Serialized<M>>| {
+        let text = if raw { format!("{}\n", hex(&msg.cdr)) } else { format!("{}---\n", msg.to_yaml()) };
+        let _ = tx.send(text);
+    })
+}
+
+pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let mut options = InitOptions::default().domain_id(plan.domain);
+    if let Some(n) = echo.count {
+        options = options.shutdown_after_receipts(n);
+    }
+    let ctx = Context::init_with(options);
+    let command = plan.command_line.clone();
+    ctx.enable_transport(TransportOptions { kind: echo.transport, command }).map_err(AppError::Transport)?;
+    let Some(type_name) = wait_for_type(&ctx, plan, &echo.topic) else {
+        return Ok(());
+    };
+    let node = Node::new(&ctx, "echo", NodeOptions::default()).map_err(|e| AppError::Demo(DemoError::Node(e)))?;
+    let (tx, rx) = bounded(256);
+    let created = match type_name.as_str() {
+        Int32::TYPE_NAME => subscribe::<Int32>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as Box<dyn Send>),
+        StringMsg::TYPE_NAME => subscribe::<StringMsg>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
+        Image::TYPE_NAME => subscribe::<Image>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
+        _ => return Err(AppError::UnknownType { topic: echo.topic.clone(), type_name }),
+    };
+    let _subscription = created.map_err(|e| AppError::Demo(DemoError::Create(e)))?;
+    let spinner = {
+        let node = node.clone();
+        thread::spawn(move || {
+            let mut executor = SingleThreadedExecutor::new();
+            executor.add_node(&node);
+            executor.spin();
+        })
+    };
+    let mut result = Ok(());
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(text) => {
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    ctx.shutdown();
+                    result = Err(AppError::Output(e));
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) if spinner.is_finished() && rx.is_empty() => break,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = spinner.join();
+    result
+}
