@@ -89,6 +89,9 @@ struct Row {
     from: Option<End>,
     to: End,
     cost: Cost,
+    /// What the same publish call cost for subscribers in other processes, when this
+    /// subscriber got it inside the process: (copies, bytes).
+    elsewhere: (usize, usize),
     /// The engine made a new message here, on an address that an earlier message had.
     reused: bool,
 }
@@ -103,6 +106,9 @@ struct PublicationState {
     serialized: usize,
     /// How its bytes reached this process, if they came from another.
     transfer: Transfer,
+    /// Copies made in the publisher's process for other processes: the shared copy, the
+    /// serialization, the socket writes or the shared-memory copy: (copies, bytes).
+    for_others: (usize, usize),
 }
 
 /// Follows one run's events and turns receipts into rows.
@@ -164,11 +170,22 @@ impl Tracker {
             }
             EventKind::Copied { msg, reason, bytes, .. } => {
                 self.new_message(msg.addr);
-                self.publication(msg.publication).copies.insert(msg.addr, (*reason, *bytes));
+                let state = self.publication(msg.publication);
+                state.copies.insert(msg.addr, (*reason, *bytes));
+                if *reason == CopyReason::SharedForInterProcess {
+                    state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
+                }
                 None
             }
             EventKind::Serialized { msg, bytes } => {
-                self.publication(msg.publication).serialized = *bytes;
+                let state = self.publication(msg.publication);
+                state.serialized = *bytes;
+                state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
+                None
+            }
+            EventKind::Written { msg, bytes, .. } | EventKind::SharedMemoryWritten { msg, bytes } => {
+                let state = self.publication(msg.publication);
+                state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
                 None
             }
             EventKind::Deserialized { msg, bytes } => {
@@ -213,15 +230,13 @@ impl Tracker {
                     Some(o) => Some(End { node: o.node.clone(), pid: o.pid, addr: o.addr }),
                     None => state.from.clone(),
                 };
+                // Within the process the middleware's costs were paid for someone else.
+                let elsewhere = if *via == Via::Middleware { (0, 0) } else { state.for_others };
                 self.delivered_copies += cost.copies() as u64;
                 self.delivered_bytes += cost.bytes() as u64;
-                Some(Row { index, value: msg.value, from, to, cost, reused })
+                Some(Row { index, value: msg.value, from, to, cost, elsewhere, reused })
             }
-            EventKind::Written { .. }
-            | EventKind::SharedMemoryWritten { .. }
-            | EventKind::PeerLost { .. }
-            | EventKind::Rejected { .. }
-            | EventKind::Printed { .. } => None,
+            EventKind::PeerLost { .. } | EventKind::Rejected { .. } | EventKind::Printed { .. } => None,
         };
         if let Some(msg) = event.kind.message() {
             self.seen.insert(msg.addr);
@@ -377,12 +392,12 @@ impl Side {
             EventKind::PeerLost { pid, topic } => {
                 let pid = self.cx.labels.pid(*pid);
                 match lang {
-                    Lang::Ko => format!(
-                        "   !  '{topic}' 구독 프로세스 {pid}와 연결이 끊겼습니다. 새 구독자가 나타나면 다시 보냅니다"
-                    ),
-                    Lang::En => format!(
-                        "   !  lost subscriber process {pid} of '{topic}'; sending resumes when a subscriber appears"
-                    ),
+                    Lang::Ko => {
+                        format!("   !  '{topic}'의 구독 프로세스 {pid}가 사라졌습니다. 구독자가 다시 나타나면 보냅니다")
+                    }
+                    Lang::En => {
+                        format!("   !  subscriber process {pid} of '{topic}' is gone; sending resumes when one appears")
+                    }
                 }
             }
             EventKind::Rejected { from_pid, reason } => {
@@ -450,7 +465,14 @@ impl Renderer for Side {
         };
         let w = self.end_width(true);
         let flow = self.flow(&row, true, w);
-        let cost = self.cost(row.cost, false);
+        let mut cost = self.cost(row.cost, false);
+        if let (n @ 1.., b) = row.elsewhere {
+            let note = match self.cx.lang {
+                Lang::Ko => format!("  + 다른 프로세스 몫: 복사 {n}번, {}", bytes(b as u64)),
+                Lang::En => format!("  + for other processes: {n} copies, {}", bytes(b as u64)),
+            };
+            cost.push_str(&self.cx.painter.copy(&note));
+        }
         writeln!(out, "{:>4}  {}  {flow}  {cost}", row.index, pad(&row.value, 6))
     }
 
