@@ -208,6 +208,7 @@ mod signals {
     fn on_interrupt() {
         static INTERRUPTED: AtomicBool = AtomicBool::new(false);
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            crate::engine::transport::remove_own_files();
             std::process::exit(130);
         }
         let contexts = CONTEXTS.get().map(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone());

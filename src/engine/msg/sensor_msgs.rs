@@ -84,6 +84,30 @@ impl Message for Image {
 mod tests {
     use super::*;
     use crate::engine::msg::builtin_interfaces::Time;
+    use crate::engine::msg::std_msgs;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes: the decoders return an error or a message, never panic, and never
+        /// allocate more than they were given (lengths are checked first).
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(image) = Image::from_cdr(&bytes) {
+                prop_assert!(image.data.len() <= bytes.len());
+            }
+            let _ = std_msgs::String::from_cdr(&bytes);
+            let _ = std_msgs::Int32::from_cdr(&bytes);
+        }
+
+        /// A valid header and random fields after it.
+        #[test]
+        fn random_fields_never_panic(fields in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut bytes = vec![0, 1, 0, 0];
+            bytes.extend_from_slice(&fields);
+            let _ = Image::from_cdr(&bytes);
+            let _ = std_msgs::String::from_cdr(&bytes);
+        }
+    }
 
     /// Field by field, with the alignment padding after `is_bigendian`.
     #[test]

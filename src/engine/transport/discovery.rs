@@ -75,17 +75,29 @@ pub fn remove(dir: &Path, pid: u32, domain: u32) {
     let _ = fs::remove_file(socket_path(dir, pid, domain));
 }
 
+/// `<pid>-<domain>` from a file name.
+fn parse_stem(stem: &str) -> Option<(u32, u32)> {
+    let (pid, domain) = stem.split_once('-')?;
+    Some((pid.parse().ok()?, domain.parse().ok()?))
+}
+
 /// Every live process's announcement; the files of dead processes are removed.
 pub fn read_all(dir: &Path) -> Vec<Announcement> {
     let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
+        // A socket whose process is gone (killed before it announced, or after).
+        if let Some((pid, domain)) = name.to_str().and_then(|n| n.strip_suffix(".sock")).and_then(parse_stem) {
+            if !is_alive(pid) {
+                remove(dir, pid, domain);
+            }
+            continue;
+        }
         let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
             continue;
         };
-        let Some((pid, domain)) = stem.split_once('-') else { continue };
-        let (Ok(pid), Ok(domain)) = (pid.parse::<u32>(), domain.parse::<u32>()) else { continue };
+        let Some((pid, domain)) = parse_stem(stem) else { continue };
         if !is_alive(pid) {
             remove(dir, pid, domain);
             continue;

@@ -183,6 +183,7 @@ impl Transport {
             poke: bounded(1),
             rejected: AtomicU64::new(0),
         });
+        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((shared.dir.clone(), pid, domain.id));
         shared.scan();
         let mut threads = Vec::new();
         let s = shared.clone();
@@ -295,10 +296,23 @@ impl Transport {
     }
 }
 
+/// The announcement files of this process, for a last-moment clean-up when a second Ctrl-C
+/// exits at once.
+static ANNOUNCED: Mutex<Vec<(PathBuf, u32, u32)>> = Mutex::new(Vec::new());
+
+/// Removes this process's announcements and sockets (before an immediate exit).
+pub fn remove_own_files() {
+    for (dir, pid, domain) in ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        discovery::remove(&dir, pid, domain);
+    }
+}
+
 impl Drop for Transport {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         let _ = self.shared.poke.0.try_send(());
+        let me = (self.shared.dir.clone(), self.shared.pid, self.shared.domain_id);
+        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| *a != me);
         discovery::remove(&self.shared.dir, self.shared.pid, self.shared.domain_id);
         for thread in self.threads.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
             let _ = thread.join();
@@ -437,6 +451,10 @@ impl Shared {
         }
     }
 
+    fn truncated(&self, from_pid: u32) {
+        self.reject(from_pid, "truncated frame: the connection closed in the middle of it".into());
+    }
+
     fn reject(&self, from_pid: u32, reason: String) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(&reason) });
@@ -453,7 +471,9 @@ impl Shared {
             let mut prefix = [0u8; PREFIX_LEN];
             match self.read_full(&stream, &mut prefix, &mut fds) {
                 Ok(true) => {}
-                Ok(false) | Err(_) => return,
+                Ok(false) => return,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.truncated(peer_pid),
+                Err(_) => return,
             }
             let prefix = match Prefix::decode(&prefix, MAX_PAYLOAD) {
                 Ok(p) => p,
@@ -462,6 +482,9 @@ impl Shared {
             // Allocated only now that the lengths are known to be within the limits.
             let mut rest = vec![0u8; prefix.header_len + prefix.payload_len];
             if !self.read_exact_or_stop(&mut stream, &mut rest) {
+                if !self.stopping() {
+                    self.truncated(peer_pid);
+                }
                 return;
             }
             let header = match FrameHeader::decode(&rest[..prefix.header_len]) {

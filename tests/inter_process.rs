@@ -1,0 +1,299 @@
+//! Real processes talking through the runtime directory: `--split`, `ps`, `echo`, shared
+//! memory, and what happens when a peer dies or sends garbage.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, ChildStdout, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Parses JSON lines.
+fn events(text: &str) -> Vec<Value> {
+    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+fn kind<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+fn spawn(runtime: &Path, args: &[&str]) -> Child {
+    common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+fn interrupt(child: &Child) {
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+fn kill9(child: &mut Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Waits until `cond` holds, for at most ten seconds.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The files left in the runtime directory.
+fn leftovers(runtime: &Path) -> Vec<String> {
+    match std::fs::read_dir(runtime.join("ipc-lab")) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Reads lines from a child's stdout on a thread, so a test can wait for some.
+struct Lines {
+    rx: crossbeam_channel::Receiver<String>,
+}
+
+impl Lines {
+    fn of(stdout: ChildStdout) -> Lines {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Lines { rx }
+    }
+
+    fn next(&self) -> String {
+        self.rx.recv_timeout(Duration::from_secs(10)).expect("a line within 10 s")
+    }
+}
+
+/// `--split --ipc off`: the consumer runs in another process: its `received` events have
+/// another pid than the `published` ones, and every copy on the way is counted.
+#[test]
+fn split_shows_two_pids_and_every_copy() {
+    let runtime = tempfile::tempdir().unwrap();
+    let out = common::command(runtime.path())
+        .args(["two-node", "--split", "--ipc", "off", "--count", "5", "--period", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = events(&String::from_utf8(out.stdout).unwrap());
+    let published_pids: Vec<&Value> = kind(&events, "published").iter().map(|e| &e["pid"]).collect();
+    let received = kind(&events, "received");
+    assert_eq!(received.len(), 5);
+    for r in &received {
+        assert!(!published_pids.contains(&&r["pid"]), "received in the publisher's process: {r}");
+        assert_eq!(r["via"], "middleware");
+        assert!(published_pids.contains(&&r["from_pid"]));
+    }
+    for name in ["serialized", "written", "read", "deserialized"] {
+        assert!(!kind(&events, name).is_empty(), "no {name} event");
+    }
+    // Every `read` copied the bytes its `written` counterpart sent.
+    for read in kind(&events, "read") {
+        let written = kind(&events, "written").into_iter().find(|w| w["seq"] == read["seq"]).unwrap();
+        assert_eq!(read["bytes"], written["bytes"]);
+    }
+    assert!(leftovers(runtime.path()).is_empty(), "{:?}", leftovers(runtime.path()));
+}
+
+/// `--transport shm`: the payload crosses in shared memory. Nothing is written to or read
+/// from the socket; the segment is mapped at an address of the receiving process.
+#[test]
+fn shared_memory_copies_no_payload_byte_between_processes() {
+    let runtime = tempfile::tempdir().unwrap();
+    let out = common::command(runtime.path())
+        .args(["cyclic", "--split", "--transport", "shm", "--count", "3", "--period", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = events(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(kind(&events, "received").len(), 3);
+    assert!(kind(&events, "written").is_empty() && kind(&events, "read").is_empty());
+    let mapped = kind(&events, "mapped");
+    assert!(mapped.len() >= 3);
+    for m in &mapped {
+        // Mapped in the receiving process, from the other one.
+        assert_ne!(m["pid"], m["from_pid"]);
+        assert!(m.get("bytes").is_none(), "mapping copies nothing: {m}");
+    }
+    assert!(!kind(&events, "shm_written").is_empty());
+    assert!(leftovers(runtime.path()).is_empty());
+}
+
+/// `ps` lists a running demo with its pid and nodes; once it has exited, nothing is listed
+/// and the runtime directory holds nothing of it.
+#[test]
+fn ps_lists_a_running_demo_and_forgets_it() {
+    let runtime = tempfile::tempdir().unwrap();
+    let demo = spawn(runtime.path(), &["two-node", "--period", "50ms"]);
+    let ps = || {
+        let out = common::command(runtime.path()).args(["ps", "--json"]).output().unwrap();
+        assert!(out.status.success());
+        events(&String::from_utf8(out.stdout).unwrap())
+    };
+    eventually("ps to list the demo", || ps().iter().any(|p| p["pid"] == demo.id()));
+    let entry = ps().into_iter().find(|p| p["pid"] == demo.id()).unwrap();
+    assert_eq!(entry["nodes"], serde_json::json!(["producer", "consumer"]));
+    assert_eq!(entry["ppid"], std::process::id());
+    assert!(entry["rss_bytes"].as_u64().unwrap() > 0);
+    assert!(entry["command"].as_str().unwrap().contains("two-node"));
+    interrupt(&demo);
+    assert!(demo.wait_with_output().unwrap().status.success());
+    assert!(ps().is_empty());
+    assert!(leftovers(runtime.path()).is_empty());
+    let text = common::command(runtime.path()).args(["ps", "--lang", "en"]).output().unwrap();
+    assert_eq!(String::from_utf8(text.stdout).unwrap(), "no ipc-lab process is running\n");
+}
+
+/// `echo --raw` beside `two-node --ipc on`: echo prints each message's CDR bytes, and the
+/// demo makes one shared copy for the other process while its own consumer still gets the
+/// original.
+#[test]
+fn echo_makes_the_publisher_copy_for_another_process() {
+    let runtime = tempfile::tempdir().unwrap();
+    let demo = spawn(runtime.path(), &["two-node", "--ipc", "on", "--period", "20ms", "--format", "json"]);
+    let echo = common::command(runtime.path()).args(["echo", "number", "--raw", "--count", "3"]).output().unwrap();
+    assert!(echo.status.success(), "{}", String::from_utf8_lossy(&echo.stderr));
+    let lines: Vec<String> = String::from_utf8(echo.stdout).unwrap().lines().map(String::from).collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        // An Int32: header, then the value little-endian.
+        assert!(line.starts_with("00 01 00 00 "), "{line}");
+        assert_eq!(line.split(' ').count(), 8, "{line}");
+    }
+    interrupt(&demo);
+    let out = demo.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let events = events(&String::from_utf8(out.stdout).unwrap());
+    let shared = kind(&events, "copied").into_iter().find(|c| c["reason"] == "shared_for_inter_process");
+    let shared = shared.expect("a shared copy for the other process");
+    let received = kind(&events, "received").into_iter().find(|r| r["seq"] == shared["seq"]).unwrap();
+    assert_eq!(received["via"], "original", "the in-process consumer still gets the original");
+    let published = kind(&events, "published").into_iter().find(|p| p["seq"] == shared["seq"]).unwrap();
+    assert_eq!(received["addr"], published["addr"]);
+    assert_ne!(shared["addr"], published["addr"]);
+}
+
+/// SIGKILL a subscriber: the publisher keeps running, and a new subscriber gets messages.
+#[test]
+fn a_killed_subscriber_does_not_stop_the_publisher() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut demo = spawn(runtime.path(), &["node", "producer", "--period", "20ms", "--format", "json"]);
+    let mut first = spawn(runtime.path(), &["echo", "number"]);
+    let lines = Lines::of(first.stdout.take().unwrap());
+    assert!(lines.next().starts_with("data: "));
+    kill9(&mut first);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(demo.try_wait().unwrap().is_none(), "the publisher died with its subscriber");
+    let second = common::command(runtime.path()).args(["echo", "number", "--count", "2"]).output().unwrap();
+    assert!(second.status.success());
+    assert_eq!(String::from_utf8(second.stdout).unwrap().matches("data: ").count(), 2);
+    interrupt(&demo);
+    assert!(demo.wait().unwrap().success());
+    eventually("the killed subscriber's files to be cleaned", || leftovers(runtime.path()).is_empty());
+}
+
+/// SIGKILL the publisher: the subscriber keeps waiting and resumes when a new one appears.
+#[test]
+fn a_killed_publisher_does_not_stop_the_subscriber() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut producer = spawn(runtime.path(), &["node", "producer", "--period", "20ms"]);
+    let mut echo = spawn(runtime.path(), &["echo", "number"]);
+    let lines = Lines::of(echo.stdout.take().unwrap());
+    assert!(lines.next().starts_with("data: "));
+    kill9(&mut producer);
+    std::thread::sleep(Duration::from_millis(300));
+    while lines.rx.try_recv().is_ok() {}
+    assert!(echo.try_wait().unwrap().is_none(), "the subscriber died with its publisher");
+    let mut again = spawn(runtime.path(), &["node", "producer", "--period", "20ms"]);
+    // The new producer counts from 0 again.
+    eventually("messages from the new publisher", || lines.rx.try_recv().is_ok_and(|l| l == "data: 0"));
+    interrupt(&echo);
+    assert!(echo.wait().unwrap().success());
+    interrupt(&again);
+    assert!(again.wait().unwrap().success());
+    eventually("the runtime directory to empty", || leftovers(runtime.path()).is_empty());
+}
+
+/// Garbage, an oversized length, a wrong type and a truncated frame: each is refused and
+/// reported, and the subscriber goes on.
+#[test]
+fn hostile_frames_are_refused_and_counted() {
+    use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload, MAGIC, VERSION};
+    let runtime = tempfile::tempdir().unwrap();
+    let consumer = spawn(runtime.path(), &["node", "consumer", "--format", "json"]);
+    let dir = runtime.path().join("ipc-lab");
+    let socket = dir.join(format!("{}-0.sock", consumer.id()));
+    eventually("the consumer's socket", || socket.exists());
+
+    let send = |bytes: &[u8]| {
+        let mut stream = UnixStream::connect(&socket).unwrap();
+        let _ = stream.write_all(bytes);
+        drop(stream);
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    send(b"GET / HTTP/1.0\r\n\r\n");
+    let mut oversized = Vec::from(MAGIC);
+    oversized.extend_from_slice(&VERSION.to_le_bytes());
+    oversized.extend_from_slice(&0u16.to_le_bytes());
+    oversized.extend_from_slice(&16u32.to_le_bytes());
+    oversized.extend_from_slice(&u32::MAX.to_le_bytes());
+    send(&oversized);
+    let header = FrameHeader {
+        topic: "number".into(),
+        type_name: "std_msgs/msg/String".into(),
+        publisher_pid: 1,
+        publisher_id: 1,
+        seq: 1,
+        node: "intruder".into(),
+        message_addr: 0,
+    };
+    let wrong_type = Frame { header: header.clone(), payload: Payload::Bytes(vec![0, 1, 0, 0, 1, 0, 0, 0, 0]) };
+    send(&wrong_type.encode());
+    let bad_cdr = Frame {
+        header: FrameHeader { type_name: "std_msgs/msg/Int32".into(), ..header },
+        payload: Payload::Bytes(vec![0, 1, 0, 0, 1]),
+    };
+    send(&bad_cdr.encode());
+    let truncated = wrong_type.encode();
+    send(&truncated[..truncated.len() / 2]);
+
+    interrupt(&consumer);
+    let out = consumer.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let events = events(&String::from_utf8(out.stdout).unwrap());
+    let reasons: Vec<&str> = kind(&events, "rejected").iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert!(reasons[0].contains("bad magic"));
+    assert!(reasons[1].contains("over the limit"));
+    assert!(reasons[2].contains("carries std_msgs/msg/Int32 here"));
+    assert!(reasons[3].contains("truncated CDR data"));
+    assert!(reasons[4].contains("truncated frame"));
+    assert!(kind(&events, "received").is_empty());
+}
+
+/// A runtime directory that others may write to is refused, with a clear error.
+#[test]
+fn an_unsafe_runtime_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = tempfile::tempdir().unwrap();
+    let dir = runtime.path().join("ipc-lab");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = common::command(runtime.path())
+        .args(["two-node", "--count", "1", "--period", "0", "--lang", "en"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("chmod 700"), "{stderr}");
+}
