@@ -248,7 +248,8 @@ fn hostile_frames_are_refused_and_counted() {
     let header = FrameHeader {
         topic: "number".into(),
         type_name: "std_msgs/msg/String".into(),
-        publisher_pid: 1,
+        // Our own pid: the receiver checks the claim against the socket's peer.
+        publisher_pid: std::process::id(),
         publisher_id: 1,
         seq: 1,
         node: "intruder".into(),
@@ -263,6 +264,8 @@ fn hostile_frames_are_refused_and_counted() {
     send(&bad_cdr.encode());
     let truncated = wrong_type.encode();
     send(&truncated[..truncated.len() / 2]);
+    let liar = Frame { header: FrameHeader { publisher_pid: 1, ..wrong_type.header.clone() }, ..wrong_type.clone() };
+    send(&liar.encode());
 
     interrupt(&consumer);
     let out = consumer.wait_with_output().unwrap();
@@ -271,16 +274,19 @@ fn hostile_frames_are_refused_and_counted() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let events = events(&String::from_utf8(out.stdout).unwrap());
     let reasons: Vec<&str> = kind(&events, "rejected").iter().map(|r| r["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert_eq!(reasons.len(), 6, "{reasons:?}");
     assert!(reasons[0].contains("bad magic"));
     assert!(reasons[1].contains("over the limit"));
     assert!(reasons[2].contains("carries std_msgs/msg/Int32 here"));
     assert!(reasons[3].contains("truncated CDR data"));
     assert!(reasons[4].contains("truncated frame"));
+    assert!(reasons[5].contains("claims pid 1"), "a frame cannot pose as another process");
     assert!(kind(&events, "received").is_empty());
 }
 
-/// A runtime directory that others may write to is refused, with a clear error.
+/// A runtime directory that others may write to is refused, with a clear error: a node
+/// (which exists to talk to other processes) stops; an in-process demo says so and runs on
+/// its own, announced nowhere.
 #[test]
 fn an_unsafe_runtime_directory_is_refused() {
     use std::os::unix::fs::PermissionsExt;
@@ -288,12 +294,19 @@ fn an_unsafe_runtime_directory_is_refused() {
     let dir = runtime.path().join("ipc-lab");
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = common::command(runtime.path())
-        .args(["two-node", "--count", "1", "--period", "0", "--lang", "en"])
+    let node = common::command(runtime.path()).args(["node", "consumer", "--lang", "en"]).output().unwrap();
+    assert_eq!(node.status.code(), Some(1));
+    let stderr = String::from_utf8(node.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains("chmod 700"), "{stderr}");
+
+    let demo = common::command(runtime.path())
+        .args(["two-node", "--count", "1", "--period", "0", "--lang", "en", "--format", "classic"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("chmod 700"), "{stderr}");
+    assert!(demo.status.success());
+    let stderr = String::from_utf8(demo.stderr).unwrap();
+    assert!(stderr.starts_with("note: ") && stderr.contains("chmod 700"), "{stderr}");
+    assert_eq!(String::from_utf8(demo.stdout).unwrap().lines().count(), 2);
+    assert!(leftovers(runtime.path()).is_empty());
 }

@@ -76,8 +76,8 @@ impl AppError {
 pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     let result = match &plan.action {
         Action::Demo(demo) if demo.split => split::run(plan, demo, out),
-        Action::Demo(demo) => run_local(plan, &LocalRun::demo(plan, demo), out),
-        Action::Node(node) => run_local(plan, &LocalRun::node(plan, node), out),
+        Action::Demo(demo) => run_local(plan, &LocalRun::demo(demo), out),
+        Action::Node(node) => run_local(plan, &LocalRun::node(node), out),
         Action::Echo(echo) => echo::run(plan, echo, out),
         Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
@@ -116,11 +116,14 @@ struct LocalRun {
     stable: bool,
     /// Talk to other processes (not for `--ipc both`, an in-process comparison).
     transport: Option<TransportKind>,
+    /// Whether the run is pointless without other processes (`node`): then a transport
+    /// that cannot start is an error; a demo only warns and runs on its own.
+    needs_transport: bool,
     main: DemoMain,
 }
 
 impl LocalRun {
-    fn demo(_plan: &Plan, demo: &DemoPlan) -> LocalRun {
+    fn demo(demo: &DemoPlan) -> LocalRun {
         let runs = match demo.ipc {
             IpcMode::On => vec![true],
             IpcMode::Off => vec![false],
@@ -139,11 +142,12 @@ impl LocalRun {
             format: demo.format,
             stable: demo.stable,
             transport,
+            needs_transport: false,
             main,
         }
     }
 
-    fn node(_plan: &Plan, node: &NodePlan) -> LocalRun {
+    fn node(node: &NodePlan) -> LocalRun {
         let (title, main): (&'static str, DemoMain) = match node.name {
             NodeName::Producer => ("producer", demos::two_node_pipeline::producer_main),
             NodeName::Consumer => ("consumer", demos::two_node_pipeline::consumer_main),
@@ -158,6 +162,7 @@ impl LocalRun {
             format: node.format,
             stable: node.stable,
             transport: Some(node.transport),
+            needs_transport: true,
             main,
         }
     }
@@ -172,6 +177,14 @@ pub(crate) struct View {
     pub(crate) runs: Vec<bool>,
     /// The nodes run in separate processes.
     pub(crate) split: bool,
+}
+
+/// A demo runs on its own when it cannot talk to other processes; this says so.
+fn transport_warning(lang: Lang, e: &TransportError) -> String {
+    match lang {
+        Lang::Ko => format!("알림: 다른 프로세스와 통신하지 않고 이 프로세스 안에서만 실행합니다: {e}"),
+        Lang::En => format!("note: running within this process only, without talking to other processes: {e}"),
+    }
 }
 
 /// The renderer for a view.
@@ -210,7 +223,11 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
         let ctx = Context::init_with(options);
         if let Some(kind) = run.transport {
             let command = plan.command_line.clone();
-            ctx.enable_transport(TransportOptions { kind, command }).map_err(AppError::Transport)?;
+            match ctx.enable_transport(TransportOptions { kind, command }) {
+                Ok(()) => {}
+                Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
+                Err(e) => eprintln!("{}", transport_warning(plan.lang, &e)),
+            }
         }
         let demo_options = DemoOptions { use_intra_process_comms: on, period: run.period };
         let (worker_ctx, main) = (ctx.clone(), run.main);

@@ -42,8 +42,17 @@ fn nodes(demo: &DemoPlan) -> Vec<Node> {
     }
 }
 
-/// The pids of the children, for the Ctrl-C handler.
+/// The pids of the children not reaped yet, for the Ctrl-C handler (a reaped pid may be
+/// another process's soon).
 static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Waits for a child, first taking it off the list the Ctrl-C handler signals.
+fn reap(mut child: Child) -> std::io::Result<std::process::ExitStatus> {
+    let pid = child.id() as i32;
+    let status = child.wait();
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
+    status
+}
 
 fn interrupt_children() {
     for &pid in CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -66,10 +75,15 @@ fn spawn(plan: &Plan, demo: &DemoPlan, node: &Node) -> std::io::Result<Child> {
     }
     // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
     // are allowed: setpgid and prctl are plain system calls.
+    let parent = nix::unistd::getpid();
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
             nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            // The parent may have died before the line above: then nobody would stop us.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the parent process is gone"));
+            }
             Ok(())
         });
     }
@@ -117,16 +131,16 @@ pub(super) fn run(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(
         thread::spawn(move || {
             let (counted, others): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, counted)| *counted);
             let stops_by_itself = !counted.is_empty();
-            for (mut child, _) in counted {
-                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(child.wait());
+            for (child, _) in counted {
+                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
             }
             if stops_by_itself {
                 for (child, _) in &others {
                     let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
                 }
             }
-            for (mut child, _) in others {
-                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(child.wait());
+            for (child, _) in others {
+                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
             }
         })
     };
@@ -143,9 +157,10 @@ pub(super) fn run(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(
     }
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).clear();
     rendered.map_err(AppError::Output)?;
-    // A child that failed on its own (not stopped by us) has said why on stderr.
+    // Children stop with 0 (or 130 after a second Ctrl-C). Anything else, a signal that
+    // killed one included, is a failure: it said why on stderr, or the signal says it.
     let failed = statuses.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| match s {
-        Ok(status) => !status.success() && status.code().is_some(),
+        Ok(status) => !matches!(status.code(), Some(0 | 130)),
         Err(_) => true,
     });
     if failed {

@@ -217,7 +217,7 @@ impl std::fmt::Display for ValueError {
         match self {
             ValueError::Count => write!(f, "expected a whole number of messages, 1 or more"),
             ValueError::Period => write!(f, "expected a duration such as 1s, 250ms, 100us or 0"),
-            ValueError::PeriodTooLong => write!(f, "at most 1h"),
+            ValueError::PeriodTooLong => write!(f, "at most 60m"),
             ValueError::Spec(e) => write!(f, "{e}; write subscriptions as U or S separated by commas, like U,U,S,S"),
             ValueError::Domain => write!(f, "expected a domain id from 0 to 232, as ROS_DOMAIN_ID"),
         }

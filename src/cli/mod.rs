@@ -134,7 +134,7 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
     match (v, lang) {
         (ValueError::Count, Lang::Ko) => "받을 메시지 수를 1 이상의 정수로 주세요".into(),
         (ValueError::Period, Lang::Ko) => "1s, 250ms, 100us, 0 같은 시간을 주세요".into(),
-        (ValueError::PeriodTooLong, Lang::Ko) => "1시간(1h)을 넘을 수 없습니다".into(),
+        (ValueError::PeriodTooLong, Lang::Ko) => "60분(60m)을 넘을 수 없습니다".into(),
         (ValueError::Domain, Lang::Ko) => "ROS_DOMAIN_ID처럼 0부터 232까지의 도메인 번호를 주세요".into(),
         (ValueError::Spec(e), Lang::Ko) => {
             use crate::demos::copies::SpecError;

@@ -3,8 +3,10 @@
 //! IPC off standing for another process, and ONE owned message published. The trace then
 //! shows who got the original and who a copy.
 
+use std::any::Any;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::{
@@ -108,12 +110,16 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     let mut nodes = Vec::new();
     // Kept alive until the message is delivered: dropping a handle removes the subscription.
     let mut subs: Vec<Subscription<Int32>> = Vec::new();
+    // Every callback keeps what it got until the end: a message freed early would let the
+    // next one land on its address, and the table would show two messages as one.
+    let kept: Arc<Mutex<Vec<Box<dyn Any + Send>>>> = Arc::default();
     for (i, take) in spec.0.iter().enumerate() {
         let node = Node::new(ctx, &subscriber_name(i + 1), ipc)?;
+        let keep = kept.clone();
         // The callback's parameter type is the whole difference between U and S.
         subs.push(match take {
-            Take::Unique => node.create_subscription("topic", 10, |_: UniquePtr<Int32>| {})?,
-            Take::Shared => node.create_subscription("topic", 10, |_: ConstSharedPtr<Int32>| {})?,
+            Take::Unique => node.create_subscription("topic", 10, move |m: UniquePtr<Int32>| hold(&keep, m))?,
+            Take::Shared => node.create_subscription("topic", 10, move |m: ConstSharedPtr<Int32>| hold(&keep, m))?,
         });
         nodes.push(node);
     }
@@ -123,7 +129,9 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
         // just its serialize and deserialize (an owning callback would add one more copy).
         let node = Node::new(ctx, INTER_PROCESS_NODE, NodeOptions::default())?;
         let options = SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable };
-        let sub = node.create_subscription_with_options("topic", 10, |_: ConstSharedPtr<Int32>| {}, options)?;
+        let keep = kept.clone();
+        let callback = move |m: ConstSharedPtr<Int32>| hold(&keep, m);
+        let sub = node.create_subscription_with_options("topic", 10, callback, options)?;
         subs.push(sub);
         nodes.push(node);
     }
@@ -137,5 +145,10 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     // Everything was queued by `publish`; run until every callback has had its message.
     while ctx.ok() && executor.spin_some() {}
     drop(subs);
+    drop(kept);
     Ok(())
+}
+
+fn hold<T: Send + 'static>(kept: &Mutex<Vec<Box<dyn Any + Send>>>, msg: T) {
+    kept.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(msg));
 }

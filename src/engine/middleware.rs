@@ -38,9 +38,6 @@ pub(crate) struct Arrival {
     pub(crate) origin: Origin,
     /// Read out of a socket (a copy) or mapped (none).
     pub(crate) mapped: bool,
-    /// Reported once, by the first subscription that takes it: several local
-    /// subscriptions share one read.
-    pub(crate) reported: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Serialized bytes on their way to one subscription.
@@ -152,17 +149,23 @@ impl Domain {
     }
 
     /// Bytes from another process: every local subscription of the topic gets them.
-    /// Returns the topic's local type if it is not `type_name` (the frame is refused).
-    pub(crate) fn deliver_remote(&self, topic: &str, type_name: &str, sample: &WireSample) -> Result<(), &'static str> {
-        let targets: Vec<_> = match self.lock().get(topic) {
+    /// Returns the topic's type, `None` if nobody here has the topic, or as the error the
+    /// topic's local type if it is not `type_name` (the frame is refused).
+    pub(crate) fn deliver_remote(
+        &self,
+        topic: &str,
+        type_name: &str,
+        sample: &WireSample,
+    ) -> Result<Option<&'static str>, &'static str> {
+        let (local_type, targets): (_, Vec<_>) = match self.lock().get(topic) {
             Some(t) if t.type_name != type_name => return Err(t.type_name),
-            Some(t) => t.endpoints.iter().filter_map(|e| e.subscription.upgrade()).collect(),
-            None => return Ok(()),
+            Some(t) => (t.type_name, t.endpoints.iter().filter_map(|e| e.subscription.upgrade()).collect()),
+            None => return Ok(None),
         };
         for subscription in targets {
             subscription.deliver(sample.clone());
         }
-        Ok(())
+        Ok(Some(local_type))
     }
 
     /// Hands `sample` to every matched subscription that does not have it already.

@@ -74,10 +74,18 @@ impl<M: Message> Publisher<M> {
         self.deliver(&info, msg);
     }
 
-    /// Publishes a borrowed message. The engine cannot move what it does not own, so it
-    /// makes one copy first and then publishes that, like rclcpp's `publish(const M &)`.
+    /// Publishes a borrowed message, like rclcpp's `publish(const M &)`. Without IPC it is
+    /// serialized where it is; with IPC the engine needs a message it owns to move, so it
+    /// makes one copy first and publishes that.
     pub fn publish_ref(&self, msg: &M) {
         let info = self.begin(msg);
+        if !self.inner.intra {
+            let sender = Sender { context_id: self.inner.ctx.id, intra: false };
+            if self.inner.ctx.domain.has_other_subscribers(&self.inner.topic, &sender) {
+                self.serialize_and_send(&info, &sender, msg);
+            }
+            return;
+        }
         let copy = Box::new(msg.clone());
         let copied = EventKind::Copied {
             msg: MessageRef::of::<M>(&copy, &self.inner.topic, info.publication),

@@ -15,7 +15,6 @@
 //! ```
 
 use std::fmt::Write;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
@@ -147,14 +146,6 @@ impl<M: Message> SubscriptionInner<M> {
 
     /// Decodes middleware bytes into a new message, as the subscriber's side of DDS does.
     fn take_from_wire(&self, sample: &WireSample) -> Option<UniquePtr<M>> {
-        if let Some(arrival) = sample.arrival.as_ref().filter(|a| !a.reported.swap(true, Ordering::Relaxed)) {
-            let (msg, bytes, from_pid) = (self.bytes_ref(sample), sample.bytes.as_slice().len(), arrival.origin.pid);
-            self.emit(if arrival.mapped {
-                EventKind::Mapped { msg, bytes, from_pid }
-            } else {
-                EventKind::Read { msg, bytes, from_pid }
-            });
-        }
         match M::from_cdr(sample.bytes.as_slice()) {
             Ok(msg) => {
                 let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);

@@ -62,11 +62,12 @@ impl TimerInner {
             if self.canceled.load(Ordering::Relaxed) || now < *next {
                 return false;
             }
-            // Like rclcpp, skip the periods that were missed instead of bursting to catch up.
+            // Like rclcpp, skip the periods that were missed instead of bursting to catch up:
+            // the next call is the first multiple of the period after now.
             *next += self.period;
             if *next <= now && !self.period.is_zero() {
-                let behind = (now - *next).as_nanos() / self.period.as_nanos();
-                *next += self.period * (behind as u32 + 1);
+                let late = (now - *next).as_nanos() % self.period.as_nanos();
+                *next = now + self.period - Duration::from_nanos(late as u64);
             }
         }
         (self.callback.lock().unwrap_or_else(|e| e.into_inner()))();

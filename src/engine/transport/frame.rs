@@ -239,6 +239,14 @@ impl Frame {
         out
     }
 
+    /// The prefix and header of a bytes frame whose `payload_len` bytes of payload the
+    /// caller writes itself, from wherever they are.
+    pub fn encode_head_for(header: &FrameHeader, payload_len: usize) -> Vec<u8> {
+        let mut head = Frame { header: header.clone(), payload: Payload::Bytes(Vec::new()) }.encode_head();
+        head[12..16].copy_from_slice(&(payload_len as u32).to_le_bytes());
+        head
+    }
+
     /// The whole frame in one buffer.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = self.encode_head();

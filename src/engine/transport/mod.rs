@@ -18,28 +18,28 @@
 
 pub mod discovery;
 pub mod frame;
+mod receiver;
 pub mod runtime_dir;
 mod shm;
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use super::middleware::{Arrival, Domain, WireBytes, WireSample};
-use super::trace::{EventKind, LineText, Origin, Publication, Tracer};
+use super::middleware::Domain;
+use super::trace::Tracer;
 use discovery::{Announcement, Endpoint};
-use frame::{Frame, FrameHeader, Payload, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+use frame::{Frame, FrameHeader, Payload};
 
 /// How often announcements are written and read: a new peer is found within this.
 pub const SCAN_PERIOD: Duration = Duration::from_millis(200);
@@ -122,7 +122,6 @@ pub(crate) enum SendOutcome {
 
 pub(crate) struct Transport {
     shared: Arc<Shared>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// What the transport's threads share.
@@ -145,7 +144,6 @@ struct Shared {
     stop: AtomicBool,
     /// Wakes the discovery thread early (an endpoint was added).
     poke: (Sender<()>, Receiver<()>),
-    rejected: AtomicU64,
 }
 
 impl Transport {
@@ -181,16 +179,14 @@ impl Transport {
             lost: Mutex::new(std::collections::HashSet::new()),
             stop: AtomicBool::new(false),
             poke: bounded(1),
-            rejected: AtomicU64::new(0),
         });
         ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((shared.dir.clone(), pid, domain.id));
         shared.scan();
-        let mut threads = Vec::new();
         let s = shared.clone();
-        threads.push(std::thread::spawn(move || s.discovery_loop()));
+        std::thread::spawn(move || s.discovery_loop());
         let s = shared.clone();
-        threads.push(std::thread::spawn(move || s.accept_loop(listener)));
-        Ok(Arc::new(Transport { shared, threads: Mutex::new(threads) }))
+        std::thread::spawn(move || s.accept_loop(listener));
+        Ok(Arc::new(Transport { shared }))
     }
 
     pub(crate) fn register_node(&self, node: &Arc<str>, intra: bool, alive: Weak<dyn Any + Send + Sync>) {
@@ -256,10 +252,7 @@ impl Transport {
         }
         match self.shared.kind {
             TransportKind::Socket => {
-                let frame = Frame { header, payload: Payload::Bytes(Vec::new()) };
-                let mut head = frame.encode_head();
-                // The payload length sits at offset 12 of the prefix.
-                head[12..16].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+                let head = Frame::encode_head_for(&header, bytes.len());
                 peers
                     .into_iter()
                     .filter_map(|(pid, path)| {
@@ -308,15 +301,15 @@ pub fn remove_own_files() {
 }
 
 impl Drop for Transport {
+    /// Removes our files and tells the threads to stop. They are not joined: the last
+    /// handle on the domain may be dropped by one of them, which cannot wait for itself;
+    /// each one notices the stop within [`SCAN_PERIOD`].
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         let _ = self.shared.poke.0.try_send(());
         let me = (self.shared.dir.clone(), self.shared.pid, self.shared.domain_id);
         ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| *a != me);
         discovery::remove(&self.shared.dir, self.shared.pid, self.shared.domain_id);
-        for thread in self.threads.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -412,159 +405,25 @@ impl Shared {
     }
 
     /// Writes one frame to `pid`, connecting first if needed; forgets the connection on
-    /// failure so the next send tries afresh (the peer may have restarted).
+    /// failure so the next send tries afresh (the peer may have restarted). No lock is
+    /// held while writing: a slow peer holds up only its own frames.
     fn write_to(&self, pid: u32, path: &PathBuf, head: &[u8], payload: &[u8], fd: Option<&OwnedFd>) -> io::Result<()> {
-        let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        let stream = match connections.entry(pid) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let stream = UnixStream::connect(path)?;
+        let cached = self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        let mut stream = match cached {
+            Some(stream) => stream,
+            None => {
+                let stream = shm::connect(path, WRITE_TIMEOUT)?;
                 stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-                e.insert(stream)
+                stream
             }
         };
-        let result = match fd {
-            Some(fd) => shm::send_with_fd(stream, head, fd).and_then(|()| stream.write_all(payload)),
-            None => stream.write_all(head).and_then(|()| stream.write_all(payload)),
-        };
-        if result.is_err() {
-            connections.remove(&pid);
+        match fd {
+            Some(fd) => shm::send_with_fd(&mut stream, head, fd)?,
+            None => stream.write_all(head)?,
         }
-        result
-    }
-
-    fn accept_loop(self: Arc<Self>, listener: UnixListener) {
-        let mut readers = Vec::new();
-        while !self.stopping() {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    let s = self.clone();
-                    readers.push(std::thread::spawn(move || s.read_loop(stream)));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(20)),
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-            readers.retain(|r: &JoinHandle<()>| !r.is_finished());
-        }
-        for reader in readers {
-            let _ = reader.join();
-        }
-    }
-
-    fn truncated(&self, from_pid: u32) {
-        self.reject(from_pid, "truncated frame: the connection closed in the middle of it".into());
-    }
-
-    fn reject(&self, from_pid: u32, reason: String) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(&reason) });
-    }
-
-    /// Reads frames until the peer closes, a frame is malformed, or we stop.
-    fn read_loop(&self, mut stream: UnixStream) {
-        // Wake up now and then to notice a stop.
-        let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
-        let peer_pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
-            .map_or(0, |c| c.pid() as u32);
-        let mut fds: VecDeque<OwnedFd> = VecDeque::new();
-        loop {
-            let mut prefix = [0u8; PREFIX_LEN];
-            match self.read_full(&stream, &mut prefix, &mut fds) {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.truncated(peer_pid),
-                Err(_) => return,
-            }
-            let prefix = match Prefix::decode(&prefix, MAX_PAYLOAD) {
-                Ok(p) => p,
-                Err(e) => return self.reject(peer_pid, e.to_string()),
-            };
-            // Allocated only now that the lengths are known to be within the limits.
-            let mut rest = vec![0u8; prefix.header_len + prefix.payload_len];
-            if !self.read_exact_or_stop(&mut stream, &mut rest) {
-                if !self.stopping() {
-                    self.truncated(peer_pid);
-                }
-                return;
-            }
-            let header = match FrameHeader::decode(&rest[..prefix.header_len]) {
-                Ok(h) => h,
-                Err(e) => return self.reject(peer_pid, e.to_string()),
-            };
-            let (bytes, mapped) = if prefix.kind == frame::KIND_SHM {
-                let len = u64::from_le_bytes(rest[prefix.header_len..].try_into().unwrap_or([0; 8])) as usize;
-                let Some(fd) = fds.pop_front() else {
-                    return self.reject(peer_pid, "shared-memory frame without a descriptor".into());
-                };
-                match shm::map(fd, len) {
-                    Ok(map) => (WireBytes::Mapped(Arc::new(map)), true),
-                    Err(e) => {
-                        self.reject(peer_pid, format!("cannot map the shared-memory segment: {e}"));
-                        continue;
-                    }
-                }
-            } else {
-                rest.drain(..prefix.header_len);
-                (WireBytes::Heap(Arc::new(rest)), false)
-            };
-            let serialized_bytes = bytes.as_slice().len();
-            let sample = WireSample {
-                bytes,
-                publication: Publication { pid: header.publisher_pid, publisher: header.publisher_id, seq: header.seq },
-                arrival: Some(Arrival {
-                    origin: Origin {
-                        pid: header.publisher_pid,
-                        node: Arc::from(header.node.as_str()),
-                        addr: header.message_addr as usize,
-                        serialized_bytes,
-                    },
-                    mapped,
-                    reported: Arc::new(AtomicBool::new(false)),
-                }),
-            };
-            let Some(domain) = self.domain.upgrade() else { return };
-            if let Err(local) = domain.deliver_remote(&header.topic, &header.type_name, &sample) {
-                let reason = format!("topic '{}' carries {local} here, not {}", header.topic, header.type_name);
-                self.reject(peer_pid, reason);
-            }
-        }
-    }
-
-    /// Fills `buf` from the socket, collecting descriptors that come with it. False on a
-    /// clean end of stream before the first byte.
-    fn read_full(&self, stream: &UnixStream, buf: &mut [u8], fds: &mut VecDeque<OwnedFd>) -> io::Result<bool> {
-        let mut filled = 0;
-        while filled < buf.len() {
-            if self.stopping() {
-                return Ok(false);
-            }
-            match shm::recv_with_fds(stream, &mut buf[filled..], fds) {
-                Ok(0) if filled == 0 => return Ok(false),
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => filled += n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(true)
-    }
-
-    fn read_exact_or_stop(&self, stream: &mut UnixStream, buf: &mut [u8]) -> bool {
-        let mut filled = 0;
-        while filled < buf.len() {
-            if self.stopping() {
-                return false;
-            }
-            match stream.read(&mut buf[filled..]) {
-                Ok(0) => return false,
-                Ok(n) => filled += n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
-        true
+        stream.write_all(payload)?;
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, stream);
+        Ok(())
     }
 }
 

@@ -50,8 +50,11 @@ pub fn location() -> PathBuf {
 /// Creates the runtime directory if needed and checks that it is safe to use.
 pub fn ensure() -> Result<PathBuf, RuntimeDirError> {
     let path = location();
-    match DirBuilder::new().mode(0o700).recursive(true).create(&path) {
+    // Only the leaf is created: a base directory that does not exist is a mistake in the
+    // environment, not something to build.
+    match DirBuilder::new().mode(0o700).create(&path) {
         Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(source) => return Err(RuntimeDirError::Io { path, source }),
     }
     check(&path)?;

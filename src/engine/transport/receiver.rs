@@ -1,0 +1,207 @@
+//! The receiving side: accept connections from publishers in other processes, read their
+//! frames, refuse what is malformed, and hand the rest to the local subscriptions.
+
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::frame::{self, FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+use super::{shm, Shared, SCAN_PERIOD};
+use crate::engine::middleware::{Arrival, WireBytes, WireSample};
+use crate::engine::trace::{EventKind, LineText, MessageRef, Origin, Publication, ShortText};
+
+/// More simultaneous publishers than any demo has: beyond this, connections are refused
+/// so that a local peer cannot make us start threads without end.
+const MAX_CONNECTIONS: usize = 64;
+
+impl Shared {
+    pub(super) fn accept_loop(self: Arc<Self>, listener: UnixListener) {
+        let mut readers: Vec<JoinHandle<()>> = Vec::new();
+        while !self.stopping() {
+            readers.retain(|r| !r.is_finished());
+            match listener.accept() {
+                Ok((stream, _)) if readers.len() < MAX_CONNECTIONS => {
+                    let s = self.clone();
+                    readers.push(std::thread::spawn(move || s.read_loop(stream)));
+                }
+                // Over the cap: the connection is closed by dropping it.
+                Ok(_) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    pub(super) fn reject(&self, from_pid: u32, reason: &str) {
+        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(reason) });
+    }
+
+    /// Reads frames until the peer closes, a frame is malformed, or we stop.
+    fn read_loop(&self, mut stream: UnixStream) {
+        // Wake up now and then to notice a stop.
+        let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
+        // Who is really on the other end, as the kernel says: a frame cannot claim
+        // another pid.
+        let peer_pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+            .map_or(0, |c| c.pid() as u32);
+        loop {
+            let mut prefix = [0u8; PREFIX_LEN];
+            let fds = match self.read_prefix(&stream, &mut prefix) {
+                Ok(Some(fds)) => fds,
+                Ok(None) => return,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.truncated(peer_pid),
+                Err(_) => return,
+            };
+            let prefix = match Prefix::decode(&prefix, MAX_PAYLOAD) {
+                Ok(p) => p,
+                Err(e) => return self.reject(peer_pid, &e.to_string()),
+            };
+            // Allocated only now that the lengths are known to be within the limits.
+            let mut header = vec![0u8; prefix.header_len];
+            let mut payload = vec![0u8; prefix.payload_len];
+            if !self.read_exact_or_stop(&mut stream, &mut header) || !self.read_exact_or_stop(&mut stream, &mut payload)
+            {
+                if !self.stopping() {
+                    self.truncated(peer_pid);
+                }
+                return;
+            }
+            let header = match FrameHeader::decode(&header) {
+                Ok(h) => h,
+                Err(e) => return self.reject(peer_pid, &e.to_string()),
+            };
+            if header.publisher_pid != peer_pid {
+                let claim = format!("the frame claims pid {}, the socket says {peer_pid}", header.publisher_pid);
+                return self.reject(peer_pid, &claim);
+            }
+            if let Some(sample) = self.sample(peer_pid, &header, prefix, payload, fds) {
+                self.deliver(peer_pid, &header, &sample);
+            }
+        }
+    }
+
+    /// The frame's bytes as a sample, mapping the shared-memory segment if it has one.
+    fn sample(
+        &self,
+        peer_pid: u32,
+        header: &FrameHeader,
+        prefix: Prefix,
+        payload: Vec<u8>,
+        mut fds: Vec<OwnedFd>,
+    ) -> Option<WireSample> {
+        let (bytes, mapped) = if prefix.kind == frame::KIND_SHM {
+            let len = u64::from_le_bytes(payload.try_into().unwrap_or([0; 8]));
+            let Some(len) = usize::try_from(len).ok().filter(|&l| l <= MAX_PAYLOAD) else {
+                self.reject(peer_pid, &format!("shared-memory segment of {len} bytes is over the limit"));
+                return None;
+            };
+            // Any other descriptor that came along is closed when `fds` goes.
+            let Some(fd) = (!fds.is_empty()).then(|| fds.remove(0)) else {
+                self.reject(peer_pid, "shared-memory frame without a descriptor");
+                return None;
+            };
+            match shm::map(fd, len) {
+                Ok(map) => (WireBytes::Mapped(Arc::new(map)), true),
+                Err(e) => {
+                    self.reject(peer_pid, &format!("cannot map the shared-memory segment: {e}"));
+                    return None;
+                }
+            }
+        } else {
+            (WireBytes::Heap(Arc::new(payload)), false)
+        };
+        let serialized_bytes = bytes.as_slice().len();
+        Some(WireSample {
+            bytes,
+            publication: Publication { pid: peer_pid, publisher: header.publisher_id, seq: header.seq },
+            arrival: Some(Arrival {
+                origin: Origin {
+                    pid: peer_pid,
+                    node: Arc::from(header.node.as_str()),
+                    addr: header.message_addr as usize,
+                    serialized_bytes,
+                },
+                mapped,
+            }),
+        })
+    }
+
+    /// Reports how the bytes got here (read out of the socket: a copy; mapped: none) and
+    /// hands them to the local subscriptions of the topic.
+    fn deliver(&self, peer_pid: u32, header: &FrameHeader, sample: &WireSample) {
+        let Some(domain) = self.domain.upgrade() else { return };
+        let type_name = match domain.deliver_remote(&header.topic, &header.type_name, sample) {
+            Ok(type_name) => type_name,
+            Err(local) => {
+                let reason = format!("topic '{}' carries {local} here, not {}", header.topic, header.type_name);
+                return self.reject(peer_pid, &reason);
+            }
+        };
+        let Some(type_name) = type_name else {
+            return self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic));
+        };
+        let bytes = sample.bytes.as_slice();
+        let mut value = ShortText::new();
+        let _ = std::fmt::Write::write_fmt(&mut value, format_args!("{} B CDR", bytes.len()));
+        let msg = MessageRef {
+            topic: Arc::from(header.topic.as_str()),
+            type_name,
+            publication: sample.publication,
+            addr: bytes.as_ptr() as usize,
+            payload_addr: None,
+            value,
+        };
+        let mapped = sample.arrival.as_ref().is_some_and(|a| a.mapped);
+        let (bytes, from_pid) = (bytes.len(), peer_pid);
+        let event =
+            if mapped { EventKind::Mapped { msg, bytes, from_pid } } else { EventKind::Read { msg, bytes, from_pid } };
+        self.tracer.emit(&Arc::from(""), event);
+    }
+
+    fn truncated(&self, from_pid: u32) {
+        self.reject(from_pid, "truncated frame: the connection closed in the middle of it");
+    }
+
+    /// Fills the prefix, keeping the descriptors that come with it (a shared-memory frame
+    /// sends its segment with its first byte). `None` on a clean end of stream or a stop.
+    fn read_prefix(&self, stream: &UnixStream, buf: &mut [u8; PREFIX_LEN]) -> io::Result<Option<Vec<OwnedFd>>> {
+        let mut filled = 0;
+        let mut fds = Vec::new();
+        while filled < buf.len() {
+            if self.stopping() {
+                return Ok(None);
+            }
+            match shm::recv_with_fds(stream, &mut buf[filled..]) {
+                Ok((0, _)) if filled == 0 => return Ok(None),
+                Ok((0, _)) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok((n, received)) => {
+                    filled += n;
+                    fds.extend(received);
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(fds))
+    }
+
+    fn read_exact_or_stop(&self, stream: &mut UnixStream, buf: &mut [u8]) -> bool {
+        let mut filled = 0;
+        while filled < buf.len() {
+            if self.stopping() {
+                return false;
+            }
+            match stream.read(&mut buf[filled..]) {
+                Ok(0) => return false,
+                Ok(n) => filled += n,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
