@@ -407,7 +407,14 @@ impl Shared {
     /// Writes one frame to `pid`, connecting first if needed; forgets the connection on
     /// failure so the next send tries afresh (the peer may have restarted). No lock is
     /// held while writing: a slow peer holds up only its own frames.
-    fn write_to(&self, pid: u32, path: &PathBuf, head: &[u8], payload: &[u8], fd: Option<&OwnedFd>) -> io::Result<()> {
+    fn write_to(
+        &self,
+        pid: u32,
+        path: &std::path::Path,
+        head: &[u8],
+        payload: &[u8],
+        fd: Option<&OwnedFd>,
+    ) -> io::Result<()> {
         let cached = self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
         let mut stream = match cached {
             Some(stream) => stream,
