@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use ipc_lab::demos::copies::{self, Spec, INTER_PROCESS_NODE};
+use ipc_lab::demos::copies::{self, Spec, DESIGN_TABLE, INTER_PROCESS_NODE};
 use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent, Via};
 use ipc_lab::engine::{Context, InitOptions};
 
@@ -78,16 +78,8 @@ fn copy_reasons(events: &[TraceEvent]) -> Vec<CopyReason> {
 /// which; who gets the original is the rule "the last owner in the list", checked below.
 #[test]
 fn design_table_rows_come_out_of_the_engine() {
-    let table = [
-        ("U", "@1"),
-        ("U,U", "@1,@2"),
-        ("S", "@1"),
-        ("S,S", "@1,@1"),
-        ("U,S", "@1,@2"),
-        ("U,S,S", "@1,@2,@2"),
-        ("U,U,S,S", "@1,@2,@3,@3"),
-    ];
-    for (spec, expected) in table {
+    assert_eq!(DESIGN_TABLE.len(), 7, "every row of REFERENCE.md's table");
+    for &(spec, expected) in DESIGN_TABLE {
         let got = notation(spec, false);
         let expected: Vec<String> = expected.split(',').map(String::from).collect();
         assert_eq!(sorted(got.clone()), sorted(expected), "row {spec}: got {got:?}");

@@ -22,6 +22,7 @@ use super::ring_buffer::RingBuffer;
 use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
 use super::timer::{Timer, TimerInner};
 use super::trace::{EventKind, LineText};
+use super::transport::LocalKind;
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.
 #[derive(Debug, Clone, Copy, Default)]
@@ -137,7 +138,8 @@ impl Node {
         });
         if let Some(transport) = ctx.inner.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
-            transport.register_node(&inner.name, options.use_intra_process_comms, Arc::downgrade(&alive));
+            let intra = options.use_intra_process_comms;
+            transport.register(LocalKind::Node, &inner.name, &Arc::from(""), "", intra, Arc::downgrade(&alive));
         }
         Ok(Self { inner })
     }
@@ -199,7 +201,8 @@ impl Node {
         let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, self.inner.ctx.clone()));
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
-            transport.register_publisher(&inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+            let kind = LocalKind::Publisher;
+            transport.register(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
         }
         Ok(Publisher::new(inner))
     }
@@ -245,7 +248,8 @@ impl Node {
         ctx.domain.add_subscription(&topic, ctx.id, intra, Arc::downgrade(&wire));
         if let Some(transport) = ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
-            transport.register_subscription(&inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+            let kind = LocalKind::Subscription;
+            transport.register(kind, &inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
         }
         let base: Arc<dyn SubscriptionBase> = inner.clone();
         self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));

@@ -104,7 +104,7 @@ struct LocalEntry {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum LocalKind {
+pub(crate) enum LocalKind {
     Node,
     Publisher,
     Subscription,
@@ -189,33 +189,8 @@ impl Transport {
         Ok(Arc::new(Transport { shared }))
     }
 
-    pub(crate) fn register_node(&self, node: &Arc<str>, intra: bool, alive: Weak<dyn Any + Send + Sync>) {
-        self.register(LocalKind::Node, node, &Arc::from(""), "", intra, alive);
-    }
-
-    pub(crate) fn register_publisher(
-        &self,
-        node: &Arc<str>,
-        topic: &Arc<str>,
-        type_name: &'static str,
-        intra: bool,
-        alive: Weak<dyn Any + Send + Sync>,
-    ) {
-        self.register(LocalKind::Publisher, node, topic, type_name, intra, alive);
-    }
-
-    pub(crate) fn register_subscription(
-        &self,
-        node: &Arc<str>,
-        topic: &Arc<str>,
-        type_name: &'static str,
-        intra: bool,
-        alive: Weak<dyn Any + Send + Sync>,
-    ) {
-        self.register(LocalKind::Subscription, node, topic, type_name, intra, alive);
-    }
-
-    fn register(
+    /// Announces a node, publisher or subscription for as long as `alive` lives.
+    pub(crate) fn register(
         &self,
         kind: LocalKind,
         node: &Arc<str>,
