@@ -52,6 +52,26 @@ impl Lang {
     }
 }
 
+/// A fixed message in both languages, kept as a named constant where it is used.
+///
+/// ```
+/// use ipc_lab::i18n::{Lang, Text};
+///
+/// const HELLO: Text = Text { ko: "안녕하세요", en: "hello" };
+/// assert_eq!(HELLO.get(Lang::Ko), "안녕하세요");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub ko: &'static str,
+    pub en: &'static str,
+}
+
+impl Text {
+    pub fn get(self, lang: Lang) -> &'static str {
+        lang.pick(self.ko, self.en)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

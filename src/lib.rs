@@ -18,6 +18,8 @@
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads feed events to a renderer.
+//! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
+//!   lesson), and a small Markdown renderer for the terminal.
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
 //! # A design decision worth knowing
@@ -30,5 +32,6 @@ pub mod cli;
 pub mod demos;
 pub mod engine;
 pub mod i18n;
+pub mod lessons;
 pub mod ps;
 pub mod render;

@@ -18,6 +18,7 @@ const CASES: &[(&[&str], &str)] = &[
     (&["copies", "U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U"], "at most"),
     (&["two-node", "--format", "xml"], "xml"),
     (&["two-node", "--bogus"], "--bogus"),
+    (&["lesson", "99"], "99"),
     (&[], "command"),
 ];
 
@@ -46,7 +47,8 @@ fn bad_input_is_one_line_and_exit_code_2_in_english() {
         let line = check(args, "en");
         assert!(line.starts_with("error: "), "{line}");
         assert!(line.contains(word), "{args:?}: '{line}' does not mention {word}");
-        assert!(line.contains("ipc-lab --help"), "{line}");
+        // Where to look next: the help, or for a lesson that does not exist, the list.
+        assert!(line.contains("'ipc-lab --help'") || line.contains("'ipc-lab lesson'"), "{line}");
     }
 }
 

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::plan::{Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, NodeName, NodePlan, Plan};
+use crate::cli::plan::{Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, LessonPlan, NodeName, NodePlan, Plan};
 use crate::demos::{self, DemoError, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
+use crate::lessons::terminal::{self, Page};
 use crate::render::classic::Classic;
 use crate::render::json::Json;
 use crate::render::labels::Labels;
@@ -81,6 +82,7 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
         Action::Echo(echo) => echo::run(plan, echo, out),
         Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
+        Action::Lesson(lesson) => show_lesson(plan, lesson, out),
     };
     match result {
         // A reader that went away (`| head`) is not an error.
@@ -331,6 +333,15 @@ pub(crate) fn render_events(
     }
     renderer.finish(out)?;
     out.flush()
+}
+
+fn show_lesson(plan: &Plan, lesson: &LessonPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let page = Page { columns: lesson.columns, painter: Painter { enabled: plan.color }, lang: plan.lang };
+    match lesson.lesson {
+        Some(lesson) => terminal::render(out, lesson, &page),
+        None => terminal::list(out, &page),
+    }
+    .map_err(AppError::Output)
 }
 
 fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(), AppError> {

@@ -46,6 +46,8 @@ pub enum Command {
     Echo(EchoArgs),
     /// List the running ipc-lab processes: pids, nodes, topics, IPC mode, memory
     Ps(PsArgs),
+    /// Korean lessons that walk the chapter: list them, or read one, like `ipc-lab lesson 3`
+    Lesson(LessonArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +125,13 @@ pub struct PsArgs {
     /// One JSON object per process per line
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LessonArgs {
+    /// A lesson's number or name, like 3 or two-node [default: list the lessons]
+    #[arg(value_name = "LESSON")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -18,11 +18,15 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use args::{Cli, ValueError};
 use plan::Plan;
+
+/// Where to look after a mistake on the command line.
+const HELP_HINT: Text =
+    Text { ko: "'ipc-lab --help'로 사용법을 볼 수 있습니다", en: "see 'ipc-lab --help'" };
 
 /// The command line could not be turned into a plan: print `message` and exit with `code`.
 #[derive(Debug)]
@@ -45,15 +49,20 @@ where
     let command_line = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
     match Cli::try_parse_from(&args) {
         Ok(cli) => Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line).map_err(|e| {
-            let hint = lang.pick("'ipc-lab --help'로 사용법을 볼 수 있습니다", "see 'ipc-lab --help'");
             let prefix = lang.pick("오류", "error");
-            CliExit { code: 2, message: format!("{prefix}: {} ({hint})", e.message(lang)), to_stdout: false }
+            let message = format!("{prefix}: {} ({})", e.message(lang), e.hint().get(lang));
+            CliExit { code: 2, message, to_stdout: false }
         }),
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             Err(CliExit { code: 0, message: e.render().to_string(), to_stdout: true })
         }
         Err(e) => Err(CliExit { code: 2, message: describe(&e, lang), to_stdout: false }),
     }
+}
+
+/// The subcommands, for the messages that list them.
+fn commands() -> String {
+    Cli::command().get_subcommands().map(|c| c.get_name()).collect::<Vec<_>>().join(", ")
 }
 
 fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
@@ -71,7 +80,7 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
     // clap writes `--ipc <IPC>`: the flag alone reads better in a sentence.
     let flag = arg.split_whitespace().next().unwrap_or_default().to_string();
     let value = context(e, ContextKind::InvalidValue).unwrap_or_default();
-    let hint = lang.pick("'ipc-lab --help'로 사용법을 볼 수 있습니다", "see 'ipc-lab --help'");
+    let hint = HELP_HINT.get(lang);
     let body = match e.kind() {
         ErrorKind::InvalidValue => {
             let valid = context(e, ContextKind::ValidValue).unwrap_or_default();
@@ -93,10 +102,8 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies, node, echo, ps"),
-                Lang::En => {
-                    format!("unknown command '{sub}': the commands are two-node, cyclic, copies, node, echo, ps")
-                }
+                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: {}", commands()),
+                Lang::En => format!("unknown command '{sub}': the commands are {}", commands()),
             }
         }
         ErrorKind::UnknownArgument => match lang {
@@ -107,12 +114,10 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
             Lang::Ko => format!("꼭 필요한 인자가 빠졌습니다: {arg}"),
             Lang::En => format!("a required argument is missing: {arg}"),
         },
-        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => lang
-            .pick(
-                "명령을 주세요: two-node, cyclic, copies, node, echo, ps",
-                "give a command: two-node, cyclic, copies, node, echo, ps",
-            )
-            .to_string(),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => match lang {
+            Lang::Ko => format!("명령을 주세요: {}", commands()),
+            Lang::En => format!("give a command: {}", commands()),
+        },
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
             Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
             Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),

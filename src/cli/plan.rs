@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use super::args::{Cli, ColorChoice, Command, DemoArgs, OnOff, TransportChoice};
+use super::args::{Cli, ColorChoice, Command, DemoArgs, LessonArgs, OnOff, TransportChoice};
+use super::HELP_HINT;
 use crate::demos::copies::Spec;
 use crate::engine::transport::TransportKind;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
+use crate::lessons::{self, Lesson};
 
 pub use super::args::{Format, IpcMode, NodeName};
 
@@ -29,6 +31,7 @@ pub enum Action {
     Node(NodePlan),
     Echo(EchoPlan),
     Ps { json: bool },
+    Lesson(LessonPlan),
 }
 
 /// Where a demo's messages go between processes.
@@ -39,22 +42,48 @@ fn transport(choice: TransportChoice) -> TransportKind {
     }
 }
 
-/// A combination the arguments allow but that makes no sense.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where to look after asking for a lesson that does not exist.
+const LESSON_LIST_HINT: Text =
+    Text { ko: "'ipc-lab lesson'으로 목록을 볼 수 있습니다", en: "see the list with 'ipc-lab lesson'" };
+
+/// Arguments that are well formed but ask for something that cannot be.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
     /// `--split` runs one variant in child processes; `--ipc both` compares two in one.
     SplitWithBoth,
+    /// `ipc-lab lesson KEY` names no lesson.
+    NoSuchLesson(String),
 }
 
 impl PlanError {
-    pub fn message(self, lang: Lang) -> &'static str {
+    pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
             (PlanError::SplitWithBoth, Lang::Ko) => {
-                "--split과 --ipc both는 함께 쓸 수 없습니다: --split은 --ipc on 또는 off와 함께 쓰세요"
+                "--split과 --ipc both는 함께 쓸 수 없습니다: --split은 --ipc on 또는 off와 함께 쓰세요".into()
             }
             (PlanError::SplitWithBoth, Lang::En) => {
-                "--split cannot be combined with --ipc both: use --split with --ipc on or off"
+                "--split cannot be combined with --ipc both: use --split with --ipc on or off".into()
             }
+            (PlanError::NoSuchLesson(key), Lang::Ko) => {
+                format!(
+                    "'{key}'(이)라는 강의는 없습니다: 1부터 {}까지의 번호나 강의 이름을 주세요",
+                    lessons::all().len()
+                )
+            }
+            (PlanError::NoSuchLesson(key), Lang::En) => {
+                format!(
+                    "there is no lesson '{key}': give a number from 1 to {} or a lesson's name",
+                    lessons::all().len()
+                )
+            }
+        }
+    }
+
+    /// What to do next.
+    pub fn hint(&self) -> Text {
+        match self {
+            PlanError::SplitWithBoth => HELP_HINT,
+            PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
         }
     }
 }
@@ -111,6 +140,15 @@ pub struct EchoPlan {
     pub transport: TransportKind,
 }
 
+/// `ipc-lab lesson`: the list, or one lesson.
+#[derive(Debug, Clone)]
+pub struct LessonPlan {
+    /// `None` lists the lessons.
+    pub lesson: Option<&'static Lesson>,
+    /// The terminal's width, to wrap the text to.
+    pub columns: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
     pub spec: Spec,
@@ -155,9 +193,25 @@ impl Plan {
                 transport: transport(args.transport),
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
+            Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
     }
+}
+
+fn lesson_plan(args: LessonArgs) -> Result<LessonPlan, PlanError> {
+    let lesson = match args.lesson {
+        Some(key) => Some(lessons::find(&key).ok_or(PlanError::NoSuchLesson(key))?),
+        None => None,
+    };
+    Ok(LessonPlan { lesson, columns: terminal_columns() })
+}
+
+/// `COLUMNS` if set, else the terminal's width (of stdout, stderr or stdin, so a lesson piped
+/// into a pager still fits the screen), else 80.
+fn terminal_columns() -> usize {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|&c: &usize| c > 0);
+    from_env.or_else(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0))).unwrap_or(80)
 }
 
 fn demo_plan(demo: Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {

@@ -44,6 +44,16 @@ impl Painter {
     pub fn heading(&self, text: &str) -> String {
         self.paint(text, Style::new().bold())
     }
+
+    /// Code and file names in running text.
+    pub fn code(&self, text: &str) -> String {
+        self.paint(text, Style::new().cyan())
+    }
+
+    /// A command to type.
+    pub fn command(&self, text: &str) -> String {
+        self.paint(text, Style::new().bold().green())
+    }
 }
 
 /// Pads to `width` display columns (ignoring ANSI codes), for aligned columns.

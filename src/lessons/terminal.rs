@@ -1,0 +1,352 @@
+//! Lessons in the terminal: `ipc-lab lesson` lists them, `ipc-lab lesson N` draws one.
+//! Headings get a rule under them; paragraphs, list items and quotes are wrapped to the
+//! width (Hangul counts two columns); code blocks stay exactly as written, so their
+//! columns line up as the tool prints them. Colour goes through the [`Painter`]: without
+//! it (piped, `NO_COLOR`, `--color never`) inline code keeps its backticks.
+//!
+//! ```
+//! use ipc_lab::i18n::Lang;
+//! use ipc_lab::lessons::{self, terminal::{render, Page}};
+//! use ipc_lab::render::style::{visible_width, Painter};
+//!
+//! let page = Page { columns: 60, painter: Painter { enabled: false }, lang: Lang::Ko };
+//! let mut out = Vec::new();
+//! render(&mut out, lessons::find("3").unwrap(), &page).unwrap();
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.contains("two-node: 두 노드 파이프라인"));
+//! // Prose fits in 60 columns; only code blocks (indented by four spaces) may be wider.
+//! assert!(text.lines().all(|l| visible_width(l) <= 60 || l.starts_with("    ")));
+//! ```
+
+use std::io::{self, Write};
+
+use super::markdown::{self, Block, Check, CodeBlock};
+use super::{all, Lesson};
+use crate::i18n::{Lang, Text};
+use crate::render::style::{pad, visible_width, Painter};
+
+/// Prose is wrapped at most this wide, even in a wider terminal: long lines are hard to read.
+pub const MAX_COLUMNS: usize = 100;
+/// Narrower than this, wrapping helps nobody.
+const MIN_COLUMNS: usize = 20;
+/// Code blocks are indented this much, so they stand out without a frame to copy along.
+const CODE_INDENT: &str = "    ";
+
+const LIST_TITLE: Text = Text {
+    ko: "ipc-lab 강의: 44장 프로세스 내 통신",
+    en: "ipc-lab lessons (in Korean), following chapter 44",
+};
+const LIST_HINT: Text = Text {
+    ko: "하나를 읽으려면: ipc-lab lesson N (번호나 이름)",
+    en: "read one with: ipc-lab lesson N (a number or a name)",
+};
+const STILL_TO_COME: Text = Text { ko: "준비 중인 명령:", en: "commands still to come:" };
+const LESSON: Text = Text { ko: "강의", en: "lesson" };
+const NEXT: Text = Text { ko: "다음 강의", en: "next lesson" };
+const LAST: Text = Text {
+    ko: "마지막 강의입니다. 목록은 ipc-lab lesson",
+    en: "this is the last lesson; the list: ipc-lab lesson",
+};
+const ILLUSTRATION: Text = Text {
+    ko: "실행 예: 타이밍이나 다른 프로세스에 따라 실행마다 달라집니다",
+    en: "an example run: it varies with timing and other processes",
+};
+const PENDING: Text = Text {
+    ko: "준비 중인 명령: 아직 실행할 수 없습니다",
+    en: "a command still to come: it does not run yet",
+};
+
+/// How to draw: the terminal's width, colour, and the language of the tool's own words.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// The terminal's columns (prose uses at most [`MAX_COLUMNS`]).
+    pub columns: usize,
+    pub painter: Painter,
+    pub lang: Lang,
+}
+
+impl Page {
+    fn width(&self) -> usize {
+        self.columns.clamp(MIN_COLUMNS, MAX_COLUMNS)
+    }
+}
+
+/// `ipc-lab lesson`: every lesson with its number, name and title.
+pub fn list(out: &mut dyn Write, page: &Page) -> io::Result<()> {
+    let p = page.painter;
+    writeln!(out, "{}", p.heading(LIST_TITLE.get(page.lang)))?;
+    let name_width = all().iter().map(|l| l.name.len()).max().unwrap_or(0);
+    for lesson in all() {
+        let title = match page.lang {
+            Lang::Ko => &lesson.title,
+            Lang::En => &lesson.title_en,
+        };
+        let mut line = format!("{:>4}  {}  {title}", lesson.number, pad(&p.code(&lesson.name), name_width));
+        if !lesson.pending.is_empty() {
+            line.push_str(&p.dim(&format!("  ({} {})", STILL_TO_COME.get(page.lang), lesson.pending.join(", "))));
+        }
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "{}", p.dim(LIST_HINT.get(page.lang)))
+}
+
+/// `ipc-lab lesson N`: one lesson, then where to go next.
+pub fn render(out: &mut dyn Write, lesson: &Lesson, page: &Page) -> io::Result<()> {
+    let total = all().len();
+    note(out, &format!("ipc-lab {} {}/{total} · {}", LESSON.get(page.lang), lesson.number, lesson.name), page)?;
+    let mut previous: Option<Block> = None;
+    for block in markdown::parse(lesson.text) {
+        // Items of one list stay together; everything else is set apart by a blank line.
+        let same_list = matches!((&previous, &block), (Some(Block::Item { .. }), Block::Item { .. }));
+        if !same_list {
+            writeln!(out)?;
+        }
+        draw(out, &block, page)?;
+        previous = Some(block);
+    }
+    writeln!(out)?;
+    let next = match all().get(lesson.number) {
+        Some(next) => format!("{}: ipc-lab lesson {} ({})", NEXT.get(page.lang), next.number, next.title),
+        None => LAST.get(page.lang).to_string(),
+    };
+    note(out, &next, page)
+}
+
+/// The tool's own words around a lesson: wrapped, and dimmed as a whole.
+fn note(out: &mut dyn Write, text: &str, page: &Page) -> io::Result<()> {
+    let plain = Painter { enabled: false };
+    for line in wrap(&[Piece { text: text.to_string(), style: Style::Plain }], "", "", page.width(), plain) {
+        writeln!(out, "{}", page.painter.dim(&line))?;
+    }
+    Ok(())
+}
+
+fn draw(out: &mut dyn Write, block: &Block, page: &Page) -> io::Result<()> {
+    let p = page.painter;
+    let width = page.width();
+    match block {
+        Block::Heading { level, text } => {
+            let pieces = inline(text, Style::Strong);
+            let drawn: String = pieces.iter().map(|piece| piece.paint(p)).collect();
+            let rule = match level {
+                1 => "═",
+                2 => "─",
+                // Smaller headings have no rule; a mark keeps them apart from paragraphs.
+                _ => return writeln!(out, "{} {drawn}", p.dim("▸")),
+            };
+            writeln!(out, "{drawn}")?;
+            let length = pieces.iter().map(|piece| piece.width(p)).sum::<usize>();
+            writeln!(out, "{}", p.dim(&rule.repeat(length)))
+        }
+        Block::Paragraph(text) => write_lines(out, wrap(&inline(text, Style::Plain), "", "", width, p)),
+        Block::Item { marker, text } => {
+            let marker = if marker.ends_with('.') { format!("{marker} ") } else { "• ".to_string() };
+            let hang = " ".repeat(visible_width(&marker));
+            write_lines(out, wrap(&inline(text, Style::Plain), &marker, &hang, width, p))
+        }
+        Block::Quote(text) => {
+            let bar = p.dim("│ ");
+            write_lines(out, wrap(&inline(text, Style::Plain), &bar, &bar, width, p))
+        }
+        Block::Code(code) => draw_code(out, code, page),
+        Block::Unsupported { text, .. } => writeln!(out, "{text}"),
+    }
+}
+
+/// A code block as written, indented; in a console block the commands stand out.
+fn draw_code(out: &mut dyn Write, code: &CodeBlock, page: &Page) -> io::Result<()> {
+    let p = page.painter;
+    let caption = match code.check {
+        Check::Illustration => Some(ILLUSTRATION),
+        Check::Pending => Some(PENDING),
+        _ => None,
+    };
+    if let Some(caption) = caption {
+        writeln!(out, "{CODE_INDENT}{}", p.dim(&format!("({})", caption.get(page.lang))))?;
+    }
+    for line in &code.lines {
+        let drawn = match line.strip_prefix("$ ") {
+            Some(command) if code.lang == "console" => {
+                let (command, comment) = markdown::split_comment(command);
+                let comment = if comment.is_empty() { String::new() } else { p.dim(comment) };
+                format!("{} {}{comment}", p.dim("$"), p.command(command))
+            }
+            _ => line.clone(),
+        };
+        writeln!(out, "{}", format!("{CODE_INDENT}{drawn}").trim_end())?;
+    }
+    Ok(())
+}
+
+/// How a piece of running text looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Strong,
+    Code,
+}
+
+/// A run of text in one style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    text: String,
+    style: Style,
+}
+
+impl Piece {
+    fn paint(&self, p: Painter) -> String {
+        match self.style {
+            Style::Plain => self.text.clone(),
+            Style::Strong => p.heading(&self.text),
+            Style::Code if p.enabled => p.code(&self.text),
+            Style::Code => format!("`{}`", self.text),
+        }
+    }
+
+    fn width(&self, p: Painter) -> usize {
+        let backticks = if self.style == Style::Code && !p.enabled { 2 } else { 0 };
+        visible_width(&self.text) + backticks
+    }
+}
+
+/// Reads `code`, `**strong**` and `[label](target)` in running text. A link shows its label,
+/// and its target too when that says more: a link to `../src/x.rs` labelled `src/x.rs`
+/// shows once.
+fn inline(text: &str, base: Style) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut style = base;
+    let mut plain = String::new();
+    let flush = |plain: &mut String, pieces: &mut Vec<Piece>, style: Style| {
+        if !plain.is_empty() {
+            pieces.push(Piece { text: std::mem::take(plain), style });
+        }
+    };
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            if let Some(end) = rest[1..].find('`') {
+                flush(&mut plain, &mut pieces, style);
+                pieces.push(Piece { text: rest[1..1 + end].to_string(), style: Style::Code });
+                rest = &rest[end + 2..];
+                continue;
+            }
+        } else if let Some(after) = rest.strip_prefix("**") {
+            flush(&mut plain, &mut pieces, style);
+            style = if style == Style::Strong { base } else { Style::Strong };
+            rest = after;
+            continue;
+        } else if let Some((label, target, after)) = link(rest) {
+            flush(&mut plain, &mut pieces, style);
+            pieces.extend(inline(label, style));
+            let shown = target.trim_start_matches("./").trim_start_matches("../");
+            if label.replace('`', "") != shown {
+                pieces.push(Piece { text: format!(" ({shown})"), style: Style::Plain });
+            }
+            rest = after;
+            continue;
+        }
+        plain.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    flush(&mut plain, &mut pieces, style);
+    pieces
+}
+
+/// `[label](target)rest` -> (label, target, rest).
+fn link(text: &str) -> Option<(&str, &str, &str)> {
+    let inner = text.strip_prefix('[')?;
+    let close = inner.find("](")?;
+    let after_label = &inner[close + 2..];
+    let end = after_label.find(')')?;
+    Some((&inner[..close], &after_label[..end], &after_label[end + 1..]))
+}
+
+/// Splits pieces into words at spaces; code is never split, so a command stays on one line.
+fn words(pieces: &[Piece]) -> Vec<Vec<Piece>> {
+    let mut words = Vec::new();
+    let mut word: Vec<Piece> = Vec::new();
+    for piece in pieces {
+        if piece.style == Style::Code {
+            word.push(piece.clone());
+            continue;
+        }
+        for (i, part) in piece.text.split(' ').enumerate() {
+            if i > 0 && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            if !part.is_empty() {
+                word.push(Piece { text: part.to_string(), style: piece.style });
+            }
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+fn write_lines(out: &mut dyn Write, lines: Vec<String>) -> io::Result<()> {
+    lines.iter().try_for_each(|line| writeln!(out, "{line}"))
+}
+
+/// Fills lines up to `width` columns: `first` before the first line, `rest` before the others.
+/// A word wider than a whole line gets a line of its own.
+fn wrap(pieces: &[Piece], first: &str, rest: &str, width: usize, p: Painter) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut used = visible_width(first);
+    let mut empty = true;
+    for word in words(pieces) {
+        let word_width: usize = word.iter().map(|piece| piece.width(p)).sum();
+        if !empty && used + 1 + word_width > width {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            used = visible_width(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            used += 1;
+        }
+        line.extend(word.iter().map(|piece| piece.paint(p)));
+        used += word_width;
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str, width: usize) -> String {
+        wrap(&inline(text, Style::Plain), "• ", "  ", width, Painter { enabled: false }).join("\n") + "\n"
+    }
+
+    #[test]
+    fn hangul_counts_two_columns_when_wrapping() {
+        // "• " + 가나다 (6) = 8 columns; the next word would make 15.
+        assert_eq!(plain("가나다 라마바", 12), "• 가나다\n  라마바\n");
+        assert_eq!(plain("가나다 라마바", 15), "• 가나다 라마바\n");
+    }
+
+    #[test]
+    fn code_keeps_its_backticks_without_colour_and_never_splits() {
+        assert_eq!(plain("run `ipc-lab two-node --ipc on` now", 20), "• run\n  `ipc-lab two-node --ipc on`\n  now\n");
+    }
+
+    #[test]
+    fn links_show_the_target_only_when_it_says_more() {
+        let pieces = inline("[`src/ps.rs`](../src/ps.rs) and [the code](../src/app/mod.rs)", Style::Plain);
+        let text: String = pieces.iter().map(|piece| piece.paint(Painter { enabled: false })).collect();
+        assert_eq!(text, "`src/ps.rs` and the code (src/app/mod.rs)");
+    }
+
+    #[test]
+    fn strong_text_is_bold_only_with_colour() {
+        let pieces = inline("a **b** c", Style::Plain);
+        assert_eq!(pieces[1], Piece { text: "b".into(), style: Style::Strong });
+        let text: String = pieces.iter().map(|piece| piece.paint(Painter { enabled: false })).collect();
+        assert_eq!(text, "a b c");
+    }
+}
