@@ -2,8 +2,8 @@
 //! processes with `--split`), and feeds their trace events to the chosen renderer on this
 //! thread.
 
+mod children;
 pub mod echo;
-mod split;
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -76,7 +76,8 @@ impl AppError {
 /// Runs the plan, writing to `out`.
 pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     let result = match &plan.action {
-        Action::Demo(demo) if demo.split => split::run(plan, demo, out),
+        Action::Demo(demo) if demo.split => children::run_split(plan, demo, out),
+        Action::Demo(demo) if demo.ipc == IpcMode::Both => children::run_both(plan, demo, out),
         Action::Demo(demo) => run_local(plan, &LocalRun::demo(demo), out),
         Action::Node(node) => run_local(plan, &LocalRun::node(node), out),
         Action::Echo(echo) => echo::run(plan, echo, out),
@@ -107,17 +108,16 @@ impl TraceSink for ChannelSink {
 /// A demo's `main`, or one node's.
 type DemoMain = fn(&Context, DemoOptions) -> Result<(), DemoError>;
 
-/// One or two variants of a demo run in this process.
+/// A demo, or one of its nodes, run in this process.
 struct LocalRun {
     title: &'static str,
-    /// The IPC setting of each variant: one, or on and off for `--ipc both`.
-    runs: Vec<bool>,
+    /// `use_intra_process_comms` for its nodes.
+    ipc: bool,
     count: Option<u64>,
     period: Duration,
     format: Format,
     stable: bool,
-    /// Talk to other processes (not for `--ipc both`, an in-process comparison).
-    transport: Option<TransportKind>,
+    transport: TransportKind,
     /// Whether the run is pointless without other processes (`node`): then a transport
     /// that cannot start is an error; a demo only warns and runs on its own.
     needs_transport: bool,
@@ -126,24 +126,18 @@ struct LocalRun {
 
 impl LocalRun {
     fn demo(demo: &DemoPlan) -> LocalRun {
-        let runs = match demo.ipc {
-            IpcMode::On => vec![true],
-            IpcMode::Off => vec![false],
-            IpcMode::Both => vec![true, false],
-        };
-        let transport = (runs.len() == 1).then_some(demo.transport);
         let main: DemoMain = match demo.demo {
             Demo::TwoNode => demos::two_node_pipeline::main,
             Demo::Cyclic => demos::cyclic_pipeline::main,
         };
         LocalRun {
             title: demo.demo.upstream_name(),
-            runs,
+            ipc: demo.ipc == IpcMode::On,
             count: demo.count,
             period: demo.period,
             format: demo.format,
             stable: demo.stable,
-            transport,
+            transport: demo.transport,
             needs_transport: false,
             main,
         }
@@ -158,12 +152,12 @@ impl LocalRun {
         };
         LocalRun {
             title,
-            runs: vec![node.ipc],
+            ipc: node.ipc,
             count: node.count,
             period: node.period,
             format: node.format,
             stable: node.stable,
-            transport: Some(node.transport),
+            transport: node.transport,
             needs_transport: true,
             main,
         }
@@ -207,61 +201,36 @@ pub(crate) fn renderer(plan: &Plan, view: View) -> Box<dyn Renderer> {
     }
 }
 
+/// Runs the demo on a worker thread and renders its events here as they come.
 fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), AppError> {
-    let view = View { format: run.format, stable: run.stable, title: run.title, runs: run.runs.clone(), split: false };
+    let view = View { format: run.format, stable: run.stable, title: run.title, runs: vec![run.ipc], split: false };
     let mut renderer = renderer(plan, view);
     // Bounded: a demo at `--period 0` waits for a slow terminal instead of piling up events.
     let (tx, rx) = bounded(1024);
-    let mut contexts = Vec::new();
-    let mut workers = Vec::new();
-    for (index, &on) in run.runs.iter().enumerate() {
-        let mut options = InitOptions::default()
-            .sink(Arc::new(ChannelSink { run: index, tx: tx.clone() }))
-            // Separate domains: in `--ipc both` the two variants must not hear each other.
-            .domain_id(plan.domain + index as u32);
-        if let Some(n) = run.count {
-            options = options.shutdown_after_receipts(n);
-        }
-        let ctx = Context::init_with(options);
-        if let Some(kind) = run.transport {
-            let command = plan.command_line.clone();
-            match ctx.enable_transport(TransportOptions { kind, command }) {
-                Ok(()) => {}
-                Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
-                Err(e) => eprintln!("{}", transport_warning(plan.lang, &e)),
-            }
-        }
-        let demo_options = DemoOptions { use_intra_process_comms: on, period: run.period };
-        let (worker_ctx, main) = (ctx.clone(), run.main);
-        workers.push(thread::spawn(move || {
-            let result = main(&worker_ctx, demo_options);
-            // A demo that failed to start must not leave the other run spinning.
-            if result.is_err() {
-                worker_ctx.shutdown();
-            }
-            result
-        }));
-        contexts.push(ctx);
+    let mut options = InitOptions::default().sink(Arc::new(ChannelSink { run: 0, tx })).domain_id(plan.domain);
+    if let Some(n) = run.count {
+        options = options.shutdown_after_receipts(n);
     }
-    drop(tx);
+    let ctx = Context::init_with(options);
+    let command = plan.command_line.clone();
+    match ctx.enable_transport(TransportOptions { kind: run.transport, command }) {
+        Ok(()) => {}
+        Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
+        Err(e) => eprintln!("{}", transport_warning(plan.lang, &e)),
+    }
+    let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period };
+    let (worker_ctx, main) = (ctx.clone(), run.main);
+    let worker = thread::spawn(move || main(&worker_ctx, demo_options));
 
-    let done = || workers.iter().all(|w| w.is_finished());
-    let rendered = render_events(&rx, &done, renderer.as_mut(), run.runs.len(), out);
+    let done = || worker.is_finished();
+    let rendered = render_events(&rx, &done, renderer.as_mut(), 1, out);
     if rendered.is_err() {
-        for ctx in &contexts {
-            ctx.shutdown();
-        }
+        ctx.shutdown();
     }
     // Nobody reads any more: a worker still sending must not wait for room.
     drop(rx);
-    let mut outcome = rendered.map_err(AppError::Output);
-    for worker in workers {
-        let result = worker.join().map_err(|_| AppError::Crashed).and_then(|r| r.map_err(AppError::Demo));
-        if outcome.is_ok() {
-            outcome = result;
-        }
-    }
-    outcome
+    let result = worker.join().map_err(|_| AppError::Crashed).and_then(|r| r.map_err(AppError::Demo));
+    rendered.map_err(AppError::Output).and(result)
 }
 
 /// Cuts a run's events into segments that start at each `received` event, so that

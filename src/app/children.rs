@@ -1,0 +1,268 @@
+//! Runs that use child processes of ipc-lab, which print their trace events as JSON lines
+//! for this process to read back and show in one view:
+//! - `--split`: every node of a demo in its own process, as in the chapter's two
+//!   terminals, so two pids appear side by side;
+//! - `--ipc both`: the IPC-on and the IPC-off variant, each in its own process, so that
+//!   neither disturbs the other (two variants on two threads of one process share the
+//!   allocator, and then even the addresses a run shows would depend on timing).
+//!
+//! Children get their own process group (a Ctrl-C in the terminal reaches only this
+//! process, which passes it on once) and die with this process if it is killed
+//! (`PR_SET_PDEATHSIG`): no orphans are left behind.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crossbeam_channel::bounded;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{render_events, renderer, AppError, View};
+use crate::cli::plan::{Demo, DemoPlan, IpcMode, Plan};
+use crate::render::json::from_json;
+
+/// A child to start.
+struct ChildSpec {
+    /// The arguments after the program name.
+    args: Vec<String>,
+    /// Which run of the view its events belong to.
+    run: usize,
+    /// It stops by itself (it was given a `--count`).
+    counted: bool,
+}
+
+fn period_arg(period: Duration) -> String {
+    format!("{}ns", period.as_nanos())
+}
+
+/// `--split`: one child per node, with its share of `--count`.
+fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
+    let nodes: Vec<(&str, Option<u64>)> = match demo.demo {
+        // The consumer counts the received messages; the producer is stopped after it.
+        Demo::TwoNode => vec![("consumer", demo.count), ("producer", None)],
+        // The message alternates: pipe2 receives first, so it gets the larger half.
+        Demo::Cyclic => {
+            vec![("pipe2", demo.count.map(|n| n.div_ceil(2))), ("pipe1", demo.count.map(|n| n / 2).filter(|&n| n > 0))]
+        }
+    };
+    let ipc = if demo.ipc == IpcMode::Off { "off" } else { "on" };
+    nodes
+        .into_iter()
+        .map(|(name, count)| {
+            let mut args: Vec<String> = ["node", name, "--ipc", ipc, "--transport", demo.transport.name()]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            args.extend(["--period".into(), period_arg(demo.period), "--domain".into(), plan.domain.to_string()]);
+            args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
+            ChildSpec { args, run: 0, counted: count.is_some() }
+        })
+        .collect()
+}
+
+/// `--ipc both`: the demo once with IPC on and once with it off, in domains of their own
+/// (the two runs must not hear each other).
+fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
+    let command = match demo.demo {
+        Demo::TwoNode => "two-node",
+        Demo::Cyclic => "cyclic",
+    };
+    ["on", "off"]
+        .into_iter()
+        .enumerate()
+        .map(|(run, ipc)| {
+            let mut args: Vec<String> =
+                [command, "--ipc", ipc, "--transport", demo.transport.name()].into_iter().map(String::from).collect();
+            let domain = plan.domain + run as u32;
+            args.extend(["--period".into(), period_arg(demo.period), "--domain".into(), domain.to_string()]);
+            args.extend(demo.count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
+            ChildSpec { args, run, counted: demo.count.is_some() }
+        })
+        .collect()
+}
+
+/// The pids of the children not reaped yet, for the Ctrl-C handler (a reaped pid may be
+/// another process's soon).
+static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn interrupt_children() {
+    for &pid in CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+    }
+}
+
+/// Waits for a child, then takes it off the list the Ctrl-C handler signals.
+fn reap(mut child: Child) -> std::io::Result<std::process::ExitStatus> {
+    let pid = child.id() as i32;
+    let status = child.wait();
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
+    status
+}
+
+fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command.args(&spec.args).args(["--format", "json", "--color", "never"]).stdin(Stdio::null()).stdout(Stdio::piped());
+    let parent = nix::unistd::getpid();
+    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+    // are allowed: setpgid, prctl and getppid are plain system calls.
+    unsafe {
+        command.pre_exec(move || {
+            nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            // The parent may have died before the line above: then nobody would stop us.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the parent process is gone"));
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
+}
+
+/// `--split`.
+pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let runs = vec![demo.ipc != IpcMode::Off];
+    let view = View { format: demo.format, stable: demo.stable, title: demo.demo.upstream_name(), runs, split: true };
+    run(plan, view, split_children(plan, demo), out)
+}
+
+/// `--ipc both`.
+pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let runs = vec![true, false];
+    let view = View { format: demo.format, stable: demo.stable, title: demo.demo.upstream_name(), runs, split: false };
+    run(plan, view, both_children(plan, demo), out)
+}
+
+fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
+    let runs = view.runs.len();
+    let mut renderer = renderer(plan, view);
+    // The first Ctrl-C reaches only us (the children have their own process group).
+    let _ = ctrlc::set_handler(interrupt_children);
+
+    let (tx, rx) = bounded(1024);
+    let mut children = Vec::new();
+    let mut readers: Vec<JoinHandle<()>> = Vec::new();
+    for spec in &specs {
+        let mut child = match spawn(spec) {
+            Ok(child) => child,
+            Err(e) => {
+                interrupt_children();
+                return Err(AppError::Spawn(e));
+            }
+        };
+        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, run) = (tx.clone(), spec.run);
+        readers.push(thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(event) = from_json(&line) {
+                    if tx.send((run, event)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }));
+        children.push((child, spec.counted));
+    }
+    drop(tx);
+
+    // Waits for the children that stop by themselves, then stops the others.
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let supervisor = {
+        let statuses = statuses.clone();
+        thread::spawn(move || {
+            let (counted, others): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, counted)| *counted);
+            let stops_by_itself = !counted.is_empty();
+            for (child, _) in counted {
+                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
+            }
+            if stops_by_itself {
+                for (child, _) in &others {
+                    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
+                }
+            }
+            for (child, _) in others {
+                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
+            }
+        })
+    };
+
+    let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
+    let rendered = render_events(&rx, &done, renderer.as_mut(), runs, out);
+    if rendered.is_err() {
+        interrupt_children();
+    }
+    drop(rx);
+    let _ = supervisor.join();
+    for reader in readers {
+        let _ = reader.join();
+    }
+    rendered.map_err(AppError::Output)?;
+    // Children stop with 0 (or 130 after a second Ctrl-C). Anything else, a signal that
+    // killed one included, is a failure: it said why on stderr, or the signal says it.
+    let failed = statuses.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| match s {
+        Ok(status) => !matches!(status.code(), Some(0 | 130)),
+        Err(_) => true,
+    });
+    if failed {
+        return Err(AppError::ChildFailed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::plan::Format;
+    use crate::engine::transport::TransportKind;
+
+    fn demo(which: Demo, count: Option<u64>) -> DemoPlan {
+        DemoPlan {
+            demo: which,
+            ipc: IpcMode::Off,
+            count,
+            period: Duration::ZERO,
+            format: Format::Json,
+            stable: false,
+            split: true,
+            transport: TransportKind::Socket,
+        }
+    }
+
+    fn plan() -> Plan {
+        crate::cli::parse(["ipc-lab", "ps"]).unwrap()
+    }
+
+    /// `--count` is shared so that the total number of receipts is the one asked for.
+    #[test]
+    fn counts_are_shared_between_the_children() {
+        let counts = |which, n| {
+            split_children(&plan(), &demo(which, n))
+                .into_iter()
+                .map(|c| (c.args[1].clone(), c.args.iter().position(|a| a == "--count").map(|i| c.args[i + 1].clone())))
+                .collect::<Vec<_>>()
+        };
+        let s = |a: &str, n: Option<&str>| (a.to_string(), n.map(String::from));
+        assert_eq!(counts(Demo::TwoNode, Some(5)), [s("consumer", Some("5")), s("producer", None)]);
+        assert_eq!(counts(Demo::Cyclic, Some(5)), [s("pipe2", Some("3")), s("pipe1", Some("2"))]);
+        assert_eq!(counts(Demo::Cyclic, Some(1)), [s("pipe2", Some("1")), s("pipe1", None)]);
+        assert_eq!(counts(Demo::Cyclic, None), [s("pipe2", None), s("pipe1", None)]);
+    }
+
+    /// `--ipc both` runs the two variants in two domains.
+    #[test]
+    fn both_variants_get_their_own_domain() {
+        let children = both_children(&plan(), &demo(Demo::TwoNode, Some(3)));
+        let domains: Vec<&str> = children
+            .iter()
+            .map(|c| c.args[c.args.iter().position(|a| a == "--domain").unwrap() + 1].as_str())
+            .collect();
+        assert_eq!(domains, ["0", "1"]);
+        assert!(children.iter().all(|c| c.counted));
+    }
+}
