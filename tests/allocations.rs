@@ -380,7 +380,7 @@ fn ipc_two_owners_cost_exactly_one_copy() {
 /// IPC off, one subscriber that reads shared: the message goes through the middleware.
 /// Exactly two pixel-sized buffers are allocated: the CDR encoding and the decoded image's
 /// pixels. The trace's `Serialized` and `Deserialized` events each report at least the
-/// pixels and match those two allocations; the callback gets pixels at a new address.
+/// pixels and match those two allocations, and the callback gets the decoded pixels.
 #[test]
 fn ipc_off_costs_a_serialization_and_a_deserialization() {
     let outcome = publish_once(false, &[Kind::Shared], How::Move);
@@ -390,7 +390,9 @@ fn ipc_off_costs_a_serialization_and_a_deserialization() {
     let kinds: Vec<_> = reported.iter().map(|&(k, _)| k).collect();
     assert_eq!(kinds, ["Serialized", "Deserialized"]);
     assert!(reported.iter().all(|&(_, bytes)| bytes >= PIXELS), "{reported:?}");
-    assert_ne!(outcome.received, [outcome.published]);
+    // No address comparison with the published pixels: the publisher's message is freed
+    // once serialized, and the allocator may hand its block to the decoded one. That the
+    // pixels were copied is proven by the allocations counted above.
     // The decoded message's pixels are the ones the callback got.
     assert_eq!(copy_payloads(&outcome.events)[1], Some(outcome.received[0]));
 }
