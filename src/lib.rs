@@ -18,6 +18,7 @@
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads feed events to a renderer.
+//! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
 //! # A design decision worth knowing
@@ -26,6 +27,7 @@
 //! original (`shared_ptr` adopting a `unique_ptr`'s object) never makes.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod demos;
 pub mod engine;

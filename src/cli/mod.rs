@@ -93,9 +93,11 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies, node, echo, ps"),
+                Lang::Ko => {
+                    format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies, node, echo, ps, bench")
+                }
                 Lang::En => {
-                    format!("unknown command '{sub}': the commands are two-node, cyclic, copies, node, echo, ps")
+                    format!("unknown command '{sub}': the commands are two-node, cyclic, copies, node, echo, ps, bench")
                 }
             }
         }
@@ -109,8 +111,8 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         },
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => lang
             .pick(
-                "명령을 주세요: two-node, cyclic, copies, node, echo, ps",
-                "give a command: two-node, cyclic, copies, node, echo, ps",
+                "명령을 주세요: two-node, cyclic, copies, node, echo, ps, bench",
+                "give a command: two-node, cyclic, copies, node, echo, ps, bench",
             )
             .to_string(),
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
@@ -136,6 +138,9 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
         (ValueError::Period, Lang::Ko) => "1s, 250ms, 100us, 0 같은 시간을 주세요".into(),
         (ValueError::PeriodTooLong, Lang::Ko) => "1시간(1h)을 넘을 수 없습니다".into(),
         (ValueError::Domain, Lang::Ko) => "ROS_DOMAIN_ID처럼 0부터 232까지의 도메인 번호를 주세요".into(),
+        (ValueError::Sizes, Lang::Ko) => {
+            "1 B부터 32 MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800".into()
+        }
         (ValueError::Spec(e), Lang::Ko) => {
             use crate::demos::copies::SpecError;
             let what = match e {

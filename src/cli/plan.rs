@@ -1,5 +1,6 @@
 //! Stage two: the validated plan that the rest of the program consumes.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::{Cli, ColorChoice, Command, DemoArgs, OnOff, TransportChoice};
@@ -29,6 +30,8 @@ pub enum Action {
     Node(NodePlan),
     Echo(EchoPlan),
     Ps { json: bool },
+    Bench(BenchPlan),
+    BenchPeer(BenchPeerPlan),
 }
 
 /// Where a demo's messages go between processes.
@@ -111,6 +114,24 @@ pub struct EchoPlan {
     pub transport: TransportKind,
 }
 
+/// `ipc-lab bench`.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    /// Payload sizes in bytes, ascending.
+    pub sizes: Vec<usize>,
+    pub quick: bool,
+    pub json: bool,
+    /// Where to write the chart.
+    pub plot: Option<PathBuf>,
+}
+
+/// `ipc-lab bench-peer`, started by the bench.
+#[derive(Debug, Clone)]
+pub struct BenchPeerPlan {
+    pub transport: TransportKind,
+    pub topic: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
     pub spec: Spec,
@@ -155,6 +176,15 @@ impl Plan {
                 transport: transport(args.transport),
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
+            Command::Bench(args) => Action::Bench(BenchPlan {
+                sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
+                quick: args.quick,
+                json: args.json,
+                plot: args.plot,
+            }),
+            Command::BenchPeer(args) => {
+                Action::BenchPeer(BenchPeerPlan { transport: transport(args.transport), topic: args.topic })
+            }
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
     }
