@@ -111,7 +111,7 @@ pub(crate) trait SubscriptionBase: Send + Sync {
 }
 
 impl<M: Message> SubscriptionInner<M> {
-    fn emit(&self, kind: EventKind) {
+    fn emit(&self, kind: impl FnOnce() -> EventKind) {
         self.ctx.tracer.emit(&self.node, kind);
     }
 
@@ -120,12 +120,13 @@ impl<M: Message> SubscriptionInner<M> {
         let dropped = self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(pending);
         if let Some(dropped) = dropped {
             *self.overwritten.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-            let msg = match &dropped {
-                Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                Pending::Wire(sample) => self.bytes_ref(sample),
-            };
-            self.emit(EventKind::Overwritten { msg });
+            self.emit(|| EventKind::Overwritten {
+                msg: match &dropped {
+                    Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                    Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                    Pending::Wire(sample) => self.bytes_ref(sample),
+                },
+            });
         }
         self.ctx.wake();
     }
@@ -148,23 +149,31 @@ impl<M: Message> SubscriptionInner<M> {
     /// Decodes middleware bytes into a new message, as the subscriber's side of DDS does.
     fn take_from_wire(&self, sample: &WireSample) -> Option<UniquePtr<M>> {
         if let Some(arrival) = sample.arrival.as_ref().filter(|a| !a.reported.swap(true, Ordering::Relaxed)) {
-            let (msg, bytes, from_pid) = (self.bytes_ref(sample), sample.bytes.as_slice().len(), arrival.origin.pid);
-            self.emit(if arrival.mapped {
-                EventKind::Mapped { msg, bytes, from_pid }
-            } else {
-                EventKind::Read { msg, bytes, from_pid }
+            self.emit(|| {
+                let (msg, bytes, from_pid) =
+                    (self.bytes_ref(sample), sample.bytes.as_slice().len(), arrival.origin.pid);
+                if arrival.mapped {
+                    EventKind::Mapped { msg, bytes, from_pid }
+                } else {
+                    EventKind::Read { msg, bytes, from_pid }
+                }
             });
         }
         match M::from_cdr(sample.bytes.as_slice()) {
             Ok(msg) => {
-                let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);
-                self.emit(EventKind::Deserialized { msg: msg_ref, bytes: sample.bytes.as_slice().len() });
+                self.emit(|| EventKind::Deserialized {
+                    msg: MessageRef::of::<M>(&msg, &self.topic, sample.publication),
+                    bytes: sample.bytes.as_slice().len(),
+                });
                 Some(msg)
             }
             Err(e) => {
                 // Our own encoder's bytes always decode: these came damaged from elsewhere.
                 let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
-                self.emit(EventKind::Rejected { from_pid, reason: LineText::cut(&format!("{}: {e}", M::TYPE_NAME)) });
+                self.emit(|| EventKind::Rejected {
+                    from_pid,
+                    reason: LineText::cut(&format!("{}: {e}", M::TYPE_NAME)),
+                });
                 None
             }
         }
@@ -205,7 +214,7 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
                 let Some(taken) = self.take_from_wire(&sample) else {
                     return true;
                 };
-                let origin = sample.arrival.as_ref().map(|a| a.origin.clone());
+                let origin = sample.arrival.as_ref().map(|a| &a.origin);
                 match callback {
                     AnySubscriptionCallback::ConstShared(f) => {
                         self.received_from(&taken, sample.publication, Via::Middleware, origin);
@@ -232,7 +241,7 @@ impl<M: Message> SubscriptionInner<M> {
     /// A deep copy made on the subscription's side, reported like the IPM's.
     fn copy(&self, msg: &M, publication: Publication, reason: CopyReason) -> UniquePtr<M> {
         let copy = Box::new(msg.clone());
-        self.emit(EventKind::Copied {
+        self.emit(|| EventKind::Copied {
             msg: MessageRef::of::<M>(&copy, &self.topic, publication),
             from: super::message::address_of(msg),
             reason,
@@ -245,9 +254,12 @@ impl<M: Message> SubscriptionInner<M> {
         self.received_from(msg, publication, via, None);
     }
 
-    fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<Origin>) {
-        let msg = MessageRef::of(msg, &self.topic, publication);
-        self.emit(EventKind::Received { msg, via, origin });
+    fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<&Origin>) {
+        self.emit(|| EventKind::Received {
+            msg: MessageRef::of(msg, &self.topic, publication),
+            via,
+            origin: origin.cloned(),
+        });
     }
 }
 

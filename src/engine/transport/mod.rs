@@ -457,7 +457,7 @@ impl Shared {
 
     fn reject(&self, from_pid: u32, reason: String) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(&reason) });
+        self.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid, reason: LineText::cut(&reason) });
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop.
