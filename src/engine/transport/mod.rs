@@ -480,19 +480,23 @@ impl Shared {
                 Err(e) => return self.reject(peer_pid, e.to_string()),
             };
             // Allocated only now that the lengths are known to be within the limits.
-            let mut rest = vec![0u8; prefix.header_len + prefix.payload_len];
-            if !self.read_exact_or_stop(&mut stream, &mut rest) {
+            // The payload in a buffer of its own: the bytes land where the subscription will
+            // read them, with no move afterwards.
+            let mut header = vec![0u8; prefix.header_len];
+            let mut payload = vec![0u8; prefix.payload_len];
+            if !self.read_exact_or_stop(&mut stream, &mut header) || !self.read_exact_or_stop(&mut stream, &mut payload)
+            {
                 if !self.stopping() {
                     self.truncated(peer_pid);
                 }
                 return;
             }
-            let header = match FrameHeader::decode(&rest[..prefix.header_len]) {
+            let header = match FrameHeader::decode(&header) {
                 Ok(h) => h,
                 Err(e) => return self.reject(peer_pid, e.to_string()),
             };
             let (bytes, mapped) = if prefix.kind == frame::KIND_SHM {
-                let len = u64::from_le_bytes(rest[prefix.header_len..].try_into().unwrap_or([0; 8])) as usize;
+                let len = u64::from_le_bytes(payload[..].try_into().unwrap_or([0; 8])) as usize;
                 let Some(fd) = fds.pop_front() else {
                     return self.reject(peer_pid, "shared-memory frame without a descriptor".into());
                 };
@@ -504,8 +508,7 @@ impl Shared {
                     }
                 }
             } else {
-                rest.drain(..prefix.header_len);
-                (WireBytes::Heap(Arc::new(rest)), false)
+                (WireBytes::Heap(Arc::new(payload)), false)
             };
             let serialized_bytes = bytes.as_slice().len();
             let sample = WireSample {
