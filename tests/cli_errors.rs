@@ -18,6 +18,9 @@ const CASES: &[(&[&str], &str)] = &[
     (&["copies", "U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U"], "at most"),
     (&["two-node", "--format", "xml"], "xml"),
     (&["two-node", "--bogus"], "--bogus"),
+    (&["bench", "--sizes", "0"], "--sizes"),
+    (&["bench", "--sizes", "64,huge"], "64,huge"),
+    (&["bench", "--sizes", "64MiB"], "32 MiB"),
     (&[], "command"),
 ];
 

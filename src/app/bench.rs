@@ -37,16 +37,16 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
     });
     bar.finish_and_clear();
     let results = results.map_err(AppError::Bench)?;
-    if bench.json {
-        report::write_json(out, &results).map_err(AppError::Output)?;
-    } else {
-        report::write_table(out, &results, plan.lang).map_err(AppError::Output)?;
-    }
+    // The plot first: a reader of the table that goes away early (`| head`) must not cost it.
     if let Some((path, mut file)) = plot {
         let written = file.write_all(svg::render(&results, plan.lang).as_bytes());
         written.map_err(|source| AppError::Plot { path: path.clone(), source })?;
     }
-    Ok(())
+    if bench.json {
+        report::write_json(out, &results).map_err(AppError::Output)
+    } else {
+        report::write_table(out, &results, plan.lang).map_err(AppError::Output)
+    }
 }
 
 pub(super) fn peer(plan: &Plan, peer: &BenchPeerPlan, out: &mut dyn Write) -> Result<(), AppError> {

@@ -249,8 +249,12 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
     match (target.kind, lang) {
         (TargetKind::ZeroCopyFlat, Lang::En) => format!("zero copy: ipc-on at {large} against ipc-on at {small}"),
         (TargetKind::ZeroCopyFlat, Lang::Ko) => format!("제로 카피: {large}의 ipc-on을 {small}의 ipc-on과 비교"),
-        (TargetKind::ZeroCopyVsChannel, Lang::En) => format!("zero copy: ipc-on against the channel handoff (worst at {at})"),
-        (TargetKind::ZeroCopyVsChannel, Lang::Ko) => format!("제로 카피: ipc-on을 채널 전달과 비교 (가장 나쁜 곳 {at})"),
+        (TargetKind::ZeroCopyVsChannel, Lang::En) => {
+            format!("zero copy: ipc-on against the channel handoff (worst at {at})")
+        }
+        (TargetKind::ZeroCopyVsChannel, Lang::Ko) => {
+            format!("제로 카피: ipc-on을 채널 전달과 비교 (가장 나쁜 곳 {at})")
+        }
         (TargetKind::IpcOffVsMemcpy, Lang::En) => "IPC off: cost per MB against memcpy's (slopes)".into(),
         (TargetKind::IpcOffVsMemcpy, Lang::Ko) => "IPC 끔: MB당 비용을 memcpy와 비교 (기울기)".into(),
         (TargetKind::SocketVsSocketpair, Lang::En) => {
@@ -262,10 +266,12 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
         (TargetKind::ShmFlat, Lang::En) => format!("shared memory: shm at {large} against shm at {small}"),
         (TargetKind::ShmFlat, Lang::Ko) => format!("공유 메모리: {large}의 shm을 {small}의 shm과 비교"),
         (TargetKind::Pipeline, Lang::En) => {
-            "pipeline: IPC on against the direct loop's frames per second: not measured, the image pipeline is not in this build".into()
+            "pipeline: IPC on against the direct loop's frames per second (the image pipeline is not in this build yet)"
+                .into()
         }
         (TargetKind::Pipeline, Lang::Ko) => {
-            "파이프라인: IPC 켬의 초당 프레임을 직접 부른 반복문과 비교: 측정 안 함, 이 빌드에는 이미지 파이프라인이 없습니다".into()
+            "파이프라인: IPC 켬의 초당 프레임을 직접 부른 반복문과 비교 (이 빌드에는 아직 이미지 파이프라인이 없습니다)"
+                .into()
         }
     }
 }
@@ -297,11 +303,9 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             continue;
         }
         writeln!(out, "\n{}", size_label(bytes))?;
-        writeln!(
-            out,
-            "  {:<20} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>11}",
-            heading[0], heading[1], heading[2], heading[3], heading[4], heading[5], heading[6], heading[7]
-        )?;
+        let widths = [-20, 9, 9, 9, 6, 9, 9, 11];
+        let cells: Vec<String> = heading.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
+        writeln!(out, "  {}", cells.join(" "))?;
         for row in rows {
             let ratio = |base| results.p50(base, bytes).map(|b| row.p50_ns as f64 / b);
             writeln!(
@@ -326,7 +330,7 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             "copies per hop: as the engine's trace counted them, and the slope of cost against size over memcpy's slope",
         )
     )?;
-    writeln!(out, "  {:<20} {:>8} {:>9}", heading[0], t("셈", "counted"), t("기울기", "by slope"))?;
+    writeln!(out, "  {} {} {}", pad(heading[0], -20), pad(t("셈", "counted"), 8), pad(t("기울기", "by slope"), 9))?;
     for path in PathKind::ALL {
         let Some(largest) = results.rows.iter().filter(|r| r.path == path).max_by_key(|r| r.bytes) else {
             continue;
@@ -371,6 +375,18 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
         )?;
     }
     Ok(())
+}
+
+/// `text` padded to `width` terminal columns: right-aligned, or left-aligned for a
+/// negative width. Hangul takes two columns, so `format!`'s padding would misalign it.
+fn pad(text: &str, width: i32) -> String {
+    let columns: usize = text.chars().map(|c| if ('\u{1100}'..='\u{d7a3}').contains(&c) { 2 } else { 1 }).sum();
+    let fill = " ".repeat((width.unsigned_abs() as usize).saturating_sub(columns));
+    if width < 0 {
+        format!("{text}{fill}")
+    } else {
+        format!("{fill}{text}")
+    }
 }
 
 /// `0`, `2`, `2.5`.

@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use super::report::{duration_label, Results};
+use super::report::Results;
 use super::PathKind;
 use crate::i18n::Lang;
 
@@ -46,9 +46,8 @@ fn decades(lo: f64, hi: f64) -> (i32, i32) {
     (lo, hi.max(lo + 1))
 }
 
-/// `1 B`, `10 kB`, `1 MB`: powers of ten, as the axis marks them.
-fn bytes_label(decade: i32) -> String {
-    let units = ["B", "kB", "MB", "GB"];
+/// `10^decade` as an axis marks it with `units` a thousand apart: `1 B`, `10 kB`, `100 µs`.
+fn decade_label(decade: i32, units: [&str; 4]) -> String {
     let unit = (decade / 3).clamp(0, 3);
     format!("{} {}", 10u64.pow((decade - unit * 3) as u32), units[unit as usize])
 }
@@ -78,13 +77,13 @@ pub fn render(results: &Results, lang: Lang) -> String {
     for decade in x0..=x1 {
         let at = x(10f64.powi(decade));
         let _ = writeln!(svg, r##"<line x1="{at:.1}" y1="{TOP}" x2="{at:.1}" y2="{BOTTOM}" stroke="#ddd"/>"##);
-        let label = bytes_label(decade);
+        let label = decade_label(decade, ["B", "kB", "MB", "GB"]);
         let _ = writeln!(svg, r#"<text x="{at:.1}" y="{}" text-anchor="middle">{label}</text>"#, BOTTOM + 18.0);
     }
     for decade in y0..=y1 {
         let at = y(10f64.powi(decade));
         let _ = writeln!(svg, r##"<line x1="{LEFT}" y1="{at:.1}" x2="{RIGHT}" y2="{at:.1}" stroke="#ddd"/>"##);
-        let label = duration_label(10f64.powi(decade));
+        let label = decade_label(decade, ["ns", "µs", "ms", "s"]);
         let _ = writeln!(svg, r#"<text x="{}" y="{:.1}" text-anchor="end">{label}</text>"#, LEFT - 8.0, at + 4.0);
     }
     let _ = writeln!(
