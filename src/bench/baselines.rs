@@ -7,7 +7,7 @@
 //!   out by another thread, which is woken for each message as a peer process is (the
 //!   socket path's limit, before its two CDR copies).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 
@@ -17,6 +17,7 @@ use super::clock::now_ns;
 use super::remote::PEER_TIMEOUT;
 use super::{BenchError, Path, PathKind, Pool};
 use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::transport::write_frame;
 
 /// A `Box<Image>` through a crossbeam channel.
 pub struct Channel {
@@ -119,7 +120,8 @@ impl Path for Memcpy {
 }
 
 /// The bytes through a socketpair to a reader thread. Each message goes as a length and
-/// the bytes, two writes, as the transport writes a frame's head and its payload.
+/// the bytes, in one write when they fit, as the transport writes a frame's head and its
+/// payload.
 pub struct Socketpair {
     /// `None` once closed, which ends the reader.
     writer: Option<UnixStream>,
@@ -151,8 +153,8 @@ impl Socketpair {
 
     fn send(&mut self) -> Result<(), BenchError> {
         let writer = self.writer.as_mut().ok_or_else(|| BenchError::Io(std::io::ErrorKind::BrokenPipe.into()))?;
-        writer.write_all(&(self.payload.len() as u64).to_le_bytes()).map_err(BenchError::Io)?;
-        writer.write_all(&self.payload).map_err(BenchError::Io)
+        let len = (self.payload.len() as u64).to_le_bytes();
+        write_frame(writer, &len, &self.payload).map_err(BenchError::Io)
     }
 
     fn receipt(&self) -> Result<u64, BenchError> {
