@@ -19,6 +19,15 @@ use super::{BenchError, Path, PathKind, Pool};
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::transport::write_frame;
 
+/// Waits for `n` receipts: nanoseconds from `start` to the last.
+fn since_last(start: u64, n: usize, mut receipt: impl FnMut() -> Result<u64, BenchError>) -> Result<u64, BenchError> {
+    let mut last = start;
+    for _ in 0..n {
+        last = receipt()?;
+    }
+    Ok(last - start)
+}
+
 /// A `Box<Image>` through a crossbeam channel.
 pub struct Channel {
     tx: Sender<Box<Image>>,
@@ -61,11 +70,7 @@ impl Path for Channel {
         for msg in msgs {
             let _ = self.tx.send(msg);
         }
-        let mut last = start;
-        for _ in 0..n {
-            last = self.receive()?;
-        }
-        Ok(last - start)
+        since_last(start, n, || self.receive())
     }
 
     fn copies(&mut self, _bytes: usize) -> Result<f64, BenchError> {
@@ -180,11 +185,7 @@ impl Path for Socketpair {
         for _ in 0..n {
             self.send()?;
         }
-        let mut last = start;
-        for _ in 0..n {
-            last = self.receipt()?;
-        }
-        Ok(last - start)
+        since_last(start, n, || self.receipt())
     }
 
     fn copies(&mut self, _bytes: usize) -> Result<f64, BenchError> {
