@@ -20,6 +20,7 @@
 //! - [`app`]: runs a plan: demo threads feed events to a renderer.
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
+//! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
 //! # A design decision worth knowing
@@ -28,6 +29,7 @@
 //! original (`shared_ptr` adopting a `unique_ptr`'s object) never makes.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod demos;
 pub mod engine;

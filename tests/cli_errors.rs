@@ -19,6 +19,9 @@ const CASES: &[(&[&str], &str)] = &[
     (&["two-node", "--format", "xml"], "xml"),
     (&["two-node", "--bogus"], "--bogus"),
     (&["lesson", "99"], "99"),
+    (&["bench", "--sizes", "0"], "--sizes"),
+    (&["bench", "--sizes", "64,huge"], "64,huge"),
+    (&["bench", "--sizes", "64MiB"], "32 MiB"),
     (&[], "command"),
 ];
 

@@ -2,6 +2,7 @@
 //! processes with `--split`), and feeds their trace events to the chosen renderer on this
 //! thread.
 
+mod bench;
 mod children;
 pub mod echo;
 
@@ -43,6 +44,10 @@ pub enum AppError {
     UnknownType { topic: String, type_name: String },
     /// A node process of `--split` failed (it printed why).
     ChildFailed,
+    /// The bench could not run to the end.
+    Bench(crate::bench::BenchError),
+    /// The bench's plot could not be written.
+    Plot { path: std::path::PathBuf, source: io::Error },
 }
 
 impl AppError {
@@ -69,6 +74,14 @@ impl AppError {
             (AppError::UnknownType { topic, type_name }, Lang::En) => {
                 format!("error: '{topic}' carries {type_name}, a type ipc-lab does not know")
             }
+            (AppError::Bench(e), Lang::Ko) => format!("오류: 벤치를 끝까지 할 수 없었습니다: {e}"),
+            (AppError::Bench(e), Lang::En) => format!("error: the bench could not finish: {e}"),
+            (AppError::Plot { path, source }, Lang::Ko) => {
+                format!("오류: 그래프를 {}에 쓸 수 없습니다: {source}", path.display())
+            }
+            (AppError::Plot { path, source }, Lang::En) => {
+                format!("error: cannot write the plot to {}: {source}", path.display())
+            }
         }
     }
 }
@@ -84,6 +97,8 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
         Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
         Action::Lesson(lesson) => show_lesson(plan, lesson, out),
+        Action::Bench(b) => bench::run(plan, b, out),
+        Action::BenchPeer(peer) => bench::peer(plan, peer, out),
     };
     match result {
         // A reader that went away (`| head`) is not an error.

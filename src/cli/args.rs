@@ -1,5 +1,6 @@
 //! Stage one of argument parsing: the flags as typed, checked only for their form.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -48,6 +49,12 @@ pub enum Command {
     Ps(PsArgs),
     /// Korean lessons that walk the chapter: list them, or read one, like `ipc-lab lesson 3`
     Lesson(LessonArgs),
+    /// Measure what a hop costs on each path (IPC on, IPC off, socket, shared memory)
+    /// beside the physical limits, on this machine: about a minute, or seconds with --quick
+    Bench(BenchArgs),
+    /// The peer process of `bench`, which starts it
+    #[command(hide = true)]
+    BenchPeer(BenchPeerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +142,37 @@ pub struct LessonArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Message sizes in bytes, separated by commas; KiB and MiB allowed
+    /// [default: 64,4KiB,64KiB,921600,6220800]
+    #[arg(long, value_name = "LIST", value_parser = parse_sizes, allow_hyphen_values = true)]
+    pub sizes: Option<Sizes>,
+
+    /// A run of a few seconds instead of about a minute
+    #[arg(long)]
+    pub quick: bool,
+
+    /// One JSON object per path and size per line instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write a log-log chart of latency against size to this SVG file
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPeerArgs {
+    /// How the bench's messages arrive
+    #[arg(long, value_enum)]
+    pub transport: TransportChoice,
+
+    /// The bench's topic
+    #[arg(long)]
+    pub topic: String,
+}
+
+#[derive(Debug, Args)]
 pub struct OutputArgs {
     /// side: a row per message with copies highlighted; classic: upstream's exact lines; json: one event per line
     #[arg(long, value_enum, default_value_t = Format::Side)]
@@ -219,6 +257,8 @@ pub enum ValueError {
     Spec(crate::demos::copies::SpecError),
     /// `--domain` must be a number from 0 to 232, as ROS_DOMAIN_ID.
     Domain,
+    /// `--sizes` must be byte counts from 1 B to [`MAX_SIZE`].
+    Sizes,
 }
 
 impl std::fmt::Display for ValueError {
@@ -229,6 +269,9 @@ impl std::fmt::Display for ValueError {
             ValueError::PeriodTooLong => write!(f, "at most 60m"),
             ValueError::Spec(e) => write!(f, "{e}; write subscriptions as U or S separated by commas, like U,U,S,S"),
             ValueError::Domain => write!(f, "expected a domain id from 0 to 232, as ROS_DOMAIN_ID"),
+            ValueError::Sizes => {
+                write!(f, "expected sizes in bytes from 1 B to 32 MiB, separated by commas, like 64,4KiB,6220800")
+            }
         }
     }
 }
@@ -241,6 +284,35 @@ fn parse_count(s: &str) -> Result<u64, ValueError> {
 
 fn parse_domain(s: &str) -> Result<u32, ValueError> {
     s.parse::<u32>().ok().filter(|&d| d <= 232).ok_or(ValueError::Domain)
+}
+
+/// The largest message the bench sends: well inside the transport's frame limit.
+pub const MAX_SIZE: usize = 32 << 20;
+
+/// Message sizes for `bench`, ascending, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes(pub Vec<usize>);
+
+/// `64,4KiB,1MiB,6220800`: bytes, or KiB and MiB.
+fn parse_sizes(s: &str) -> Result<Sizes, ValueError> {
+    let size = |item: &str| {
+        let item = item.trim();
+        let (number, unit) = match item.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => item.split_at(i),
+            None => (item, ""),
+        };
+        let unit = match unit.trim() {
+            "" | "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            _ => return None,
+        };
+        number.parse::<usize>().ok()?.checked_mul(unit).filter(|n| (1..=MAX_SIZE).contains(n))
+    };
+    let mut sizes = s.split(',').map(size).collect::<Option<Vec<_>>>().ok_or(ValueError::Sizes)?;
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(Sizes(sizes))
 }
 
 fn parse_spec(s: &str) -> Result<Spec, ValueError> {
@@ -289,6 +361,15 @@ mod tests {
         assert_eq!(parse_period("-1s"), Err(ValueError::Period));
         assert_eq!(parse_period("2h"), Err(ValueError::Period));
         assert_eq!(parse_period("61m"), Err(ValueError::PeriodTooLong));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_sizes("4KiB,64, 64 ,1MiB"), Ok(Sizes(vec![64, 4096, 1 << 20])));
+        assert_eq!(parse_sizes("6220800"), Ok(Sizes(vec![6_220_800])));
+        for bad in ["", "0", "-1", "64,", "1GiB", "33MiB", "4kb", "x"] {
+            assert_eq!(parse_sizes(bad), Err(ValueError::Sizes), "{bad}");
+        }
     }
 
     #[test]

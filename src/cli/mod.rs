@@ -141,6 +141,9 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
         (ValueError::Period, Lang::Ko) => "1s, 250ms, 100us, 0 같은 시간을 주세요".into(),
         (ValueError::PeriodTooLong, Lang::Ko) => "60분(60m)을 넘을 수 없습니다".into(),
         (ValueError::Domain, Lang::Ko) => "ROS_DOMAIN_ID처럼 0부터 232까지의 도메인 번호를 주세요".into(),
+        (ValueError::Sizes, Lang::Ko) => {
+            "1 B부터 32 MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800".into()
+        }
         (ValueError::Spec(e), Lang::Ko) => {
             use crate::demos::copies::SpecError;
             let what = match e {

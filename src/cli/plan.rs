@@ -1,5 +1,6 @@
 //! Stage two: the validated plan that the rest of the program consumes.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::{Cli, ColorChoice, Command, DemoArgs, LessonArgs, OnOff, TransportChoice};
@@ -32,6 +33,8 @@ pub enum Action {
     Echo(EchoPlan),
     Ps { json: bool },
     Lesson(LessonPlan),
+    Bench(BenchPlan),
+    BenchPeer(BenchPeerPlan),
 }
 
 /// Where a demo's messages go between processes.
@@ -149,6 +152,24 @@ pub struct LessonPlan {
     pub columns: usize,
 }
 
+/// `ipc-lab bench`.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    /// Payload sizes in bytes, ascending.
+    pub sizes: Vec<usize>,
+    pub quick: bool,
+    pub json: bool,
+    /// Where to write the chart.
+    pub plot: Option<PathBuf>,
+}
+
+/// `ipc-lab bench-peer`, started by the bench.
+#[derive(Debug, Clone)]
+pub struct BenchPeerPlan {
+    pub transport: TransportKind,
+    pub topic: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
     pub spec: Spec,
@@ -194,6 +215,15 @@ impl Plan {
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
             Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
+            Command::Bench(args) => Action::Bench(BenchPlan {
+                sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
+                quick: args.quick,
+                json: args.json,
+                plot: args.plot,
+            }),
+            Command::BenchPeer(args) => {
+                Action::BenchPeer(BenchPeerPlan { transport: transport(args.transport), topic: args.topic })
+            }
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
     }

@@ -138,9 +138,7 @@ impl Context {
 
     /// The demo's own `printf` from `main`: a `Printed` trace event, not a write to stdout.
     pub fn printf(&self, line: std::fmt::Arguments<'_>) {
-        let mut text = LineText::new();
-        let _ = std::fmt::Write::write_fmt(&mut text, line);
-        self.inner.tracer.emit(&Arc::from(""), EventKind::Printed { line: text });
+        self.inner.tracer.emit(&Arc::from(""), || EventKind::Printed { line: LineText::format(line) });
     }
 
     /// Connects this context's domain to the other processes of the same domain on this

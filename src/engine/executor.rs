@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Select;
 
 use super::node::{Node, NodeInner};
+use super::subscription::SubscriptionBase;
 
 /// How long to wait when nothing is scheduled, before looking again anyway.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
@@ -36,6 +37,9 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 #[derive(Default)]
 pub struct SingleThreadedExecutor {
     nodes: Vec<Arc<NodeInner>>,
+    /// The live subscriptions of the node being served, reused from one `spin_some` to the
+    /// next so that serving a message allocates nothing.
+    ready: Vec<Arc<dyn SubscriptionBase>>,
 }
 
 impl SingleThreadedExecutor {
@@ -71,14 +75,18 @@ impl SingleThreadedExecutor {
     /// makes the next, so the output reads in pairs as it does upstream.
     pub fn spin_some(&mut self) -> bool {
         let mut ran = false;
+        let mut ready = std::mem::take(&mut self.ready);
         for node in &self.nodes {
-            for sub in live(&node.subscriptions) {
+            // A snapshot, so that a callback may create subscriptions on its node.
+            live_into(&node.subscriptions, &mut ready);
+            for sub in ready.drain(..) {
                 if !self.ok() {
                     return ran;
                 }
                 ran |= sub.execute_one();
             }
         }
+        self.ready = ready;
         for node in &self.nodes {
             for timer in live(&node.timers) {
                 if !self.ok() {
@@ -107,7 +115,15 @@ impl SingleThreadedExecutor {
 
 /// The entities still alive, upgraded.
 fn live<T: ?Sized>(list: &std::sync::Mutex<Vec<std::sync::Weak<T>>>) -> Vec<Arc<T>> {
+    let mut alive = Vec::new();
+    live_into(list, &mut alive);
+    alive
+}
+
+/// The entities still alive, upgraded, into `out` (emptied first).
+fn live_into<T: ?Sized>(list: &std::sync::Mutex<Vec<std::sync::Weak<T>>>, out: &mut Vec<Arc<T>>) {
+    out.clear();
     let mut list = list.lock().unwrap_or_else(|e| e.into_inner());
     list.retain(|w| w.strong_count() > 0);
-    list.iter().filter_map(std::sync::Weak::upgrade).collect()
+    out.extend(list.iter().filter_map(std::sync::Weak::upgrade));
 }

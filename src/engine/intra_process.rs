@@ -69,15 +69,12 @@ impl PublishInfo<'_> {
     /// Deep-copies `msg` and reports the copy.
     fn copy<M: Message>(&self, msg: &M, reason: CopyReason) -> UniquePtr<M> {
         let copy = Box::new(msg.clone());
-        self.tracer.emit(
-            self.node,
-            EventKind::Copied {
-                msg: MessageRef::of::<M>(&copy, self.topic, self.publication),
-                from: address_of(msg),
-                reason,
-                bytes: msg.deep_size(),
-            },
-        );
+        self.tracer.emit(self.node, || EventKind::Copied {
+            msg: MessageRef::of::<M>(&copy, self.topic, self.publication),
+            from: address_of(msg),
+            reason,
+            bytes: msg.deep_size(),
+        });
         copy
     }
 }

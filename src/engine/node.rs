@@ -155,9 +155,7 @@ impl Node {
 
     /// The demo's `printf` from inside a node: a `Printed` trace event for the renderers.
     pub fn printf(&self, line: std::fmt::Arguments<'_>) {
-        let mut text = LineText::new();
-        let _ = std::fmt::Write::write_fmt(&mut text, line);
-        self.inner.ctx.tracer.emit(&self.inner.name, EventKind::Printed { line: text });
+        self.inner.ctx.tracer.emit(&self.inner.name, || EventKind::Printed { line: LineText::format(line) });
     }
 
     fn resolve(&self, setting: IntraProcessSetting) -> bool {

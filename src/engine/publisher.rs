@@ -87,13 +87,12 @@ impl<M: Message> Publisher<M> {
             return;
         }
         let copy = Box::new(msg.clone());
-        let copied = EventKind::Copied {
+        self.inner.ctx.tracer.emit(&self.inner.node, || EventKind::Copied {
             msg: MessageRef::of::<M>(&copy, &self.inner.topic, info.publication),
             from: super::message::address_of(msg),
             reason: CopyReason::PublishByReference,
             bytes: msg.deep_size(),
-        };
-        self.inner.ctx.tracer.emit(&self.inner.node, copied);
+        });
         self.deliver(&info, copy);
     }
 
@@ -107,8 +106,7 @@ impl<M: Message> Publisher<M> {
             topic: &self.inner.topic,
             publication,
         };
-        let published = MessageRef::of(msg, info.topic, publication);
-        info.tracer.emit(info.node, EventKind::Published { msg: published });
+        info.tracer.emit(info.node, || EventKind::Published { msg: MessageRef::of(msg, info.topic, publication) });
         info
     }
 
@@ -140,8 +138,8 @@ impl<M: Message> Publisher<M> {
     /// process shares; other processes get them through the transport.
     fn serialize_and_send(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
         let bytes = Arc::new(msg.to_cdr());
-        let msg_ref = MessageRef::of(msg, info.topic, info.publication);
-        info.tracer.emit(info.node, EventKind::Serialized { msg: msg_ref.clone(), bytes: bytes.len() });
+        let msg_ref = || MessageRef::of(msg, info.topic, info.publication);
+        info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });
         let sample = WireSample { bytes: WireBytes::Heap(bytes.clone()), publication: info.publication, arrival: None };
         let domain = &self.inner.ctx.domain;
         domain.deliver(&self.inner.topic, sender, &sample);
@@ -153,18 +151,17 @@ impl<M: Message> Publisher<M> {
             publisher_id: info.publication.publisher,
             seq: info.publication.seq,
             node: self.inner.node.to_string(),
-            message_addr: msg_ref.addr as u64,
+            message_addr: super::message::address_of(msg) as u64,
         };
         for outcome in transport.send(header, &bytes) {
-            let event = match outcome {
-                SendOutcome::Written { pid, bytes } => EventKind::Written { msg: msg_ref.clone(), bytes, to_pid: pid },
+            info.tracer.emit(info.node, || match outcome {
+                SendOutcome::Written { pid, bytes } => EventKind::Written { msg: msg_ref(), bytes, to_pid: pid },
                 SendOutcome::SharedMemory { addr, bytes } => {
-                    let segment = MessageRef { addr, payload_addr: None, ..msg_ref.clone() };
+                    let segment = MessageRef { addr, payload_addr: None, ..msg_ref() };
                     EventKind::SharedMemoryWritten { msg: segment, bytes }
                 }
                 SendOutcome::Lost { pid } => EventKind::PeerLost { pid, topic: self.inner.topic.clone() },
-            };
-            info.tracer.emit(info.node, event);
+            });
         }
     }
 }

@@ -110,7 +110,7 @@ pub(crate) trait SubscriptionBase: Send + Sync {
 }
 
 impl<M: Message> SubscriptionInner<M> {
-    fn emit(&self, kind: EventKind) {
+    fn emit(&self, kind: impl FnOnce() -> EventKind) {
         self.ctx.tracer.emit(&self.node, kind);
     }
 
@@ -119,12 +119,13 @@ impl<M: Message> SubscriptionInner<M> {
         let dropped = self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(pending);
         if let Some(dropped) = dropped {
             *self.overwritten.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-            let msg = match &dropped {
-                Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                Pending::Wire(sample) => self.bytes_ref(sample),
-            };
-            self.emit(EventKind::Overwritten { msg });
+            self.emit(|| EventKind::Overwritten {
+                msg: match &dropped {
+                    Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                    Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                    Pending::Wire(sample) => self.bytes_ref(sample),
+                },
+            });
         }
         self.ctx.wake();
     }
@@ -148,14 +149,19 @@ impl<M: Message> SubscriptionInner<M> {
     fn take_from_wire(&self, sample: &WireSample) -> Option<UniquePtr<M>> {
         match M::from_cdr(sample.bytes.as_slice()) {
             Ok(msg) => {
-                let msg_ref = MessageRef::of::<M>(&msg, &self.topic, sample.publication);
-                self.emit(EventKind::Deserialized { msg: msg_ref, bytes: sample.bytes.as_slice().len() });
+                self.emit(|| EventKind::Deserialized {
+                    msg: MessageRef::of::<M>(&msg, &self.topic, sample.publication),
+                    bytes: sample.bytes.as_slice().len(),
+                });
                 Some(msg)
             }
             Err(e) => {
                 // Our own encoder's bytes always decode: these came damaged from elsewhere.
                 let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
-                self.emit(EventKind::Rejected { from_pid, reason: LineText::cut(&format!("{}: {e}", M::TYPE_NAME)) });
+                self.emit(|| EventKind::Rejected {
+                    from_pid,
+                    reason: LineText::cut(&format!("{}: {e}", M::TYPE_NAME)),
+                });
                 None
             }
         }
@@ -196,7 +202,7 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
                 let Some(taken) = self.take_from_wire(&sample) else {
                     return true;
                 };
-                let origin = sample.arrival.as_ref().map(|a| a.origin.clone());
+                let origin = sample.arrival.as_ref().map(|a| &a.origin);
                 match callback {
                     AnySubscriptionCallback::ConstShared(f) => {
                         self.received_from(&taken, sample.publication, Via::Middleware, origin);
@@ -223,7 +229,7 @@ impl<M: Message> SubscriptionInner<M> {
     /// A deep copy made on the subscription's side, reported like the IPM's.
     fn copy(&self, msg: &M, publication: Publication, reason: CopyReason) -> UniquePtr<M> {
         let copy = Box::new(msg.clone());
-        self.emit(EventKind::Copied {
+        self.emit(|| EventKind::Copied {
             msg: MessageRef::of::<M>(&copy, &self.topic, publication),
             from: super::message::address_of(msg),
             reason,
@@ -236,9 +242,12 @@ impl<M: Message> SubscriptionInner<M> {
         self.received_from(msg, publication, via, None);
     }
 
-    fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<Origin>) {
-        let msg = MessageRef::of(msg, &self.topic, publication);
-        self.emit(EventKind::Received { msg, via, origin });
+    fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<&Origin>) {
+        self.emit(|| EventKind::Received {
+            msg: MessageRef::of(msg, &self.topic, publication),
+            via,
+            origin: origin.cloned(),
+        });
     }
 }
 

@@ -61,6 +61,13 @@ impl<const N: usize> InlineText<N> {
         text
     }
 
+    /// Formatted text, cut to fit.
+    pub fn format(args: std::fmt::Arguments<'_>) -> Self {
+        let mut text = Self::new();
+        let _ = std::fmt::Write::write_fmt(&mut text, args);
+        text
+    }
+
     pub fn as_str(&self) -> &str {
         // Only whole UTF-8 characters are ever written.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
@@ -268,6 +275,12 @@ pub struct TraceEvent {
 /// order things happened on that thread.
 pub trait TraceSink: Send + Sync {
     fn record(&self, event: TraceEvent);
+
+    /// Whether anyone listens now. The engine asks before it builds an event: a sink that
+    /// says no costs a publish one call, not the formatting of a message's summary.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that keeps every event, for tests and for renderers that need the whole run.
@@ -295,6 +308,10 @@ pub struct Discard;
 
 impl TraceSink for Discard {
     fn record(&self, _event: TraceEvent) {}
+
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 /// Stamps events with the pid and a node name before handing them to the sink.
@@ -305,7 +322,10 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
-    pub(crate) fn emit(&self, node: &Arc<str>, kind: EventKind) {
-        self.sink.record(TraceEvent { pid: self.pid, node: node.clone(), kind });
+    /// Reports the event `kind` builds, if the sink listens.
+    pub(crate) fn emit(&self, node: &Arc<str>, kind: impl FnOnce() -> EventKind) {
+        if self.sink.enabled() {
+            self.sink.record(TraceEvent { pid: self.pid, node: node.clone(), kind: kind() });
+        }
     }
 }

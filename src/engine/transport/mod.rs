@@ -400,13 +400,37 @@ impl Shared {
             }
         };
         match fd {
-            Some(fd) => shm::send_with_fd(&mut stream, head, fd)?,
-            None => stream.write_all(head)?,
+            Some(fd) => {
+                shm::send_with_fd(&mut stream, head, fd)?;
+                stream.write_all(payload)?;
+            }
+            None => write_frame(&mut stream, head, payload)?,
         }
-        stream.write_all(payload)?;
         self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, stream);
         Ok(())
     }
+}
+
+/// Writes a frame's head and payload with as few system calls as the socket allows: one
+/// for a frame that fits. Two separate writes would let the reader wake for the head, find
+/// no payload yet and sleep again: two wake-ups per message where one does.
+pub(crate) fn write_frame(stream: &mut impl Write, head: &[u8], payload: &[u8]) -> io::Result<()> {
+    let mut written = 0;
+    while written < head.len() + payload.len() {
+        let result = match head.get(written..) {
+            Some(rest) if !rest.is_empty() => {
+                stream.write_vectored(&[io::IoSlice::new(rest), io::IoSlice::new(payload)])
+            }
+            _ => stream.write(&payload[written - head.len()..]),
+        };
+        match result {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Transport {

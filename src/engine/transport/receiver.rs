@@ -35,7 +35,7 @@ impl Shared {
     }
 
     pub(super) fn reject(&self, from_pid: u32, reason: &str) {
-        self.tracer.emit(&Arc::from(""), EventKind::Rejected { from_pid, reason: LineText::cut(reason) });
+        self.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid, reason: LineText::cut(reason) });
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop.
@@ -142,22 +142,25 @@ impl Shared {
         let Some(type_name) = type_name else {
             return self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic));
         };
-        let bytes = sample.bytes.as_slice();
-        let mut value = ShortText::new();
-        let _ = std::fmt::Write::write_fmt(&mut value, format_args!("{} B CDR", bytes.len()));
-        let msg = MessageRef {
-            topic: Arc::from(header.topic.as_str()),
-            type_name,
-            publication: sample.publication,
-            addr: bytes.as_ptr() as usize,
-            payload_addr: None,
-            value,
-        };
-        let mapped = sample.arrival.as_ref().is_some_and(|a| a.mapped);
-        let (bytes, from_pid) = (bytes.len(), peer_pid);
-        let event =
-            if mapped { EventKind::Mapped { msg, bytes, from_pid } } else { EventKind::Read { msg, bytes, from_pid } };
-        self.tracer.emit(&Arc::from(""), event);
+        self.tracer.emit(&Arc::from(""), || {
+            let bytes = sample.bytes.as_slice();
+            let mut value = ShortText::new();
+            let _ = std::fmt::Write::write_fmt(&mut value, format_args!("{} B CDR", bytes.len()));
+            let msg = MessageRef {
+                topic: Arc::from(header.topic.as_str()),
+                type_name,
+                publication: sample.publication,
+                addr: bytes.as_ptr() as usize,
+                payload_addr: None,
+                value,
+            };
+            let (bytes, from_pid) = (bytes.len(), peer_pid);
+            if sample.arrival.as_ref().is_some_and(|a| a.mapped) {
+                EventKind::Mapped { msg, bytes, from_pid }
+            } else {
+                EventKind::Read { msg, bytes, from_pid }
+            }
+        });
     }
 
     fn truncated(&self, from_pid: u32) {

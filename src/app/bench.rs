@@ -1,0 +1,55 @@
+//! `ipc-lab bench`: runs the measurements with a progress bar on the terminal, then
+//! prints the table (or JSON lines) and writes the plot. `ipc-lab bench-peer` is the
+//! peer process it starts.
+
+use std::fs::File;
+use std::io::Write;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::AppError;
+use crate::bench::{self, report, svg, BenchOptions};
+use crate::cli::plan::{BenchPeerPlan, BenchPlan, Plan};
+
+pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    // Opened first: a path that cannot be written fails now, not after a minute of work.
+    let plot = match &bench.plot {
+        Some(path) => {
+            let file = File::create(path).map_err(|source| AppError::Plot { path: path.clone(), source })?;
+            Some((path, file))
+        }
+        None => None,
+    };
+    let options = BenchOptions {
+        sizes: bench.sizes.clone(),
+        quick: bench.quick,
+        domain: plan.domain,
+        command: plan.command_line.clone(),
+    };
+    // indicatif draws on stderr only when it is a terminal: piped runs stay plain.
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let results = bench::run(&options, &mut |step| {
+        bar.set_length(step.total as u64);
+        bar.set_position(step.done as u64);
+        bar.set_message(format!("{} {}", step.path.name(), report::size_label(step.bytes)));
+    });
+    bar.finish_and_clear();
+    let results = results.map_err(AppError::Bench)?;
+    // The plot first: a reader of the table that goes away early (`| head`) must not cost it.
+    if let Some((path, mut file)) = plot {
+        let written = file.write_all(svg::render(&results, plan.lang).as_bytes());
+        written.map_err(|source| AppError::Plot { path: path.clone(), source })?;
+    }
+    if bench.json {
+        report::write_json(out, &results).map_err(AppError::Output)
+    } else {
+        report::write_table(out, &results, plan.lang).map_err(AppError::Output)
+    }
+}
+
+pub(super) fn peer(plan: &Plan, peer: &BenchPeerPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    bench::peer::serve(plan.domain, peer.transport, &peer.topic, plan.command_line.clone(), out)
+        .map_err(AppError::Bench)
+}

@@ -1,0 +1,377 @@
+//! `ipc-lab bench`: what one hop really costs on each path, beside the physical limits,
+//! measured in one run on the learner's own machine.
+//!
+//! ```
+//! use ipc_lab::bench::{stats, PathKind};
+//!
+//! assert_eq!(PathKind::IpcOn.name(), "ipc-on");
+//! assert!(PathKind::MemcpyBaseline.is_baseline());
+//! assert_eq!(stats::percentile(&[10, 20, 30, 40], 50.0), 20);
+//! ```
+//!
+//! # What a hop is
+//! One `publish` on one node to the start of the callback of another, through the real
+//! engine: [`Context`](crate::engine::Context), nodes, publisher, subscription,
+//! [`SingleThreadedExecutor`](crate::engine::SingleThreadedExecutor), the middleware and the
+//! transport. The message is a `sensor_msgs/Image` whose `data` has the measured size.
+//! - `ipc-on`, `ipc-off`: both nodes in this process, published and spun on one thread, as
+//!   upstream's demos do with their single-threaded executor ([`local`]).
+//! - `socket`, `shm`: the subscriber is a child `ipc-lab bench-peer` process ([`remote`],
+//!   [`peer`]).
+//!
+//! Every subscription takes `ConstSharedPtr`: the signature with which each path makes
+//! only the copies the path itself needs. A `UniquePtr` callback changes nothing with IPC on
+//! and adds rclcpp's copy out of the taken message on every middleware path.
+//!
+//! # The baselines ([`baselines`])
+//! The limits that no engine can beat, on the same bytes in the same run: a `Box` through a
+//! crossbeam channel on one thread (`channel-baseline`), a copy of the bytes into a buffer
+//! that already exists (`memcpy-baseline`), and the bytes written into a socketpair on this
+//! thread and read out by another (`socketpair-baseline`).
+//!
+//! # How it measures
+//! - Latency: [`clock::now_ns`] (`CLOCK_MONOTONIC`) just before `publish`, and again when
+//!   the callback starts. That clock is system-wide on Linux, so a child process compares
+//!   its own reading against the stamp the parent wrote into `header.stamp`.
+//! - Throughput: a burst of messages published back to back, from the first publish to
+//!   the last callback.
+//! - Interleaving: rounds, and in each round every size and every path (in an order that
+//!   turns each round), so that whatever noise the machine makes hits paths and baselines
+//!   alike.
+//! - Copies per hop: counted by the engine's trace events in a short pass of their own
+//!   ([`counting`]); the timed runs do not trace.
+//!
+//! The results ([`report`]) are one row per path and size, the copies cross-checked by the
+//! slope of cost against size, and the targets of the engine with the ratios that decide
+//! them. A later section (the image pipeline's frames per second) adds its rows and its
+//! target the same way.
+
+pub mod baselines;
+pub mod clock;
+pub mod counting;
+pub mod local;
+pub mod peer;
+pub mod remote;
+pub mod report;
+pub mod stats;
+pub mod svg;
+
+use std::fmt;
+use std::io;
+
+use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::msg::std_msgs::Header;
+use crate::engine::transport::TransportError;
+use crate::engine::{Context, CreateError, NodeError};
+
+/// The sizes a bench measures unless told otherwise: a small message, a page, a larger
+/// buffer, and a 640x480 and a 1920x1080 RGB frame.
+pub const DEFAULT_SIZES: [usize; 5] = [64, 4 << 10, 64 << 10, 921_600, 6_220_800];
+
+/// A way for a message to go from one node to another, or a baseline beside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathKind {
+    /// Intra-process communication: ownership moves, nothing is copied.
+    IpcOn,
+    /// Same process, IPC off: CDR serialize, then deserialize into a new message.
+    IpcOff,
+    /// To another process through the Unix socket.
+    Socket,
+    /// To another process with the payload in shared memory.
+    Shm,
+    /// A `Box` of the same size through a crossbeam channel.
+    ChannelBaseline,
+    /// One copy of the same bytes.
+    MemcpyBaseline,
+    /// The same bytes through a socketpair, to another thread.
+    SocketpairBaseline,
+}
+
+impl PathKind {
+    /// Every path and baseline, in the order the table shows them.
+    pub const ALL: [PathKind; 7] = [
+        PathKind::IpcOn,
+        PathKind::IpcOff,
+        PathKind::Socket,
+        PathKind::Shm,
+        PathKind::ChannelBaseline,
+        PathKind::MemcpyBaseline,
+        PathKind::SocketpairBaseline,
+    ];
+
+    /// The name in the table, the JSON and the plot.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathKind::IpcOn => "ipc-on",
+            PathKind::IpcOff => "ipc-off",
+            PathKind::Socket => "socket",
+            PathKind::Shm => "shm",
+            PathKind::ChannelBaseline => "channel-baseline",
+            PathKind::MemcpyBaseline => "memcpy-baseline",
+            PathKind::SocketpairBaseline => "socketpair-baseline",
+        }
+    }
+
+    pub fn is_baseline(self) -> bool {
+        matches!(self, PathKind::ChannelBaseline | PathKind::MemcpyBaseline | PathKind::SocketpairBaseline)
+    }
+}
+
+/// What a run measures, decided by the command line.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Payload sizes in bytes, ascending.
+    pub sizes: Vec<usize>,
+    /// A run of a few seconds instead of about a minute.
+    pub quick: bool,
+    /// The domain of the socket path; the shared-memory path takes the next one.
+    pub domain: u32,
+    /// The command line, as `ipc-lab ps` shows the bench and its peers.
+    pub command: String,
+}
+
+/// Why a bench could not run to the end.
+#[derive(Debug)]
+pub enum BenchError {
+    /// Ctrl-C: the run stops where it is.
+    Interrupted,
+    /// A node could not be created.
+    Node(NodeError),
+    /// A publisher or subscription could not be created.
+    Create(CreateError),
+    /// The transport between processes could not start.
+    Transport(TransportError),
+    /// The peer process could not be started or talked to.
+    Peer(io::Error),
+    /// The peer process did not report a message within the time limit.
+    PeerSilent { path: PathKind },
+    /// A message sent on this thread never arrived: a bug in the engine or the bench.
+    Lost { path: PathKind },
+    /// A baseline's socketpair or thread failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for BenchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BenchError::Interrupted => write!(f, "interrupted"),
+            BenchError::Node(e) => e.fmt(f),
+            BenchError::Create(e) => e.fmt(f),
+            BenchError::Transport(e) => e.fmt(f),
+            BenchError::Peer(e) => write!(f, "the peer process: {e}"),
+            BenchError::PeerSilent { path } => {
+                write!(
+                    f,
+                    "the peer process of the {} path reported nothing for {:?}",
+                    path.name(),
+                    remote::PEER_TIMEOUT
+                )
+            }
+            BenchError::Lost { path } => write!(f, "a message on the {} path never arrived", path.name()),
+            BenchError::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BenchError {}
+
+impl From<NodeError> for BenchError {
+    fn from(e: NodeError) -> Self {
+        BenchError::Node(e)
+    }
+}
+
+impl From<CreateError> for BenchError {
+    fn from(e: CreateError) -> Self {
+        BenchError::Create(e)
+    }
+}
+
+/// Every path and baseline offers the same three measurements.
+pub(crate) trait Path {
+    fn kind(&self) -> PathKind;
+
+    /// One message of `bytes`: nanoseconds from just before the send to the receipt.
+    fn hop(&mut self, bytes: usize) -> Result<u64, BenchError>;
+
+    /// `n` messages sent back to back: nanoseconds from the first send to the last receipt.
+    fn burst(&mut self, bytes: usize, n: usize) -> Result<u64, BenchError>;
+
+    /// Copies per hop: counted from the engine's trace for a path, by construction for a
+    /// baseline.
+    fn copies(&mut self, bytes: usize) -> Result<f64, BenchError>;
+}
+
+/// The message every path carries: `bytes` of pixels in one `mono8` row.
+pub(crate) fn image(bytes: usize) -> Box<Image> {
+    Box::new(Image {
+        header: Header { frame_id: "bench".into(), ..Header::default() },
+        height: 1,
+        width: bytes as u32,
+        encoding: "mono8".into(),
+        step: bytes as u32,
+        data: vec![0xA5; bytes],
+        ..Image::default()
+    })
+}
+
+/// Messages that came out of a hop, to be sent again: no hop pays for making its message.
+#[derive(Default)]
+pub(crate) struct Pool {
+    /// Kept in their boxes: `publish` takes a `UniquePtr`, and unboxing would move them.
+    #[allow(clippy::vec_box)]
+    messages: Vec<Box<Image>>,
+}
+
+impl Pool {
+    /// A message of `bytes`, one given back if there is one.
+    pub(crate) fn take(&mut self, bytes: usize) -> Box<Image> {
+        self.messages.retain(|m| m.data.len() == bytes);
+        self.messages.pop().unwrap_or_else(|| image(bytes))
+    }
+
+    pub(crate) fn give(&mut self, msg: Box<Image>) {
+        self.messages.push(msg);
+    }
+}
+
+/// The queue depth of every subscription: a burst never overwrites.
+pub(crate) const DEPTH: usize = 64;
+
+/// How many messages a burst sends: 32 MiB worth, at least 4 and at most [`DEPTH`].
+fn burst_len(bytes: usize) -> usize {
+    ((32 << 20) / bytes.max(1)).clamp(4, DEPTH)
+}
+
+/// How long a run takes.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    rounds: usize,
+    /// Each path and size gets hops for about this long per round...
+    batch_ns: u64,
+    /// ...but at least this many...
+    min_hops: usize,
+    /// ...and at most this many.
+    max_hops: usize,
+}
+
+impl Schedule {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Schedule { rounds: 3, batch_ns: 25_000_000, min_hops: 3, max_hops: 5_000 }
+        } else {
+            Schedule { rounds: 10, batch_ns: 100_000_000, min_hops: 10, max_hops: 50_000 }
+        }
+    }
+}
+
+/// Where the run is, for a progress bar.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub done: usize,
+    pub total: usize,
+    pub path: PathKind,
+    pub bytes: usize,
+}
+
+/// What one path at one size gave over all rounds.
+#[derive(Debug, Default)]
+struct Samples {
+    latencies: Vec<u64>,
+    throughputs: Vec<f64>,
+    copies: f64,
+}
+
+/// Runs the bench: opens every path (starting the peer processes), counts copies, then
+/// measures in interleaved rounds. Ctrl-C ends it early with what was measured so far.
+pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<report::Results, BenchError> {
+    // Ctrl-C shuts every context down: this one only watches for it.
+    let watch = Context::init();
+    let schedule = Schedule::new(options.quick);
+    let mut paths = open(options)?;
+    let sizes = &options.sizes;
+    let total = paths.len() * sizes.len() * (schedule.rounds + 1);
+    let mut done = 0;
+    let mut samples: std::collections::BTreeMap<(PathKind, usize), Samples> = Default::default();
+    let mut step = |path: PathKind, bytes: usize| {
+        done += 1;
+        progress(&Step { done, total, path, bytes });
+    };
+
+    let outcome = (|| {
+        for &bytes in sizes {
+            for path in paths.iter_mut() {
+                samples.entry((path.kind(), bytes)).or_default().copies = path.copies(bytes)?;
+                step(path.kind(), bytes);
+            }
+        }
+        for round in 0..schedule.rounds {
+            for &bytes in sizes {
+                let count = paths.len();
+                for i in 0..count {
+                    if !watch.ok() {
+                        return Err(BenchError::Interrupted);
+                    }
+                    let path = &mut paths[(i + round) % count];
+                    let entry = samples.entry((path.kind(), bytes)).or_default();
+                    batch(path.as_mut(), bytes, &schedule, entry)?;
+                    step(path.kind(), bytes);
+                }
+            }
+        }
+        Ok(())
+    })();
+    let interrupted = match outcome {
+        Ok(()) => false,
+        Err(BenchError::Interrupted) => true,
+        Err(e) => return Err(e),
+    };
+    let rows = samples
+        .into_iter()
+        .filter(|(_, s)| !s.latencies.is_empty())
+        .map(|((path, bytes), mut s)| {
+            s.latencies.sort_unstable();
+            report::Row {
+                path,
+                bytes,
+                p50_ns: stats::percentile(&s.latencies, 50.0),
+                p99_ns: stats::percentile(&s.latencies, 99.0),
+                msgs_per_s: stats::median(&mut s.throughputs),
+                copies: s.copies,
+                samples: s.latencies.len(),
+            }
+        })
+        .collect();
+    Ok(report::Results { rows, sizes: sizes.clone(), interrupted })
+}
+
+/// Opens every path and baseline; the peer processes start here.
+fn open(options: &BenchOptions) -> Result<Vec<Box<dyn Path>>, BenchError> {
+    let socket = remote::RemotePath::open(crate::engine::transport::TransportKind::Socket, options)?;
+    let shm = remote::RemotePath::open(crate::engine::transport::TransportKind::SharedMemory, options)?;
+    Ok(vec![
+        Box::new(local::LocalPath::open(true)?),
+        Box::new(local::LocalPath::open(false)?),
+        Box::new(socket.connected()?),
+        Box::new(shm.connected()?),
+        Box::new(baselines::Channel::default()),
+        Box::new(baselines::Memcpy::default()),
+        Box::new(baselines::Socketpair::open()?),
+    ])
+}
+
+/// One round of one path at one size: a warm-up hop, timed hops, then a burst.
+fn batch(path: &mut dyn Path, bytes: usize, schedule: &Schedule, samples: &mut Samples) -> Result<(), BenchError> {
+    // The first hop at a new size pays for cold caches and fresh pages: not counted.
+    path.hop(bytes)?;
+    let start = clock::now_ns();
+    let mut hops = 0;
+    while hops < schedule.max_hops && (hops < schedule.min_hops || clock::now_ns() - start < schedule.batch_ns) {
+        samples.latencies.push(path.hop(bytes)?);
+        hops += 1;
+    }
+    let n = burst_len(bytes);
+    let ns = path.burst(bytes, n)?.max(1);
+    samples.throughputs.push(n as f64 * 1e9 / ns as f64);
+    Ok(())
+}

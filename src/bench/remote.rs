@@ -1,0 +1,237 @@
+//! The paths between processes: `socket` and `shm`. The bench publishes; a child
+//! `ipc-lab bench-peer` ([`super::peer`]) subscribes through the transport and reports
+//! when each message reached its callback, against the stamp in `header.stamp`.
+//!
+//! Each path has its own peer and its own domain (the transport kind belongs to a process
+//! and domain): `socket` uses the bench's domain, `shm` the next one. The peers get their
+//! own process group (a Ctrl-C in the terminal reaches only the bench, which then ends
+//! them), die with the bench if it is killed (`PR_SET_PDEATHSIG`), and are always reaped:
+//! closing a peer's input stops it, and one that does not stop is killed and its files in
+//! the runtime directory removed.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{unbounded, Receiver};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use super::clock::{now_ns, to_stamp};
+use super::counting::CopyCounter;
+use super::peer::PeerLine;
+use super::{image, BenchError, BenchOptions, Path, PathKind, DEPTH};
+use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::transport::{discovery, runtime_dir, TransportKind, TransportOptions};
+use crate::engine::{Context, InitOptions, Node, NodeOptions, Publisher};
+
+/// How long the bench waits for a peer to connect or to report a message.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The highest ROS domain id: the shared-memory path's domain wraps around after it.
+const MAX_DOMAIN: u32 = 232;
+
+/// A running `ipc-lab bench-peer`.
+struct Peer {
+    child: Child,
+    /// `None` once closed: the end of its input stops the peer.
+    stdin: Option<ChildStdin>,
+    lines: Receiver<PeerLine>,
+    reader: Option<JoinHandle<()>>,
+    domain: u32,
+}
+
+impl Peer {
+    fn spawn(kind: TransportKind, domain: u32, topic: &str) -> std::io::Result<Peer> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .args(["bench-peer", "--transport", kind.name(), "--topic", topic])
+            .args(["--domain", &domain.to_string(), "--color", "never"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
+        // are allowed: setpgid and prctl are plain system calls.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, lines) = unbounded();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(line) = PeerLine::parse(&line) {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Peer { stdin: child.stdin.take(), child, lines, reader: Some(reader), domain })
+    }
+
+    fn tell(&mut self, command: &str) -> Result<(), BenchError> {
+        let stdin = self.stdin.as_mut().ok_or_else(|| BenchError::Peer(std::io::ErrorKind::BrokenPipe.into()))?;
+        writeln!(stdin, "{command}").and_then(|()| stdin.flush()).map_err(BenchError::Peer)
+    }
+
+    /// The next line, or `None` after [`PEER_TIMEOUT`] (or if the peer is gone).
+    fn next(&self) -> Option<PeerLine> {
+        self.lines.recv_timeout(PEER_TIMEOUT).ok()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stdin = None;
+        let deadline = now_ns() + 5_000_000_000;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if now_ns() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    // A killed peer could not remove its announcement and socket.
+                    discovery::remove(&runtime_dir::location(), self.child.id(), self.domain);
+                    break;
+                }
+            }
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// The publishing side of an inter-process path, with its peer.
+pub struct RemotePath {
+    kind: PathKind,
+    ctx: Context,
+    counter: Arc<CopyCounter>,
+    publisher: Publisher<Image>,
+    /// Kept alive: the node is announced while it lives.
+    _node: Node,
+    peer: Peer,
+}
+
+impl RemotePath {
+    /// Starts the transport and the peer; [`RemotePath::connected`] waits for it.
+    pub fn open(transport: TransportKind, options: &BenchOptions) -> Result<Self, BenchError> {
+        let (kind, domain) = match transport {
+            TransportKind::Socket => (PathKind::Socket, options.domain),
+            TransportKind::SharedMemory => (PathKind::Shm, (options.domain + 1) % (MAX_DOMAIN + 1)),
+        };
+        let counter = Arc::new(CopyCounter::default());
+        let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));
+        let command = options.command.clone();
+        ctx.enable_transport(TransportOptions { kind: transport, command }).map_err(BenchError::Transport)?;
+        let node = Node::new(&ctx, "bench", NodeOptions::default())?;
+        // The pid keeps two benches of one domain from hearing each other.
+        let topic = format!("bench_{}_{}", std::process::id(), transport.name());
+        let publisher = node.create_publisher::<Image>(&topic, DEPTH)?;
+        let peer = Peer::spawn(transport, domain, &topic).map_err(BenchError::Peer)?;
+        Ok(Self { kind, ctx, counter, publisher, _node: node, peer })
+    }
+
+    /// Waits until the peer's subscription has been discovered.
+    pub fn connected(mut self) -> Result<Self, BenchError> {
+        let deadline = now_ns() + PEER_TIMEOUT.as_nanos() as u64;
+        while self.publisher.get_subscription_count() == 0 {
+            if !self.ctx.ok() {
+                return Err(BenchError::Interrupted);
+            }
+            if now_ns() > deadline || self.peer.child.try_wait().map_or(true, |s| s.is_some()) {
+                return Err(BenchError::PeerSilent { path: self.kind });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(self)
+    }
+
+    fn publish(&self, mut msg: Box<Image>) -> u64 {
+        let stamp = now_ns();
+        msg.header.stamp = to_stamp(stamp);
+        self.publisher.publish(msg);
+        stamp
+    }
+
+    /// When the message stamped `stamp` reached the peer's callback.
+    fn receipt(&self, stamp: Option<u64>) -> Result<u64, BenchError> {
+        loop {
+            if !self.ctx.ok() {
+                return Err(BenchError::Interrupted);
+            }
+            match self.peer.next() {
+                Some(PeerLine::Received { stamp: s, at }) if stamp.map_or(true, |t| t == s) => return Ok(at),
+                // A late report of an earlier message.
+                Some(_) => {}
+                None => return Err(BenchError::PeerSilent { path: self.kind }),
+            }
+        }
+    }
+
+    fn expect(&self, wanted: fn(PeerLine) -> Option<u64>) -> Result<u64, BenchError> {
+        loop {
+            match self.peer.next() {
+                Some(line) => {
+                    if let Some(value) = wanted(line) {
+                        return Ok(value);
+                    }
+                }
+                None => return Err(BenchError::PeerSilent { path: self.kind }),
+            }
+        }
+    }
+}
+
+impl Path for RemotePath {
+    fn kind(&self) -> PathKind {
+        self.kind
+    }
+
+    fn hop(&mut self, bytes: usize) -> Result<u64, BenchError> {
+        // Making the message is the camera's work, not the hop's.
+        let msg = image(bytes);
+        let stamp = self.publish(msg);
+        Ok(self.receipt(Some(stamp))? - stamp)
+    }
+
+    fn burst(&mut self, bytes: usize, n: usize) -> Result<u64, BenchError> {
+        let msgs: Vec<_> = (0..n).map(|_| image(bytes)).collect();
+        let mut first = None;
+        for msg in msgs {
+            let stamp = self.publish(msg);
+            first.get_or_insert(stamp);
+        }
+        let first = first.unwrap_or_else(now_ns);
+        let mut last = first;
+        for _ in 0..n {
+            last = last.max(self.receipt(None)?);
+        }
+        Ok(last - first)
+    }
+
+    fn copies(&mut self, bytes: usize) -> Result<f64, BenchError> {
+        const HOPS: u32 = 2;
+        self.peer.tell("count")?;
+        self.expect(|line| matches!(line, PeerLine::Counting).then_some(0))?;
+        self.counter.start();
+        for _ in 0..HOPS {
+            self.hop(bytes)?;
+        }
+        let here = self.counter.stop();
+        self.peer.tell("report")?;
+        let there = self.expect(|line| match line {
+            PeerLine::Copies(n) => Some(n),
+            _ => None,
+        })?;
+        Ok((here + there) as f64 / f64::from(HOPS))
+    }
+}

@@ -1,0 +1,399 @@
+//! A bench's results and what they say: the table, the JSON lines, the copies cross-check
+//! and the engine's targets.
+//!
+//! ```
+//! use ipc_lab::bench::report::{Results, Row};
+//! use ipc_lab::bench::PathKind;
+//!
+//! let row = |path, bytes, p50_ns| Row { path, bytes, p50_ns, p99_ns: p50_ns, msgs_per_s: 1.0, copies: 0.0, samples: 1 };
+//! let results = Results {
+//!     rows: vec![
+//!         row(PathKind::MemcpyBaseline, 1000, 100),
+//!         row(PathKind::MemcpyBaseline, 2000, 200),
+//!         row(PathKind::IpcOff, 1000, 250),
+//!         row(PathKind::IpcOff, 2000, 450),
+//!     ],
+//!     sizes: vec![1000, 2000],
+//!     interrupted: false,
+//! };
+//! // IPC off's cost grows twice as fast with size as one copy's: two copies per hop.
+//! assert_eq!(results.copies_by_slope(PathKind::IpcOff), Some(2.0));
+//! ```
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::{stats, PathKind};
+use crate::i18n::Lang;
+
+/// One path at one size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub path: PathKind,
+    /// The payload: the image's `data`, the bytes copied, the bytes through the socketpair.
+    pub bytes: usize,
+    /// Per-hop latency, median and 99th percentile, over every round.
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    /// Messages per second in a burst (the median over the rounds).
+    pub msgs_per_s: f64,
+    /// Copies of the message per hop, as the engine's trace counted them (for a baseline,
+    /// by construction).
+    pub copies: f64,
+    /// How many hops the percentiles are of.
+    pub samples: usize,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    /// By path, then size.
+    pub rows: Vec<Row>,
+    /// The sizes asked for, ascending.
+    pub sizes: Vec<usize>,
+    /// Ctrl-C ended the run early: some rows may be missing or have few samples.
+    pub interrupted: bool,
+}
+
+/// Which way a target goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+/// The engine's targets (issue 6): goals that the bench reports, never asserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    /// `ipc-on` at the largest size within 1.2x of the smallest.
+    ZeroCopyFlat,
+    /// `ipc-on` p50 within 2x of the channel handoff, at every size.
+    ZeroCopyVsChannel,
+    /// `ipc-off` cost per MB within 2.5x of memcpy's.
+    IpcOffVsMemcpy,
+    /// `socket` within 1.5x of the socketpair plus two CDR copies (two memcpys), at every size.
+    SocketVsSocketpair,
+    /// `shm` at the largest size within 1.5x of the smallest.
+    ShmFlat,
+    /// The image pipeline with IPC on at 0.8x of the direct loop's frames per second.
+    Pipeline,
+}
+
+/// One target as this run measured it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub goal: Goal,
+    /// The measured ratio (the worst over the sizes where it is checked at each), or
+    /// `None` when this run cannot tell.
+    pub ratio: Option<f64>,
+    /// The size of the worst ratio, for targets checked at each size.
+    pub at: Option<usize>,
+}
+
+impl Target {
+    pub fn holds(&self) -> Option<bool> {
+        let ratio = self.ratio?;
+        Some(match self.goal {
+            Goal::AtMost(limit) => ratio <= limit,
+            Goal::AtLeast(limit) => ratio >= limit,
+        })
+    }
+}
+
+impl Results {
+    pub fn row(&self, path: PathKind, bytes: usize) -> Option<&Row> {
+        self.rows.iter().find(|r| r.path == path && r.bytes == bytes)
+    }
+
+    fn p50(&self, path: PathKind, bytes: usize) -> Option<f64> {
+        self.row(path, bytes).map(|r| r.p50_ns as f64)
+    }
+
+    /// The cost per byte of a path (ns), fitted over the sizes.
+    fn slope(&self, path: PathKind) -> Option<f64> {
+        let points: Vec<(f64, f64)> =
+            self.rows.iter().filter(|r| r.path == path).map(|r| (r.bytes as f64, r.p50_ns as f64)).collect();
+        stats::slope(&points)
+    }
+
+    /// Copies per hop as the cost says: how much faster the path's cost grows with size
+    /// than one memcpy's. Where it differs from the counted copies, something else touches
+    /// every byte (zeroing new memory, faulting pages in) or the copies overlap.
+    pub fn copies_by_slope(&self, path: PathKind) -> Option<f64> {
+        let memcpy = self.slope(PathKind::MemcpyBaseline).filter(|s| *s > 0.0)?;
+        Some(self.slope(path)? / memcpy)
+    }
+
+    /// The worst `path` / `limit` ratio over the sizes, and where.
+    fn worst(&self, path: PathKind, limit: impl Fn(usize) -> Option<f64>) -> (Option<f64>, Option<usize>) {
+        let ratios = self.sizes.iter().filter_map(|&b| Some((self.p50(path, b)? / limit(b)?, b)));
+        match ratios.max_by(|a, b| a.0.total_cmp(&b.0)) {
+            Some((ratio, at)) => (Some(ratio), Some(at)),
+            None => (None, None),
+        }
+    }
+
+    /// The largest size's p50 over the smallest's.
+    fn flatness(&self, path: PathKind) -> Option<f64> {
+        let (&small, &large) = (self.sizes.first()?, self.sizes.last()?);
+        (large > small).then_some(())?;
+        Some(self.p50(path, large)? / self.p50(path, small)?)
+    }
+
+    pub fn targets(&self) -> Vec<Target> {
+        let target = |kind, goal, (ratio, at)| Target { kind, goal, ratio, at };
+        let memcpy = |b| self.p50(PathKind::MemcpyBaseline, b);
+        vec![
+            target(TargetKind::ZeroCopyFlat, Goal::AtMost(1.2), (self.flatness(PathKind::IpcOn), None)),
+            target(
+                TargetKind::ZeroCopyVsChannel,
+                Goal::AtMost(2.0),
+                self.worst(PathKind::IpcOn, |b| self.p50(PathKind::ChannelBaseline, b)),
+            ),
+            target(TargetKind::IpcOffVsMemcpy, Goal::AtMost(2.5), (self.copies_by_slope(PathKind::IpcOff), None)),
+            target(
+                TargetKind::SocketVsSocketpair,
+                Goal::AtMost(1.5),
+                self.worst(PathKind::Socket, |b| Some(self.p50(PathKind::SocketpairBaseline, b)? + 2.0 * memcpy(b)?)),
+            ),
+            target(TargetKind::ShmFlat, Goal::AtMost(1.5), (self.flatness(PathKind::Shm), None)),
+            // The image pipeline is not part of this build yet: its section and its ratio
+            // come with it.
+            target(TargetKind::Pipeline, Goal::AtLeast(0.8), (None, None)),
+        ]
+    }
+}
+
+/// `64 B`, `64 KiB`, `921,600 B (640x480 RGB)`.
+pub fn size_label(bytes: usize) -> String {
+    match bytes {
+        921_600 => "921,600 B (640x480 RGB)".into(),
+        6_220_800 => "6,220,800 B (1920x1080 RGB)".into(),
+        b if b >= 1024 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1024 && b % 1024 == 0 => format!("{} KiB", b >> 10),
+        b => format!("{} B", thousands(b as u64)),
+    }
+}
+
+/// `6220800` as `6,220,800`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Three significant digits and a unit: `850 ns`, `12.3 µs`, `4.56 ms`.
+pub fn duration_label(ns: f64) -> String {
+    let (value, unit) = match ns {
+        n if n < 1e3 => (n, "ns"),
+        n if n < 1e6 => (n / 1e3, "µs"),
+        n if n < 1e9 => (n / 1e6, "ms"),
+        n => (n / 1e9, "s"),
+    };
+    format!("{} {unit}", significant(value))
+}
+
+fn rate_label(per_s: f64) -> String {
+    match per_s {
+        r if r >= 1e6 => format!("{} M", significant(r / 1e6)),
+        r if r >= 1e3 => format!("{} k", significant(r / 1e3)),
+        r => significant(r),
+    }
+}
+
+fn significant(v: f64) -> String {
+    match v {
+        v if v >= 100.0 => format!("{v:.0}"),
+        v if v >= 10.0 => format!("{v:.1}"),
+        v => format!("{v:.2}"),
+    }
+}
+
+fn ratio_label(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "-".into(), |r| format!("{}×", significant(r)))
+}
+
+/// One JSON object per path and size, one per line.
+pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
+    for row in &results.rows {
+        let line = json!({
+            "path": row.path.name(),
+            "bytes": row.bytes,
+            "p50_ns": row.p50_ns,
+            "p99_ns": row.p99_ns,
+            "msgs_per_s": row.msgs_per_s,
+            "copies": row.copies,
+            "copies_by_slope": results.copies_by_slope(row.path),
+            "samples": row.samples,
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// What a target says, in words.
+fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
+    let (small, large) = match (results.sizes.first(), results.sizes.last()) {
+        (Some(&s), Some(&l)) => (size_label(s), size_label(l)),
+        _ => (String::new(), String::new()),
+    };
+    let at = target.at.map(size_label).unwrap_or_default();
+    match (target.kind, lang) {
+        (TargetKind::ZeroCopyFlat, Lang::En) => format!("zero copy: ipc-on at {large} against ipc-on at {small}"),
+        (TargetKind::ZeroCopyFlat, Lang::Ko) => format!("제로 카피: {large}의 ipc-on을 {small}의 ipc-on과 비교"),
+        (TargetKind::ZeroCopyVsChannel, Lang::En) => {
+            format!("zero copy: ipc-on against the channel handoff (worst at {at})")
+        }
+        (TargetKind::ZeroCopyVsChannel, Lang::Ko) => {
+            format!("제로 카피: ipc-on을 채널 전달과 비교 (가장 나쁜 곳 {at})")
+        }
+        (TargetKind::IpcOffVsMemcpy, Lang::En) => "IPC off: cost per MB against memcpy's (slopes)".into(),
+        (TargetKind::IpcOffVsMemcpy, Lang::Ko) => "IPC 끔: MB당 비용을 memcpy와 비교 (기울기)".into(),
+        (TargetKind::SocketVsSocketpair, Lang::En) => {
+            format!("socket: against the raw socketpair plus two CDR copies (worst at {at})")
+        }
+        (TargetKind::SocketVsSocketpair, Lang::Ko) => {
+            format!("socket: 날 socketpair 전송 + CDR 복사 두 번과 비교 (가장 나쁜 곳 {at})")
+        }
+        (TargetKind::ShmFlat, Lang::En) => format!("shared memory: shm at {large} against shm at {small}"),
+        (TargetKind::ShmFlat, Lang::Ko) => format!("공유 메모리: {large}의 shm을 {small}의 shm과 비교"),
+        (TargetKind::Pipeline, Lang::En) => {
+            "pipeline: IPC on against the direct loop's frames per second (the image pipeline is not in this build yet)"
+                .into()
+        }
+        (TargetKind::Pipeline, Lang::Ko) => {
+            "파이프라인: IPC 켬의 초당 프레임을 직접 부른 반복문과 비교 (이 빌드에는 아직 이미지 파이프라인이 없습니다)"
+                .into()
+        }
+    }
+}
+
+/// The table, the copies cross-check and the targets, for people.
+pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
+    let t = |ko, en| lang.pick(ko, en);
+    writeln!(
+        out,
+        "{}",
+        t(
+            "ipc-lab bench · 한 번 건너가는(hop) 지연 p50/p99, 버스트의 초당 메시지, hop마다 복사 수, 같은 크기 기준선과의 p50 비율",
+            "ipc-lab bench · per-hop latency p50/p99, messages per second in a burst, copies per hop, p50 against the baselines at the same size",
+        )
+    )?;
+    let heading = [
+        t("경로", "path"),
+        "p50",
+        "p99",
+        t("메시지/초", "msgs/s"),
+        t("복사", "copies"),
+        t("×채널", "×channel"),
+        "×memcpy",
+        "×socketpair",
+    ];
+    for &bytes in &results.sizes {
+        let rows: Vec<&Row> = PathKind::ALL.iter().filter_map(|&p| results.row(p, bytes)).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}", size_label(bytes))?;
+        let widths = [-20, 9, 9, 9, 6, 9, 9, 11];
+        let cells: Vec<String> = heading.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
+        writeln!(out, "  {}", cells.join(" "))?;
+        for row in rows {
+            let ratio = |base| results.p50(base, bytes).map(|b| row.p50_ns as f64 / b);
+            writeln!(
+                out,
+                "  {:<20} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>11}",
+                row.path.name(),
+                duration_label(row.p50_ns as f64),
+                duration_label(row.p99_ns as f64),
+                rate_label(row.msgs_per_s),
+                significant_copies(row.copies),
+                ratio_label(ratio(PathKind::ChannelBaseline)),
+                ratio_label(ratio(PathKind::MemcpyBaseline)),
+                ratio_label(ratio(PathKind::SocketpairBaseline)),
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\n{}",
+        t(
+            "hop마다 복사: 엔진의 trace가 센 수, 그리고 크기에 따른 비용의 기울기를 memcpy의 기울기로 나눈 값",
+            "copies per hop: as the engine's trace counted them, and the slope of cost against size over memcpy's slope",
+        )
+    )?;
+    writeln!(out, "  {} {} {}", pad(heading[0], -20), pad(t("셈", "counted"), 8), pad(t("기울기", "by slope"), 9))?;
+    for path in PathKind::ALL {
+        let Some(largest) = results.rows.iter().filter(|r| r.path == path).max_by_key(|r| r.bytes) else {
+            continue;
+        };
+        let by_slope = results.copies_by_slope(path).map_or_else(|| "-".into(), |c| format!("{c:.1}"));
+        writeln!(out, "  {:<20} {:>8} {:>9}", path.name(), significant_copies(largest.copies), by_slope)?;
+    }
+    writeln!(
+        out,
+        "\n{}",
+        t(
+            "목표 (이번 실행의 비율; 엔진의 목표일 뿐 테스트가 아닙니다)",
+            "targets (ratios from this run; goals for the engine, never tests)",
+        )
+    )?;
+    for target in results.targets() {
+        let mark = match target.holds() {
+            Some(true) => "✓",
+            Some(false) => "✗",
+            None => "-",
+        };
+        let goal = match target.goal {
+            Goal::AtMost(g) => format!("≤ {g}×"),
+            Goal::AtLeast(g) => format!("≥ {g}×"),
+        };
+        let measured = target.ratio.map_or_else(|| t("측정 안 함", "not measured").to_string(), |r| format!("{r:.2}×"));
+        writeln!(out, "  {mark} {}: {measured} ({} {goal})", target_text(&target, results, lang), t("목표", "goal"))?;
+    }
+    writeln!(
+        out,
+        "\n{}",
+        t(
+            "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 모두 ConstSharedPtr를 받습니다.",
+            "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Every callback takes ConstSharedPtr.",
+        )
+    )?;
+    if results.interrupted {
+        writeln!(
+            out,
+            "{}",
+            t("Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.", "stopped early by Ctrl-C: partly measured.")
+        )?;
+    }
+    Ok(())
+}
+
+/// `text` padded to `width` terminal columns: right-aligned, or left-aligned for a
+/// negative width. Hangul takes two columns, so `format!`'s padding would misalign it.
+fn pad(text: &str, width: i32) -> String {
+    let columns: usize = text.chars().map(|c| if ('\u{1100}'..='\u{d7a3}').contains(&c) { 2 } else { 1 }).sum();
+    let fill = " ".repeat((width.unsigned_abs() as usize).saturating_sub(columns));
+    if width < 0 {
+        format!("{text}{fill}")
+    } else {
+        format!("{fill}{text}")
+    }
+}
+
+/// `0`, `2`, `2.5`.
+fn significant_copies(copies: f64) -> String {
+    if copies.fract() == 0.0 {
+        format!("{copies:.0}")
+    } else {
+        format!("{copies:.1}")
+    }
+}
