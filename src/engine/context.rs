@@ -69,6 +69,8 @@ pub(crate) struct ContextInner {
     /// One intra-process manager per context, as in rclcpp.
     pub(crate) ipm: IntraProcessManager,
     is_shut_down: AtomicBool,
+    /// Set by [`Context::shutdown_when_idle`]: the executor shuts down once nothing is left to do.
+    pub(crate) shutdown_when_idle: AtomicBool,
     /// The guard condition: anything that makes work ready sends here, and executors
     /// waiting on this context wake up.
     wake_tx: Sender<()>,
@@ -96,6 +98,7 @@ impl Context {
             domain: Domain::join(options.domain_id),
             ipm: IntraProcessManager::default(),
             is_shut_down: AtomicBool::new(false),
+            shutdown_when_idle: AtomicBool::new(false),
             wake_tx,
             wake_rx,
             receipts: AtomicU64::new(0),
@@ -114,6 +117,17 @@ impl Context {
     /// `rclcpp::shutdown`: stops every executor spinning on this context.
     pub fn shutdown(&self) {
         self.inner.shutdown();
+    }
+
+    /// Shut down as soon as the executor finds no work left: for a source that has run dry
+    /// (the end of a video, or `--frames`), so its last frames still travel the pipeline.
+    /// Not in rclcpp, where a camera never ends.
+    ///
+    /// Call it after the last `publish`: messages already published are queued by then, so
+    /// the executor handles them all before it finds itself idle.
+    pub fn shutdown_when_idle(&self) {
+        self.inner.shutdown_when_idle.store(true, Ordering::Release);
+        self.inner.wake();
     }
 
     /// `rclcpp::sleep_for`: sleeps, but returns `false` early if the context shuts down

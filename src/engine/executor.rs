@@ -54,12 +54,19 @@ impl SingleThreadedExecutor {
         self.nodes.iter().all(|n| n.ctx.ok())
     }
 
-    /// Runs callbacks until the context shuts down (Ctrl-C, `shutdown`, or the receipt limit).
+    /// Runs callbacks until the context shuts down (Ctrl-C, `shutdown`, the receipt limit, or
+    /// idle after [`Context::shutdown_when_idle`](super::Context::shutdown_when_idle)).
     pub fn spin(&mut self) {
         while self.ok() {
-            if !self.spin_some() {
-                self.wait_for_work();
+            if self.spin_some() {
+                continue;
             }
+            for node in &self.nodes {
+                if node.ctx.shutdown_when_idle.load(std::sync::atomic::Ordering::Acquire) {
+                    node.ctx.shutdown();
+                }
+            }
+            self.wait_for_work();
         }
     }
 

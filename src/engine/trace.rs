@@ -40,8 +40,9 @@ pub struct ShortText {
 }
 
 impl ShortText {
-    /// Longer text is cut, at a character boundary, and ends with `…`.
-    pub const CAPACITY: usize = 48;
+    /// Longer text is cut, at a character boundary, and ends with `…`. Room for the longest
+    /// line the image pipeline draws on a frame (`pid: 4194304, ptr: 0x7f…  Hello world!`).
+    pub const CAPACITY: usize = 64;
 
     pub fn new() -> Self {
         Self { len: 0, bytes: [0; Self::CAPACITY] }
@@ -50,6 +51,14 @@ impl ShortText {
     pub fn as_str(&self) -> &str {
         // Only whole UTF-8 characters are ever written.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl From<&str> for ShortText {
+    fn from(s: &str) -> Self {
+        let mut text = Self::new();
+        let _ = std::fmt::Write::write_str(&mut text, s);
+        text
     }
 }
 
@@ -178,6 +187,15 @@ pub enum EventKind {
     Overwritten { msg: MessageRef },
     /// A line the demo printed (its `printf`), kept in order with everything else.
     Printed { line: String },
+    /// A producer filled the new message at `addr` with `bytes` of its own data (the camera
+    /// copying its captured frame into the image it is about to publish). The producer's own
+    /// work, before `publish`: not a copy that the intra-process manager or the middleware made.
+    Filled { addr: usize, payload_addr: Option<usize>, bytes: usize },
+    /// Text drawn on a frame's pixels at baseline `y`, exactly as the frame shows it.
+    Drawn { y: i32, text: ShortText },
+    /// A view showed the image message at `addr` (a window, the terminal, a PNG file, or
+    /// nothing with `--show none`): one frame reached the end of the pipeline.
+    Shown { addr: usize },
 }
 
 impl EventKind {
@@ -190,11 +208,16 @@ impl EventKind {
             | EventKind::Serialized { msg, .. }
             | EventKind::Deserialized { msg, .. }
             | EventKind::Overwritten { msg } => Some(msg),
-            EventKind::Printed { .. } => None,
+            EventKind::Printed { .. }
+            | EventKind::Filled { .. }
+            | EventKind::Drawn { .. }
+            | EventKind::Shown { .. } => None,
         }
     }
 
-    /// The bytes this event copied, if it copied any.
+    /// The bytes this event copied, if it copied any. A producer filling its own new message
+    /// ([`EventKind::Filled`]) is not counted: it is the work of making the message, which
+    /// happens the same with IPC on or off.
     pub fn bytes_copied(&self) -> Option<usize> {
         match self {
             EventKind::Copied { bytes, .. }
