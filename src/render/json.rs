@@ -1,10 +1,12 @@
 //! One JSON object per trace event per line, for tools and tests.
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
-//! `overwritten`, `printed`), `pid`, `node`, and for message events `topic`, `type`,
-//! `addr` (hex string, or a label with `--stable`), `payload_addr`, `value`, `publisher`,
-//! `seq`, plus `bytes`, `via`, `reason`, `from` where they apply, `line` for `printed`,
-//! and `ipc` (`on`/`off`) with `--ipc both`.
+//! `overwritten`, `printed`, and from the image pipeline `filled`, `drawn`, `shown`), `pid`,
+//! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
+//! `--stable`), `payload_addr`, `value`, `publisher`, `seq`, plus `bytes`, `via`, `reason`,
+//! `from` where they apply, `line` for `printed`, `y` and `text` for `drawn`, and `ipc`
+//! (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
+//! (the camera copying its frame into a new message), not a copy on the way.
 
 use std::io::{self, Write};
 
@@ -38,7 +40,7 @@ fn via_name(via: Via) -> &'static str {
 }
 
 /// The event as a JSON object.
-pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
+pub fn to_json(event: &TraceEvent, labels: &Labels) -> Map<String, Value> {
     let name = match event.kind {
         EventKind::Published { .. } => "published",
         EventKind::Received { .. } => "received",
@@ -47,6 +49,9 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         EventKind::Deserialized { .. } => "deserialized",
         EventKind::Overwritten { .. } => "overwritten",
         EventKind::Printed { .. } => "printed",
+        EventKind::Filled { .. } => "filled",
+        EventKind::Drawn { .. } => "drawn",
+        EventKind::Shown { .. } => "shown",
     };
     let mut obj = Map::new();
     obj.insert("event".into(), json!(name));
@@ -82,6 +87,20 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         EventKind::Printed { line } => {
             obj.insert("line".into(), json!(labels.relabel(line)));
         }
+        EventKind::Filled { addr, payload_addr, bytes } => {
+            obj.insert("addr".into(), json!(labels.addr(*addr)));
+            if let Some(payload) = payload_addr {
+                obj.insert("payload_addr".into(), json!(labels.addr(*payload)));
+            }
+            obj.insert("bytes".into(), json!(bytes));
+        }
+        EventKind::Drawn { y, text } => {
+            obj.insert("y".into(), json!(y));
+            obj.insert("text".into(), json!(labels.relabel(text)));
+        }
+        EventKind::Shown { addr } => {
+            obj.insert("addr".into(), json!(labels.addr(*addr)));
+        }
         _ => {}
     }
     obj
@@ -89,7 +108,7 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
 
 impl Json {
     fn write(&mut self, out: &mut dyn Write, event: &TraceEvent, ipc: Option<bool>) -> io::Result<()> {
-        let mut obj = to_json(event, &mut self.cx.labels);
+        let mut obj = to_json(event, &self.cx.labels);
         if let Some(on) = ipc {
             obj.insert("ipc".into(), json!(if on { "on" } else { "off" }));
         }

@@ -4,22 +4,37 @@
 //! ```
 //! use ipc_lab::render::labels::Labels;
 //!
-//! let mut labels = Labels::new(true);
+//! let labels = Labels::new(true);
 //! assert_eq!(labels.addr(0x5556A69CAC10), "@1");
 //! assert_eq!(labels.addr(0x5556A69CAC40), "@2");
 //! assert_eq!(labels.addr(0x5556A69CAC10), "@1");
 //! assert_eq!(labels.pid(4242), "pid#1");
 //! assert_eq!(labels.relabel("address: 0x5556A69CAC40"), "address: @2");
 //! assert_eq!(Labels::new(false).addr(0x5556A69CAC10), "0x5556A69CAC10");
+//! // A pointer as a C++ stream prints it (the image pipeline's frames), or its label.
+//! assert_eq!(Labels::new(false).ptr(0x55d3c0a0), "0x55d3c0a0");
+//! assert_eq!(labels.ptr(0x5556A69CAC40), "@2");
 //! ```
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Assigns labels; one instance per output stream, so labels agree across all its lines.
-#[derive(Debug, Default)]
+use crate::engine::trace::{EventKind, TraceEvent};
+
+/// Assigns labels; one set per output stream, so labels agree across all its lines.
+///
+/// Clones share the set: the image pipeline writes labels on its frames while it runs, and
+/// the renderer must then print the same label for the same address.
+#[derive(Debug, Clone, Default)]
 pub struct Labels {
     /// `--stable`: labels instead of raw numbers.
     stable: bool,
+    assigned: Arc<Mutex<Assigned>>,
+}
+
+/// The labels given so far.
+#[derive(Debug, Default)]
+struct Assigned {
     pids: HashMap<u32, usize>,
     addrs: HashMap<usize, usize>,
 }
@@ -27,6 +42,10 @@ pub struct Labels {
 impl Labels {
     pub fn new(stable: bool) -> Self {
         Self { stable, ..Self::default() }
+    }
+
+    fn assigned(&self) -> MutexGuard<'_, Assigned> {
+        self.assigned.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn label<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) -> usize {
@@ -39,25 +58,58 @@ impl Labels {
         self.stable
     }
 
-    pub fn pid(&mut self, pid: u32) -> String {
+    pub fn pid(&self, pid: u32) -> String {
         if self.stable {
-            format!("pid#{}", Self::label(&mut self.pids, pid))
+            format!("pid#{}", Self::label(&mut self.assigned().pids, pid))
         } else {
             pid.to_string()
         }
     }
 
     /// An address as upstream prints it (`0x` and uppercase hex), or its label.
-    pub fn addr(&mut self, addr: usize) -> String {
+    pub fn addr(&self, addr: usize) -> String {
         if self.stable {
-            format!("@{}", Self::label(&mut self.addrs, addr))
+            format!("@{}", Self::label(&mut self.assigned().addrs, addr))
         } else {
             format!("{addr:#X}")
         }
     }
 
+    /// A pointer as a C++ stream writes it (`0x` and lowercase hex, as the image pipeline
+    /// draws it on its frames), or its label.
+    pub fn ptr(&self, addr: usize) -> String {
+        if self.stable {
+            self.addr(addr)
+        } else {
+            format!("{addr:#x}")
+        }
+    }
+
+    /// Labels every pid and address of `event` now, in the order they appear, so that the
+    /// labels follow the order in which things happened, not the order in which a renderer
+    /// on another thread gets to them.
+    pub fn learn(&self, event: &TraceEvent) {
+        if !self.stable {
+            return;
+        }
+        self.pid(event.pid);
+        let addrs = match &event.kind {
+            EventKind::Copied { msg, from, .. } => [Some(msg.addr), msg.payload_addr, Some(*from)],
+            EventKind::Filled { addr, payload_addr, .. } => [Some(*addr), *payload_addr, None],
+            EventKind::Shown { addr } => [Some(*addr), None, None],
+            EventKind::Printed { line } => {
+                self.relabel(line);
+                [None; 3]
+            }
+            kind => [kind.message().map(|m| m.addr), kind.message().and_then(|m| m.payload_addr), None],
+        };
+        for addr in addrs.into_iter().flatten() {
+            self.addr(addr);
+        }
+    }
+
     /// Replaces every `0x...` hex number in a demo's line with its label (with `--stable`).
-    pub fn relabel(&mut self, line: &str) -> String {
+    pub fn relabel(&self, line: &str) -> String {
         if !self.stable {
             return line.to_string();
         }
