@@ -15,6 +15,8 @@
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
 //!   - [`engine::trace`]: what happened, as events.
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
+//! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
+//!   (built in, or OpenCV itself with the `opencv` feature).
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads feed events to a renderer.
@@ -30,4 +32,5 @@ pub mod cli;
 pub mod demos;
 pub mod engine;
 pub mod i18n;
+pub mod image;
 pub mod render;
