@@ -59,6 +59,9 @@ fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
     }
 }
 
+/// The commands, for messages.
+const COMMANDS: &str = "two-node, cyclic, copies, image-pipeline";
+
 /// One line that says what was wrong and what to do.
 fn describe(e: &clap::Error, lang: Lang) -> String {
     let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
@@ -87,8 +90,8 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: two-node, cyclic, copies"),
-                Lang::En => format!("unknown command '{sub}': the commands are two-node, cyclic, copies"),
+                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: {COMMANDS}"),
+                Lang::En => format!("unknown command '{sub}': the commands are {COMMANDS}"),
             }
         }
         ErrorKind::UnknownArgument => match lang {
@@ -99,9 +102,10 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
             Lang::Ko => format!("꼭 필요한 인자가 빠졌습니다: {arg}"),
             Lang::En => format!("a required argument is missing: {arg}"),
         },
-        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            lang.pick("명령을 주세요: two-node, cyclic, copies", "give a command: two-node, cyclic, copies").to_string()
-        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => match lang {
+            Lang::Ko => format!("명령을 주세요: {COMMANDS}"),
+            Lang::En => format!("give a command: {COMMANDS}"),
+        },
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
             Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
             Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),
@@ -135,6 +139,16 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
             };
             format!("{what}. 구독을 U(소유권을 가져감) 또는 S(공유)로 쉼표로 나눠 쓰세요. 예: U,U,S,S")
         }
+        (ValueError::Viewers, Lang::Ko) => "이미지 뷰는 1개나 2개입니다".into(),
+        (ValueError::Source, Lang::Ko) => "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요".into(),
+        (ValueError::NoSuchFile, Lang::Ko) => {
+            "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)".into()
+        }
+        (ValueError::Size, Lang::Ko) => "320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 7680x4320까지)".into(),
+        (ValueError::Frames, Lang::Ko) => "프레임 수를 1 이상의 정수로 주세요".into(),
+        (ValueError::Fps, Lang::Ko) => "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요".into(),
+        (ValueError::Show, Lang::Ko) => "auto, window, terminal, png:폴더, none 가운데 하나를 주세요".into(),
+        (ValueError::TextScale, Lang::Ko) => "글자 크기를 1부터 4까지로 주세요".into(),
         (v, Lang::En) => v.to_string(),
     }
 }

@@ -3,9 +3,12 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::args::{Cli, ColorChoice, Command, DemoArgs};
+use super::args::{Cli, ColorChoice, Command, DemoArgs, ImageArgs, ViewerCallbackArg};
 use crate::demos::copies::Spec;
+use crate::demos::image_pipeline::ViewerCallback;
 use crate::i18n::Lang;
+use crate::image::capture::Source;
+use crate::image::view::Show;
 
 pub use super::args::{Format, IpcMode};
 
@@ -22,6 +25,7 @@ pub struct Plan {
 pub enum Action {
     Demo(DemoPlan),
     Copies(CopiesPlan),
+    ImagePipeline(ImagePlan),
 }
 
 /// Which upstream demo.
@@ -52,6 +56,38 @@ pub struct DemoPlan {
     pub stable: bool,
 }
 
+/// `ipc-lab image-pipeline`: everything but `--source auto` and `--show auto`, which the run
+/// resolves (they depend on the camera and the display it finds).
+#[derive(Debug, Clone)]
+pub struct ImagePlan {
+    pub ipc: IpcMode,
+    /// 1 or 2 image views.
+    pub viewers: usize,
+    pub viewer_callback: ViewerCallback,
+    pub source: Source,
+    /// Width and height.
+    pub size: (u32, u32),
+    /// Stop after this many frames; `None` runs until Ctrl-C, ESC or q.
+    pub frames: Option<u64>,
+    /// Pace of the synthetic camera and of video files; 0 is as fast as possible.
+    pub fps: u32,
+    pub show: Show,
+    pub text_scale: u32,
+    pub format: Format,
+    pub stable: bool,
+}
+
+impl ImagePlan {
+    /// The upstream executable this run reproduces.
+    pub fn upstream_name(&self) -> &'static str {
+        if self.viewers == 2 {
+            "image_pipeline_with_two_image_view"
+        } else {
+            "image_pipeline_all_in_one"
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
     pub spec: Spec,
@@ -75,6 +111,7 @@ impl Plan {
             Command::Copies(args) => {
                 Action::Copies(CopiesPlan { spec: args.spec, inter: args.inter, json: args.json, stable: args.stable })
             }
+            Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
         Plan { lang: cli.lang.unwrap_or(detected_lang), color, action }
     }
@@ -91,6 +128,25 @@ fn demo_plan(demo: Demo, args: DemoArgs) -> DemoPlan {
         ipc: args.ipc,
         count: args.count,
         period: args.period,
+        format: args.output.format,
+        stable: args.output.stable,
+    }
+}
+
+fn image_plan(args: ImageArgs) -> ImagePlan {
+    ImagePlan {
+        ipc: args.ipc,
+        viewers: args.viewers,
+        viewer_callback: match args.viewer_callback {
+            ViewerCallbackArg::Unique => ViewerCallback::Unique,
+            ViewerCallbackArg::Shared => ViewerCallback::Shared,
+        },
+        source: args.source,
+        size: args.size,
+        frames: args.frames,
+        fps: args.fps,
+        show: args.show,
+        text_scale: args.text_scale,
         format: args.output.format,
         stable: args.output.stable,
     }
