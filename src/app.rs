@@ -92,10 +92,13 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     }
 }
 
+/// An event and the index of the run it comes from.
+type Tagged = (usize, TraceEvent);
+
 /// Forwards a run's events to the rendering thread, tagged with the run's index.
 struct ChannelSink {
     run: usize,
-    tx: Sender<(usize, TraceEvent)>,
+    tx: Sender<Tagged>,
     /// With `--stable` in the image pipeline: labels given here, on the thread that did the
     /// work and in the order it did it, not later on the rendering thread. The pipeline
     /// writes labels on its frames as it runs, and they must agree with the output's.
@@ -130,7 +133,7 @@ fn renderer_for(format: Format, cx: RenderContext) -> Box<dyn Renderer> {
 }
 
 /// Bounded: a demo running flat out waits for a slow terminal instead of piling up events.
-fn event_channel() -> (Sender<(usize, TraceEvent)>, Receiver<(usize, TraceEvent)>) {
+fn event_channel() -> (Sender<Tagged>, Receiver<Tagged>) {
     bounded(1024)
 }
 
@@ -184,7 +187,7 @@ fn run_demo(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), App
         runs.push(Run { ctx, main });
     }
     drop(tx);
-    execute(runs, Together::AtOnce, &rx, renderer.as_mut(), None, out)
+    execute(runs, Together::AtOnce, rx, renderer.as_mut(), None, out)
 }
 
 /// How the runs of `--ipc both` go.
@@ -201,7 +204,7 @@ enum Together {
 fn execute(
     runs: Vec<Run>,
     together: Together,
-    rx: &Receiver<(usize, TraceEvent)>,
+    rx: Receiver<Tagged>,
     renderer: &mut dyn Renderer,
     mut sampler: Option<&mut ResidentSampler>,
     out: &mut dyn Write,
@@ -218,12 +221,14 @@ fn execute(
             sampler.sample();
         }
     };
-    let rendered = render_events(rx, &workers, renderer, count, &mut tick, out);
+    let rendered = render_events(&rx, &workers, renderer, count, &mut tick, out);
     if rendered.is_err() {
         for ctx in &contexts {
             ctx.shutdown();
         }
     }
+    // Nobody reads any more: a worker still sending must not wait for room.
+    drop(rx);
     let mut outcome = rendered.map_err(AppError::Output);
     let mut elapsed = Vec::new();
     for worker in workers {
@@ -271,7 +276,7 @@ impl Segments {
 
 /// Renders events as they come until every worker has finished and every event is out.
 fn render_events<T>(
-    rx: &Receiver<(usize, TraceEvent)>,
+    rx: &Receiver<Tagged>,
     workers: &[thread::JoinHandle<T>],
     renderer: &mut dyn Renderer,
     runs: usize,

@@ -19,7 +19,9 @@ use crate::render::{Columns, RenderContext, Resident};
 
 pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result<(), AppError> {
     let lang = plan.lang;
-    let mut sampler = ResidentSampler::start();
+    // Not with `--stable`, which leaves the figures out: reading the system's numbers
+    // allocates at moments that depend on timing, which would move the frames' addresses.
+    let mut sampler = ResidentSampler::start(!image.stable);
     let source = resolve_source(&image.source, image.size, lang);
     let show = resolve_show(&image.show, lang);
     let ipc_runs = runs_of(image.ipc);
@@ -47,7 +49,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         // Each frame is received by the watermark node and by every view.
         let per_frame = 1 + image.viewers as u64;
         let cap = Paced::new(cap, &ctx, fps).frames(image.frames).lockstep(image.stable.then_some(per_frame));
-        let folder = (image.ipc == IpcMode::Both).then(|| if on { "ipc-on" } else { "ipc-off" });
+        let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
         let mut window = windows(&show, folder, &png_failure, plan.color)?;
         let options = ImageOptions {
             use_intra_process_comms: on,
@@ -63,7 +65,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     // `--stable` runs go one after the other so that they do the same things in the same
     // order every time; windows too, since a GUI wants one thread.
     let together = if image.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
-    execute(runs, together, &rx, renderer.as_mut(), Some(&mut sampler), out)?;
+    execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
     let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
     match failed {
         Some((path, e)) => Err(AppError::Png(path, e)),
@@ -167,14 +169,12 @@ impl NoWindow {
     }
 }
 
+/// Makes a view's window from its node name.
+type WindowMaker = Box<dyn FnMut(&str) -> Box<dyn Window> + Send>;
+
 /// Makes each view's window from its node name, for one run (`folder` names the run's PNG
 /// folder in `--ipc both`).
-fn windows(
-    show: &Show,
-    folder: Option<&str>,
-    png_failure: &PngFailure,
-    color: bool,
-) -> Result<Box<dyn FnMut(&str) -> Box<dyn Window> + Send>, AppError> {
+fn windows(show: &Show, folder: Option<&str>, png_failure: &PngFailure, color: bool) -> Result<WindowMaker, AppError> {
     Ok(match show {
         Show::Png(dir) => {
             let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
@@ -205,11 +205,11 @@ impl ResidentSampler {
     /// How often to look: often enough to catch frames in flight, rarely enough to cost nothing.
     const EVERY: Duration = Duration::from_millis(10);
 
-    /// Takes the first sample, before the pipeline exists.
-    pub(super) fn start() -> Self {
+    /// Takes the first sample, before the pipeline exists; a sampler not `enabled` never looks.
+    pub(super) fn start(enabled: bool) -> Self {
         let mut sampler = Self {
             system: sysinfo::System::new(),
-            pid: sysinfo::get_current_pid().ok(),
+            pid: sysinfo::get_current_pid().ok().filter(|_| enabled),
             start: None,
             peak: 0,
             last: None,

@@ -133,9 +133,9 @@ pub struct Paced {
     /// `--frames`: no more frames after this many.
     limit: Option<u64>,
     /// With `--stable`: before reading the next frame, wait until the last one has been
-    /// received by this many callbacks. The camera then never runs ahead of the pipeline,
-    /// no frame is dropped, and every run does the same things in the same order, so its
-    /// addresses repeat from run to run.
+    /// received by this many callbacks and the executor waits for work again. The camera
+    /// then never runs ahead of the pipeline, no frame is dropped, and the threads take turns
+    /// in the same order every run, so even the addresses the allocator hands out repeat.
     lockstep: Option<u64>,
     /// Frames read so far.
     count: u64,
@@ -161,15 +161,18 @@ impl Paced {
     fn wait_for_turn(&mut self) -> bool {
         if let Some(per_frame) = self.lockstep {
             // A short poll: only `--stable` runs wait here, and they are short.
-            while self.ctx.ok() && self.ctx.receipts() < self.count * per_frame {
+            let handled = |ctx: &Context| ctx.receipts() >= self.count * per_frame && ctx.is_idle();
+            while self.ctx.ok() && !handled(&self.ctx) {
                 std::thread::sleep(Duration::from_micros(100));
             }
         }
         if !self.period.is_zero() {
             let now = Instant::now();
             let due = self.due.unwrap_or(now);
-            if due > now && !self.ctx.sleep_for(due - now) {
-                return false;
+            // Slept in short slices, so that Ctrl-C is noticed, but not with the context's
+            // `sleep_for`: that waits on the executor's wake-ups, and could take one from it.
+            while self.ctx.ok() && Instant::now() < due {
+                std::thread::sleep((due - Instant::now()).min(Duration::from_millis(10)));
             }
             // Late frames are not made up for: the next one is a period after this one.
             self.due = Some(due.max(now) + self.period);

@@ -49,8 +49,15 @@ impl Labels {
     }
 
     fn label<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) -> usize {
+        // Looked up before inserting: `entry` may grow the table even for a known key, and a
+        // renderer must not reallocate what the image pipeline's threads allocated (their
+        // addresses would then depend on timing).
+        if let Some(&label) = map.get(&key) {
+            return label;
+        }
         let next = map.len() + 1;
-        *map.entry(key).or_insert(next)
+        map.insert(key, next);
+        next
     }
 
     /// Whether addresses come out as short labels.

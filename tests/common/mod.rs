@@ -2,10 +2,13 @@
 
 use std::process::{Command, Output};
 
-/// Runs `ipc-lab` with `args`, colour off and a neutral locale unless `--lang` is given.
+/// Runs `ipc-lab` with `args`, colour off and a neutral locale unless `--lang` is given, and
+/// no display: a test never opens a window.
 pub fn ipc_lab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ipc-lab"))
         .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env("LANG", "C.UTF-8")

@@ -62,12 +62,14 @@ pub fn main(
 
     // Connect the nodes as a pipeline: camera_node -> watermark_node -> image_view_node
     // And with two views a fork:                                    \-> image_view_node2
-    let camera_node = CameraNode::new(ctx, "image", cap, options)?;
-    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", "Hello world!", options)?;
+    // Made from the end backwards (upstream makes the camera first): the camera captures as
+    // soon as it exists, and its first frame must find everyone listening.
     let mut image_view_nodes = Vec::new();
     for name in ["image_view_node", "image_view_node2"].into_iter().take(views) {
         image_view_nodes.push(ImageViewNode::new(ctx, "watermarked_image", name, window(name), options)?);
     }
+    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", "Hello world!", options)?;
+    let camera_node = CameraNode::new(ctx, "image", cap, options)?;
 
     executor.add_node(&camera_node.node);
     executor.add_node(&watermark_node.node);
