@@ -38,7 +38,8 @@ impl Capture {
 
     pub fn file(path: &Path) -> Self {
         quiet();
-        let cap = videoio::VideoCapture::from_file(&path.to_string_lossy(), videoio::CAP_ANY).ok();
+        // FFmpeg only: other backends (GStreamer) add their own complaints about a bad file.
+        let cap = videoio::VideoCapture::from_file(&path.to_string_lossy(), videoio::CAP_FFMPEG).ok();
         Self { cap, decoded: core::Mat::default(), is_camera: false }
     }
 }

@@ -3,7 +3,7 @@
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
 //! `overwritten`, `printed`, and from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
-//! `--stable`), `payload_addr`, `value`, `publisher`, `seq`, plus `bytes`, `via`, `reason`,
+//! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher`, `seq`, plus `bytes`, `via`, `reason`,
 //! `from` where they apply, `line` for `printed`, `y` and `text` for `drawn`, and `ipc`
 //! (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
 //! (the camera copying its frame into a new message), not a copy on the way.
@@ -64,7 +64,7 @@ pub fn to_json(event: &TraceEvent, labels: &Labels) -> Map<String, Value> {
         obj.insert("type".into(), json!(msg.type_name));
         obj.insert("addr".into(), json!(labels.addr(msg.addr)));
         if let Some(payload) = msg.payload_addr {
-            obj.insert("payload_addr".into(), json!(labels.addr(payload)));
+            obj.insert("payload_addr".into(), json!(labels.buffer(payload)));
         }
         obj.insert("value".into(), json!(msg.value.as_str()));
         obj.insert("publisher".into(), json!(msg.publication.publisher));
@@ -90,7 +90,7 @@ pub fn to_json(event: &TraceEvent, labels: &Labels) -> Map<String, Value> {
         EventKind::Filled { addr, payload_addr, bytes } => {
             obj.insert("addr".into(), json!(labels.addr(*addr)));
             if let Some(payload) = payload_addr {
-                obj.insert("payload_addr".into(), json!(labels.addr(*payload)));
+                obj.insert("payload_addr".into(), json!(labels.buffer(*payload)));
             }
             obj.insert("bytes".into(), json!(bytes));
         }

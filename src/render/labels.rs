@@ -37,6 +37,10 @@ pub struct Labels {
 struct Assigned {
     pids: HashMap<u32, usize>,
     addrs: HashMap<usize, usize>,
+    /// Payload buffers (an image's pixels) count apart from messages: large buffers come
+    /// from the system in an order that can differ from run to run, and that must not shift
+    /// the labels of the messages.
+    buffers: HashMap<usize, usize>,
 }
 
 impl Labels {
@@ -82,6 +86,15 @@ impl Labels {
         }
     }
 
+    /// The address of a message's payload buffer (an image's pixels), or its label `buf#N`.
+    pub fn buffer(&self, addr: usize) -> String {
+        if self.stable {
+            format!("buf#{}", Self::label(&mut self.assigned().buffers, addr))
+        } else {
+            format!("{addr:#X}")
+        }
+    }
+
     /// A pointer as a C++ stream writes it (`0x` and lowercase hex, as the image pipeline
     /// draws it on its frames), or its label.
     pub fn ptr(&self, addr: usize) -> String {
@@ -92,23 +105,22 @@ impl Labels {
         }
     }
 
-    /// Labels every pid and address of `event` now, in the order they appear, so that the
-    /// labels follow the order in which things happened, not the order in which a renderer
-    /// on another thread gets to them.
+    /// Labels the pid and the message addresses of `event` now, in the order they appear,
+    /// so that the labels follow the order in which things happened, not the order in which
+    /// a renderer on another thread gets to them. (Payload buffers are labelled when shown.)
     pub fn learn(&self, event: &TraceEvent) {
         if !self.stable {
             return;
         }
         self.pid(event.pid);
         let addrs = match &event.kind {
-            EventKind::Copied { msg, from, .. } => [Some(msg.addr), msg.payload_addr, Some(*from)],
-            EventKind::Filled { addr, payload_addr, .. } => [Some(*addr), *payload_addr, None],
-            EventKind::Shown { addr } => [Some(*addr), None, None],
+            EventKind::Copied { msg, from, .. } => [Some(msg.addr), Some(*from)],
+            EventKind::Filled { addr, .. } | EventKind::Shown { addr } => [Some(*addr), None],
             EventKind::Printed { line } => {
                 self.relabel(line);
-                [None; 3]
+                [None; 2]
             }
-            kind => [kind.message().map(|m| m.addr), kind.message().and_then(|m| m.payload_addr), None],
+            kind => [kind.message().map(|m| m.addr), None],
         };
         for addr in addrs.into_iter().flatten() {
             self.addr(addr);
