@@ -14,12 +14,14 @@
 //!   - [`engine::middleware`]: the path without IPC (serialize, hand over bytes, deserialize).
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
 //!   - [`engine::trace`]: what happened, as events.
+//!   - [`engine::guard_condition`]: how executors wait for work without allocating.
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
 //! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
 //!   (built in, or OpenCV itself with the `opencv` feature).
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
 //! - [`cli`]: clap definitions, then a validated plan.
-//! - [`app`]: runs a plan: demo threads feed events to a renderer.
+//! - [`app`]: runs a plan: demo threads feed events to a renderer (the image pipeline's
+//!   fallbacks and measurements in `app/image_pipeline.rs`).
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
 //! # A design decision worth knowing

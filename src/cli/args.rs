@@ -76,7 +76,7 @@ pub struct ImageArgs {
     #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
     pub viewer_callback: ViewerCallbackArg,
 
-    /// Where frames come from: auto (camera 0, else synthetic), camera[:N], synthetic, or a video FILE
+    /// Where frames come from: auto (camera 0, else synthetic), camera, camera:N, synthetic, or a video FILE
     #[arg(long, value_name = "SOURCE", default_value = "auto", value_parser = parse_source)]
     pub source: Source,
 

@@ -8,7 +8,7 @@
 //! - [`view`]: where frames go (a window, the terminal, PNG files, or nowhere).
 //!
 //! The default build needs no system library: the synthetic camera, a built-in bitmap font,
-//! and the terminal or PNG views. With the `opencv` feature, [`cv`] brings the real thing:
+//! and the terminal or PNG views. With the `opencv` feature, `cv` brings the real thing:
 //! `VideoCapture`, `putText` and `imshow`.
 //!
 //! ```
