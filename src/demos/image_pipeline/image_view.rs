@@ -47,7 +47,8 @@ impl ImageViewNode {
                     let line = format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(msg.address()));
                     // A shared message is read-only: Rust will not write through this pointer,
                     // where C++ lets both views draw into the one buffer they share. So this
-                    // view draws its line on the picture it shows; the message stays as it is.
+                    // view copies the pixels into the picture it shows and draws its line
+                    // there (the view's own work, like imshow's); the message is not copied.
                     match Frame::from_image(&msg) {
                         Ok(mut shown) => view.annotate_and_show(&mut shown.mat(), &line, msg.address()),
                         Err(e) => printf!(view.node, "{e}"),
