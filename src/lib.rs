@@ -14,10 +14,16 @@
 //!   - [`engine::middleware`]: the path without IPC (serialize, hand over bytes, deserialize).
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
 //!   - [`engine::trace`]: what happened, as events.
+//!   - [`engine::guard_condition`]: how executors wait for work without allocating.
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
+//! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
+//!   (built in, or OpenCV itself with the `opencv` feature).
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
 //! - [`cli`]: clap definitions, then a validated plan.
-//! - [`app`]: runs a plan: demo threads feed events to a renderer.
+//! - [`app`]: runs a plan: demo threads (or child processes) feed events to a renderer;
+//!   the image pipeline's fallbacks and measurements are in `app/image_pipeline.rs`.
+//! - [`image`]: frames and their pixels for the image pipeline: the synthetic camera, the
+//!   bitmap font, PNG and terminal views, and OpenCV behind the `opencv` feature.
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
 //! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
@@ -34,6 +40,7 @@ pub mod cli;
 pub mod demos;
 pub mod engine;
 pub mod i18n;
+pub mod image;
 pub mod lessons;
 pub mod ps;
 pub mod render;

@@ -22,6 +22,17 @@ const CASES: &[(&[&str], &str)] = &[
     (&["bench", "--sizes", "0"], "--sizes"),
     (&["bench", "--sizes", "64,huge"], "64,huge"),
     (&["bench", "--sizes", "64MiB"], "32 MiB"),
+    (&["image-pipeline", "--size", "320"], "320"),
+    (&["image-pipeline", "--size", "10x10"], "--size"),
+    (&["image-pipeline", "--viewers", "3"], "--viewers"),
+    (&["image-pipeline", "--viewer-callback", "weak"], "weak"),
+    (&["image-pipeline", "--source", "camera:x"], "camera:x"),
+    (&["image-pipeline", "--source", "/no/such/clip.mp4"], "/no/such/clip.mp4"),
+    (&["image-pipeline", "--show", "png:"], "--show"),
+    (&["image-pipeline", "--show", "tv"], "tv"),
+    (&["image-pipeline", "--frames", "0"], "--frames"),
+    (&["image-pipeline", "--fps", "-1"], "--fps"),
+    (&["image-pipeline", "--text-scale", "9"], "--text-scale"),
     (&[], "command"),
 ];
 

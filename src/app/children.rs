@@ -193,7 +193,9 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     };
 
     let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
-    let rendered = render_events(&rx, &done, renderer.as_mut(), runs, out);
+    let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
+        .and_then(|()| renderer.finish(out))
+        .and_then(|()| out.flush());
     if rendered.is_err() {
         interrupt_children();
     }

@@ -5,11 +5,13 @@
 mod bench;
 mod children;
 pub mod echo;
+mod image_pipeline;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
@@ -19,13 +21,15 @@ use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
+use crate::image::capture::OpenError;
 use crate::lessons::terminal::{self, Page};
 use crate::render::classic::Classic;
 use crate::render::json::Json;
 use crate::render::labels::Labels;
 use crate::render::side::Side;
 use crate::render::style::Painter;
-use crate::render::{self, RenderContext, Renderer};
+use crate::render::{self, Columns, Measurements, RenderContext, Renderer};
+use image_pipeline::ResidentSampler;
 
 /// Why a run failed after the command line was accepted.
 #[derive(Debug)]
@@ -47,13 +51,41 @@ pub enum AppError {
     /// The bench could not run to the end.
     Bench(crate::bench::BenchError),
     /// The bench's plot could not be written.
-    Plot { path: std::path::PathBuf, source: io::Error },
+    Plot { path: PathBuf, source: io::Error },
+    /// `--source FILE` could not be read as a video.
+    VideoFile(OpenError),
+    /// The folder of `--show png:DIR` could not be made.
+    PngFolder(PathBuf, io::Error),
+    /// A frame could not be written as a PNG file.
+    Png(PathBuf, io::Error),
 }
 
 impl AppError {
     /// One line in the user's language.
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
+            // Upstream's own words, then what to do about it here.
+            (AppError::Demo(DemoError::CouldNotOpenVideoStream), lang) => {
+                format!("Could not open video stream! Exiting..\n{}", image_pipeline::no_camera_hint(lang))
+            }
+            (AppError::VideoFile(e), Lang::Ko) => match e {
+                OpenError::NoDecoder(path) => format!(
+                    "오류: 동영상 파일 '{}'을(를) 읽을 수 없습니다: 이 빌드에는 동영상 디코더가 없습니다 (--features opencv로 빌드하세요)",
+                    path.display()
+                ),
+                OpenError::Unreadable(path) => {
+                    format!("오류: 동영상 파일 '{}'을(를) 동영상으로 읽을 수 없습니다", path.display())
+                }
+            },
+            (AppError::VideoFile(e), Lang::En) => format!("error: {e}"),
+            (AppError::PngFolder(dir, e), Lang::Ko) => {
+                format!("오류: PNG 폴더 '{}'을(를) 만들 수 없습니다: {e}", dir.display())
+            }
+            (AppError::PngFolder(dir, e), Lang::En) => {
+                format!("error: cannot make the PNG folder '{}': {e}", dir.display())
+            }
+            (AppError::Png(path, e), Lang::Ko) => format!("오류: PNG 파일 '{}'을(를) 쓸 수 없습니다: {e}", path.display()),
+            (AppError::Png(path, e), Lang::En) => format!("error: cannot write the PNG file '{}': {e}", path.display()),
             (AppError::Demo(e), Lang::Ko) => format!("오류: 데모를 시작할 수 없습니다: {e}"),
             (AppError::Demo(e), Lang::En) => format!("error: the demo could not start: {e}"),
             (AppError::Output(e), Lang::Ko) => format!("오류: 출력을 쓸 수 없습니다: {e}"),
@@ -96,6 +128,7 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
         Action::Echo(echo) => echo::run(plan, echo, out),
         Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
+        Action::ImagePipeline(image) => image_pipeline::run(plan, image, out),
         Action::Lesson(lesson) => show_lesson(plan, lesson, out),
         Action::Bench(b) => bench::run(plan, b, out),
         Action::BenchPeer(peer) => bench::peer(plan, peer, out),
@@ -107,17 +140,123 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     }
 }
 
+/// An event and the index of the run it comes from.
+type Tagged = (usize, TraceEvent);
+
 /// Forwards a run's events to the rendering thread, tagged with the run's index.
 pub(crate) struct ChannelSink {
     run: usize,
-    tx: Sender<(usize, TraceEvent)>,
+    tx: Sender<Tagged>,
+    /// With `--stable` in the image pipeline: labels given here, on the thread that did the
+    /// work and in the order it did it, not later on the rendering thread. The pipeline
+    /// writes labels on its frames as it runs, and they must agree with the output's.
+    labels: Option<Labels>,
 }
 
 impl TraceSink for ChannelSink {
     fn record(&self, event: TraceEvent) {
+        if let Some(labels) = &self.labels {
+            labels.learn(&event);
+        }
         // The receiver only goes away when rendering failed; the run is being stopped then.
         let _ = self.tx.send((self.run, event));
     }
+}
+
+/// The IPC setting of each run: one, or on and off for `--ipc both`.
+fn runs_of(ipc: IpcMode) -> Vec<bool> {
+    match ipc {
+        IpcMode::On => vec![true],
+        IpcMode::Off => vec![false],
+        IpcMode::Both => vec![true, false],
+    }
+}
+
+/// Bounded: a demo running flat out waits for a slow terminal instead of piling up events.
+fn event_channel() -> (Sender<Tagged>, Receiver<Tagged>) {
+    bounded(1024)
+}
+
+/// One run of a demo: its context, and its `main` to call on a worker thread.
+struct Run {
+    ctx: Context,
+    main: Box<dyn FnOnce() -> Result<(), DemoError> + Send>,
+}
+
+impl Run {
+    /// Calls the demo's `main`; returns how it ended and how long it took.
+    fn perform(self) -> (Result<(), DemoError>, Duration) {
+        let start = Instant::now();
+        let result = (self.main)();
+        // A demo that failed to start must not leave its context spinning.
+        if result.is_err() {
+            self.ctx.shutdown();
+        }
+        (result, start.elapsed())
+    }
+}
+
+/// How the runs of `--ipc both` go (in the image pipeline, which keeps them in one process
+/// so that `ps` and the memory figures see one pipeline at a time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Together {
+    /// Side by side, each on its own thread.
+    AtOnce,
+    /// One after the other, on one thread.
+    InTurn,
+}
+
+/// Runs the demo runs on worker threads and renders their events on this one. With a
+/// `sampler`, resident memory is sampled while they run and reported with their times.
+fn execute(
+    runs: Vec<Run>,
+    together: Together,
+    rx: Receiver<Tagged>,
+    renderer: &mut dyn Renderer,
+    mut sampler: Option<&mut ResidentSampler>,
+    out: &mut dyn Write,
+) -> Result<(), AppError> {
+    let contexts: Vec<Context> = runs.iter().map(|r| r.ctx.clone()).collect();
+    let count = runs.len();
+    type Outcomes = Vec<(Result<(), DemoError>, Duration)>;
+    let workers: Vec<thread::JoinHandle<Outcomes>> = match together {
+        Together::AtOnce => runs.into_iter().map(|run| thread::spawn(move || vec![run.perform()])).collect(),
+        Together::InTurn => vec![thread::spawn(move || runs.into_iter().map(Run::perform).collect())],
+    };
+    let mut tick = || {
+        if let Some(sampler) = sampler.as_deref_mut() {
+            sampler.sample();
+        }
+    };
+    let done = || workers.iter().all(|w| w.is_finished());
+    let rendered = render_events(&rx, &done, renderer, count, &mut tick, out);
+    if rendered.is_err() {
+        for ctx in &contexts {
+            ctx.shutdown();
+        }
+    }
+    // Nobody reads any more: a worker still sending must not wait for room.
+    drop(rx);
+    let mut outcome = rendered.map_err(AppError::Output);
+    let mut elapsed = Vec::new();
+    for worker in workers {
+        let Ok(results) = worker.join() else {
+            outcome = outcome.and(Err(AppError::Crashed));
+            continue;
+        };
+        for (result, took) in results {
+            outcome = outcome.and(result.map_err(AppError::Demo));
+            elapsed.push(took);
+        }
+    }
+    // A run that did not start has nothing to sum up; the error says it all.
+    outcome?;
+    if let Some(sampler) = sampler {
+        sampler.sample();
+        renderer.measured(Measurements { elapsed, resident: sampler.resident() });
+    }
+    renderer.finish(out).map_err(AppError::Output)?;
+    out.flush().map_err(AppError::Output)
 }
 
 /// A demo's `main`, or one node's.
@@ -208,7 +347,12 @@ pub(crate) fn renderer(plan: &Plan, view: View) -> Box<dyn Renderer> {
         title: view.title,
         runs: view.runs,
         split: view.split,
+        columns: Columns::default(),
     };
+    renderer_for(format, cx)
+}
+
+fn renderer_for(format: Format, cx: RenderContext) -> Box<dyn Renderer> {
     match format {
         Format::Side => Box::new(Side::new(cx)),
         Format::Classic => Box::new(Classic::new(cx)),
@@ -220,9 +364,9 @@ pub(crate) fn renderer(plan: &Plan, view: View) -> Box<dyn Renderer> {
 fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), AppError> {
     let view = View { format: run.format, stable: run.stable, title: run.title, runs: vec![run.ipc], split: false };
     let mut renderer = renderer(plan, view);
-    // Bounded: a demo at `--period 0` waits for a slow terminal instead of piling up events.
-    let (tx, rx) = bounded(1024);
-    let mut options = InitOptions::default().sink(Arc::new(ChannelSink { run: 0, tx })).domain_id(plan.domain);
+    let (tx, rx) = event_channel();
+    let sink = ChannelSink { run: 0, tx, labels: None };
+    let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
     if let Some(n) = run.count {
         options = options.shutdown_after_receipts(n);
     }
@@ -238,7 +382,9 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     let worker = thread::spawn(move || main(&worker_ctx, demo_options));
 
     let done = || worker.is_finished();
-    let rendered = render_events(&rx, &done, renderer.as_mut(), 1, out);
+    let rendered = render_events(&rx, &done, renderer.as_mut(), 1, &mut || {}, out)
+        .and_then(|()| renderer.finish(out))
+        .and_then(|()| out.flush());
     if rendered.is_err() {
         ctx.shutdown();
     }
@@ -271,16 +417,19 @@ impl Segments {
     }
 }
 
-/// Renders events as they come until `done` says every producer of events has finished.
+/// Renders events as they come until `done` says every producer of events has finished
+/// and every event is out (`tick` runs between events). The caller then finishes the view.
 pub(crate) fn render_events(
-    rx: &Receiver<(usize, TraceEvent)>,
+    rx: &Receiver<Tagged>,
     done: &dyn Fn() -> bool,
     renderer: &mut dyn Renderer,
     runs: usize,
+    tick: &mut dyn FnMut(),
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut segments: Vec<Segments> = (0..runs).map(|_| Segments::default()).collect();
     loop {
+        tick();
         let (run, event) = match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(item) => item,
             // The contexts (and so the senders) live until the workers are joined, so the
@@ -315,7 +464,6 @@ pub(crate) fn render_events(
             renderer.pair(out, &on, &off)?;
         }
     }
-    renderer.finish(out)?;
     out.flush()
 }
 
@@ -333,15 +481,15 @@ fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(
     let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
     demos::copies::main(&ctx, &copies.spec, copies.inter).map_err(AppError::Demo)?;
     let events = recorder.events();
-    let mut labels = Labels::new(copies.stable);
+    let labels = Labels::new(copies.stable);
     if copies.json {
         for event in &events {
-            let obj = render::json::to_json(event, &mut labels);
+            let obj = render::json::to_json(event, &labels);
             writeln!(out, "{}", serde_json::Value::Object(obj)).map_err(AppError::Output)?;
         }
         return Ok(());
     }
     let painter = Painter { enabled: plan.color };
-    render::copies::render(out, &events, &copies.spec, copies.inter, plan.lang, painter, &mut labels)
+    render::copies::render(out, &events, &copies.spec, copies.inter, plan.lang, painter, &labels)
         .map_err(AppError::Output)
 }

@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::demos::copies::Spec;
 use crate::i18n::Lang;
+use crate::image::capture::Source;
+use crate::image::view::Show;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +57,9 @@ pub enum Command {
     /// The peer process of `bench`, which starts it
     #[command(hide = true)]
     BenchPeer(BenchPeerArgs),
+    /// image_pipeline_all_in_one: camera_node -> watermark_node -> image_view_node, each
+    /// writing its pid and the message's pointer on the frame
+    ImagePipeline(ImageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +109,50 @@ pub struct NodeArgs {
     /// How messages cross between processes
     #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
     pub transport: TransportChoice,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Intra-process communication: on (upstream), off (the middleware path), or both side by side
+    #[arg(long, value_enum, default_value_t = IpcMode::On)]
+    pub ipc: IpcMode,
+
+    /// Image views: 1 (image_pipeline_all_in_one) or 2 (image_pipeline_with_two_image_view)
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_viewers, allow_hyphen_values = true)]
+    pub viewers: usize,
+
+    /// What the views' callbacks take: unique (each takes ownership, so one of two views gets
+    /// a copy) or shared (they share one message, no copy)
+    #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
+    pub viewer_callback: ViewerCallbackArg,
+
+    /// Where frames come from: auto (camera 0, else synthetic), camera, camera:N, synthetic, or a video FILE
+    #[arg(long, value_name = "SOURCE", default_value = "auto", value_parser = parse_source)]
+    pub source: Source,
+
+    /// Frame size asked of the camera, and the synthetic camera's size
+    #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_hyphen_values = true)]
+    pub size: (u32, u32),
+
+    /// Stop after N frames [default: run until Ctrl-C, ESC or q, like upstream]
+    #[arg(long, value_name = "N", value_parser = parse_frames, allow_hyphen_values = true)]
+    pub frames: Option<u64>,
+
+    /// Frames per second of the synthetic camera and of a video file; 0 is as fast as the
+    /// pipeline goes (a camera keeps its own pace)
+    #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_hyphen_values = true)]
+    pub fps: u32,
+
+    /// Where frames are shown: auto, window (with the opencv feature), terminal, png:DIR, or none
+    #[arg(long, value_name = "WHERE", default_value = "auto", value_parser = parse_show)]
+    pub show: Show,
+
+    /// Size of the text drawn on frames: 1 is upstream's; 2 to 4 are easier to read
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_text_scale, allow_hyphen_values = true)]
+    pub text_scale: u32,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -231,6 +280,12 @@ pub enum NodeName {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewerCallbackArg {
+    Unique,
+    Shared,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Side,
     Classic,
@@ -259,6 +314,22 @@ pub enum ValueError {
     Domain,
     /// `--sizes` must be byte counts from 1 B to [`MAX_SIZE`].
     Sizes,
+    /// `--viewers` is 1 or 2.
+    Viewers,
+    /// `--source` names neither a known source nor an existing file.
+    Source,
+    /// `--source FILE` that does not exist.
+    NoSuchFile,
+    /// `--size` must be WIDTHxHEIGHT within the limits.
+    Size,
+    /// `--frames` must be a whole number of at least 1.
+    Frames,
+    /// `--fps` from 0 to 1000.
+    Fps,
+    /// `--show` must be one of the listed places.
+    Show,
+    /// `--text-scale` from 1 to 4.
+    TextScale,
 }
 
 impl std::fmt::Display for ValueError {
@@ -272,6 +343,16 @@ impl std::fmt::Display for ValueError {
             ValueError::Sizes => {
                 write!(f, "expected sizes in bytes from 1 B to 32 MiB, separated by commas, like 64,4KiB,6220800")
             }
+            ValueError::Viewers => write!(f, "expected 1 or 2 image views"),
+            ValueError::Source => write!(f, "expected auto, camera, camera:N, synthetic or a video file"),
+            ValueError::NoSuchFile => write!(f, "no such video file (or use auto, camera, camera:N or synthetic)"),
+            ValueError::Size => {
+                write!(f, "expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {MAX_WIDTH}x{MAX_HEIGHT}")
+            }
+            ValueError::Frames => write!(f, "expected a whole number of frames, 1 or more"),
+            ValueError::Fps => write!(f, "expected frames per second from 0 (as fast as possible) to 1000"),
+            ValueError::Show => write!(f, "expected auto, window, terminal, png:DIR or none"),
+            ValueError::TextScale => write!(f, "expected a text scale from 1 to 4"),
         }
     }
 }
@@ -317,6 +398,48 @@ fn parse_sizes(s: &str) -> Result<Sizes, ValueError> {
 
 fn parse_spec(s: &str) -> Result<Spec, ValueError> {
     s.parse().map_err(ValueError::Spec)
+}
+
+fn parse_viewers(s: &str) -> Result<usize, ValueError> {
+    s.parse().ok().filter(|n| (1..=2).contains(n)).ok_or(ValueError::Viewers)
+}
+
+fn parse_source(s: &str) -> Result<Source, ValueError> {
+    match s.parse().map_err(|_| ValueError::Source)? {
+        // Said now, before anything starts, rather than after the pipeline is built.
+        Source::File(path) if !path.is_file() => Err(ValueError::NoSuchFile),
+        source => Ok(source),
+    }
+}
+
+/// The largest `--size`: 8K.
+const MAX_WIDTH: u32 = 7680;
+const MAX_HEIGHT: u32 = 4320;
+
+fn parse_size(s: &str) -> Result<(u32, u32), ValueError> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or(ValueError::Size)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| ValueError::Size)?, h.parse().map_err(|_| ValueError::Size)?);
+    if (16..=MAX_WIDTH).contains(&w) && (16..=MAX_HEIGHT).contains(&h) {
+        Ok((w, h))
+    } else {
+        Err(ValueError::Size)
+    }
+}
+
+fn parse_frames(s: &str) -> Result<u64, ValueError> {
+    s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Frames)
+}
+
+fn parse_fps(s: &str) -> Result<u32, ValueError> {
+    s.parse().ok().filter(|n| *n <= 1000).ok_or(ValueError::Fps)
+}
+
+fn parse_show(s: &str) -> Result<Show, ValueError> {
+    s.parse().map_err(|_| ValueError::Show)
+}
+
+fn parse_text_scale(s: &str) -> Result<u32, ValueError> {
+    s.parse().ok().filter(|n| (1..=4).contains(n)).ok_or(ValueError::TextScale)
 }
 
 /// `1s`, `250ms`, `1.5s`, `100us`, `2m`, or a bare `0`.
@@ -370,6 +493,20 @@ mod tests {
         for bad in ["", "0", "-1", "64,", "1GiB", "33MiB", "4kb", "x"] {
             assert_eq!(parse_sizes(bad), Err(ValueError::Sizes), "{bad}");
         }
+    }
+
+    #[test]
+    fn image_values() {
+        assert_eq!(parse_size("320x240"), Ok((320, 240)));
+        assert_eq!(parse_size("1920X1080"), Ok((1920, 1080)));
+        assert_eq!(parse_size("0x240"), Err(ValueError::Size));
+        assert_eq!(parse_size("320"), Err(ValueError::Size));
+        assert_eq!(parse_size("99999x240"), Err(ValueError::Size));
+        assert_eq!(parse_viewers("3"), Err(ValueError::Viewers));
+        assert_eq!(parse_source("camera:x"), Err(ValueError::Source));
+        assert_eq!(parse_source("/no/such/clip.mp4"), Err(ValueError::NoSuchFile));
+        assert_eq!(parse_show("png:"), Err(ValueError::Show));
+        assert_eq!(parse_text_scale("5"), Err(ValueError::TextScale));
     }
 
     #[test]

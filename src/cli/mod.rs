@@ -155,6 +155,16 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
             };
             format!("{what}. 구독을 U(소유권을 가져감) 또는 S(공유)로 쉼표로 나눠 쓰세요. 예: U,U,S,S")
         }
+        (ValueError::Viewers, Lang::Ko) => "이미지 뷰는 1개나 2개입니다".into(),
+        (ValueError::Source, Lang::Ko) => "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요".into(),
+        (ValueError::NoSuchFile, Lang::Ko) => {
+            "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)".into()
+        }
+        (ValueError::Size, Lang::Ko) => "320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 7680x4320까지)".into(),
+        (ValueError::Frames, Lang::Ko) => "프레임 수를 1 이상의 정수로 주세요".into(),
+        (ValueError::Fps, Lang::Ko) => "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요".into(),
+        (ValueError::Show, Lang::Ko) => "auto, window, terminal, png:폴더, none 가운데 하나를 주세요".into(),
+        (ValueError::TextScale, Lang::Ko) => "글자 크기를 1부터 4까지로 주세요".into(),
         (v, Lang::En) => v.to_string(),
     }
 }

@@ -3,11 +3,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::args::{Cli, ColorChoice, Command, DemoArgs, LessonArgs, OnOff, TransportChoice};
+use super::args::{
+    Cli, ColorChoice, Command, DemoArgs, ImageArgs, LessonArgs, OnOff, TransportChoice, ViewerCallbackArg,
+};
 use super::HELP_HINT;
 use crate::demos::copies::Spec;
+use crate::demos::image_pipeline::ViewerCallback;
 use crate::engine::transport::TransportKind;
 use crate::i18n::{Lang, Text};
+use crate::image::capture::Source;
+use crate::image::view::Show;
 use crate::lessons::{self, Lesson};
 
 pub use super::args::{Format, IpcMode, NodeName};
@@ -35,6 +40,7 @@ pub enum Action {
     Lesson(LessonPlan),
     Bench(BenchPlan),
     BenchPeer(BenchPeerPlan),
+    ImagePipeline(ImagePlan),
 }
 
 /// Where a demo's messages go between processes.
@@ -170,6 +176,38 @@ pub struct BenchPeerPlan {
     pub topic: String,
 }
 
+/// `ipc-lab image-pipeline`: everything but `--source auto` and `--show auto`, which the run
+/// resolves (they depend on the camera and the display it finds).
+#[derive(Debug, Clone)]
+pub struct ImagePlan {
+    pub ipc: IpcMode,
+    /// 1 or 2 image views.
+    pub viewers: usize,
+    pub viewer_callback: ViewerCallback,
+    pub source: Source,
+    /// Width and height.
+    pub size: (u32, u32),
+    /// Stop after this many frames; `None` runs until Ctrl-C, ESC or q.
+    pub frames: Option<u64>,
+    /// Pace of the synthetic camera and of video files; 0 is as fast as possible.
+    pub fps: u32,
+    pub show: Show,
+    pub text_scale: u32,
+    pub format: Format,
+    pub stable: bool,
+}
+
+impl ImagePlan {
+    /// The upstream executable this run reproduces.
+    pub fn upstream_name(&self) -> &'static str {
+        if self.viewers == 2 {
+            "image_pipeline_with_two_image_view"
+        } else {
+            "image_pipeline_all_in_one"
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
     pub spec: Spec,
@@ -224,6 +262,7 @@ impl Plan {
             Command::BenchPeer(args) => {
                 Action::BenchPeer(BenchPeerPlan { transport: transport(args.transport), topic: args.topic })
             }
+            Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
     }
@@ -258,4 +297,23 @@ fn demo_plan(demo: Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {
         split: args.split,
         transport: transport(args.transport),
     })
+}
+
+fn image_plan(args: ImageArgs) -> ImagePlan {
+    ImagePlan {
+        ipc: args.ipc,
+        viewers: args.viewers,
+        viewer_callback: match args.viewer_callback {
+            ViewerCallbackArg::Unique => ViewerCallback::Unique,
+            ViewerCallbackArg::Shared => ViewerCallback::Shared,
+        },
+        source: args.source,
+        size: args.size,
+        frames: args.frames,
+        fps: args.fps,
+        show: args.show,
+        text_scale: args.text_scale,
+        format: args.output.format,
+        stable: args.output.stable,
+    }
 }

@@ -8,6 +8,7 @@ use crate::engine::{CreateError, NodeError};
 
 pub mod copies;
 pub mod cyclic_pipeline;
+pub mod image_pipeline;
 pub mod two_node_pipeline;
 
 /// The demo's `printf`: formats a line and hands it to the trace of a node or context.
@@ -34,6 +35,8 @@ pub enum DemoError {
     Node(NodeError),
     /// A publisher or subscription was refused.
     Create(CreateError),
+    /// The camera node's capture did not open (upstream throws this and exits).
+    CouldNotOpenVideoStream,
 }
 
 impl std::fmt::Display for DemoError {
@@ -41,6 +44,7 @@ impl std::fmt::Display for DemoError {
         match self {
             DemoError::Node(e) => e.fmt(f),
             DemoError::Create(e) => e.fmt(f),
+            DemoError::CouldNotOpenVideoStream => f.write_str("Could not open video stream!"),
         }
     }
 }

@@ -16,8 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
-
+use super::guard_condition::GuardCondition;
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
 use super::trace::{Discard, EventKind, LineText, TraceSink, Tracer};
@@ -70,10 +69,13 @@ pub(crate) struct ContextInner {
     /// One intra-process manager per context, as in rclcpp.
     pub(crate) ipm: IntraProcessManager,
     is_shut_down: AtomicBool,
-    /// The guard condition: anything that makes work ready sends here, and executors
-    /// waiting on this context wake up.
-    wake_tx: Sender<()>,
-    pub(crate) wake_rx: Receiver<()>,
+    /// Set by [`Context::shutdown_when_idle`]: the executor shuts down once nothing is left to do.
+    pub(crate) shutdown_when_idle: AtomicBool,
+    /// True while an executor of this context waits for work.
+    pub(crate) idle: AtomicBool,
+    /// Anything that makes work ready triggers it, and executors waiting on this context
+    /// wake up.
+    pub(crate) guard: GuardCondition,
     receipts: AtomicU64,
     receipt_limit: Option<u64>,
     /// Numbers this context's publishers from 1.
@@ -90,15 +92,15 @@ impl Context {
     }
 
     pub fn init_with(options: InitOptions) -> Self {
-        let (wake_tx, wake_rx) = bounded(1);
         let inner = Arc::new(ContextInner {
             id: NEXT_CONTEXT_ID.fetch_add(1, Ordering::Relaxed),
             tracer: Tracer { sink: options.sink, pid: std::process::id() },
             domain: Domain::join(options.domain_id),
             ipm: IntraProcessManager::default(),
             is_shut_down: AtomicBool::new(false),
-            wake_tx,
-            wake_rx,
+            shutdown_when_idle: AtomicBool::new(false),
+            idle: AtomicBool::new(false),
+            guard: GuardCondition::default(),
             receipts: AtomicU64::new(0),
             receipt_limit: options.receipt_limit,
             next_publisher_id: AtomicU64::new(1),
@@ -117,23 +119,28 @@ impl Context {
         self.inner.shutdown();
     }
 
+    /// Shut down as soon as the executor finds no work left: for a source that has run dry
+    /// (the end of a video, or `--frames`), so its last frames still travel the pipeline.
+    /// Not in rclcpp, where a camera never ends.
+    ///
+    /// Call it after the last `publish`: messages already published are queued by then, so
+    /// the executor handles them all before it finds itself idle.
+    pub fn shutdown_when_idle(&self) {
+        self.inner.shutdown_when_idle.store(true, Ordering::Release);
+        self.inner.wake();
+    }
+
+    /// Whether an executor spinning this context is waiting for work right now: everything
+    /// published so far has been handled. Not in rclcpp; the image pipeline's `--stable`
+    /// lockstep waits for it.
+    pub fn is_idle(&self) -> bool {
+        self.inner.idle.load(Ordering::Acquire)
+    }
+
     /// `rclcpp::sleep_for`: sleeps, but returns `false` early if the context shuts down
     /// (on Ctrl-C, for example), so a callback can give up instead of finishing its work.
     pub fn sleep_for(&self, duration: Duration) -> bool {
-        let deadline = Instant::now() + duration;
-        while self.ok() {
-            let now = Instant::now();
-            if now >= deadline {
-                return true;
-            }
-            // A wake is not a shutdown: loop and look at the flag again.
-            let _ = self.inner.wake_rx.recv_timeout(deadline - now);
-            if !self.ok() {
-                // Let other waiters see the wake-up too.
-                self.inner.wake();
-            }
-        }
-        false
+        self.inner.guard.sleep_until(Instant::now() + duration, || !self.ok())
     }
 
     /// The demo's own `printf` from `main`: a `Printed` trace event, not a write to stdout.
@@ -170,9 +177,9 @@ impl ContextInner {
         self.wake();
     }
 
-    /// Triggers the guard condition. A full channel already means "wake up".
+    /// Triggers the guard condition.
     pub(crate) fn wake(&self) {
-        let _ = self.wake_tx.try_send(());
+        self.guard.trigger();
     }
 
     /// Counts a completed callback and shuts down when the receipt limit is reached.

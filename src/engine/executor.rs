@@ -22,16 +22,17 @@
 //! assert_eq!(ticks.load(Ordering::Relaxed), 3);
 //! ```
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use crossbeam_channel::Select;
 
 use super::node::{Node, NodeInner};
 use super::subscription::SubscriptionBase;
 
 /// How long to wait when nothing is scheduled, before looking again anyway.
 const IDLE_WAIT: Duration = Duration::from_millis(200);
+/// How often an executor whose nodes belong to several contexts looks at their guard conditions.
+const MULTI_CONTEXT_POLL: Duration = Duration::from_millis(1);
 
 /// rclcpp's `SingleThreadedExecutor`.
 #[derive(Default)]
@@ -58,11 +59,22 @@ impl SingleThreadedExecutor {
         self.nodes.iter().all(|n| n.ctx.ok())
     }
 
-    /// Runs callbacks until the context shuts down (Ctrl-C, `shutdown`, or the receipt limit).
+    /// Runs callbacks until the context shuts down (Ctrl-C, `shutdown`, the receipt limit, or
+    /// idle after [`Context::shutdown_when_idle`](super::Context::shutdown_when_idle)).
     pub fn spin(&mut self) {
         while self.ok() {
-            if !self.spin_some() {
-                self.wait_for_work();
+            if self.spin_some() {
+                continue;
+            }
+            for node in &self.nodes {
+                if node.ctx.shutdown_when_idle.load(Ordering::Acquire) {
+                    node.ctx.shutdown();
+                }
+                node.ctx.idle.store(true, Ordering::Release);
+            }
+            self.wait_for_work();
+            for node in &self.nodes {
+                node.ctx.idle.store(false, Ordering::Release);
             }
         }
     }
@@ -102,13 +114,18 @@ impl SingleThreadedExecutor {
     fn wait_for_work(&self) {
         let next_timer = self.nodes.iter().flat_map(|n| live(&n.timers)).filter_map(|t| t.next_call()).min();
         let timeout = next_timer.map_or(IDLE_WAIT, |t| t.saturating_duration_since(Instant::now()));
-        let mut select = Select::new();
-        for node in &self.nodes {
-            select.recv(&node.ctx.wake_rx);
+        let Some(first) = self.nodes.first() else { return };
+        if self.nodes.iter().all(|n| Arc::ptr_eq(&n.ctx, &first.ctx)) {
+            first.ctx.guard.wait(timeout);
+            return;
         }
-        if let Ok(index) = select.ready_timeout(timeout) {
-            // Consume the wake-up so the next wait blocks again.
-            let _ = self.nodes[index].ctx.wake_rx.try_recv();
+        // Nodes of several contexts (rare): look at each guard condition in turn.
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.nodes.iter().any(|n| n.ctx.guard.wait(Duration::ZERO)) {
+                return;
+            }
+            std::thread::sleep(MULTI_CONTEXT_POLL);
         }
     }
 }

@@ -36,6 +36,7 @@
 pub mod cdr;
 pub mod context;
 pub mod executor;
+pub mod guard_condition;
 pub mod intra_process;
 pub mod message;
 pub mod middleware;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use super::context::{Context, ContextInner};
-use super::message::Message;
+use super::message::{address_of, Message};
 use super::publisher::{Publisher, PublisherInner};
 use super::qos::{History, QoS};
 use super::ring_buffer::RingBuffer;
@@ -156,6 +156,24 @@ impl Node {
     /// The demo's `printf` from inside a node: a `Printed` trace event for the renderers.
     pub fn printf(&self, line: std::fmt::Arguments<'_>) {
         self.inner.ctx.tracer.emit(&self.inner.name, || EventKind::Printed { line: LineText::format(line) });
+    }
+
+    /// Reports that this node filled `msg` with `bytes` of its own data before publishing it
+    /// (a camera copying its captured frame in): the producer's work, not a copy made on the
+    /// way to a subscriber. rclcpp has no such call; the trace needs it to tell the two apart.
+    pub fn trace_filled<M: Message>(&self, msg: &M, bytes: usize) {
+        let kind = || EventKind::Filled { addr: address_of(msg), payload_addr: msg.payload_address(), bytes };
+        self.inner.ctx.tracer.emit(&self.inner.name, kind);
+    }
+
+    /// Reports text this node drew on a frame at baseline `y`.
+    pub fn trace_drawn(&self, y: i32, text: &str) {
+        self.inner.ctx.tracer.emit(&self.inner.name, || EventKind::Drawn { y, text: text.into() });
+    }
+
+    /// Reports that this node showed the frame of the message at `addr`.
+    pub fn trace_shown(&self, addr: usize) {
+        self.inner.ctx.tracer.emit(&self.inner.name, || EventKind::Shown { addr });
     }
 
     fn resolve(&self, setting: IntraProcessSetting) -> bool {

@@ -41,8 +41,9 @@ pub struct InlineText<const N: usize> {
     bytes: [u8; N],
 }
 
-/// A message's value in short.
-pub type ShortText = InlineText<48>;
+/// A message's value in short; also long enough for the longest line the image pipeline
+/// draws on a frame (`pid: 4194304, ptr: 0x7f…  Hello world!`).
+pub type ShortText = InlineText<64>;
 /// A line a demo printed.
 pub type LineText = InlineText<192>;
 
@@ -71,6 +72,12 @@ impl<const N: usize> InlineText<N> {
     pub fn as_str(&self) -> &str {
         // Only whole UTF-8 characters are ever written.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> From<&str> for InlineText<N> {
+    fn from(s: &str) -> Self {
+        Self::cut(s)
     }
 }
 
@@ -227,6 +234,15 @@ pub enum EventKind {
     Rejected { from_pid: u32, reason: LineText },
     /// A line the demo printed (its `printf`), kept in order with everything else.
     Printed { line: LineText },
+    /// A producer filled the new message at `addr` with `bytes` of its own data (the camera
+    /// copying its captured frame into the image it is about to publish). The producer's own
+    /// work, before `publish`: not a copy that the intra-process manager or the middleware made.
+    Filled { addr: usize, payload_addr: Option<usize>, bytes: usize },
+    /// Text drawn on a frame's pixels at baseline `y`, exactly as the frame shows it.
+    Drawn { y: i32, text: ShortText },
+    /// A view showed the image message at `addr` (a window, the terminal, a PNG file, or
+    /// nothing with `--show none`): one frame reached the end of the pipeline.
+    Shown { addr: usize },
 }
 
 impl EventKind {
@@ -243,11 +259,18 @@ impl EventKind {
             | EventKind::Read { msg, .. }
             | EventKind::SharedMemoryWritten { msg, .. }
             | EventKind::Mapped { msg, .. } => Some(msg),
-            EventKind::Printed { .. } | EventKind::PeerLost { .. } | EventKind::Rejected { .. } => None,
+            EventKind::Printed { .. }
+            | EventKind::PeerLost { .. }
+            | EventKind::Rejected { .. }
+            | EventKind::Filled { .. }
+            | EventKind::Drawn { .. }
+            | EventKind::Shown { .. } => None,
         }
     }
 
-    /// The bytes this event copied, if it copied any.
+    /// The bytes this event copied, if it copied any. A producer filling its own new message
+    /// ([`EventKind::Filled`]) is not counted: it is the work of making the message, which
+    /// happens the same with IPC on or off.
     pub fn bytes_copied(&self) -> Option<usize> {
         match self {
             EventKind::Copied { bytes, .. }

@@ -1,5 +1,6 @@
-//! The upstream demo's own lines, exactly (addresses relabelled only with `--stable`).
-//! With `--ipc both`, the two runs' lines stand in two columns.
+//! The upstream demo's own lines, exactly (addresses relabelled only with `--stable`): what it
+//! prints, and for the image pipeline the text its nodes draw on each frame, in the order
+//! drawn. With `--ipc both`, the two runs' lines stand in two columns.
 
 use std::io::{self, Write};
 
@@ -21,20 +22,22 @@ impl Classic {
     }
 
     fn lines(&mut self, events: &[TraceEvent]) -> Vec<String> {
-        events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Printed { line } => Some(self.cx.labels.relabel(e.pid, line)),
-                _ => None,
-            })
-            .collect()
+        events.iter().filter_map(|e| self.line(e)).collect()
+    }
+
+    fn line(&self, event: &TraceEvent) -> Option<String> {
+        match &event.kind {
+            EventKind::Printed { line } => Some(self.cx.labels.relabel(event.pid, line)),
+            EventKind::Drawn { text, .. } => Some(self.cx.labels.relabel(event.pid, text)),
+            _ => None,
+        }
     }
 }
 
 impl Renderer for Classic {
     fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
-        if let EventKind::Printed { line } = &event.kind {
-            writeln!(out, "{}", self.cx.labels.relabel(event.pid, line))?;
+        if let Some(line) = self.line(event) {
+            writeln!(out, "{line}")?;
         }
         Ok(())
     }

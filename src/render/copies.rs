@@ -74,7 +74,7 @@ pub fn render(
     inter: bool,
     lang: Lang,
     painter: Painter,
-    labels: &mut Labels,
+    labels: &Labels,
 ) -> io::Result<()> {
     let Some((original, type_name)) = events.iter().find_map(|e| match &e.kind {
         EventKind::Published { msg } => Some((msg.addr, msg.type_name)),
@@ -87,7 +87,7 @@ pub fn render(
     let stable = labels.addr_is_label();
     // One process: the copies experiment runs here.
     let pid = std::process::id();
-    let mut raw = |addr: usize| if stable { String::new() } else { format!(" = {}", labels.addr(pid, addr)) };
+    let raw = |addr: usize| if stable { String::new() } else { format!(" = {}", labels.addr(pid, addr)) };
     let title = match lang {
         Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1{})", raw(original)),
         Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1{})", raw(original)),

@@ -1,10 +1,15 @@
 //! One JSON object per trace event per line, for tools and tests.
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
-//! `overwritten`, `printed`), `pid`, `node`, and for message events `topic`, `type`,
-//! `addr` (hex string, or a label with `--stable`), `payload_addr`, `value`, `publisher`,
-//! `seq`, plus `bytes`, `via`, `reason`, `from` where they apply, `line` for `printed`,
-//! and `ipc` (`on`/`off`) with `--ipc both`.
+//! `overwritten`, `printed`; between processes `written`, `read`, `shm_written`, `mapped`,
+//! `peer_lost`, `rejected`; from the image pipeline `filled`, `drawn`, `shown`), `pid`,
+//! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
+//! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
+//! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `from_pid`,
+//! `to_pid` where they apply, `line` for `printed`, `y` and `text` for `drawn`, and `ipc`
+//! (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
+//! (the camera copying its frame into a new message), not a copy on the way; a `mapped`
+//! event copies nothing and says how much it mapped in `mapped_bytes`.
 
 use std::io::{self, Write};
 
@@ -58,11 +63,14 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::PeerLost { .. } => "peer_lost",
         EventKind::Rejected { .. } => "rejected",
         EventKind::Printed { .. } => "printed",
+        EventKind::Filled { .. } => "filled",
+        EventKind::Drawn { .. } => "drawn",
+        EventKind::Shown { .. } => "shown",
     }
 }
 
 /// A pid as JSON: a number, or a label string with `--stable`.
-fn pid_value(labels: &mut Labels, pid: u32) -> Value {
+fn pid_value(labels: &Labels, pid: u32) -> Value {
     if labels.addr_is_label() {
         json!(labels.pid(pid))
     } else {
@@ -71,7 +79,7 @@ fn pid_value(labels: &mut Labels, pid: u32) -> Value {
 }
 
 /// The event as a JSON object.
-pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
+pub fn to_json(event: &TraceEvent, labels: &Labels) -> Map<String, Value> {
     let mut obj = Map::new();
     obj.insert("event".into(), json!(event_name(&event.kind)));
     obj.insert("pid".into(), pid_value(labels, event.pid));
@@ -81,7 +89,7 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         obj.insert("type".into(), json!(msg.type_name));
         obj.insert("addr".into(), json!(labels.addr(event.pid, msg.addr)));
         if let Some(payload) = msg.payload_addr {
-            obj.insert("payload_addr".into(), json!(labels.addr(event.pid, payload)));
+            obj.insert("payload_addr".into(), json!(labels.buffer(event.pid, payload)));
         }
         obj.insert("value".into(), json!(msg.value.as_str()));
         obj.insert("publisher_pid".into(), pid_value(labels, msg.publication.pid));
@@ -129,6 +137,20 @@ pub fn to_json(event: &TraceEvent, labels: &mut Labels) -> Map<String, Value> {
         }
         EventKind::Printed { line } => {
             obj.insert("line".into(), json!(labels.relabel(event.pid, line)));
+        }
+        EventKind::Filled { addr, payload_addr, bytes } => {
+            obj.insert("addr".into(), json!(labels.addr(event.pid, *addr)));
+            if let Some(payload) = payload_addr {
+                obj.insert("payload_addr".into(), json!(labels.buffer(event.pid, *payload)));
+            }
+            obj.insert("bytes".into(), json!(bytes));
+        }
+        EventKind::Drawn { y, text } => {
+            obj.insert("y".into(), json!(y));
+            obj.insert("text".into(), json!(labels.relabel(event.pid, text)));
+        }
+        EventKind::Shown { addr } => {
+            obj.insert("addr".into(), json!(labels.addr(event.pid, *addr)));
         }
         _ => {}
     }
@@ -190,6 +212,9 @@ pub fn from_json(line: &str) -> Option<TraceEvent> {
         "peer_lost" => EventKind::PeerLost { pid: pid("peer_pid")?, topic: Arc::from(text("topic")?) },
         "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: LineText::cut(text("reason")?) },
         "printed" => EventKind::Printed { line: LineText::cut(text("line")?) },
+        "filled" => EventKind::Filled { addr: addr("addr")?, payload_addr: addr("payload_addr"), bytes: bytes()? },
+        "drawn" => EventKind::Drawn { y: obj.get("y")?.as_i64()? as i32, text: ShortText::cut(text("text")?) },
+        "shown" => EventKind::Shown { addr: addr("addr")? },
         _ => return None,
     };
     Some(TraceEvent { pid: pid("pid")?, node: Arc::from(text("node")?), kind })
@@ -216,7 +241,7 @@ const ALL_REASONS: [CopyReason; 5] = [
 
 impl Json {
     fn write(&mut self, out: &mut dyn Write, event: &TraceEvent, ipc: Option<bool>) -> io::Result<()> {
-        let mut obj = to_json(event, &mut self.cx.labels);
+        let mut obj = to_json(event, &self.cx.labels);
         if let Some(on) = ipc {
             obj.insert("ipc".into(), json!(if on { "on" } else { "off" }));
         }

@@ -4,7 +4,7 @@
 //! ```
 //! use ipc_lab::render::labels::Labels;
 //!
-//! let mut labels = Labels::new(true);
+//! let labels = Labels::new(true);
 //! assert_eq!(labels.addr(7, 0x5556A69CAC10), "@1");
 //! assert_eq!(labels.addr(7, 0x5556A69CAC40), "@2");
 //! assert_eq!(labels.addr(7, 0x5556A69CAC10), "@1");
@@ -13,18 +13,37 @@
 //! assert_eq!(labels.pid(4242), "pid#1");
 //! assert_eq!(labels.relabel(7, "address: 0x5556A69CAC40"), "address: @2");
 //! assert_eq!(Labels::new(false).addr(7, 0x5556A69CAC10), "0x5556A69CAC10");
+//! // A pointer as a C++ stream prints it (the image pipeline's frames), or its label.
+//! assert_eq!(Labels::new(false).ptr(7, 0x55d3c0a0), "0x55d3c0a0");
+//! assert_eq!(labels.ptr(7, 0x5556A69CAC40), "@2");
 //! ```
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Assigns labels; one instance per output stream, so labels agree across all its lines.
-#[derive(Debug, Default)]
+use crate::engine::trace::{EventKind, TraceEvent};
+
+/// Assigns labels; one set per output stream, so labels agree across all its lines.
+///
+/// Clones share the set: the image pipeline writes labels on its frames while it runs, and
+/// the renderer must then print the same label for the same address.
+#[derive(Debug, Clone, Default)]
 pub struct Labels {
     /// `--stable`: labels instead of raw numbers.
     stable: bool,
+    assigned: Arc<Mutex<Assigned>>,
+}
+
+/// The labels given so far. Addresses are keyed by process too: virtual addresses are per
+/// process, and the same number in two processes is two places.
+#[derive(Debug, Default)]
+struct Assigned {
     pids: HashMap<u32, usize>,
-    /// Keyed by process too: virtual addresses are per process.
     addrs: HashMap<(u32, usize), usize>,
+    /// Payload buffers (an image's pixels) count apart from messages: large buffers come
+    /// from the system in an order that can differ from run to run, and that must not shift
+    /// the labels of the messages.
+    buffers: HashMap<(u32, usize), usize>,
 }
 
 impl Labels {
@@ -32,9 +51,20 @@ impl Labels {
         Self { stable, ..Self::default() }
     }
 
+    fn assigned(&self) -> MutexGuard<'_, Assigned> {
+        self.assigned.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn label<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) -> usize {
+        // Looked up before inserting: `entry` may grow the table even for a known key, and a
+        // renderer must not reallocate what the image pipeline's threads allocated (their
+        // addresses would then depend on timing).
+        if let Some(&label) = map.get(&key) {
+            return label;
+        }
         let next = map.len() + 1;
-        *map.entry(key).or_insert(next)
+        map.insert(key, next);
+        next
     }
 
     /// Whether addresses come out as short labels.
@@ -42,9 +72,9 @@ impl Labels {
         self.stable
     }
 
-    pub fn pid(&mut self, pid: u32) -> String {
+    pub fn pid(&self, pid: u32) -> String {
         if self.stable {
-            format!("pid#{}", Self::label(&mut self.pids, pid))
+            format!("pid#{}", Self::label(&mut self.assigned().pids, pid))
         } else {
             pid.to_string()
         }
@@ -52,17 +82,59 @@ impl Labels {
 
     /// An address in process `pid` as upstream prints it (`0x` and uppercase hex), or its
     /// label.
-    pub fn addr(&mut self, pid: u32, addr: usize) -> String {
+    pub fn addr(&self, pid: u32, addr: usize) -> String {
         if self.stable {
-            format!("@{}", Self::label(&mut self.addrs, (pid, addr)))
+            format!("@{}", Self::label(&mut self.assigned().addrs, (pid, addr)))
         } else {
             format!("{addr:#X}")
         }
     }
 
+    /// The address of a message's payload buffer (an image's pixels), or its label `buf#N`.
+    pub fn buffer(&self, pid: u32, addr: usize) -> String {
+        if self.stable {
+            format!("buf#{}", Self::label(&mut self.assigned().buffers, (pid, addr)))
+        } else {
+            format!("{addr:#X}")
+        }
+    }
+
+    /// A pointer as a C++ stream writes it (`0x` and lowercase hex, as the image pipeline
+    /// draws it on its frames), or its label.
+    pub fn ptr(&self, pid: u32, addr: usize) -> String {
+        if self.stable {
+            self.addr(pid, addr)
+        } else {
+            format!("{addr:#x}")
+        }
+    }
+
+    /// Labels the pid and the message addresses of `event` now, in the order they appear,
+    /// so that the labels follow the order in which things happened, not the order in which
+    /// a renderer on another thread gets to them. (Payload buffers are labelled when shown.)
+    pub fn learn(&self, event: &TraceEvent) {
+        if !self.stable {
+            return;
+        }
+        let pid = event.pid;
+        self.pid(pid);
+        let addrs = match &event.kind {
+            EventKind::Copied { msg, from, .. } => [Some(msg.addr), Some(*from)],
+            EventKind::Filled { addr, .. } | EventKind::Shown { addr } => [Some(*addr), None],
+            EventKind::Printed { line } => {
+                self.relabel(pid, line);
+                [None; 2]
+            }
+            kind => [kind.message().map(|m| m.addr), None],
+        };
+        for addr in addrs.into_iter().flatten() {
+            self.addr(pid, addr);
+        }
+    }
+
     /// Replaces every `0x...` hex number in a line printed by process `pid` with its label
     /// (with `--stable`).
-    pub fn relabel(&mut self, pid: u32, line: &str) -> String {
+    pub fn relabel(&self, pid: u32, line: &str) -> String {
         if !self.stable {
             return line.to_string();
         }

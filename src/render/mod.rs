@@ -11,6 +11,7 @@
 //! (`--ipc both`) side by side, one segment of each at a time ([`Renderer::pair`]).
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use crate::engine::trace::TraceEvent;
 use crate::i18n::Lang;
@@ -36,6 +37,24 @@ pub struct RenderContext {
     pub runs: Vec<bool>,
     /// The nodes run in separate processes (`--split`).
     pub split: bool,
+    /// How wide the side view's columns are.
+    pub columns: Columns,
+}
+
+/// Column widths of the side view, fitted to a demo's node names and values.
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    /// A node's name and the space after it.
+    pub node: usize,
+    /// A message's value.
+    pub value: usize,
+}
+
+impl Default for Columns {
+    /// The number demos: `producer`, `pipe1` and values like `42`.
+    fn default() -> Self {
+        Self { node: 10, value: 6 }
+    }
 }
 
 impl RenderContext {
@@ -57,8 +76,29 @@ pub trait Renderer {
     /// `--ipc both`: the next segment of each run (the events from one receipt up to the
     /// next), to be shown side by side. Either may be empty when one run ended earlier.
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()>;
+    /// What the app measured while the runs went on, handed over before `finish`. Only the
+    /// side view's summary shows it.
+    fn measured(&mut self, _measured: Measurements) {}
     /// After the last event (also after Ctrl-C).
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// What the app measured about a run from outside the engine: time and memory.
+#[derive(Debug, Clone, Default)]
+pub struct Measurements {
+    /// How long each run went on, in the order of [`RenderContext::runs`].
+    pub elapsed: Vec<Duration>,
+    /// The process's resident memory, if the system tells it.
+    pub resident: Option<Resident>,
+}
+
+/// Resident memory (RSS) of the process, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Resident {
+    /// Before the pipeline was built.
+    pub start: u64,
+    /// The most seen while it ran (sampled).
+    pub peak: u64,
 }
 
 /// A byte count for people: `8 B`, `4.0 KiB`, `5.9 MiB`.

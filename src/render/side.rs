@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use super::style::pad;
-use super::{bytes, RenderContext, Renderer};
+use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::trace::{CopyReason, EventKind, Publication, ShortText, TraceEvent, Via};
 use crate::i18n::Lang;
 
@@ -130,6 +130,12 @@ struct Tracker {
     /// What the received messages cost, for the per-message figures.
     delivered_copies: u64,
     delivered_bytes: u64,
+    /// Image pipeline: frames the camera filled into new messages, and the bytes it filled.
+    frames_filled: u64,
+    fill_bytes: u64,
+    /// Image pipeline: frames shown, counted once per view, and the views that showed them.
+    shown: u64,
+    views: HashSet<Arc<str>>,
 }
 
 impl Tracker {
@@ -236,7 +242,20 @@ impl Tracker {
                 self.delivered_bytes += cost.bytes() as u64;
                 Some(Row { index, value: msg.value, from, to, cost, elsewhere, reused })
             }
-            EventKind::PeerLost { .. } | EventKind::Rejected { .. } | EventKind::Printed { .. } => None,
+            EventKind::Filled { bytes, .. } => {
+                self.frames_filled += 1;
+                self.fill_bytes += *bytes as u64;
+                None
+            }
+            EventKind::Shown { .. } => {
+                self.shown += 1;
+                self.views.insert(event.node.clone());
+                None
+            }
+            EventKind::PeerLost { .. }
+            | EventKind::Rejected { .. }
+            | EventKind::Printed { .. }
+            | EventKind::Drawn { .. } => None,
         };
         if let Some(msg) = event.kind.message() {
             self.seen.insert(msg.addr);
@@ -250,12 +269,14 @@ pub struct Side {
     trackers: Vec<Tracker>,
     header_done: bool,
     any_reused: bool,
+    /// What the app measured (time, memory), for the image pipeline's summary.
+    measured: Option<Measurements>,
 }
 
 impl Side {
     pub fn new(cx: RenderContext) -> Self {
         let trackers = cx.runs.iter().map(|_| Tracker::default()).collect();
-        Self { cx, trackers, header_done: false, any_reused: false }
+        Self { cx, trackers, header_done: false, any_reused: false, measured: None }
     }
 
     fn t<'a>(&self, ko: &'a str, en: &'a str) -> &'a str {
@@ -337,7 +358,7 @@ impl Side {
         } else {
             0
         };
-        10 + addr + pid
+        self.cx.columns.node + addr + pid
     }
 
     fn header(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -365,11 +386,17 @@ impl Side {
             format!("{} ──▶ {}", pad(self.t("보낸 쪽", "published by"), w), pad(self.t("받은 쪽", "received by"), w));
         let copies = self.t("복사", "copies");
         let line = if self.cx.runs.len() == 1 {
-            format!("{num:>4}  {}  {from_to}  {copies}", pad(value, 6))
+            format!("{num:>4}  {}  {from_to}  {copies}", pad(value, self.cx.columns.value))
         } else {
             let w2 = self.end_width(false);
             let cell = format!("{} ──▶ {}", pad(self.t("보낸 쪽", "from"), w2), pad(self.t("받은 쪽", "to"), w2));
-            format!("{num:>4}  {}  │ {}  {}│ {}  {copies}", pad(value, 6), cell, pad(copies, 10), cell)
+            format!(
+                "{num:>4}  {}  │ {}  {}│ {}  {copies}",
+                pad(value, self.cx.columns.value),
+                cell,
+                pad(copies, 10),
+                cell
+            )
         };
         writeln!(out, "{}", self.cx.painter.dim(&line))
     }
@@ -430,6 +457,66 @@ impl Side {
     }
 }
 
+impl Tracker {
+    /// Frames that reached the end of the pipeline: each view shows every frame it gets.
+    fn frames_shown(&self) -> u64 {
+        self.shown / (self.views.len().max(1) as u64)
+    }
+}
+
+impl Side {
+    /// The image pipeline's figures: frames, and what each frame shown cost (every copy the
+    /// engine made, divided by the frames that reached the views).
+    fn frames_line(&self, tracker: &Tracker) -> String {
+        let (filled, shown) = (tracker.frames_filled, tracker.frames_shown());
+        let per = |n: u64| if shown == 0 { 0.0 } else { n as f64 / shown as f64 };
+        let copies = per(tracker.copies);
+        let copied = bytes(per(tracker.bytes_copied).round() as u64);
+        let fill = bytes(tracker.fill_bytes / filled.max(1));
+        match self.cx.lang {
+            Lang::Ko => format!(
+                "프레임 {filled}개 찍음, {shown}개 보여 줌 · 보여 준 프레임당 복사 {copies:.1}번, {copied} · 카메라가 새 메시지마다 {fill}를 채움 (생산자의 일, 복사로 세지 않음)"
+            ),
+            Lang::En => format!(
+                "{filled} frames captured, {shown} shown · per frame shown: {copies:.1} copies, {copied} · the camera filled each new message with {fill} (its own work, not counted as a copy)"
+            ),
+        }
+    }
+
+    /// Frames per second and resident memory, or why they are left out.
+    fn measured_line(&self, measured: &Measurements) -> String {
+        if self.cx.labels_are_stable() {
+            return self
+                .t(
+                    "(--stable: 초당 프레임과 메모리는 실행마다 달라서 보이지 않습니다)",
+                    "(--stable: frames per second and memory differ from run to run, so they are left out)",
+                )
+                .to_string();
+        }
+        let mut parts = Vec::new();
+        for (i, &on) in self.cx.runs.iter().enumerate() {
+            let seconds = measured.elapsed.get(i).map_or(0.0, |d| d.as_secs_f64());
+            let fps = if seconds > 0.0 { self.trackers[i].frames_shown() as f64 / seconds } else { 0.0 };
+            let label = if self.cx.runs.len() > 1 { format!(" ({})", self.cx.ipc_label(on)) } else { String::new() };
+            parts.push(match self.cx.lang {
+                Lang::Ko => format!("초당 {fps:.1} 프레임{label}"),
+                Lang::En => format!("{fps:.1} frames per second{label}"),
+            });
+        }
+        if let Some(memory) = measured.resident {
+            parts.push(match self.cx.lang {
+                Lang::Ko => {
+                    format!("상주 메모리(RSS) 시작 {}, 최대 {}", bytes(memory.start), bytes(memory.peak))
+                }
+                Lang::En => {
+                    format!("resident memory {} at start, peak {}", bytes(memory.start), bytes(memory.peak))
+                }
+            });
+        }
+        parts.join(" · ")
+    }
+}
+
 impl RenderContext {
     fn labels_are_stable(&self) -> bool {
         self.labels.addr_is_label()
@@ -473,7 +560,7 @@ impl Renderer for Side {
             };
             cost.push_str(&self.cx.painter.copy(&note));
         }
-        writeln!(out, "{:>4}  {}  {flow}  {cost}", row.index, pad(&row.value, 6))
+        writeln!(out, "{:>4}  {}  {flow}  {cost}", row.index, pad(&row.value, self.cx.columns.value))
     }
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
@@ -496,8 +583,12 @@ impl Renderer for Side {
                 None => pad("", 2 * w + 17),
             });
         }
-        let line = format!("{index:>4}  {}  │ {}│ {}", pad(&value, 6), cells[0], cells[1]);
+        let line = format!("{index:>4}  {}  │ {}│ {}", pad(&value, self.cx.columns.value), cells[0], cells[1]);
         writeln!(out, "{}", line.trim_end())
+    }
+
+    fn measured(&mut self, measured: Measurements) {
+        self.measured = Some(measured);
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -507,6 +598,14 @@ impl Renderer for Side {
             let line = self.summary_line(&self.trackers[i]);
             let label = if self.cx.runs.len() > 1 { format!(" ({})", self.cx.ipc_label(on)) } else { String::new() };
             writeln!(out, "{}{label}: {line}", self.cx.painter.heading(heading))?;
+            if self.trackers[i].frames_filled > 0 {
+                let frames = self.frames_line(&self.trackers[i]);
+                writeln!(out, "{}{label}: {frames}", self.cx.painter.heading(self.t("프레임", "frames")))?;
+            }
+        }
+        if let Some(measured) = &self.measured {
+            let line = self.measured_line(measured);
+            writeln!(out, "{}: {line}", self.cx.painter.heading(self.t("측정", "measured")))?;
         }
         if self.any_reused {
             let note = self.t(

@@ -5,12 +5,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// `ipc-lab` with colour off, a neutral locale (unless `--lang` is given), and a runtime
-/// directory of its own: processes in one runtime directory and domain talk to each
-/// other, and tests run in parallel.
+/// `ipc-lab` with colour off, a neutral locale (unless `--lang` is given), no display (a
+/// test never opens a window), and a runtime directory of its own: processes in one runtime
+/// directory and domain talk to each other, and tests run in parallel.
 pub fn command(runtime: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ipc-lab"));
     command
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env_remove("ROS_DOMAIN_ID")

@@ -1,0 +1,241 @@
+//! `ipc-lab image-pipeline`: resolves `--source auto` and `--show auto` against this machine
+//! (with a one-line notice for every fallback), builds a pipeline per `--ipc` run, and
+//! measures time and resident memory while they go.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{event_channel, execute, renderer_for, runs_of, AppError, ChannelSink, Run, Together};
+use crate::cli::plan::{Format, ImagePlan, IpcMode, Plan};
+use crate::demos::image_pipeline::{self, ImageOptions};
+use crate::engine::{Context, InitOptions};
+use crate::i18n::Lang;
+use crate::image::capture::{self, Paced, Source};
+use crate::image::view::{Nowhere, PngFailure, PngFiles, Show, Terminal, Window};
+use crate::render::labels::Labels;
+use crate::render::style::Painter;
+use crate::render::{Columns, RenderContext, Resident};
+
+pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let lang = plan.lang;
+    // Not with `--stable`, which leaves the figures out: reading the system's numbers
+    // allocates at moments that depend on timing, which would move the frames' addresses.
+    let mut sampler = ResidentSampler::start(!image.stable);
+    let source = resolve_source(&image.source, image.size, lang);
+    let show = resolve_show(&image.show, lang);
+    let ipc_runs = runs_of(image.ipc);
+    let labels = Labels::new(image.stable);
+    let cx = RenderContext {
+        lang,
+        painter: Painter { enabled: plan.color && image.format != Format::Json },
+        labels: labels.clone(),
+        title: image.upstream_name(),
+        runs: ipc_runs.clone(),
+        split: false,
+        // `image_view_node2` and `1920x1080 bgr8`.
+        columns: Columns { node: 17, value: 14 },
+    };
+    let mut renderer = renderer_for(image.format, cx);
+    let png_failure = PngFailure::default();
+    let (tx, rx) = event_channel();
+    let mut runs = Vec::new();
+    for (run, &on) in ipc_runs.iter().enumerate() {
+        let sink = ChannelSink { run, tx: tx.clone(), labels: image.stable.then(|| labels.clone()) };
+        // Separate domains: in `--ipc both` the two runs must not hear each other.
+        let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(run as u32));
+        let cap = capture::open(&source, image.size.0, image.size.1).map_err(AppError::VideoFile)?;
+        // A camera keeps its own pace; a synthetic camera or a file goes at `--fps`.
+        let fps = if matches!(source, Source::Camera(_)) { 0 } else { image.fps };
+        // Each frame is received by the watermark node and by every view.
+        let per_frame = 1 + image.viewers as u64;
+        let cap = Paced::new(cap, &ctx, fps).frames(image.frames).lockstep(image.stable.then_some(per_frame));
+        let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
+        let mut window = windows(&show, folder, &png_failure, plan.color)?;
+        let options = ImageOptions {
+            use_intra_process_comms: on,
+            labels: labels.clone(),
+            text_scale: image.text_scale,
+            viewer_callback: image.viewer_callback,
+        };
+        let (worker_ctx, views) = (ctx.clone(), image.viewers);
+        let main = Box::new(move || image_pipeline::main(&worker_ctx, &options, Box::new(cap), views, &mut *window));
+        runs.push(Run { ctx, main });
+    }
+    drop(tx);
+    // `--stable` runs go one after the other so that they do the same things in the same
+    // order every time; windows too, since a GUI wants one thread.
+    let together = if image.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
+    execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
+    let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match failed {
+        Some((path, e)) => Err(AppError::Png(path, e)),
+        None => Ok(()),
+    }
+}
+
+/// What to do without a camera, after upstream's message.
+pub(super) fn no_camera_hint(lang: Lang) -> &'static str {
+    if cfg!(feature = "opencv") {
+        lang.pick(
+            "(카메라를 열 수 없습니다: 다른 번호는 --source camera:N, 카메라 없이는 --source synthetic)",
+            "(no camera could be opened: try --source camera:N for another one, or --source synthetic)",
+        )
+    } else {
+        lang.pick(
+            "(이 빌드에는 카메라가 없습니다: --features opencv로 빌드하거나 --source synthetic을 쓰세요)",
+            "(this build has no camera: build with --features opencv, or use --source synthetic)",
+        )
+    }
+}
+
+/// A one-line notice on stderr: stdout carries the run itself.
+fn notice(text: &str) {
+    eprintln!("{text}");
+}
+
+/// `--source auto`: camera 0 if it opens, else the synthetic camera, said in one line.
+fn resolve_source(source: &Source, (cols, rows): (u32, u32), lang: Lang) -> Source {
+    if *source != Source::Auto {
+        return source.clone();
+    }
+    let camera = Source::Camera(0);
+    if capture::open(&camera, cols, rows).is_ok_and(|cap| cap.is_opened()) {
+        return camera;
+    }
+    notice(if cfg!(feature = "opencv") {
+        lang.pick(
+            "알림: 카메라 0을 열 수 없어서 합성 카메라를 씁니다 (--source synthetic)",
+            "note: camera 0 could not be opened, so the synthetic camera is used (--source synthetic)",
+        )
+    } else {
+        lang.pick(
+            "알림: 이 빌드에는 카메라가 없어서 합성 카메라를 씁니다 (--source synthetic)",
+            "note: this build has no camera, so the synthetic camera is used (--source synthetic)",
+        )
+    });
+    Source::Synthetic
+}
+
+/// `--show auto`, and a window where there can be none: what is left, said in one line.
+fn resolve_show(show: &Show, lang: Lang) -> Show {
+    let window = window_possible();
+    match (show, window) {
+        (Show::Auto, Ok(())) => Show::Window,
+        (Show::Auto, Err(_)) if std::io::stdout().is_terminal() => Show::Terminal,
+        (Show::Auto, Err(_)) => Show::None,
+        (Show::Window, Err(why)) => {
+            notice(&match lang {
+                Lang::Ko => format!("알림: {}: 창 대신 터미널에 보여 줍니다 (--show terminal)", why.text(lang)),
+                Lang::En => {
+                    format!("note: {}: showing frames in the terminal instead (--show terminal)", why.text(lang))
+                }
+            });
+            Show::Terminal
+        }
+        (other, _) => other.clone(),
+    }
+}
+
+/// Whether a window can be opened, or why not.
+fn window_possible() -> Result<(), NoWindow> {
+    #[cfg(feature = "opencv")]
+    return if crate::image::cv::has_display() { Ok(()) } else { Err(NoWindow::NoDisplay) };
+    #[cfg(not(feature = "opencv"))]
+    Err(NoWindow::NoOpencv)
+}
+
+/// Why there is no window.
+#[derive(Debug, Clone, Copy)]
+enum NoWindow {
+    /// Built without the `opencv` feature: nothing to open a window with.
+    #[cfg(not(feature = "opencv"))]
+    NoOpencv,
+    /// Nothing to open it on (no `DISPLAY` or `WAYLAND_DISPLAY`).
+    #[cfg(feature = "opencv")]
+    NoDisplay,
+}
+
+impl NoWindow {
+    fn text(self, lang: Lang) -> &'static str {
+        match self {
+            #[cfg(not(feature = "opencv"))]
+            NoWindow::NoOpencv => lang
+                .pick("이 빌드에는 창이 없습니다 (--features opencv)", "this build has no windows (--features opencv)"),
+            #[cfg(feature = "opencv")]
+            NoWindow::NoDisplay => {
+                lang.pick("디스플레이가 없습니다 (DISPLAY가 비어 있음)", "there is no display (DISPLAY is not set)")
+            }
+        }
+    }
+}
+
+/// Makes a view's window from its node name.
+type WindowMaker = Box<dyn FnMut(&str) -> Box<dyn Window> + Send>;
+
+/// Makes each view's window from its node name, for one run (`folder` names the run's PNG
+/// folder in `--ipc both`).
+fn windows(show: &Show, folder: Option<&str>, png_failure: &PngFailure, color: bool) -> Result<WindowMaker, AppError> {
+    Ok(match show {
+        Show::Png(dir) => {
+            let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
+            std::fs::create_dir_all(&dir).map_err(|e| AppError::PngFolder(dir.clone(), e))?;
+            let failed = png_failure.clone();
+            Box::new(move |_: &str| Box::new(PngFiles::new(&dir, failed.clone())) as Box<dyn Window>)
+        }
+        Show::Terminal => Box::new(move |_: &str| Box::new(Terminal::new(color)) as Box<dyn Window>),
+        #[cfg(feature = "opencv")]
+        Show::Window => {
+            let title = folder.map(|f| format!(" ({f})")).unwrap_or_default();
+            Box::new(move |_: &str| Box::new(crate::image::cv::HighGui::new(&title)) as Box<dyn Window>)
+        }
+        _ => Box::new(|_: &str| Box::new(Nowhere) as Box<dyn Window>),
+    })
+}
+
+/// Samples the process's resident memory (RSS) while the pipeline runs.
+pub(super) struct ResidentSampler {
+    system: sysinfo::System,
+    pid: Option<sysinfo::Pid>,
+    start: Option<u64>,
+    peak: u64,
+    last: Option<Instant>,
+}
+
+impl ResidentSampler {
+    /// How often to look: often enough to catch frames in flight, rarely enough to cost nothing.
+    const EVERY: Duration = Duration::from_millis(10);
+
+    /// Takes the first sample, before the pipeline exists; a sampler not `enabled` never looks.
+    pub(super) fn start(enabled: bool) -> Self {
+        let mut sampler = Self {
+            system: sysinfo::System::new(),
+            pid: sysinfo::get_current_pid().ok().filter(|_| enabled),
+            start: None,
+            peak: 0,
+            last: None,
+        };
+        sampler.sample();
+        sampler.start = (sampler.peak > 0).then_some(sampler.peak);
+        sampler
+    }
+
+    pub(super) fn sample(&mut self) {
+        let now = Instant::now();
+        if self.last.is_some_and(|last| now - last < Self::EVERY) {
+            return;
+        }
+        self.last = Some(now);
+        let Some(pid) = self.pid else { return };
+        let update = sysinfo::ProcessesToUpdate::Some(&[pid]);
+        self.system.refresh_processes_specifics(update, true, sysinfo::ProcessRefreshKind::nothing().with_memory());
+        if let Some(process) = self.system.process(pid) {
+            self.peak = self.peak.max(process.memory());
+        }
+    }
+
+    /// At the start and at the most, if the system told.
+    pub(super) fn resident(&self) -> Option<Resident> {
+        self.start.map(|start| Resident { start, peak: self.peak })
+    }
+}

@@ -1,0 +1,109 @@
+//! `camera_node`: reads frames on a thread of its own, writes its line on each, and moves a
+//! new `Image` message per frame into `publish`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use super::{getpid, ImageOptions};
+use crate::demos::DemoError;
+use crate::engine::msg::builtin_interfaces::Time;
+use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::{Context, MessageAddress, Node, NodeOptions, Publisher, QoS, UniquePtr};
+use crate::image::capture::VideoCapture;
+use crate::image::text::Pen;
+use crate::image::Frame;
+use crate::render::labels::Labels;
+
+/// Node which captures images and publishes them. Images are annotated with this process's
+/// id as well as the message's ptr.
+pub struct CameraNode {
+    pub node: Node,
+    pub pub_: Publisher<Image>,
+    canceled_: Arc<AtomicBool>,
+    thread_: Option<JoinHandle<()>>,
+}
+
+impl CameraNode {
+    pub fn new(
+        ctx: &Context,
+        output: &str,
+        cap: Box<dyn VideoCapture>,
+        options: &ImageOptions,
+    ) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, "camera_node", node_options)?;
+        // The capture was opened from `--source` (upstream opens device 0 here).
+        if !cap.is_opened() {
+            return Err(DemoError::CouldNotOpenVideoStream);
+        }
+        // Create a publisher on the output topic.
+        let pub_ = node.create_publisher::<Image>(output, QoS::sensor_data())?;
+        let canceled_ = Arc::new(AtomicBool::new(false));
+        // Create the camera reading loop.
+        let camera = Loop {
+            pen: Pen::new(&node, options.text_scale),
+            labels: options.labels.clone(),
+            node: node.clone(),
+            pub_: pub_.clone(),
+            canceled: canceled_.clone(),
+            cap,
+        };
+        let thread_ = Some(thread::spawn(move || camera.run()));
+        Ok(Self { node, pub_, canceled_, thread_ })
+    }
+}
+
+impl Drop for CameraNode {
+    fn drop(&mut self) {
+        // Make sure to join the thread on shutdown.
+        self.canceled_.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread_.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the camera's thread works with.
+struct Loop {
+    node: Node,
+    pub_: Publisher<Image>,
+    canceled: Arc<AtomicBool>,
+    cap: Box<dyn VideoCapture>,
+    pen: Pen,
+    labels: Labels,
+}
+
+impl Loop {
+    fn run(mut self) {
+        let context = self.node.context();
+        let mut frame_ = Frame::default();
+        // While running...
+        while context.ok() && !self.canceled.load(Ordering::Relaxed) {
+            // Capture a frame (a video file or `--frames` may end; upstream's camera never does).
+            if !self.cap.read(&mut frame_) {
+                // Let the frames already sent finish their way, then stop.
+                context.shutdown_when_idle();
+                return;
+            }
+            // Create a new unique_ptr to an Image message for storage.
+            let mut msg: UniquePtr<Image> = Box::default();
+
+            // Put this process's id and the msg's pointer address on the image.
+            let text = format!("pid: {}, ptr: {}", self.labels.pid(getpid()), self.labels.ptr(getpid(), msg.address()));
+            self.pen.draw_on_image(&mut frame_.mat(), &text, 20);
+            // Pack the frame into the ROS image.
+            msg.header.stamp = Time::now();
+            msg.header.frame_id = "camera_frame".into();
+            msg.height = frame_.rows;
+            msg.width = frame_.cols;
+            msg.encoding = frame_.encoding.ros_name().into();
+            msg.is_bigendian = 0;
+            msg.step = frame_.step() as u32;
+            // The camera's own copy, from its capture buffer into the new message.
+            msg.data.extend_from_slice(&frame_.data);
+            self.node.trace_filled(&*msg, msg.data.len());
+            self.pub_.publish(msg); // Publish.
+        }
+    }
+}

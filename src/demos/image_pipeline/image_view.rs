@@ -1,0 +1,94 @@
+//! `image_view_node`: receives images, adds its line, and shows them in a window titled
+//! with its name. ESC or `q` quits; space pauses until the next space.
+
+use super::{getpid, ImageOptions, ViewerCallback};
+use crate::demos::{printf, DemoError};
+use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::{ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, Subscription, UniquePtr};
+use crate::image::text::Pen;
+use crate::image::view::Window;
+use crate::image::{Frame, Mat};
+
+/// Node which receives sensor_msgs/Image messages and renders them.
+pub struct ImageViewNode {
+    pub node: Node,
+    pub sub_: Subscription<Image>,
+}
+
+impl ImageViewNode {
+    pub fn new(
+        ctx: &Context,
+        input: &str,
+        node_name: &str,
+        window: Box<dyn Window>,
+        options: &ImageOptions,
+    ) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, node_name, node_options)?;
+        let mut view = View { node: node.clone(), pen: Pen::new(&node, options.text_scale), window };
+        let labels = options.labels.clone();
+        // Create a subscription on the input topic. The callback's parameter decides
+        // whether this view takes the message (and a second view then gets a copy), or
+        // shares it with the other view.
+        let sub_ = match options.viewer_callback {
+            ViewerCallback::Unique => {
+                node.create_subscription(input, QoS::sensor_data(), move |mut msg: UniquePtr<Image>| {
+                    let line = format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(getpid(), msg.address()));
+                    let addr = msg.address();
+                    // Create a cv::Mat from the image message (without copying).
+                    match Mat::wrap(&mut msg) {
+                        Ok(mut cv_mat) => view.annotate_and_show(&mut cv_mat, &line, addr),
+                        Err(e) => printf!(view.node, "{e}"),
+                    }
+                })?
+            }
+            ViewerCallback::Shared => {
+                node.create_subscription(input, QoS::sensor_data(), move |msg: ConstSharedPtr<Image>| {
+                    let line = format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(getpid(), msg.address()));
+                    // A shared message is read-only: Rust will not write through this pointer,
+                    // where C++ lets both views draw into the one buffer they share. So this
+                    // view copies the pixels into the picture it shows and draws its line
+                    // there (the view's own work, like imshow's); the message is not copied.
+                    match Frame::from_image(&msg) {
+                        Ok(mut shown) => view.annotate_and_show(&mut shown.mat(), &line, msg.address()),
+                        Err(e) => printf!(view.node, "{e}"),
+                    }
+                })?
+            }
+        };
+        Ok(Self { node, sub_ })
+    }
+}
+
+/// What a view's callback works with.
+struct View {
+    node: Node,
+    pen: Pen,
+    window: Box<dyn Window>,
+}
+
+impl View {
+    fn annotate_and_show(&mut self, cv_mat: &mut Mat<'_>, line: &str, addr: usize) {
+        let context = self.node.context();
+        // Annotate with the pid and pointer address.
+        self.pen.draw_on_image(cv_mat, line, 60);
+        // Show the image.
+        if self.window.imshow(self.node.get_name(), cv_mat).is_err() {
+            // The window keeps the error for the program to report; nothing more to show.
+            context.shutdown();
+            return;
+        }
+        self.node.trace_shown(addr);
+        let mut key = self.window.wait_key(1); // Look for key presses.
+        if key == 27 /* ESC */ || key == i32::from(b'q') {
+            context.shutdown();
+        }
+        if key == i32::from(b' ') {
+            // If <space> then pause until another <space> (or Ctrl-C).
+            key = -1;
+            while key != i32::from(b' ') && context.ok() {
+                key = self.window.wait_key(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The image pipeline: `camera_node` -> `watermark_node` -> `image_view_node` (and with two
+//! views a fork to `image_view_node2`), upstream's `image_pipeline_all_in_one` and
+//! `image_pipeline_with_two_image_view`. Each node writes `pid: <pid>, ptr: <address>` on
+//! the frame; with IPC on, all three lines show the same pid and the same pointer.
+//!
+//! Each node is built on its own, from a context, so that it can live in a process of its
+//! own as well as next to the others.
+
+pub mod camera;
+pub mod image_view;
+pub mod watermark;
+
+use crate::engine::{Context, SingleThreadedExecutor};
+use crate::image::capture::VideoCapture;
+use crate::image::view::Window;
+use crate::render::labels::Labels;
+
+use super::DemoError;
+use camera::CameraNode;
+use image_view::ImageViewNode;
+use watermark::WatermarkNode;
+
+/// What the command line may change in the image pipeline; everything else is as upstream.
+#[derive(Clone)]
+pub struct ImageOptions {
+    /// `use_intra_process_comms` for every node (upstream: true).
+    pub use_intra_process_comms: bool,
+    /// How a pid and a pointer are written on the frames: as C++ streams print them, or as
+    /// `--stable` labels (the same labels as the rest of the output).
+    pub labels: Labels,
+    /// `--text-scale`: 1 is upstream's size.
+    pub text_scale: u32,
+    /// What the views' callbacks take.
+    pub viewer_callback: ViewerCallback,
+}
+
+/// The parameter of the image views' callbacks: the whole difference between a copy for
+/// one of two views and no copy at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewerCallback {
+    /// `UniquePtr<Image>`: each view takes ownership (upstream today).
+    Unique,
+    /// `ConstSharedPtr<Image>`: the views share one message (upstream for years).
+    Shared,
+}
+
+/// The process id, as upstream's `GETPID()`.
+pub fn getpid() -> u32 {
+    std::process::id()
+}
+
+/// `image_pipeline_all_in_one` (one view) or `image_pipeline_with_two_image_view` (two).
+/// `cap` is the camera's source; `window` makes each view's window from its node name.
+pub fn main(
+    ctx: &Context,
+    options: &ImageOptions,
+    cap: Box<dyn VideoCapture>,
+    views: usize,
+    mut window: impl FnMut(&str) -> Box<dyn Window>,
+) -> Result<(), DemoError> {
+    let mut executor = SingleThreadedExecutor::new();
+
+    // Connect the nodes as a pipeline: camera_node -> watermark_node -> image_view_node
+    // And with two views a fork:                                    \-> image_view_node2
+    // Made from the end backwards (upstream makes the camera first): the camera captures as
+    // soon as it exists, and its first frame must find everyone listening.
+    let mut image_view_nodes = Vec::new();
+    for name in ["image_view_node", "image_view_node2"].into_iter().take(views) {
+        image_view_nodes.push(ImageViewNode::new(ctx, "watermarked_image", name, window(name), options)?);
+    }
+    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", "Hello world!", options)?;
+    let camera_node = CameraNode::new(ctx, "image", cap, options)?;
+
+    executor.add_node(&camera_node.node);
+    executor.add_node(&watermark_node.node);
+    for image_view_node in &image_view_nodes {
+        executor.add_node(&image_view_node.node);
+    }
+
+    executor.spin();
+    Ok(())
+}
