@@ -310,3 +310,65 @@ fn an_unsafe_runtime_directory_is_refused() {
     assert_eq!(String::from_utf8(demo.stdout).unwrap().lines().count(), 2);
     assert!(leftovers(runtime.path()).is_empty());
 }
+
+/// The chapter's last experiment: `image_pipeline_all_in_one` in one process and an
+/// `image_view_node` in another. The pipeline's nodes write the pipeline's pid and pointer;
+/// the separate view writes its own, different pid and the pointer of its own copy.
+#[test]
+fn a_viewer_in_another_process_writes_its_own_pid_and_pointer() {
+    let runtime = tempfile::tempdir().unwrap();
+    let pipeline = spawn(
+        runtime.path(),
+        &[
+            "image-pipeline",
+            "--source",
+            "synthetic",
+            "--fps",
+            "50",
+            "--frames",
+            "100",
+            "--show",
+            "none",
+            "--format",
+            "json",
+        ],
+    );
+    let viewer = common::command(runtime.path())
+        .args(["node", "image_view_node", "--count", "3", "--show", "none", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(viewer.status.success(), "{}", String::from_utf8_lossy(&viewer.stderr));
+    let out = pipeline.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // "pid: <pid>, ptr: <pointer>" as drawn, by node.
+    let drawn = |text: &str| -> Vec<(String, String, String)> {
+        events(text)
+            .iter()
+            .filter(|e| e["event"] == "drawn")
+            .map(|e| {
+                let line = e["text"].as_str().unwrap();
+                let (pid, rest) = line.trim_start_matches("pid: ").split_once(", ptr: ").unwrap();
+                let ptr = rest.split(' ').next().unwrap();
+                (e["node"].as_str().unwrap().to_string(), pid.to_string(), ptr.to_string())
+            })
+            .collect()
+    };
+    let viewer_out = String::from_utf8(viewer.stdout).unwrap();
+    let viewer_lines = drawn(&viewer_out);
+    let pipeline_lines = drawn(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(viewer_lines.len(), 3);
+    let pipeline_pid = pipeline_lines[0].1.clone();
+    assert!(pipeline_lines.iter().all(|(_, pid, _)| *pid == pipeline_pid));
+    for (node, pid, _) in &viewer_lines {
+        assert_eq!(node, "image_view_node");
+        assert_ne!(*pid, pipeline_pid, "the separate view runs in its own process");
+    }
+    // Its pointer is of a message of its own (pointers of two processes are not compared:
+    // an address means something only in its process): decoded from the pipeline's bytes.
+    let viewer_events = events(&viewer_out);
+    for received in kind(&viewer_events, "received") {
+        assert_eq!(received["via"], "middleware");
+        assert_eq!(received["from_pid"].to_string(), pipeline_pid);
+    }
+}

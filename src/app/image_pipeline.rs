@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{event_channel, execute, renderer_for, runs_of, AppError, ChannelSink, Run, Together};
-use crate::cli::plan::{Format, ImagePlan, IpcMode, Plan};
-use crate::demos::image_pipeline::{self, ImageOptions};
+use crate::cli::plan::{Format, ImagePlan, IpcMode, NodeName, NodePlan, Plan};
+use crate::demos::image_pipeline::{self, ImageOptions, ViewerCallback};
+use crate::demos::DemoError;
+use crate::engine::transport::{TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
@@ -43,7 +45,16 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     for (run, &on) in ipc_runs.iter().enumerate() {
         let sink = ChannelSink { run, tx: tx.clone(), labels: image.stable.then(|| labels.clone()) };
         // Separate domains: in `--ipc both` the two runs must not hear each other.
-        let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(run as u32));
+        let domain = plan.domain + run as u32;
+        let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(domain));
+        // One pipeline talks to other processes (a viewer in another terminal); the two of
+        // `--ipc both` are a comparison inside this process.
+        if ipc_runs.len() == 1 {
+            let options = TransportOptions { kind: TransportKind::Socket, command: plan.command_line.clone() };
+            if let Err(e) = ctx.enable_transport(options) {
+                notice(&super::transport_warning(lang, &e));
+            }
+        }
         let cap = capture::open(&source, image.size.0, image.size.1).map_err(AppError::VideoFile)?;
         // A camera keeps its own pace; a synthetic camera or a file goes at `--fps`.
         let fps = if matches!(source, Source::Camera(_)) { 0 } else { image.fps };
@@ -67,6 +78,71 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     // order every time; windows too, since a GUI wants one thread.
     let together = if image.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
     execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
+    let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match failed {
+        Some((path, e)) => Err(AppError::Png(path, e)),
+        None => Ok(()),
+    }
+}
+
+/// `ipc-lab node camera_node|watermark_node|image_view_node`: one node of the pipeline in
+/// this process, talking to the others through the transport: the chapter's second
+/// terminal, where `image_view_node` runs apart from `image_pipeline_all_in_one`.
+pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Result<(), AppError> {
+    let lang = plan.lang;
+    let mut sampler = ResidentSampler::start(!node.stable);
+    let labels = Labels::new(node.stable);
+    let title = match node.name {
+        NodeName::CameraNode => "camera_node",
+        NodeName::WatermarkNode => "watermark_node",
+        _ => "image_view_node",
+    };
+    let cx = RenderContext {
+        lang,
+        painter: Painter { enabled: plan.color && node.format != Format::Json },
+        labels: labels.clone(),
+        title,
+        runs: vec![node.ipc],
+        split: false,
+        columns: Columns { node: 17, value: 14 },
+    };
+    let mut renderer = renderer_for(node.format, cx);
+    let (tx, rx) = event_channel();
+    let sink = ChannelSink { run: 0, tx, labels: node.stable.then(|| labels.clone()) };
+    let mut init = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
+    // The camera counts frames (below); the others count what they receive.
+    if let (Some(n), false) = (node.count, node.name == NodeName::CameraNode) {
+        init = init.shutdown_after_receipts(n);
+    }
+    let ctx = Context::init_with(init);
+    let transport = TransportOptions { kind: node.transport, command: plan.command_line.clone() };
+    ctx.enable_transport(transport).map_err(AppError::Transport)?;
+    let options = ImageOptions {
+        use_intra_process_comms: node.ipc,
+        labels,
+        text_scale: node.image.text_scale,
+        viewer_callback: ViewerCallback::Unique,
+    };
+    let worker_ctx = ctx.clone();
+    let png_failure = PngFailure::default();
+    let main: Box<dyn FnOnce() -> Result<(), DemoError> + Send> = match node.name {
+        NodeName::CameraNode => {
+            let (cols, rows) = node.image.size;
+            let source = resolve_source(&node.image.source, node.image.size, lang);
+            let cap = capture::open(&source, cols, rows).map_err(AppError::VideoFile)?;
+            let fps = if matches!(source, Source::Camera(_)) { 0 } else { node.image.fps };
+            let cap = Paced::new(cap, &ctx, fps).frames(node.count);
+            Box::new(move || image_pipeline::camera_main(&worker_ctx, &options, Box::new(cap)))
+        }
+        NodeName::WatermarkNode => Box::new(move || image_pipeline::watermark_main(&worker_ctx, &options)),
+        _ => {
+            let show = resolve_show(&node.image.show, lang);
+            let mut window = windows(&show, None, &png_failure, plan.color)?;
+            let window = window("image_view_node");
+            Box::new(move || image_pipeline::image_view_main(&worker_ctx, &options, window))
+        }
+    };
+    execute(vec![Run { ctx, main }], Together::AtOnce, rx, renderer.as_mut(), Some(&mut sampler), out)?;
     let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
     match failed {
         Some((path, e)) => Err(AppError::Png(path, e)),

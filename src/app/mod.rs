@@ -124,7 +124,10 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
         Action::Demo(demo) if demo.split => children::run_split(plan, demo, out),
         Action::Demo(demo) if demo.ipc == IpcMode::Both => children::run_both(plan, demo, out),
         Action::Demo(demo) => run_local(plan, &LocalRun::demo(demo), out),
-        Action::Node(node) => run_local(plan, &LocalRun::node(node), out),
+        Action::Node(node) => match LocalRun::node(node) {
+            Some(run) => run_local(plan, &run, out),
+            None => image_pipeline::run_node(plan, node, out),
+        },
         Action::Echo(echo) => echo::run(plan, echo, out),
         Action::Ps { json } => crate::ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
@@ -297,14 +300,16 @@ impl LocalRun {
         }
     }
 
-    fn node(node: &NodePlan) -> LocalRun {
+    /// A node of the number demos; `None` for the image nodes, which need images.
+    fn node(node: &NodePlan) -> Option<LocalRun> {
         let (title, main): (&'static str, DemoMain) = match node.name {
             NodeName::Producer => ("producer", demos::two_node_pipeline::producer_main),
             NodeName::Consumer => ("consumer", demos::two_node_pipeline::consumer_main),
             NodeName::Pipe1 => ("pipe1", demos::cyclic_pipeline::pipe1_main),
             NodeName::Pipe2 => ("pipe2", demos::cyclic_pipeline::pipe2_main),
+            NodeName::CameraNode | NodeName::WatermarkNode | NodeName::ImageViewNode => return None,
         };
-        LocalRun {
+        Some(LocalRun {
             title,
             ipc: node.ipc,
             count: node.count,
@@ -314,7 +319,7 @@ impl LocalRun {
             transport: node.transport,
             needs_transport: true,
             main,
-        }
+        })
     }
 }
 
@@ -330,7 +335,7 @@ pub(crate) struct View {
 }
 
 /// A demo runs on its own when it cannot talk to other processes; this says so.
-fn transport_warning(lang: Lang, e: &TransportError) -> String {
+pub(super) fn transport_warning(lang: Lang, e: &TransportError) -> String {
     match lang {
         Lang::Ko => format!("알림: 다른 프로세스와 통신하지 않고 이 프로세스 안에서만 실행합니다: {e}"),
         Lang::En => format!("note: running within this process only, without talking to other processes: {e}"),

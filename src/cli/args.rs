@@ -90,7 +90,8 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// Which node: producer, consumer (two-node), pipe1, pipe2 (cyclic)
+    /// Which node: producer, consumer (two-node), pipe1, pipe2 (cyclic), camera_node,
+    /// watermark_node, image_view_node (image-pipeline)
     #[arg(value_enum)]
     pub name: NodeName,
 
@@ -111,7 +112,34 @@ pub struct NodeArgs {
     pub transport: TransportChoice,
 
     #[command(flatten)]
+    pub image: ImageNodeArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The image nodes' own options, for `ipc-lab node camera_node|image_view_node`.
+#[derive(Debug, Args)]
+pub struct ImageNodeArgs {
+    /// camera_node: where frames come from (auto, camera, camera:N, synthetic, or a video FILE)
+    #[arg(long, value_name = "SOURCE", default_value = "auto", value_parser = parse_source)]
+    pub source: Source,
+
+    /// camera_node: the frame size
+    #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_hyphen_values = true)]
+    pub size: (u32, u32),
+
+    /// camera_node: frames per second of a synthetic camera or a file; 0 is as fast as possible
+    #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_hyphen_values = true)]
+    pub fps: u32,
+
+    /// image_view_node: where frames are shown (auto, window, terminal, png:DIR, none)
+    #[arg(long, value_name = "WHERE", default_value = "auto", value_parser = parse_show)]
+    pub show: Show,
+
+    /// Size of the text drawn on frames: 1 is upstream's; 2 to 4 are easier to read
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_text_scale, allow_hyphen_values = true)]
+    pub text_scale: u32,
 }
 
 #[derive(Debug, Args)]
@@ -270,13 +298,19 @@ pub enum TransportChoice {
     Shm,
 }
 
-/// The nodes `ipc-lab node` can run.
+/// The nodes `ipc-lab node` can run, by their upstream names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NodeName {
     Producer,
     Consumer,
     Pipe1,
     Pipe2,
+    #[value(name = "camera_node")]
+    CameraNode,
+    #[value(name = "watermark_node")]
+    WatermarkNode,
+    #[value(name = "image_view_node")]
+    ImageViewNode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

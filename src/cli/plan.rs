@@ -138,6 +138,18 @@ pub struct NodePlan {
     pub format: Format,
     pub stable: bool,
     pub transport: TransportKind,
+    /// For the image nodes.
+    pub image: ImageNodePlan,
+}
+
+/// What `camera_node` and `image_view_node` need when they run alone.
+#[derive(Debug, Clone)]
+pub struct ImageNodePlan {
+    pub source: Source,
+    pub size: (u32, u32),
+    pub fps: u32,
+    pub show: Show,
+    pub text_scale: u32,
 }
 
 /// `ipc-lab echo`.
@@ -244,6 +256,13 @@ impl Plan {
                 format: args.output.format,
                 stable: args.output.stable,
                 transport: transport(args.transport),
+                image: ImageNodePlan {
+                    source: args.image.source,
+                    size: args.image.size,
+                    fps: args.image.fps,
+                    show: args.image.show,
+                    text_scale: args.image.text_scale,
+                },
             }),
             Command::Echo(args) => Action::Echo(EchoPlan {
                 topic: args.topic,
