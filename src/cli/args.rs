@@ -112,28 +112,30 @@ pub struct NodeArgs {
     pub transport: TransportChoice,
 
     #[command(flatten)]
-    pub image: ImageNodeArgs,
+    pub image: FrameArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
-/// The image nodes' own options, for `ipc-lab node camera_node|image_view_node`.
+/// Where frames come from and where they go: for `image-pipeline`, and for `ipc-lab node`
+/// with `camera_node` (source, size, fps) or `image_view_node` (show).
 #[derive(Debug, Args)]
-pub struct ImageNodeArgs {
-    /// camera_node: where frames come from (auto, camera, camera:N, synthetic, or a video FILE)
+pub struct FrameArgs {
+    /// Where frames come from: auto (camera 0, else synthetic), camera, camera:N, synthetic, or a video FILE
     #[arg(long, value_name = "SOURCE", default_value = "auto", value_parser = parse_source)]
     pub source: Source,
 
-    /// camera_node: the frame size
+    /// Frame size asked of the camera, and the synthetic camera's size
     #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_hyphen_values = true)]
     pub size: (u32, u32),
 
-    /// camera_node: frames per second of a synthetic camera or a file; 0 is as fast as possible
+    /// Frames per second of the synthetic camera and of a video file; 0 is as fast as the
+    /// pipeline goes (a camera keeps its own pace)
     #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_hyphen_values = true)]
     pub fps: u32,
 
-    /// image_view_node: where frames are shown (auto, window, terminal, png:DIR, none)
+    /// Where frames are shown: auto, window (with the opencv feature), terminal, png:DIR, or none
     #[arg(long, value_name = "WHERE", default_value = "auto", value_parser = parse_show)]
     pub show: Show,
 
@@ -157,30 +159,12 @@ pub struct ImageArgs {
     #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
     pub viewer_callback: ViewerCallbackArg,
 
-    /// Where frames come from: auto (camera 0, else synthetic), camera, camera:N, synthetic, or a video FILE
-    #[arg(long, value_name = "SOURCE", default_value = "auto", value_parser = parse_source)]
-    pub source: Source,
-
-    /// Frame size asked of the camera, and the synthetic camera's size
-    #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_hyphen_values = true)]
-    pub size: (u32, u32),
-
     /// Stop after N frames [default: run until Ctrl-C, ESC or q, like upstream]
     #[arg(long, value_name = "N", value_parser = parse_frames, allow_hyphen_values = true)]
     pub frames: Option<u64>,
 
-    /// Frames per second of the synthetic camera and of a video file; 0 is as fast as the
-    /// pipeline goes (a camera keeps its own pace)
-    #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_hyphen_values = true)]
-    pub fps: u32,
-
-    /// Where frames are shown: auto, window (with the opencv feature), terminal, png:DIR, or none
-    #[arg(long, value_name = "WHERE", default_value = "auto", value_parser = parse_show)]
-    pub show: Show,
-
-    /// Size of the text drawn on frames: 1 is upstream's; 2 to 4 are easier to read
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_text_scale, allow_hyphen_values = true)]
-    pub text_scale: u32,
+    #[command(flatten)]
+    pub frame: FrameArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
