@@ -131,8 +131,19 @@ impl At {
 }
 
 impl Target {
+    /// Decided on the ratio as the table prints it (two decimals), so that the mark never
+    /// contradicts the figure beside it: a 0.7996× printed as 0.80× meets "≥ 0.8×".
+    ///
+    /// ```
+    /// use ipc_lab::bench::report::{Goal, Target, TargetKind};
+    ///
+    /// let target = |ratio| Target { kind: TargetKind::Pipeline, goal: Goal::AtLeast(0.8), ratio, at: None };
+    /// assert_eq!(target(Some(0.7996)).holds(), Some(true));
+    /// assert_eq!(target(Some(0.794)).holds(), Some(false));
+    /// assert_eq!(target(None).holds(), None);
+    /// ```
     pub fn holds(&self) -> Option<bool> {
-        let ratio = self.ratio?;
+        let ratio = (self.ratio? * 100.0).round() / 100.0;
         Some(match self.goal {
             Goal::AtMost(limit) => ratio <= limit,
             Goal::AtLeast(limit) => ratio >= limit,
@@ -284,8 +295,8 @@ fn ratio_label(ratio: Option<f64>) -> String {
 
 /// One JSON object per path and size, then per pipeline and frame size, one per line.
 pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
-    for row in &results.rows {
-        let line = json!({
+    let paths = results.rows.iter().map(|row| {
+        json!({
             "path": row.path.name(),
             "bytes": row.bytes,
             "p50_ns": row.p50_ns,
@@ -294,11 +305,10 @@ pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
             "copies": row.copies,
             "copies_by_slope": results.copies_by_slope(row.path),
             "samples": row.samples,
-        });
-        writeln!(out, "{line}")?;
-    }
-    for row in &results.pipeline {
-        let line = json!({
+        })
+    });
+    let pipelines = results.pipeline.iter().map(|row| {
+        json!({
             "path": row.kind.name(),
             "width": row.width,
             "height": row.height,
@@ -306,7 +316,9 @@ pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
             "to_direct": results.to_direct(row.kind, (row.width, row.height)),
             "copies_per_frame": row.copies_per_frame,
             "runs": row.runs,
-        });
+        })
+    });
+    for line in paths.chain(pipelines) {
         writeln!(out, "{line}")?;
     }
     Ok(())
@@ -428,6 +440,7 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             Goal::AtMost(g) => format!("≤ {g}×"),
             Goal::AtLeast(g) => format!("≥ {g}×"),
         };
+        // Two decimals, as `Target::holds` decides.
         let measured = target.ratio.map_or_else(|| t("측정 안 함", "not measured").to_string(), |r| format!("{r:.2}×"));
         writeln!(out, "  {mark} {}: {measured} ({} {goal})", target_text(&target, results, lang), t("목표", "goal"))?;
     }
