@@ -1,6 +1,7 @@
 //! `ipc-lab bench`: correctness only, never wall-clock numbers. Every path and baseline is
-//! measured at every size, the copies are the ones the engine's trace counts, the plot is
-//! a well-formed SVG with one line per path, and the peer processes leave nothing behind.
+//! measured at every size and the image pipeline at every frame size, the copies are the
+//! ones the engine's trace counts, the plot is a well-formed SVG with one line per path, and
+//! the peer processes leave nothing behind.
 
 mod common;
 
@@ -10,6 +11,12 @@ use serde_json::Value;
 
 const PATHS: [&str; 7] =
     ["ipc-on", "ipc-off", "socket", "shm", "channel-baseline", "memcpy-baseline", "socketpair-baseline"];
+
+/// The image pipeline with IPC on and off, and its direct loop.
+const PIPELINES: [&str; 3] = ["pipeline-ipc-on", "pipeline-ipc-off", "pipeline-direct"];
+
+/// Small frames keep the test fast; the pipeline is the same at any size.
+const PIPELINE_SIZES: [(u64, u64); 2] = [(64, 48), (96, 64)];
 
 /// Copies per hop: counted by the engine for the paths (callbacks take `ConstSharedPtr`, so
 /// IPC off makes exactly its serialize and deserialize), by construction for the baselines.
@@ -35,24 +42,37 @@ fn leftovers(runtime: &std::path::Path) -> Vec<String> {
     }
 }
 
-/// `--json` is one object per path and size, with the fields tools rely on; `--plot`
-/// writes an SVG with one polyline per path, the baselines dashed; the peers' files are
-/// gone afterwards.
+/// Copies per frame of the image pipeline, as the engine's trace counted them: none with
+/// IPC on; with IPC off, at each of the two hops a serialize, a deserialize and rclcpp's
+/// copy into the `UniquePtr` the next node takes; none in the direct loop by construction.
+fn expected_copies_per_frame(path: &str) -> f64 {
+    match path {
+        "pipeline-ipc-on" | "pipeline-direct" => 0.0,
+        "pipeline-ipc-off" => 6.0,
+        other => panic!("unknown pipeline {other}"),
+    }
+}
+
+/// `--json` is one object per path and size, then per pipeline and frame size, with the
+/// fields tools rely on; `--plot` writes an SVG with one polyline per path, the baselines
+/// dashed; the peers' files are gone afterwards.
 #[test]
 fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     let runtime = tempfile::tempdir().unwrap();
     let plot = runtime.path().join("bench.svg");
     let out = common::command(runtime.path())
-        .args(["bench", "--quick", "--sizes", "64,4096", "--json", "--plot"])
+        .args(["bench", "--quick", "--sizes", "64,4096", "--pipeline-sizes", "96x64,64x48", "--json", "--plot"])
         .arg(&plot)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<Value> = String::from_utf8(out.stdout)
+    let all: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
+    let (pipelines, rows): (Vec<Value>, Vec<Value>) =
+        all.into_iter().partition(|r| r["path"].as_str().unwrap().starts_with("pipeline-"));
     let seen: BTreeSet<(String, u64)> =
         rows.iter().map(|r| (r["path"].as_str().unwrap().to_string(), r["bytes"].as_u64().unwrap())).collect();
     let wanted: BTreeSet<(String, u64)> = PATHS.iter().flat_map(|p| [64, 4096].map(|b| (p.to_string(), b))).collect();
@@ -68,6 +88,25 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     }
     assert!(leftovers(runtime.path()).is_empty(), "{:?}", leftovers(runtime.path()));
 
+    let seen: BTreeSet<(String, u64, u64)> = pipelines
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["width"].as_u64().unwrap(), r["height"].as_u64().unwrap()))
+        .collect();
+    let wanted: BTreeSet<(String, u64, u64)> =
+        PIPELINES.iter().flat_map(|p| PIPELINE_SIZES.map(|(w, h)| (p.to_string(), w, h))).collect();
+    assert_eq!(seen, wanted);
+    assert_eq!(pipelines.len(), wanted.len(), "one line per pipeline and frame size");
+    for row in &pipelines {
+        let path = row["path"].as_str().unwrap();
+        assert_eq!(row["copies_per_frame"].as_f64(), Some(expected_copies_per_frame(path)), "{row}");
+        assert!(row["fps"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["to_direct"].as_f64().unwrap() > 0.0, "{row}");
+        assert_eq!(row["runs"].as_u64(), Some(3), "a run per round: {row}");
+        if path == "pipeline-direct" {
+            assert_eq!(row["to_direct"].as_f64(), Some(1.0), "{row}");
+        }
+    }
+
     let svg = std::fs::read_to_string(&plot).unwrap();
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
@@ -81,16 +120,20 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     }
 }
 
-/// The table names every path and baseline and ends with the targets, in Korean too; the
-/// image pipeline's target is reported as not measured.
+/// The table names every path, baseline and pipeline and ends with the targets, in Korean
+/// too; the image pipeline's target has a measured ratio (whether it holds is the
+/// machine's business, not the test's).
 #[test]
 fn quick_table_in_korean_lists_every_path_and_the_targets() {
-    let out = common::stdout_of(&["bench", "--quick", "--sizes", "64", "--lang", "ko"]);
-    for path in PATHS {
+    let out = common::stdout_of(&["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--lang", "ko"]);
+    for path in PATHS.iter().chain(&PIPELINES) {
         assert!(out.contains(&format!("\n  {path} ")), "{path} missing:\n{out}");
     }
+    assert!(out.contains("\n64x48 bgr8\n"), "{out}");
     assert!(out.contains("목표"), "{out}");
-    assert!(out.contains("파이프라인") && out.contains("측정 안 함"), "{out}");
+    let target = out.lines().find(|l| l.contains("파이프라인: IPC 켬")).unwrap_or_else(|| panic!("{out}"));
+    assert!(target.contains("64x48 bgr8") && target.contains("(목표 ≥ 0.8×)"), "{target}");
+    assert!(!target.contains("측정 안 함") && (target.contains('✓') || target.contains('✗')), "{target}");
 }
 
 /// The peer process is for the bench only: not in the help.

@@ -22,6 +22,7 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
     };
     let options = BenchOptions {
         sizes: bench.sizes.clone(),
+        pipeline_sizes: bench.pipeline_sizes.clone(),
         quick: bench.quick,
         domain: plan.domain,
         command: plan.command_line.clone(),
@@ -33,7 +34,7 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
     let results = bench::run(&options, &mut |step| {
         bar.set_length(step.total as u64);
         bar.set_position(step.done as u64);
-        bar.set_message(format!("{} {}", step.path.name(), report::size_label(step.bytes)));
+        bar.set_message(step.what.to_string());
     });
     bar.finish_and_clear();
     let results = results.map_err(AppError::Bench)?;

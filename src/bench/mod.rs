@@ -41,16 +41,22 @@
 //! - Copies per hop: counted by the engine's trace events in a short pass of their own
 //!   ([`counting`]); the timed runs do not trace.
 //!
-//! The results ([`report`]) are one row per path and size, the copies cross-checked by the
-//! slope of cost against size, and the targets of the engine with the ratios that decide
-//! them. A later section (the image pipeline's frames per second) adds its rows and its
-//! target the same way.
+//! # The image pipeline ([`pipeline`])
+//! The three nodes of the image pipeline, built as the demo builds them, on the synthetic
+//! camera at `--fps 0` with a view that shows nothing: frames per second with IPC on and
+//! off, beside the same three drawing steps called directly in one loop. Its runs take their
+//! turns in the same rounds as the paths, and its copies per frame are counted the same way.
+//!
+//! The results ([`report`]) are one row per path and size and one per pipeline and frame
+//! size, the copies cross-checked by the slope of cost against size, and the targets of the
+//! engine with the ratios that decide them.
 
 pub mod baselines;
 pub mod clock;
 pub mod counting;
 pub mod local;
 pub mod peer;
+pub mod pipeline;
 pub mod remote;
 pub mod report;
 pub mod stats;
@@ -59,14 +65,21 @@ pub mod svg;
 use std::fmt;
 use std::io;
 
+use crate::demos::DemoError;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::msg::std_msgs::Header;
 use crate::engine::transport::TransportError;
 use crate::engine::{Context, CreateError, NodeError};
+use crate::image::ImageError;
+use pipeline::PipelineKind;
 
 /// The sizes a bench measures unless told otherwise: a small message, a page, a larger
 /// buffer, and a 640x480 and a 1920x1080 RGB frame.
 pub const DEFAULT_SIZES: [usize; 5] = [64, 4 << 10, 64 << 10, 921_600, 6_220_800];
+
+/// The image pipeline's frame sizes unless told otherwise: the same two frames as the
+/// largest message sizes.
+pub const DEFAULT_PIPELINE_SIZES: [(u32, u32); 2] = [(640, 480), (1920, 1080)];
 
 /// A way for a message to go from one node to another, or a baseline beside them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,6 +135,8 @@ impl PathKind {
 pub struct BenchOptions {
     /// Payload sizes in bytes, ascending.
     pub sizes: Vec<usize>,
+    /// The image pipeline's frames, width and height, smallest first.
+    pub pipeline_sizes: Vec<(u32, u32)>,
     /// A run of a few seconds instead of about a minute.
     pub quick: bool,
     /// The domain of the socket path; the shared-memory path takes the next one.
@@ -149,6 +164,14 @@ pub enum BenchError {
     Lost { path: PathKind },
     /// A baseline's socketpair or thread failed.
     Io(io::Error),
+    /// The image pipeline could not be built.
+    Pipeline(DemoError),
+    /// The direct loop could not draw on its own message: a bug, since the synthetic camera
+    /// makes `bgr8` frames only.
+    Image(ImageError),
+    /// A run of the image pipeline ended before its view had shown two frames: a bug in the
+    /// engine or the bench.
+    NoFrames { pipeline: PipelineKind },
 }
 
 impl fmt::Display for BenchError {
@@ -169,6 +192,11 @@ impl fmt::Display for BenchError {
             }
             BenchError::Lost { path } => write!(f, "a message on the {} path never arrived", path.name()),
             BenchError::Io(e) => e.fmt(f),
+            BenchError::Pipeline(e) => write!(f, "the image pipeline: {e}"),
+            BenchError::Image(e) => e.fmt(f),
+            BenchError::NoFrames { pipeline } => {
+                write!(f, "a run of {} ended before its view had shown two frames", pipeline.name())
+            }
         }
     }
 }
@@ -270,8 +298,25 @@ impl Schedule {
 pub struct Step {
     pub done: usize,
     pub total: usize,
-    pub path: PathKind,
-    pub bytes: usize,
+    pub what: Measured,
+}
+
+/// What a step measured.
+#[derive(Debug, Clone, Copy)]
+pub enum Measured {
+    /// A path or baseline at a message size in bytes.
+    Path(PathKind, usize),
+    /// The image pipeline, or its direct loop, at a frame size.
+    Pipeline(PipelineKind, (u32, u32)),
+}
+
+impl fmt::Display for Measured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Measured::Path(path, bytes) => write!(f, "{} {}", path.name(), report::size_label(*bytes)),
+            Measured::Pipeline(kind, size) => write!(f, "{} {}", kind.name(), report::frame_label(*size)),
+        }
+    }
 }
 
 /// What one path at one size gave over all rounds.
@@ -279,6 +324,14 @@ pub struct Step {
 struct Samples {
     latencies: Vec<u64>,
     throughputs: Vec<f64>,
+    copies: f64,
+}
+
+/// What the image pipeline or its direct loop gave at one frame size over all rounds.
+#[derive(Debug, Default)]
+struct FrameSamples {
+    /// One per round.
+    per_second: Vec<f64>,
     copies: f64,
 }
 
@@ -290,19 +343,28 @@ pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<re
     let schedule = Schedule::new(options.quick);
     let mut paths = open(options)?;
     let sizes = &options.sizes;
-    let total = paths.len() * sizes.len() * (schedule.rounds + 1);
+    let frames = &options.pipeline_sizes;
+    let kinds = PipelineKind::ALL;
+    let total = (paths.len() * sizes.len() + kinds.len() * frames.len()) * (schedule.rounds + 1);
     let mut done = 0;
     let mut samples: std::collections::BTreeMap<(PathKind, usize), Samples> = Default::default();
-    let mut step = |path: PathKind, bytes: usize| {
+    let mut frame_samples: std::collections::BTreeMap<(PipelineKind, (u32, u32)), FrameSamples> = Default::default();
+    let mut step = |what: Measured| {
         done += 1;
-        progress(&Step { done, total, path, bytes });
+        progress(&Step { done, total, what });
     };
 
     let outcome = (|| {
         for &bytes in sizes {
             for path in paths.iter_mut() {
                 samples.entry((path.kind(), bytes)).or_default().copies = path.copies(bytes)?;
-                step(path.kind(), bytes);
+                step(Measured::Path(path.kind(), bytes));
+            }
+        }
+        for &size in frames {
+            for kind in kinds {
+                frame_samples.entry((kind, size)).or_default().copies = pipeline::copies_per_frame(kind, size, &watch)?;
+                step(Measured::Pipeline(kind, size));
             }
         }
         for round in 0..schedule.rounds {
@@ -315,7 +377,15 @@ pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<re
                     let path = &mut paths[(i + round) % count];
                     let entry = samples.entry((path.kind(), bytes)).or_default();
                     batch(path.as_mut(), bytes, &schedule, entry)?;
-                    step(path.kind(), bytes);
+                    step(Measured::Path(path.kind(), bytes));
+                }
+            }
+            for &size in frames {
+                for i in 0..kinds.len() {
+                    let kind = kinds[(i + round) % kinds.len()];
+                    let per_second = pipeline::frames_per_second(kind, size, &schedule, &watch)?;
+                    frame_samples.entry((kind, size)).or_default().per_second.push(per_second);
+                    step(Measured::Pipeline(kind, size));
                 }
             }
         }
@@ -342,7 +412,19 @@ pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<re
             }
         })
         .collect();
-    Ok(report::Results { rows, sizes: sizes.clone(), interrupted })
+    let pipeline = frame_samples
+        .into_iter()
+        .filter(|(_, s)| !s.per_second.is_empty())
+        .map(|((kind, (width, height)), mut s)| report::PipelineRow {
+            kind,
+            width,
+            height,
+            fps: stats::median(&mut s.per_second),
+            copies_per_frame: s.copies,
+            runs: s.per_second.len(),
+        })
+        .collect();
+    Ok(report::Results { rows, sizes: sizes.clone(), pipeline, pipeline_sizes: frames.clone(), interrupted })
 }
 
 /// Opens every path and baseline; the peer processes start here.

@@ -1,5 +1,5 @@
-//! A bench's results and what they say: the table, the JSON lines, the copies cross-check
-//! and the engine's targets.
+//! A bench's results and what they say: the table, the JSON lines, the copies cross-check,
+//! the image pipeline's frames per second and the engine's targets.
 //!
 //! ```
 //! use ipc_lab::bench::report::{Results, Row};
@@ -14,6 +14,8 @@
 //!         row(PathKind::IpcOff, 2000, 450),
 //!     ],
 //!     sizes: vec![1000, 2000],
+//!     pipeline: vec![],
+//!     pipeline_sizes: vec![],
 //!     interrupted: false,
 //! };
 //! // IPC off's cost grows twice as fast with size as one copy's: two copies per hop.
@@ -24,6 +26,7 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
+use super::pipeline::PipelineKind;
 use super::{stats, PathKind};
 use crate::i18n::Lang;
 
@@ -45,6 +48,21 @@ pub struct Row {
     pub samples: usize,
 }
 
+/// The image pipeline, or its direct loop, at one frame size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineRow {
+    pub kind: PipelineKind,
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second as the view counted them (the median over the rounds).
+    pub fps: f64,
+    /// Copies of the message per frame, as the engine's trace counted them (for the direct
+    /// loop, by construction).
+    pub copies_per_frame: f64,
+    /// How many rounds the median is of.
+    pub runs: usize,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Results {
@@ -52,6 +70,10 @@ pub struct Results {
     pub rows: Vec<Row>,
     /// The sizes asked for, ascending.
     pub sizes: Vec<usize>,
+    /// By pipeline, then frame size.
+    pub pipeline: Vec<PipelineRow>,
+    /// The image pipeline's frame sizes asked for, smallest first.
+    pub pipeline_sizes: Vec<(u32, u32)>,
     /// Ctrl-C ended the run early: some rows may be missing or have few samples.
     pub interrupted: bool,
 }
@@ -88,13 +110,40 @@ pub struct Target {
     /// The measured ratio (the worst over the sizes where it is checked at each), or
     /// `None` when this run cannot tell.
     pub ratio: Option<f64>,
-    /// The size of the worst ratio, for targets checked at each size.
-    pub at: Option<usize>,
+    /// Where the worst ratio was, for targets checked at each size.
+    pub at: Option<At>,
+}
+
+/// A message size or a frame size: where a target's worst ratio was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Bytes(usize),
+    Frame(u32, u32),
+}
+
+impl At {
+    fn label(self) -> String {
+        match self {
+            At::Bytes(bytes) => size_label(bytes),
+            At::Frame(width, height) => frame_label((width, height)),
+        }
+    }
 }
 
 impl Target {
+    /// Decided on the ratio as the table prints it (two decimals), so that the mark never
+    /// contradicts the figure beside it: a 0.7996× printed as 0.80× meets "≥ 0.8×".
+    ///
+    /// ```
+    /// use ipc_lab::bench::report::{Goal, Target, TargetKind};
+    ///
+    /// let target = |ratio| Target { kind: TargetKind::Pipeline, goal: Goal::AtLeast(0.8), ratio, at: None };
+    /// assert_eq!(target(Some(0.7996)).holds(), Some(true));
+    /// assert_eq!(target(Some(0.794)).holds(), Some(false));
+    /// assert_eq!(target(None).holds(), None);
+    /// ```
     pub fn holds(&self) -> Option<bool> {
-        let ratio = self.ratio?;
+        let ratio = (self.ratio? * 100.0).round() / 100.0;
         Some(match self.goal {
             Goal::AtMost(limit) => ratio <= limit,
             Goal::AtLeast(limit) => ratio >= limit,
@@ -127,10 +176,30 @@ impl Results {
     }
 
     /// The worst `path` / `limit` ratio over the sizes, and where.
-    fn worst(&self, path: PathKind, limit: impl Fn(usize) -> Option<f64>) -> (Option<f64>, Option<usize>) {
+    fn worst(&self, path: PathKind, limit: impl Fn(usize) -> Option<f64>) -> (Option<f64>, Option<At>) {
         let ratios = self.sizes.iter().filter_map(|&b| Some((self.p50(path, b)? / limit(b)?, b)));
         match ratios.max_by(|a, b| a.0.total_cmp(&b.0)) {
-            Some((ratio, at)) => (Some(ratio), Some(at)),
+            Some((ratio, at)) => (Some(ratio), Some(At::Bytes(at))),
+            None => (None, None),
+        }
+    }
+
+    pub fn pipeline_row(&self, kind: PipelineKind, (width, height): (u32, u32)) -> Option<&PipelineRow> {
+        self.pipeline.iter().find(|r| r.kind == kind && (r.width, r.height) == (width, height))
+    }
+
+    /// Frames per second of `kind` over the direct loop's, at one frame size.
+    pub fn to_direct(&self, kind: PipelineKind, size: (u32, u32)) -> Option<f64> {
+        let direct = self.pipeline_row(PipelineKind::Direct, size)?.fps;
+        (direct > 0.0).then_some(self.pipeline_row(kind, size)?.fps / direct)
+    }
+
+    /// The lowest ratio of the pipeline with IPC on to its direct loop over the frame
+    /// sizes, and where.
+    fn pipeline_worst(&self) -> (Option<f64>, Option<At>) {
+        let ratios = self.pipeline_sizes.iter().filter_map(|&s| Some((self.to_direct(PipelineKind::IpcOn, s)?, s)));
+        match ratios.min_by(|a, b| a.0.total_cmp(&b.0)) {
+            Some((ratio, (width, height))) => (Some(ratio), Some(At::Frame(width, height))),
             None => (None, None),
         }
     }
@@ -159,9 +228,7 @@ impl Results {
                 self.worst(PathKind::Socket, |b| Some(self.p50(PathKind::SocketpairBaseline, b)? + 2.0 * memcpy(b)?)),
             ),
             target(TargetKind::ShmFlat, Goal::AtMost(1.5), (self.flatness(PathKind::Shm), None)),
-            // The image pipeline is not part of this build yet: its section and its ratio
-            // come with it.
-            target(TargetKind::Pipeline, Goal::AtLeast(0.8), (None, None)),
+            target(TargetKind::Pipeline, Goal::AtLeast(0.8), self.pipeline_worst()),
         ]
     }
 }
@@ -175,6 +242,11 @@ pub fn size_label(bytes: usize) -> String {
         b if b >= 1024 && b % 1024 == 0 => format!("{} KiB", b >> 10),
         b => format!("{} B", thousands(b as u64)),
     }
+}
+
+/// `640x480 bgr8`: a frame of the image pipeline.
+pub fn frame_label((width, height): (u32, u32)) -> String {
+    format!("{width}x{height} bgr8")
 }
 
 /// `6220800` as `6,220,800`.
@@ -221,10 +293,10 @@ fn ratio_label(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "-".into(), |r| format!("{}×", significant(r)))
 }
 
-/// One JSON object per path and size, one per line.
+/// One JSON object per path and size, then per pipeline and frame size, one per line.
 pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
-    for row in &results.rows {
-        let line = json!({
+    let paths = results.rows.iter().map(|row| {
+        json!({
             "path": row.path.name(),
             "bytes": row.bytes,
             "p50_ns": row.p50_ns,
@@ -233,7 +305,20 @@ pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
             "copies": row.copies,
             "copies_by_slope": results.copies_by_slope(row.path),
             "samples": row.samples,
-        });
+        })
+    });
+    let pipelines = results.pipeline.iter().map(|row| {
+        json!({
+            "path": row.kind.name(),
+            "width": row.width,
+            "height": row.height,
+            "fps": row.fps,
+            "to_direct": results.to_direct(row.kind, (row.width, row.height)),
+            "copies_per_frame": row.copies_per_frame,
+            "runs": row.runs,
+        })
+    });
+    for line in paths.chain(pipelines) {
         writeln!(out, "{line}")?;
     }
     Ok(())
@@ -245,7 +330,7 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
         (Some(&s), Some(&l)) => (size_label(s), size_label(l)),
         _ => (String::new(), String::new()),
     };
-    let at = target.at.map(size_label).unwrap_or_default();
+    let at = target.at.map(At::label).unwrap_or_default();
     match (target.kind, lang) {
         (TargetKind::ZeroCopyFlat, Lang::En) => format!("zero copy: ipc-on at {large} against ipc-on at {small}"),
         (TargetKind::ZeroCopyFlat, Lang::Ko) => format!("제로 카피: {large}의 ipc-on을 {small}의 ipc-on과 비교"),
@@ -266,12 +351,10 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
         (TargetKind::ShmFlat, Lang::En) => format!("shared memory: shm at {large} against shm at {small}"),
         (TargetKind::ShmFlat, Lang::Ko) => format!("공유 메모리: {large}의 shm을 {small}의 shm과 비교"),
         (TargetKind::Pipeline, Lang::En) => {
-            "pipeline: IPC on against the direct loop's frames per second (the image pipeline is not in this build yet)"
-                .into()
+            format!("pipeline: IPC on against the direct loop's frames per second (worst at {at})")
         }
         (TargetKind::Pipeline, Lang::Ko) => {
-            "파이프라인: IPC 켬의 초당 프레임을 직접 부른 반복문과 비교 (이 빌드에는 아직 이미지 파이프라인이 없습니다)"
-                .into()
+            format!("파이프라인: IPC 켬의 초당 프레임을 직접 부른 반복문과 비교 (가장 나쁜 곳 {at})")
         }
     }
 }
@@ -338,6 +421,7 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
         let by_slope = results.copies_by_slope(path).map_or_else(|| "-".into(), |c| format!("{c:.1}"));
         writeln!(out, "  {:<20} {:>8} {:>9}", path.name(), significant_copies(largest.copies), by_slope)?;
     }
+    write_pipeline(out, results, lang)?;
     writeln!(
         out,
         "\n{}",
@@ -356,6 +440,7 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             Goal::AtMost(g) => format!("≤ {g}×"),
             Goal::AtLeast(g) => format!("≥ {g}×"),
         };
+        // Two decimals, as `Target::holds` decides.
         let measured = target.ratio.map_or_else(|| t("측정 안 함", "not measured").to_string(), |r| format!("{r:.2}×"));
         writeln!(out, "  {mark} {}: {measured} ({} {goal})", target_text(&target, results, lang), t("목표", "goal"))?;
     }
@@ -373,6 +458,45 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             "{}",
             t("Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.", "stopped early by Ctrl-C: partly measured.")
         )?;
+    }
+    Ok(())
+}
+
+/// The image pipeline's section: frames per second at each frame size, against the direct
+/// loop, with the copies per frame.
+fn write_pipeline(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
+    if results.pipeline.is_empty() {
+        return Ok(());
+    }
+    let t = |ko, en| lang.pick(ko, en);
+    writeln!(
+        out,
+        "\n{}",
+        t(
+            "이미지 파이프라인 · camera_node ─▶ watermark_node ─▶ image_view_node, 합성 카메라 --fps 0, 아무것도 보여 주지 않는 뷰: 뷰가 센 초당 프레임, 같은 세 단계를 한 반복문에서 직접 부른 것(pipeline-direct)과의 비율, 프레임마다 복사 수",
+            "image pipeline · camera_node ─▶ watermark_node ─▶ image_view_node, synthetic camera at --fps 0, a view that shows nothing: frames per second as the view counts them, against the same three steps called directly in one loop (pipeline-direct), copies per frame",
+        )
+    )?;
+    let heading = [t("경로", "path"), t("프레임/초", "frames/s"), t("×직접", "×direct"), t("복사", "copies")];
+    let widths = [-20, 10, 9, 6];
+    for &size in &results.pipeline_sizes {
+        let rows: Vec<&PipelineRow> = PipelineKind::ALL.iter().filter_map(|&k| results.pipeline_row(k, size)).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}", frame_label(size))?;
+        let cells: Vec<String> = heading.iter().zip(widths).map(|(h, w)| pad(h, w)).collect();
+        writeln!(out, "  {}", cells.join(" "))?;
+        for row in rows {
+            writeln!(
+                out,
+                "  {:<20} {:>10} {:>9} {:>6}",
+                row.kind.name(),
+                rate_label(row.fps),
+                ratio_label(results.to_direct(row.kind, size)),
+                significant_copies(row.copies_per_frame),
+            )?;
+        }
     }
     Ok(())
 }

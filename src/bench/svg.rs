@@ -7,7 +7,13 @@
 //! use ipc_lab::i18n::Lang;
 //!
 //! let row = |bytes, p50_ns| Row { path: PathKind::IpcOn, bytes, p50_ns, p99_ns: p50_ns, msgs_per_s: 1.0, copies: 0.0, samples: 1 };
-//! let results = Results { rows: vec![row(64, 300), row(4096, 310)], sizes: vec![64, 4096], interrupted: false };
+//! let results = Results {
+//!     rows: vec![row(64, 300), row(4096, 310)],
+//!     sizes: vec![64, 4096],
+//!     pipeline: vec![],
+//!     pipeline_sizes: vec![],
+//!     interrupted: false,
+//! };
 //! let plot = svg::render(&results, Lang::En);
 //! assert!(plot.starts_with("<?xml") && plot.contains(r#"data-path="ipc-on""#));
 //! ```

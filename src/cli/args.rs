@@ -209,6 +209,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "LIST", value_parser = parse_sizes, allow_hyphen_values = true)]
     pub sizes: Option<Sizes>,
 
+    /// Frame sizes of the image pipeline, WIDTHxHEIGHT separated by commas
+    /// [default: 640x480,1920x1080]
+    #[arg(long, value_name = "LIST", value_parser = parse_frame_sizes, allow_hyphen_values = true)]
+    pub pipeline_sizes: Option<FrameSizes>,
+
     /// A run of a few seconds instead of about a minute
     #[arg(long)]
     pub quick: bool,
@@ -340,6 +345,8 @@ pub enum ValueError {
     NoSuchFile,
     /// `--size` must be WIDTHxHEIGHT within the limits.
     Size,
+    /// `--pipeline-sizes` must be WIDTHxHEIGHT sizes within the limits, separated by commas.
+    FrameSizes,
     /// `--frames` must be a whole number of at least 1.
     Frames,
     /// `--fps` from 0 to 1000.
@@ -367,6 +374,10 @@ impl std::fmt::Display for ValueError {
             ValueError::Size => {
                 write!(f, "expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {MAX_WIDTH}x{MAX_HEIGHT}")
             }
+            ValueError::FrameSizes => write!(
+                f,
+                "expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {MAX_WIDTH}x{MAX_HEIGHT}"
+            ),
             ValueError::Frames => write!(f, "expected a whole number of frames, 1 or more"),
             ValueError::Fps => write!(f, "expected frames per second from 0 (as fast as possible) to 1000"),
             ValueError::Show => write!(f, "expected auto, window, terminal, png:DIR or none"),
@@ -444,6 +455,19 @@ fn parse_size(s: &str) -> Result<(u32, u32), ValueError> {
     }
 }
 
+/// Frame sizes for the bench's image pipeline, smallest first, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameSizes(pub Vec<(u32, u32)>);
+
+/// `640x480,1920x1080`.
+fn parse_frame_sizes(s: &str) -> Result<FrameSizes, ValueError> {
+    let sizes: Result<Vec<_>, _> = s.split(',').map(|item| parse_size(item.trim())).collect();
+    let mut sizes = sizes.map_err(|_| ValueError::FrameSizes)?;
+    sizes.sort_unstable_by_key(|&(w, h)| (u64::from(w) * u64::from(h), w));
+    sizes.dedup();
+    Ok(FrameSizes(sizes))
+}
+
 fn parse_frames(s: &str) -> Result<u64, ValueError> {
     s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Frames)
 }
@@ -510,6 +534,14 @@ mod tests {
         assert_eq!(parse_sizes("6220800"), Ok(Sizes(vec![6_220_800])));
         for bad in ["", "0", "-1", "64,", "1GiB", "33MiB", "4kb", "x"] {
             assert_eq!(parse_sizes(bad), Err(ValueError::Sizes), "{bad}");
+        }
+    }
+
+    #[test]
+    fn frame_sizes() {
+        assert_eq!(parse_frame_sizes("1920x1080, 640x480,640x480"), Ok(FrameSizes(vec![(640, 480), (1920, 1080)])));
+        for bad in ["", "640x480,", "640", "8x8", "640x480;64x48"] {
+            assert_eq!(parse_frame_sizes(bad), Err(ValueError::FrameSizes), "{bad}");
         }
     }
 

@@ -161,6 +161,9 @@ fn value_reason(v: &ValueError, lang: Lang) -> String {
             "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)".into()
         }
         (ValueError::Size, Lang::Ko) => "320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 7680x4320까지)".into(),
+        (ValueError::FrameSizes, Lang::Ko) => {
+            "640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 7680x4320까지)".into()
+        }
         (ValueError::Frames, Lang::Ko) => "프레임 수를 1 이상의 정수로 주세요".into(),
         (ValueError::Fps, Lang::Ko) => "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요".into(),
         (ValueError::Show, Lang::Ko) => "auto, window, terminal, png:폴더, none 가운데 하나를 주세요".into(),

@@ -175,6 +175,8 @@ pub struct LessonPlan {
 pub struct BenchPlan {
     /// Payload sizes in bytes, ascending.
     pub sizes: Vec<usize>,
+    /// The image pipeline's frames, smallest first.
+    pub pipeline_sizes: Vec<(u32, u32)>,
     pub quick: bool,
     pub json: bool,
     /// Where to write the chart.
@@ -274,6 +276,9 @@ impl Plan {
             Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
             Command::Bench(args) => Action::Bench(BenchPlan {
                 sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
+                pipeline_sizes: args
+                    .pipeline_sizes
+                    .map_or_else(|| crate::bench::DEFAULT_PIPELINE_SIZES.to_vec(), |s| s.0),
                 quick: args.quick,
                 json: args.json,
                 plot: args.plot,

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use super::{getpid, ImageOptions};
+use super::{pid_and_ptr, ImageOptions};
 use crate::demos::DemoError;
 use crate::engine::msg::builtin_interfaces::Time;
 use crate::engine::msg::sensor_msgs::Image;
@@ -86,24 +86,32 @@ impl Loop {
                 context.shutdown_when_idle();
                 return;
             }
-            // Create a new unique_ptr to an Image message for storage.
-            let mut msg: UniquePtr<Image> = Box::default();
-
-            // Put this process's id and the msg's pointer address on the image.
-            let text = format!("pid: {}, ptr: {}", self.labels.pid(getpid()), self.labels.ptr(getpid(), msg.address()));
-            self.pen.draw_on_image(&mut frame_.mat(), &text, 20);
-            // Pack the frame into the ROS image.
-            msg.header.stamp = Time::now();
-            msg.header.frame_id = "camera_frame".into();
-            msg.height = frame_.rows;
-            msg.width = frame_.cols;
-            msg.encoding = frame_.encoding.ros_name().into();
-            msg.is_bigendian = 0;
-            msg.step = frame_.step() as u32;
-            // The camera's own copy, from its capture buffer into the new message.
-            msg.data.extend_from_slice(&frame_.data);
+            let msg = frame_to_message(&mut frame_, &self.pen, &self.labels);
             self.node.trace_filled(&*msg, msg.data.len());
             self.pub_.publish(msg); // Publish.
         }
     }
+}
+
+/// The camera's work on one captured frame, as upstream's loop does it: a new message, this
+/// process's id and the message's pointer on the frame, the frame packed into the message.
+/// The bench's direct loop calls it too, with no engine around it.
+pub fn frame_to_message(frame_: &mut Frame, pen: &Pen, labels: &Labels) -> UniquePtr<Image> {
+    // Create a new unique_ptr to an Image message for storage.
+    let mut msg: UniquePtr<Image> = Box::default();
+
+    // Put this process's id and the msg's pointer address on the image.
+    let text = pid_and_ptr(labels, msg.address());
+    pen.draw_on_image(&mut frame_.mat(), &text, 20);
+    // Pack the frame into the ROS image.
+    msg.header.stamp = Time::now();
+    msg.header.frame_id = "camera_frame".into();
+    msg.height = frame_.rows;
+    msg.width = frame_.cols;
+    msg.encoding = frame_.encoding.ros_name().into();
+    msg.is_bigendian = 0;
+    msg.step = frame_.step() as u32;
+    // The camera's own copy, from its capture buffer into the new message.
+    msg.data.extend_from_slice(&frame_.data);
+    msg
 }

@@ -1,7 +1,7 @@
 //! `image_view_node`: receives images, adds its line, and shows them in a window titled
 //! with its name. ESC or `q` quits; space pauses until the next space.
 
-use super::{getpid, ImageOptions, ViewerCallback};
+use super::{pid_and_ptr, ImageOptions, ViewerCallback};
 use crate::demos::{printf, DemoError};
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::{ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, Subscription, UniquePtr};
@@ -33,7 +33,7 @@ impl ImageViewNode {
         let sub_ = match options.viewer_callback {
             ViewerCallback::Unique => {
                 node.create_subscription(input, QoS::sensor_data(), move |mut msg: UniquePtr<Image>| {
-                    let line = format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(getpid(), msg.address()));
+                    let line = pid_and_ptr(&labels, msg.address());
                     let addr = msg.address();
                     // Create a cv::Mat from the image message (without copying).
                     match Mat::wrap(&mut msg) {
@@ -44,7 +44,7 @@ impl ImageViewNode {
             }
             ViewerCallback::Shared => {
                 node.create_subscription(input, QoS::sensor_data(), move |msg: ConstSharedPtr<Image>| {
-                    let line = format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(getpid(), msg.address()));
+                    let line = pid_and_ptr(&labels, msg.address());
                     // A shared message is read-only: Rust will not write through this pointer,
                     // where C++ lets both views draw into the one buffer they share. So this
                     // view copies the pixels into the picture it shows and draws its line
@@ -70,8 +70,7 @@ struct View {
 impl View {
     fn annotate_and_show(&mut self, cv_mat: &mut Mat<'_>, line: &str, addr: usize) {
         let context = self.node.context();
-        // Annotate with the pid and pointer address.
-        self.pen.draw_on_image(cv_mat, line, 60);
+        annotate(cv_mat, line, &self.pen);
         // Show the image.
         if self.window.imshow(self.node.get_name(), cv_mat).is_err() {
             // The window keeps the error for the program to report; nothing more to show.
@@ -91,4 +90,11 @@ impl View {
             }
         }
     }
+}
+
+/// The view's drawing step: its line on the frame it is about to show. The bench's direct
+/// loop calls it too, with no engine around it.
+pub fn annotate(cv_mat: &mut Mat<'_>, line: &str, pen: &Pen) {
+    // Annotate with the pid and pointer address.
+    pen.draw_on_image(cv_mat, line, 60);
 }

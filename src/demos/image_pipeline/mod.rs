@@ -49,6 +49,12 @@ pub fn getpid() -> u32 {
     std::process::id()
 }
 
+/// `pid: <pid>, ptr: <address>`: the line each node writes for the message at `addr`
+/// (upstream builds it with a `std::stringstream` in each node).
+pub fn pid_and_ptr(labels: &Labels, addr: usize) -> String {
+    format!("pid: {}, ptr: {}", labels.pid(getpid()), labels.ptr(getpid(), addr))
+}
+
 /// `ipc-lab node camera_node`: the camera alone in this process (upstream's `camera_node`).
 pub fn camera_main(ctx: &Context, options: &ImageOptions, cap: Box<dyn VideoCapture>) -> Result<(), DemoError> {
     let camera_node = CameraNode::new(ctx, "image", cap, options)?;

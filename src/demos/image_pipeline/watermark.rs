@@ -1,12 +1,13 @@
 //! `watermark_node`: receives an image, adds its line and a watermark text, and publishes
 //! it again: the same message, drawn on in place.
 
-use super::{getpid, ImageOptions};
+use super::{pid_and_ptr, ImageOptions};
 use crate::demos::{printf, DemoError};
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::{Context, MessageAddress, Node, NodeOptions, Publisher, QoS, Subscription, UniquePtr};
 use crate::image::text::Pen;
-use crate::image::Mat;
+use crate::image::{ImageError, Mat};
+use crate::render::labels::Labels;
 
 /// Node that receives an image, adds some text as a watermark, and publishes it again.
 pub struct WatermarkNode {
@@ -33,16 +34,23 @@ impl WatermarkNode {
             (node.clone(), Pen::new(&node, options.text_scale), options.labels.clone(), text.to_string());
         // Create a subscription on the input topic.
         let sub_ = node.create_subscription(input, qos, move |mut msg: UniquePtr<Image>| {
-            // Annotate the image with the pid, pointer address, and the watermark text.
-            let line = format!("pid: {}, ptr: {} {}", labels.pid(getpid()), labels.ptr(getpid(), msg.address()), text);
-            // Create a cv::Mat from the image message (without copying).
-            match Mat::wrap(&mut msg) {
-                Ok(mut cv_mat) => pen.draw_on_image(&mut cv_mat, &line, 40),
+            match annotate(&mut msg, &text, &pen, &labels) {
+                Ok(()) => captured_pub.publish(msg), // Publish it along.
                 // Upstream throws here; this node drops the frame and says why.
-                Err(e) => return printf!(this, "{e}"),
+                Err(e) => printf!(this, "{e}"),
             }
-            captured_pub.publish(msg); // Publish it along.
         })?;
         Ok(Self { node, pub_, sub_ })
     }
+}
+
+/// The watermark's work on one message: its line and the watermark text, drawn on the
+/// message's own pixels. The bench's direct loop calls it too, with no engine around it.
+pub fn annotate(msg: &mut UniquePtr<Image>, text: &str, pen: &Pen, labels: &Labels) -> Result<(), ImageError> {
+    // Annotate the image with the pid, pointer address, and the watermark text.
+    let line = format!("{} {text}", pid_and_ptr(labels, msg.address()));
+    // Create a cv::Mat from the image message (without copying).
+    let mut cv_mat = Mat::wrap(msg)?;
+    pen.draw_on_image(&mut cv_mat, &line, 40);
+    Ok(())
 }
