@@ -17,6 +17,7 @@
 //! a moment that depends on timing, and takes memory the allocator was about to hand to a
 //! message: the image pipeline's `--stable` runs would then not repeat their addresses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,9 @@ pub struct GuardCondition {
     /// Triggered since the last wait took it.
     triggered: Mutex<bool>,
     changed: Condvar,
+    /// A trigger is on its way or not taken yet: a second one has nothing to add. Saves the
+    /// lock and the notification on every message of a busy topic (the hot path of a hop).
+    pending: AtomicBool,
 }
 
 impl GuardCondition {
@@ -32,8 +36,13 @@ impl GuardCondition {
         self.triggered.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Wakes every waiter; a trigger with nobody waiting is kept for the next wait.
+    /// Wakes every waiter; a trigger with nobody waiting is kept for the next wait. Whatever
+    /// the trigger announces must be in place before it: a waiter looks at everything again
+    /// after it wakes, so triggers that come together may wake it once.
     pub fn trigger(&self) {
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
         *self.lock() = true;
         self.changed.notify_all();
     }
@@ -43,6 +52,9 @@ impl GuardCondition {
         let guard = self.lock();
         let (mut triggered, _) =
             self.changed.wait_timeout_while(guard, timeout, |triggered| !*triggered).unwrap_or_else(|e| e.into_inner());
+        // Cleared before the trigger is taken, under the lock: a trigger arriving from now on
+        // sets it again and waits for the lock, so it is not lost.
+        self.pending.store(false, Ordering::Release);
         std::mem::take(&mut *triggered)
     }
 
