@@ -15,6 +15,8 @@
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
 //!   - [`engine::trace`]: what happened, as events.
 //!   - [`engine::guard_condition`]: how executors wait for work without allocating.
+//!   - [`engine::transport`]: between processes: discovery in the runtime directory, frames
+//!     over Unix sockets, or the bytes in a sealed shared-memory segment.
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
 //! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
 //!   (built in, or OpenCV itself with the `opencv` feature).
@@ -22,17 +24,26 @@
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads (or child processes) feed events to a renderer;
 //!   the image pipeline's fallbacks and measurements are in `app/image_pipeline.rs`.
-//! - [`image`]: frames and their pixels for the image pipeline: the synthetic camera, the
-//!   bitmap font, PNG and terminal views, and OpenCV behind the `opencv` feature.
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
 //! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
+//! - [`ps`]: `ipc-lab ps`, read from the announcements in the runtime directory.
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
-//! # A design decision worth knowing
-//! A shared message is `Arc<Box<M>>` ([`engine::ConstSharedPtr`]), not `Arc<M>`: turning
-//! an owned `Box<M>` into `Arc<M>` would move the message to a new address, a copy the C++
-//! original (`shared_ptr` adopting a `unique_ptr`'s object) never makes.
+//! # Design decisions worth knowing
+//! - A shared message is `Arc<Box<M>>` ([`engine::ConstSharedPtr`]), not `Arc<M>`: turning
+//!   an owned `Box<M>` into `Arc<M>` would move the message to a new address, a copy the
+//!   C++ original (`shared_ptr` adopting a `unique_ptr`'s object) never makes.
+//! - Copies are counted from what the engine did, never from addresses: a freed block can
+//!   come back, so a new message may show an old address (the side view marks it `↺`).
+//! - Through the middleware a `UniquePtr` callback gets a copy of the message the
+//!   middleware decoded, as rclcpp's dispatch makes one: IPC off costs three copies per hop
+//!   for such a callback, two for a `ConstSharedPtr` one.
+//! - `--stable` output repeats exactly: trace values and printed lines live inline (no heap
+//!   memory freed on another thread), waits never allocate, and `--ipc both` runs its two
+//!   variants in two child processes. Labels are per process and address.
+//! - Between processes, children and peers print or send their trace as JSON lines and
+//!   frames; `--split` merges them into one view.
 
 pub mod app;
 pub mod bench;
