@@ -384,19 +384,8 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     }
     let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period };
     let (worker_ctx, main) = (ctx.clone(), run.main);
-    let worker = thread::spawn(move || main(&worker_ctx, demo_options));
-
-    let done = || worker.is_finished();
-    let rendered = render_events(&rx, &done, renderer.as_mut(), 1, &mut || {}, out)
-        .and_then(|()| renderer.finish(out))
-        .and_then(|()| out.flush());
-    if rendered.is_err() {
-        ctx.shutdown();
-    }
-    // Nobody reads any more: a worker still sending must not wait for room.
-    drop(rx);
-    let result = worker.join().map_err(|_| AppError::Crashed).and_then(|r| r.map_err(AppError::Demo));
-    rendered.map_err(AppError::Output).and(result)
+    let run = Run { ctx, main: Box::new(move || main(&worker_ctx, demo_options)) };
+    execute(vec![run], Together::AtOnce, rx, renderer.as_mut(), None, out)
 }
 
 /// Cuts a run's events into segments that start at each `received` event, so that

@@ -38,9 +38,9 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use super::message::{address_of, ConstSharedPtr, Message, UniquePtr};
+use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::subscription::{Pending, SubscriptionInner};
-use super::trace::{CopyReason, EventKind, MessageRef, Publication, Tracer, Via};
+use super::trace::{CopyReason, Publication, Tracer, Via};
 
 /// A subscription registered with the IPM.
 struct Entry {
@@ -66,16 +66,9 @@ pub(crate) struct PublishInfo<'a> {
 }
 
 impl PublishInfo<'_> {
-    /// Deep-copies `msg` and reports the copy.
-    fn copy<M: Message>(&self, msg: &M, reason: CopyReason) -> UniquePtr<M> {
-        let copy = Box::new(msg.clone());
-        self.tracer.emit(self.node, || EventKind::Copied {
-            msg: MessageRef::of::<M>(&copy, self.topic, self.publication),
-            from: address_of(msg),
-            reason,
-            bytes: msg.deep_size(),
-        });
-        copy
+    /// Deep-copies `msg` and reports the copy, as made by the publisher.
+    pub(crate) fn copy<M: Message>(&self, msg: &M, reason: CopyReason) -> UniquePtr<M> {
+        self.tracer.copy(self.node, self.topic, self.publication, msg, reason)
     }
 }
 

@@ -86,13 +86,7 @@ impl<M: Message> Publisher<M> {
             }
             return;
         }
-        let copy = Box::new(msg.clone());
-        self.inner.ctx.tracer.emit(&self.inner.node, || EventKind::Copied {
-            msg: MessageRef::of::<M>(&copy, &self.inner.topic, info.publication),
-            from: super::message::address_of(msg),
-            reason: CopyReason::PublishByReference,
-            bytes: msg.deep_size(),
-        });
+        let copy = info.copy(msg, CopyReason::PublishByReference);
         self.deliver(&info, copy);
     }
 

@@ -228,14 +228,7 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
 impl<M: Message> SubscriptionInner<M> {
     /// A deep copy made on the subscription's side, reported like the IPM's.
     fn copy(&self, msg: &M, publication: Publication, reason: CopyReason) -> UniquePtr<M> {
-        let copy = Box::new(msg.clone());
-        self.emit(|| EventKind::Copied {
-            msg: MessageRef::of::<M>(&copy, &self.topic, publication),
-            from: super::message::address_of(msg),
-            reason,
-            bytes: msg.deep_size(),
-        });
-        copy
+        self.ctx.tracer.copy(&self.node, &self.topic, publication, msg, reason)
     }
 
     fn received(&self, msg: &M, publication: Publication, via: Via) {

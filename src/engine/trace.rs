@@ -351,4 +351,23 @@ impl Tracer {
             self.sink.record(TraceEvent { pid: self.pid, node: node.clone(), kind: kind() });
         }
     }
+
+    /// Deep-copies `msg` and reports the copy: the one place the engine copies a message.
+    pub(crate) fn copy<M: Message>(
+        &self,
+        node: &Arc<str>,
+        topic: &Arc<str>,
+        publication: Publication,
+        msg: &M,
+        reason: CopyReason,
+    ) -> Box<M> {
+        let copy = Box::new(msg.clone());
+        self.emit(node, || EventKind::Copied {
+            msg: MessageRef::of::<M>(&copy, topic, publication),
+            from: super::message::address_of(msg),
+            reason,
+            bytes: msg.deep_size(),
+        });
+        copy
+    }
 }
