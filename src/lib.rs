@@ -27,6 +27,7 @@
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
 //! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
+//! - [`child_process`]: children of ipc-lab that never outlive it.
 //! - [`ps`]: `ipc-lab ps`, read from the announcements in the runtime directory.
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
@@ -47,6 +48,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod child_process;
 pub mod cli;
 pub mod demos;
 pub mod engine;

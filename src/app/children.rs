@@ -6,13 +6,11 @@
 //!   neither disturbs the other (two variants on two threads of one process share the
 //!   allocator, and then even the addresses a run shows would depend on timing).
 //!
-//! Children get their own process group (a Ctrl-C in the terminal reaches only this
-//! process, which passes it on once) and die with this process if it is killed
-//! (`PR_SET_PDEATHSIG`): no orphans are left behind.
+//! The children never outlive this process ([`crate::child_process`]); a Ctrl-C reaches
+//! only this process, which passes it on once.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -104,24 +102,12 @@ fn reap(mut child: Child) -> std::io::Result<std::process::ExitStatus> {
 }
 
 fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
-    let exe = std::env::current_exe()?;
-    let mut command = Command::new(exe);
-    command.args(&spec.args).args(["--format", "json", "--color", "never"]).stdin(Stdio::null()).stdout(Stdio::piped());
-    let parent = nix::unistd::getpid();
-    // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
-    // are allowed: setpgid, prctl and getppid are plain system calls.
-    unsafe {
-        command.pre_exec(move || {
-            nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
-            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-            // The parent may have died before the line above: then nobody would stop us.
-            if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other("the parent process is gone"));
-            }
-            Ok(())
-        });
-    }
-    command.spawn()
+    crate::child_process::ipc_lab()?
+        .args(&spec.args)
+        .args(["--format", "json", "--color", "never"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
 }
 
 /// `--split`.

@@ -10,15 +10,12 @@
 //! the runtime directory removed.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{unbounded, Receiver};
-use nix::sys::signal::Signal;
-use nix::unistd::Pid;
 
 use super::clock::{now_ns, to_stamp};
 use super::counting::CopyCounter;
@@ -46,22 +43,12 @@ struct Peer {
 
 impl Peer {
     fn spawn(kind: TransportKind, domain: u32, topic: &str) -> std::io::Result<Peer> {
-        let mut command = Command::new(std::env::current_exe()?);
-        command
+        let mut child = crate::child_process::ipc_lab()?
             .args(["bench-peer", "--transport", kind.name(), "--topic", topic])
             .args(["--domain", &domain.to_string(), "--color", "never"])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        // SAFETY: runs in the child between fork and exec, where only async-signal-safe calls
-        // are allowed: setpgid and prctl are plain system calls.
-        unsafe {
-            command.pre_exec(|| {
-                nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
-                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-                Ok(())
-            });
-        }
-        let mut child = command.spawn()?;
+            .stdout(Stdio::piped())
+            .spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, lines) = unbounded();
         let reader = std::thread::spawn(move || {
