@@ -196,3 +196,25 @@ fn per_publisher_override_takes_the_middleware_path() {
     assert_eq!(got.len(), 1, "received once, not twice");
     assert_eq!(got[0].2, Via::Middleware);
 }
+
+/// A shutdown wakes a callback sleeping in `sleep_for` at once, even while a trigger for
+/// the executor is still pending (the cyclic demo's sleep must end on Ctrl-C).
+#[test]
+fn shutdown_cuts_a_sleep_short() {
+    let (ctx, _) = context(None);
+    let node = Node::new(&ctx, "n", NodeOptions::default()).unwrap();
+    // A timer triggers the guard condition; nobody takes that trigger.
+    let _timer = node.create_wall_timer(Duration::from_secs(60), || {});
+    let sleeper = {
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            (ctx.sleep_for(Duration::from_secs(30)), start.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    ctx.shutdown();
+    let (slept_fully, took) = sleeper.join().unwrap();
+    assert!(!slept_fully);
+    assert!(took < Duration::from_secs(10), "the sleep went on for {took:?}");
+}

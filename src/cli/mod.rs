@@ -60,9 +60,11 @@ where
     }
 }
 
-/// The subcommands, for the messages that list them.
+/// The subcommands a learner may type (not the hidden ones), for the messages that list them.
 fn commands() -> String {
-    Cli::command().get_subcommands().map(|c| c.get_name()).collect::<Vec<_>>().join(", ")
+    let command = Cli::command();
+    let names: Vec<&str> = command.get_subcommands().filter(|c| !c.is_hide_set()).map(|c| c.get_name()).collect();
+    names.join(", ")
 }
 
 fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {

@@ -174,7 +174,9 @@ impl ContextInner {
 
     pub(crate) fn shutdown(&self) {
         self.is_shut_down.store(true, Ordering::Release);
-        self.wake();
+        // Not `wake`: a callback sleeping in `sleep_for` must hear it even while an earlier
+        // trigger is still pending.
+        self.guard.interrupt();
     }
 
     /// Triggers the guard condition.

@@ -47,6 +47,14 @@ impl GuardCondition {
         self.changed.notify_all();
     }
 
+    /// Wakes every waiter now, sleepers included ([`GuardCondition::sleep_until`] does not
+    /// take triggers, so a trigger still pending would not wake it again): for a shutdown.
+    pub fn interrupt(&self) {
+        self.pending.store(true, Ordering::Release);
+        *self.lock() = true;
+        self.changed.notify_all();
+    }
+
     /// Waits until triggered, at most `timeout`, and takes the trigger. True if triggered.
     pub fn wait(&self, timeout: Duration) -> bool {
         let guard = self.lock();

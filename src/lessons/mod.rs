@@ -60,6 +60,13 @@ pub struct Lesson {
     pub text: &'static str,
 }
 
+impl Lesson {
+    /// The title in the user's language.
+    pub fn title(&self, lang: crate::i18n::Lang) -> &str {
+        lang.pick(&self.title, &self.title_en)
+    }
+}
+
 /// Every lesson, in order.
 pub fn all() -> &'static [Lesson] {
     static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();

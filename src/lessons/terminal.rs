@@ -77,10 +77,7 @@ pub fn list(out: &mut dyn Write, page: &Page) -> io::Result<()> {
     writeln!(out, "{}", p.heading(LIST_TITLE.get(page.lang)))?;
     let name_width = all().iter().map(|l| l.name.len()).max().unwrap_or(0);
     for lesson in all() {
-        let title = match page.lang {
-            Lang::Ko => &lesson.title,
-            Lang::En => &lesson.title_en,
-        };
+        let title = lesson.title(page.lang);
         let mut line = format!("{:>4}  {}  {title}", lesson.number, pad(&p.code(&lesson.name), name_width));
         if !lesson.pending.is_empty() {
             line.push_str(&p.dim(&format!("  ({} {})", STILL_TO_COME.get(page.lang), lesson.pending.join(", "))));
@@ -106,7 +103,7 @@ pub fn render(out: &mut dyn Write, lesson: &Lesson, page: &Page) -> io::Result<(
     }
     writeln!(out)?;
     let next = match all().get(lesson.number) {
-        Some(next) => format!("{}: ipc-lab lesson {} ({})", NEXT.get(page.lang), next.number, next.title),
+        Some(next) => format!("{}: ipc-lab lesson {} ({})", NEXT.get(page.lang), next.number, next.title(page.lang)),
         None => LAST.get(page.lang).to_string(),
     };
     note(out, &next, page)

@@ -5,9 +5,10 @@
 //! `peer_lost`, `rejected`; from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
-//! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `from_pid`,
-//! `to_pid` where they apply, `line` for `printed`, `y` and `text` for `drawn`, and `ipc`
-//! (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
+//! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `to_pid`,
+//! `peer_pid` where they apply; a message from another process also has `from_pid`,
+//! `from_node`, `from_addr` and `serialized_bytes`; `line` for `printed`, `y` and `text` for
+//! `drawn`, and `ipc` (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
 //! (the camera copying its frame into a new message), not a copy on the way; a `mapped`
 //! event copies nothing and says how much it mapped in `mapped_bytes`.
 
@@ -28,8 +29,8 @@ pub struct Json {
     pub cx: RenderContext,
 }
 
-/// The name used in JSON and in the side view's explanations.
-pub fn reason_name(reason: CopyReason) -> &'static str {
+/// A copy's reason as JSON names it.
+fn reason_name(reason: CopyReason) -> &'static str {
     match reason {
         CopyReason::NotLast => "not_last",
         CopyReason::SharedForSharedSubscriptions => "shared_for_shared_subscriptions",

@@ -348,15 +348,12 @@ impl Side {
     }
 
     fn end_width(&self, with_pid: bool) -> usize {
-        let addr = if self.cx.labels_are_stable() { 4 } else { 16 };
-        let pid = if with_pid {
-            if self.cx.labels_are_stable() {
-                7
-            } else {
-                8
-            }
-        } else {
-            0
+        // `@12` or `0x7F1234567890`; `pid#1 ` or `123456 `.
+        let (addr, pid) = match (self.cx.labels.addr_is_label(), with_pid) {
+            (true, true) => (4, 7),
+            (true, false) => (4, 0),
+            (false, true) => (16, 8),
+            (false, false) => (16, 0),
         };
         self.cx.columns.node + addr + pid
     }
@@ -485,7 +482,7 @@ impl Side {
 
     /// Frames per second and resident memory, or why they are left out.
     fn measured_line(&self, measured: &Measurements) -> String {
-        if self.cx.labels_are_stable() {
+        if self.cx.labels.addr_is_label() {
             return self
                 .t(
                     "(--stable: 초당 프레임과 메모리는 실행마다 달라서 보이지 않습니다)",
@@ -514,12 +511,6 @@ impl Side {
             });
         }
         parts.join(" · ")
-    }
-}
-
-impl RenderContext {
-    fn labels_are_stable(&self) -> bool {
-        self.labels.addr_is_label()
     }
 }
 
