@@ -83,7 +83,9 @@ fn pointers_per_frame(json: &str) -> Vec<Vec<String>> {
     let lines: Vec<String> = named(&events, "drawn").iter().map(|e| e["text"].as_str().unwrap().to_string()).collect();
     lines
         .chunks(3)
-        .map(|frame| frame.iter().map(|l| l.split("ptr: ").nth(1).unwrap()[..2].to_string()).collect())
+        .map(|frame| {
+            frame.iter().map(|l| l.split("ptr: ").nth(1).unwrap().split(' ').next().unwrap().to_string()).collect()
+        })
         .collect()
 }
 

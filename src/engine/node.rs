@@ -21,7 +21,7 @@ use super::qos::{History, QoS};
 use super::ring_buffer::RingBuffer;
 use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
 use super::timer::{Timer, TimerInner};
-use super::trace::{EventKind, LineText};
+use super::trace::{CopyReason, EventKind, LineText, MessageRef};
 use super::transport::LocalKind;
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.
@@ -156,6 +156,18 @@ impl Node {
     /// The demo's `printf` from inside a node: a `Printed` trace event for the renderers.
     pub fn printf(&self, line: std::fmt::Arguments<'_>) {
         self.inner.ctx.tracer.emit(&self.inner.name, || EventKind::Printed { line: LineText::format(line) });
+    }
+
+    /// Reports that this node's callback copied `bytes` of the message `msg` it is handling
+    /// into a buffer at `into`, for `reason`: a copy the callback makes itself, reported like
+    /// the engine's. Outside a callback there is no message being handled: nothing to report.
+    pub fn trace_copied<M: Message>(&self, msg: &M, into: usize, bytes: usize, reason: CopyReason) {
+        let dispatching = self.inner.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some((publication, topic)) = dispatching else { return };
+        self.inner.ctx.tracer.emit(&self.inner.name, || {
+            let copy = MessageRef { addr: into, payload_addr: Some(into), ..MessageRef::of(msg, &topic, publication) };
+            EventKind::Copied { msg: copy, from: address_of(msg), reason, bytes }
+        });
     }
 
     /// Reports that this node filled `msg` with `bytes` of its own data before publishing it

@@ -220,6 +220,7 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
             }
         }
         drop(callback);
+        *self.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.ctx.count_receipt();
         true
     }
@@ -236,6 +237,8 @@ impl<M: Message> SubscriptionInner<M> {
     }
 
     fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<&Origin>) {
+        // The callback runs next: what it reports belongs to this publication.
+        *self.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()) = Some((publication, self.topic.clone()));
         self.emit(|| EventKind::Received {
             msg: MessageRef::of(msg, &self.topic, publication),
             via,

@@ -176,6 +176,10 @@ pub enum CopyReason {
     /// Through the middleware, a callback that takes ownership gets a copy of the message
     /// the middleware decoded (rclcpp's `create_unique_ptr_from_shared_ptr_message`).
     UniqueFromTaken,
+    /// A callback that shares a read-only message copied its payload to change it (an image
+    /// view drawing its line): Rust will not write through a shared pointer, where C++
+    /// writes into the one buffer the shared subscriptions hold.
+    ReadOnlyToDrawOn,
 }
 
 /// Where a message that came from another process was published, as its frame says.

@@ -141,6 +141,15 @@ impl Frame {
         Ok(Self { cols: msg.width, rows: msg.height, encoding, data })
     }
 
+    /// Where its pixels are, and how many bytes they take.
+    pub fn data_address(&self) -> usize {
+        self.data.as_ptr() as usize
+    }
+
+    pub fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
     /// Bytes per row.
     pub fn step(&self) -> usize {
         self.cols as usize * self.encoding.bytes_per_pixel()

@@ -37,6 +37,7 @@ fn reason_name(reason: CopyReason) -> &'static str {
         CopyReason::SharedForInterProcess => "shared_for_inter_process",
         CopyReason::PublishByReference => "publish_by_reference",
         CopyReason::UniqueFromTaken => "unique_from_taken",
+        CopyReason::ReadOnlyToDrawOn => "read_only_to_draw_on",
     }
 }
 
@@ -232,12 +233,13 @@ fn reason_from_name(name: &str) -> Option<CopyReason> {
     ALL_REASONS.into_iter().find(|r| reason_name(*r) == name)
 }
 
-const ALL_REASONS: [CopyReason; 5] = [
+const ALL_REASONS: [CopyReason; 6] = [
     CopyReason::NotLast,
     CopyReason::SharedForSharedSubscriptions,
     CopyReason::SharedForInterProcess,
     CopyReason::PublishByReference,
     CopyReason::UniqueFromTaken,
+    CopyReason::ReadOnlyToDrawOn,
 ];
 
 impl Json {

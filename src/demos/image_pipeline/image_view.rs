@@ -4,6 +4,7 @@
 use super::{pid_and_ptr, ImageOptions, ViewerCallback};
 use crate::demos::{printf, DemoError};
 use crate::engine::msg::sensor_msgs::Image;
+use crate::engine::trace::CopyReason;
 use crate::engine::{ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, Subscription, UniquePtr};
 use crate::image::text::Pen;
 use crate::image::view::Window;
@@ -47,10 +48,13 @@ impl ImageViewNode {
                     let line = pid_and_ptr(&labels, msg.address());
                     // A shared message is read-only: Rust will not write through this pointer,
                     // where C++ lets both views draw into the one buffer they share. So this
-                    // view copies the pixels into the picture it shows and draws its line
-                    // there (the view's own work, like imshow's); the message is not copied.
+                    // view copies the pixels to draw its line on them, and says so.
                     match Frame::from_image(&msg) {
-                        Ok(mut shown) => view.annotate_and_show(&mut shown.mat(), &line, msg.address()),
+                        Ok(mut shown) => {
+                            let (into, bytes) = (shown.data_address(), shown.data_len());
+                            view.node.trace_copied(&**msg, into, bytes, CopyReason::ReadOnlyToDrawOn);
+                            view.annotate_and_show(&mut shown.mat(), &line, msg.address());
+                        }
                         Err(e) => printf!(view.node, "{e}"),
                     }
                 })?
