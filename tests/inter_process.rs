@@ -43,14 +43,6 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// The files left in the runtime directory.
-fn leftovers(runtime: &Path) -> Vec<String> {
-    match std::fs::read_dir(runtime.join("ipc-lab")) {
-        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
 /// Reads lines from a child's stdout on a thread, so a test can wait for some.
 struct Lines {
     rx: crossbeam_channel::Receiver<String>,
@@ -99,7 +91,7 @@ fn split_shows_two_pids_and_every_copy() {
         let written = kind(&events, "written").into_iter().find(|w| w["seq"] == read["seq"]).unwrap();
         assert_eq!(read["bytes"], written["bytes"]);
     }
-    assert!(leftovers(runtime.path()).is_empty(), "{:?}", leftovers(runtime.path()));
+    assert!(common::leftovers(runtime.path()).is_empty(), "{:?}", common::leftovers(runtime.path()));
 }
 
 /// `--transport shm`: the payload crosses in shared memory. Nothing is written to or read
@@ -123,7 +115,7 @@ fn shared_memory_copies_no_payload_byte_between_processes() {
         assert!(m.get("bytes").is_none(), "mapping copies nothing: {m}");
     }
     assert!(!kind(&events, "shm_written").is_empty());
-    assert!(leftovers(runtime.path()).is_empty());
+    assert!(common::leftovers(runtime.path()).is_empty());
 }
 
 /// `ps` lists a running demo with its pid and nodes; once it has exited, nothing is listed
@@ -146,7 +138,7 @@ fn ps_lists_a_running_demo_and_forgets_it() {
     interrupt(&demo);
     assert!(demo.wait_with_output().unwrap().status.success());
     assert!(ps().is_empty());
-    assert!(leftovers(runtime.path()).is_empty());
+    assert!(common::leftovers(runtime.path()).is_empty());
     let text = common::command(runtime.path()).args(["ps", "--lang", "en"]).output().unwrap();
     assert_eq!(String::from_utf8(text.stdout).unwrap(), "no ipc-lab process is running\n");
 }
@@ -196,7 +188,7 @@ fn a_killed_subscriber_does_not_stop_the_publisher() {
     assert_eq!(String::from_utf8(second.stdout).unwrap().matches("data: ").count(), 2);
     interrupt(&demo);
     assert!(demo.wait().unwrap().success());
-    eventually("the killed subscriber's files to be cleaned", || leftovers(runtime.path()).is_empty());
+    eventually("the killed subscriber's files to be cleaned", || common::leftovers(runtime.path()).is_empty());
 }
 
 /// SIGKILL the publisher: the subscriber keeps waiting and resumes when a new one appears.
@@ -218,7 +210,7 @@ fn a_killed_publisher_does_not_stop_the_subscriber() {
     assert!(echo.wait().unwrap().success());
     interrupt(&again);
     assert!(again.wait().unwrap().success());
-    eventually("the runtime directory to empty", || leftovers(runtime.path()).is_empty());
+    eventually("the runtime directory to empty", || common::leftovers(runtime.path()).is_empty());
 }
 
 /// Garbage, an oversized length, a wrong type and a truncated frame: each is refused and
@@ -308,7 +300,7 @@ fn an_unsafe_runtime_directory_is_refused() {
     let stderr = String::from_utf8(demo.stderr).unwrap();
     assert!(stderr.starts_with("note: ") && stderr.contains("chmod 700"), "{stderr}");
     assert_eq!(String::from_utf8(demo.stdout).unwrap().lines().count(), 2);
-    assert!(leftovers(runtime.path()).is_empty());
+    assert!(common::leftovers(runtime.path()).is_empty());
 }
 
 /// The chapter's last experiment: `image_pipeline_all_in_one` in one process and an

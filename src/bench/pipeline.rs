@@ -76,9 +76,6 @@ const PIPELINE_DOMAIN: u32 = 1001;
 /// Frames in the counted pass: a few are enough, every one counts the same.
 const COUNTED_FRAMES: u64 = 3;
 
-/// What the watermark node writes after its line, as the demo's `main` gives it.
-const WATERMARK_TEXT: &str = "Hello world!";
-
 /// The frames a view has been given, and when.
 #[derive(Debug, Default)]
 struct Tally {
@@ -176,7 +173,7 @@ fn run_direct((cols, rows): (u32, u32), schedule: &Schedule, watch: &Context) ->
     while watch.ok() && !tally.enough(schedule) {
         cap.read(&mut frame_);
         let mut msg = camera::frame_to_message(&mut frame_, &pen, &labels);
-        watermark::annotate(&mut msg, WATERMARK_TEXT, &pen, &labels).map_err(BenchError::Image)?;
+        watermark::annotate(&mut msg, image_pipeline::WATERMARK_TEXT, &pen, &labels).map_err(BenchError::Image)?;
         let line = pid_and_ptr(&labels, msg.address());
         image_view::annotate(&mut Mat::wrap(&mut msg).map_err(BenchError::Image)?, &line, &pen);
         tally.frame();

@@ -28,9 +28,6 @@ use crate::engine::{Context, InitOptions, Node, NodeOptions, Publisher};
 /// How long the bench waits for a peer to connect or to report a message.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The highest ROS domain id: the shared-memory path's domain wraps around after it.
-const MAX_DOMAIN: u32 = 232;
-
 /// A running `ipc-lab bench-peer`.
 struct Peer {
     child: Child,
@@ -113,7 +110,9 @@ impl RemotePath {
     pub fn open(transport: TransportKind, options: &BenchOptions) -> Result<Self, BenchError> {
         let (kind, domain) = match transport {
             TransportKind::Socket => (PathKind::Socket, options.domain),
-            TransportKind::SharedMemory => (PathKind::Shm, (options.domain + 1) % (MAX_DOMAIN + 1)),
+            TransportKind::SharedMemory => {
+                (PathKind::Shm, (options.domain + 1) % (crate::engine::transport::MAX_DOMAIN + 1))
+            }
         };
         let counter = Arc::new(CopyCounter::default());
         let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));

@@ -409,8 +409,8 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
         out,
         "\n{}",
         t(
-            "hop마다 복사: 엔진의 trace가 센 수, 그리고 크기에 따른 비용의 기울기를 memcpy의 기울기로 나눈 값",
-            "copies per hop: as the engine's trace counted them, and the slope of cost against size over memcpy's slope",
+            "hop마다 복사: 엔진의 길은 trace가 센 수, 기준선은 만든 그대로의 수, 그리고 크기에 따른 비용의 기울기를 memcpy의 기울기로 나눈 값",
+            "copies per hop: counted by the engine's trace on its paths, fixed by construction for the baselines; and the slope of cost against size over memcpy's slope",
         )
     )?;
     writeln!(out, "  {} {} {}", pad(heading[0], -20), pad(t("셈", "counted"), 8), pad(t("기울기", "by slope"), 9))?;

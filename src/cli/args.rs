@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::demos::copies::Spec;
+use crate::engine::transport::MAX_DOMAIN;
 use crate::i18n::Lang;
 use crate::image::capture::Source;
 use crate::image::view::Show;
@@ -393,7 +394,7 @@ fn parse_count(s: &str) -> Result<u64, ValueError> {
 }
 
 fn parse_domain(s: &str) -> Result<u32, ValueError> {
-    s.parse::<u32>().ok().filter(|&d| d <= 232).ok_or(ValueError::Domain)
+    s.parse::<u32>().ok().filter(|&d| d <= MAX_DOMAIN).ok_or(ValueError::Domain)
 }
 
 /// The largest message the bench sends: well inside the transport's frame limit.

@@ -35,6 +35,14 @@ pub fn stdout_of(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// The files left in a runtime directory (none once every ipc-lab process there is gone).
+pub fn leftovers(runtime: &Path) -> Vec<String> {
+    match std::fs::read_dir(runtime.join("ipc-lab")) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Snapshots live in the top-level `snapshots/` folder.
 #[macro_export]
 macro_rules! snapshot {

@@ -44,6 +44,9 @@ pub enum ViewerCallback {
     Shared,
 }
 
+/// What the watermark node writes after its pid and pointer, as upstream.
+pub const WATERMARK_TEXT: &str = "Hello world!";
+
 /// The process id, as upstream's `GETPID()`.
 pub fn getpid() -> u32 {
     std::process::id()
@@ -64,7 +67,7 @@ pub fn camera_main(ctx: &Context, options: &ImageOptions, cap: Box<dyn VideoCapt
 
 /// `ipc-lab node watermark_node`: the watermark alone in this process.
 pub fn watermark_main(ctx: &Context, options: &ImageOptions) -> Result<(), DemoError> {
-    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", "Hello world!", options)?;
+    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
     spin(&[&watermark_node.node]);
     Ok(())
 }
@@ -104,7 +107,7 @@ pub fn main(
     for name in ["image_view_node", "image_view_node2"].into_iter().take(views) {
         image_view_nodes.push(ImageViewNode::new(ctx, "watermarked_image", name, window(name), options)?);
     }
-    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", "Hello world!", options)?;
+    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
     let camera_node = CameraNode::new(ctx, "image", cap, options)?;
 
     executor.add_node(&camera_node.node);

@@ -41,6 +41,9 @@ use super::trace::Tracer;
 use discovery::{Announcement, Endpoint};
 use frame::{Frame, FrameHeader, Payload};
 
+/// The largest domain id, as for `ROS_DOMAIN_ID`.
+pub const MAX_DOMAIN: u32 = 232;
+
 /// How often announcements are written and read: a new peer is found within this.
 pub const SCAN_PERIOD: Duration = Duration::from_millis(200);
 /// A peer that does not take a frame within this is treated as lost.
