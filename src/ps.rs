@@ -14,7 +14,7 @@ use crate::engine::transport::discovery::{self, Announcement};
 use crate::engine::transport::runtime_dir;
 use crate::i18n::Lang;
 use crate::render::bytes;
-use crate::render::style::pad;
+use crate::render::style::{pad, visible_width};
 
 /// One process as `ps` shows it.
 struct Entry {
@@ -90,23 +90,34 @@ pub fn run(plan: &Plan, json: bool, out: &mut dyn Write) -> Result<(), AppError>
         Lang::Ko => ["PID", "PPID", "실행 시간", "메모리", "IPC", "전송", "노드", "발행 / 구독", "명령"],
         Lang::En => ["PID", "PPID", "UPTIME", "RSS", "IPC", "TRANSPORT", "NODES", "PUBLISHES / SUBSCRIBES", "COMMAND"],
     };
-    let widths = [8, 8, 9, 10, 5, 10, 20, 24, 0];
-    let row = |cells: [String; 9]| cells.iter().zip(widths).map(|(c, w)| pad(c, w)).collect::<Vec<_>>().join(" ");
-    write(out, row(header.map(String::from)).trim_end().to_string())?;
-    for e in &entries {
-        let a = &e.announcement;
-        let cells = [
-            a.pid.to_string(),
-            a.ppid.to_string(),
-            format!("{}s", e.uptime_s),
-            e.rss_bytes.map_or("-".into(), bytes),
-            a.ipc.clone(),
-            a.transport.clone(),
-            a.nodes.join(","),
-            format!("{} / {}", topics(&a.publishers), topics(&a.subscriptions)),
-            a.command.clone(),
-        ];
-        write(out, row(cells).trim_end().to_string())?;
+    let rows: Vec<[String; 9]> = entries
+        .iter()
+        .map(|e| {
+            let a = &e.announcement;
+            [
+                a.pid.to_string(),
+                a.ppid.to_string(),
+                format!("{}s", e.uptime_s),
+                e.rss_bytes.map_or("-".into(), bytes),
+                a.ipc.clone(),
+                a.transport.clone(),
+                a.nodes.join(","),
+                format!("{} / {}", topics(&a.publishers), topics(&a.subscriptions)),
+                a.command.clone(),
+            ]
+        })
+        .collect();
+    // Each column as wide as its widest cell: node lists and commands vary a lot.
+    let header = header.map(String::from);
+    let widths: Vec<usize> =
+        (0..9).map(|c| rows.iter().chain([&header]).map(|r| visible_width(&r[c])).max().unwrap_or(0)).collect();
+    let line = |cells: &[String; 9]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| pad(c, w)).collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    write(out, line(&header))?;
+    for row in &rows {
+        write(out, line(row))?;
     }
     Ok(())
 }

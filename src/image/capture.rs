@@ -169,11 +169,8 @@ impl Paced {
         if !self.period.is_zero() {
             let now = Instant::now();
             let due = self.due.unwrap_or(now);
-            // Slept in short slices, so that Ctrl-C is noticed, but not with the context's
-            // `sleep_for`: that waits on the executor's wake-ups, and could take one from it.
-            while self.ctx.ok() && Instant::now() < due {
-                std::thread::sleep((due - Instant::now()).min(Duration::from_millis(10)));
-            }
+            // `sleep_for` ends at once on Ctrl-C, and takes no wake-up from the executor.
+            self.ctx.sleep_for(due.saturating_duration_since(now));
             // Late frames are not made up for: the next one is a period after this one.
             self.due = Some(due.max(now) + self.period);
         }
