@@ -29,6 +29,7 @@ use serde_json::json;
 use super::pipeline::PipelineKind;
 use super::{stats, PathKind};
 use crate::i18n::Lang;
+use crate::render::style::visible_width;
 
 /// One path at one size.
 #[derive(Debug, Clone, PartialEq)]
@@ -504,8 +505,7 @@ fn write_pipeline(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Res
 /// `text` padded to `width` terminal columns: right-aligned, or left-aligned for a
 /// negative width. Hangul takes two columns, so `format!`'s padding would misalign it.
 fn pad(text: &str, width: i32) -> String {
-    let columns: usize = text.chars().map(|c| if ('\u{1100}'..='\u{d7a3}').contains(&c) { 2 } else { 1 }).sum();
-    let fill = " ".repeat((width.unsigned_abs() as usize).saturating_sub(columns));
+    let fill = " ".repeat((width.unsigned_abs() as usize).saturating_sub(visible_width(text)));
     if width < 0 {
         format!("{text}{fill}")
     } else {

@@ -358,32 +358,73 @@ pub enum ValueError {
     TextScale,
 }
 
+impl ValueError {
+    /// Why the value was refused, in `lang`; the limits come from the parsers' constants.
+    pub fn message(&self, lang: Lang) -> String {
+        use crate::demos::copies::SpecError;
+        let t = |ko: &str, en: &str| lang.pick(ko, en).to_string();
+        let max_mib = MAX_SIZE >> 20;
+        let (w, h) = (MAX_WIDTH, MAX_HEIGHT);
+        match self {
+            ValueError::Count => t("받을 메시지 수를 1 이상의 정수로 주세요", "expected a whole number of messages, 1 or more"),
+            ValueError::Period => t("1s, 250ms, 100us, 0 같은 시간을 주세요", "expected a duration such as 1s, 250ms, 100us or 0"),
+            ValueError::PeriodTooLong => t("60분(60m)을 넘을 수 없습니다", "at most 60m"),
+            ValueError::Spec(e) => {
+                let what = match (e, lang) {
+                    (SpecError::Empty, Lang::Ko) => "목록이 비어 있습니다".to_string(),
+                    (SpecError::BadItem { position, item }, Lang::Ko) => {
+                        format!("{position}번째 항목 '{item}'은(는) U도 S도 아닙니다")
+                    }
+                    (SpecError::TooMany(n), Lang::Ko) => format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", Spec::MAX),
+                    (e, Lang::En) => e.to_string(),
+                };
+                t(
+                    &format!("{what}. 구독을 U(소유권을 가져감) 또는 S(공유)로 쉼표로 나눠 쓰세요. 예: U,U,S,S"),
+                    &format!("{what}; write subscriptions as U or S separated by commas, like U,U,S,S"),
+                )
+            }
+            ValueError::Domain => t(
+                &format!("ROS_DOMAIN_ID처럼 0부터 {MAX_DOMAIN}까지의 도메인 번호를 주세요"),
+                &format!("expected a domain id from 0 to {MAX_DOMAIN}, as ROS_DOMAIN_ID"),
+            ),
+            ValueError::Sizes => t(
+                &format!("1 B부터 {max_mib} MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800"),
+                &format!("expected sizes in bytes from 1 B to {max_mib} MiB, separated by commas, like 64,4KiB,6220800"),
+            ),
+            ValueError::Viewers => t("이미지 뷰는 1개나 2개입니다", "expected 1 or 2 image views"),
+            ValueError::Source => t(
+                "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요",
+                "expected auto, camera, camera:N, synthetic or a video file",
+            ),
+            ValueError::NoSuchFile => t(
+                "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)",
+                "no such video file (or use auto, camera, camera:N or synthetic)",
+            ),
+            ValueError::Size => t(
+                &format!("320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 {w}x{h}까지)"),
+                &format!("expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {w}x{h}"),
+            ),
+            ValueError::FrameSizes => t(
+                &format!("640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 {w}x{h}까지)"),
+                &format!("expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {w}x{h}"),
+            ),
+            ValueError::Frames => t("프레임 수를 1 이상의 정수로 주세요", "expected a whole number of frames, 1 or more"),
+            ValueError::Fps => t(
+                "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요",
+                "expected frames per second from 0 (as fast as possible) to 1000",
+            ),
+            ValueError::Show => t(
+                "auto, window, terminal, png:폴더, none 가운데 하나를 주세요",
+                "expected auto, window, terminal, png:DIR or none",
+            ),
+            ValueError::TextScale => t("글자 크기를 1부터 4까지로 주세요", "expected a text scale from 1 to 4"),
+        }
+    }
+}
+
 impl std::fmt::Display for ValueError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ValueError::Count => write!(f, "expected a whole number of messages, 1 or more"),
-            ValueError::Period => write!(f, "expected a duration such as 1s, 250ms, 100us or 0"),
-            ValueError::PeriodTooLong => write!(f, "at most 60m"),
-            ValueError::Spec(e) => write!(f, "{e}; write subscriptions as U or S separated by commas, like U,U,S,S"),
-            ValueError::Domain => write!(f, "expected a domain id from 0 to 232, as ROS_DOMAIN_ID"),
-            ValueError::Sizes => {
-                write!(f, "expected sizes in bytes from 1 B to 32 MiB, separated by commas, like 64,4KiB,6220800")
-            }
-            ValueError::Viewers => write!(f, "expected 1 or 2 image views"),
-            ValueError::Source => write!(f, "expected auto, camera, camera:N, synthetic or a video file"),
-            ValueError::NoSuchFile => write!(f, "no such video file (or use auto, camera, camera:N or synthetic)"),
-            ValueError::Size => {
-                write!(f, "expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {MAX_WIDTH}x{MAX_HEIGHT}")
-            }
-            ValueError::FrameSizes => write!(
-                f,
-                "expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {MAX_WIDTH}x{MAX_HEIGHT}"
-            ),
-            ValueError::Frames => write!(f, "expected a whole number of frames, 1 or more"),
-            ValueError::Fps => write!(f, "expected frames per second from 0 (as fast as possible) to 1000"),
-            ValueError::Show => write!(f, "expected auto, window, terminal, png:DIR or none"),
-            ValueError::TextScale => write!(f, "expected a text scale from 1 to 4"),
-        }
+        f.write_str(&self.message(Lang::En))
     }
 }
 

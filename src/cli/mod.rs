@@ -94,7 +94,7 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::ValueValidation => {
             let reason = std::error::Error::source(e)
                 .and_then(|s| s.downcast_ref::<ValueError>())
-                .map(|v| value_reason(v, lang))
+                .map(|v| v.message(lang))
                 .unwrap_or_default();
             match lang {
                 Lang::Ko => format!("{flag}에 '{value}'은(는) 쓸 수 없습니다: {reason}"),
@@ -134,42 +134,5 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
     match lang {
         Lang::Ko => format!("오류: {body} ({hint})"),
         Lang::En => format!("error: {body} ({hint})"),
-    }
-}
-
-fn value_reason(v: &ValueError, lang: Lang) -> String {
-    match (v, lang) {
-        (ValueError::Count, Lang::Ko) => "받을 메시지 수를 1 이상의 정수로 주세요".into(),
-        (ValueError::Period, Lang::Ko) => "1s, 250ms, 100us, 0 같은 시간을 주세요".into(),
-        (ValueError::PeriodTooLong, Lang::Ko) => "60분(60m)을 넘을 수 없습니다".into(),
-        (ValueError::Domain, Lang::Ko) => "ROS_DOMAIN_ID처럼 0부터 232까지의 도메인 번호를 주세요".into(),
-        (ValueError::Sizes, Lang::Ko) => {
-            "1 B부터 32 MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800".into()
-        }
-        (ValueError::Spec(e), Lang::Ko) => {
-            use crate::demos::copies::SpecError;
-            let what = match e {
-                SpecError::Empty => "목록이 비어 있습니다".to_string(),
-                SpecError::BadItem { position, item } => format!("{position}번째 항목 '{item}'은(는) U도 S도 아닙니다"),
-                SpecError::TooMany(n) => {
-                    format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", crate::demos::copies::Spec::MAX)
-                }
-            };
-            format!("{what}. 구독을 U(소유권을 가져감) 또는 S(공유)로 쉼표로 나눠 쓰세요. 예: U,U,S,S")
-        }
-        (ValueError::Viewers, Lang::Ko) => "이미지 뷰는 1개나 2개입니다".into(),
-        (ValueError::Source, Lang::Ko) => "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요".into(),
-        (ValueError::NoSuchFile, Lang::Ko) => {
-            "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)".into()
-        }
-        (ValueError::Size, Lang::Ko) => "320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 7680x4320까지)".into(),
-        (ValueError::FrameSizes, Lang::Ko) => {
-            "640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 7680x4320까지)".into()
-        }
-        (ValueError::Frames, Lang::Ko) => "프레임 수를 1 이상의 정수로 주세요".into(),
-        (ValueError::Fps, Lang::Ko) => "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요".into(),
-        (ValueError::Show, Lang::Ko) => "auto, window, terminal, png:폴더, none 가운데 하나를 주세요".into(),
-        (ValueError::TextScale, Lang::Ko) => "글자 크기를 1부터 4까지로 주세요".into(),
-        (v, Lang::En) => v.to_string(),
     }
 }
