@@ -52,17 +52,11 @@ fn expected_copies_per_frame(path: &str) -> Option<f64> {
 fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     let runtime = tempfile::tempdir().unwrap();
     let plot = runtime.path().join("bench.svg");
-    let out = common::command(runtime.path())
-        .args(["bench", "--quick", "--sizes", "64,4096", "--pipeline-sizes", "96x64,64x48", "--json", "--plot"])
-        .arg(&plot)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let all: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
+    let plot_arg = plot.to_str().unwrap();
+    let all = common::events(&common::stdout_in(
+        runtime.path(),
+        &["bench", "--quick", "--sizes", "64,4096", "--pipeline-sizes", "96x64,64x48", "--json", "--plot", plot_arg],
+    ));
     let (pipelines, rows): (Vec<Value>, Vec<Value>) =
         all.into_iter().partition(|r| r["path"].as_str().unwrap().starts_with("pipeline-"));
     let seen: BTreeSet<(String, u64)> =

@@ -3,7 +3,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn ctrl_c_shuts_down_and_prints_the_summary() {
@@ -17,13 +17,12 @@ fn ctrl_c_shuts_down_and_prints_the_summary() {
     // Wait for the first received message, then press Ctrl-C.
     let first_row = lines.by_ref().map(Result::unwrap).find(|l| l.contains("ownership moved"));
     assert!(first_row.is_some());
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(kill.success());
+    common::interrupt(&child);
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(rest.last().is_some_and(|l| l.starts_with("summary: ")), "{rest:?}");
     // Nothing left behind in the runtime directory: no announcement, no socket.
-    let left: Vec<_> = std::fs::read_dir(runtime.path().join("ipc-lab")).unwrap().collect();
+    let left = common::leftovers(runtime.path());
     assert!(left.is_empty(), "{left:?}");
 }

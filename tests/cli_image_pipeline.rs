@@ -6,8 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ipc_lab, stdout_of};
-use serde_json::Value;
+use common::{events, ipc_lab, kind, stdout_of};
 
 /// A fresh, empty folder for one test's files.
 pub fn scratch(name: &str) -> std::path::PathBuf {
@@ -53,34 +52,26 @@ fn side_views() {
     }
 }
 
-fn events(json: &str) -> Vec<Value> {
-    json.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
-}
-
-fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == name).collect()
-}
-
 /// Two owning views: exactly one `copied` event per frame. The camera filling each new
 /// message is a `filled` event of its own, with no `copied` beside it.
 #[test]
 fn json_two_views_one_copy_per_frame() {
     let json = run(&["--viewers", "2", "--format", "json"]);
     let events = events(&json);
-    let copied = named(&events, "copied");
+    let copied = kind(&events, "copied");
     assert_eq!(copied.len(), 3);
     assert!(copied.iter().all(|e| e["node"] == "watermark_node" && e["reason"] == "not_last"));
-    let filled = named(&events, "filled");
+    let filled = kind(&events, "filled");
     assert_eq!(filled.len(), 3);
     assert!(filled.iter().all(|e| e["node"] == "camera_node" && e["bytes"] == 320 * 240 * 3));
-    assert_eq!(named(&events, "shown").len(), 6);
+    assert_eq!(kind(&events, "shown").len(), 6);
 }
 
 /// The pointers written on each frame (the `drawn` events of a `--format json` run), frame
 /// by frame: three lines per frame with one view.
 fn pointers_per_frame(json: &str) -> Vec<Vec<String>> {
     let events = events(json);
-    let lines: Vec<String> = named(&events, "drawn").iter().map(|e| e["text"].as_str().unwrap().to_string()).collect();
+    let lines: Vec<String> = kind(&events, "drawn").iter().map(|e| e["text"].as_str().unwrap().to_string()).collect();
     lines
         .chunks(3)
         .map(|frame| {
@@ -116,7 +107,7 @@ fn png_frames_with_ipc_on_and_off() {
             assert_eq!((width, height), (320, 240), "{}", file.display());
         }
         let events = events(&json);
-        assert!(named(&events, "drawn").iter().all(|e| e["text"].as_str().unwrap().starts_with("pid: pid#1, ptr: @")));
+        assert!(kind(&events, "drawn").iter().all(|e| e["text"].as_str().unwrap().starts_with("pid: pid#1, ptr: @")));
         let frames = pointers_per_frame(&json);
         assert_eq!(frames.len(), 5);
         for frame in frames {

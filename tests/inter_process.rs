@@ -9,24 +9,11 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{events, interrupt, kind};
 use serde_json::Value;
-
-/// Parses JSON lines.
-fn events(text: &str) -> Vec<Value> {
-    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
-
-fn kind<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == name).collect()
-}
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
     common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-fn interrupt(child: &Child) {
-    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
 }
 
 fn kill9(child: &mut Child) {
@@ -69,12 +56,10 @@ impl Lines {
 #[test]
 fn split_shows_two_pids_and_every_copy() {
     let runtime = tempfile::tempdir().unwrap();
-    let out = common::command(runtime.path())
-        .args(["two-node", "--split", "--ipc", "off", "--count", "5", "--period", "0", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = events(&String::from_utf8(out.stdout).unwrap());
+    let events = events(&common::stdout_in(
+        runtime.path(),
+        &["two-node", "--split", "--ipc", "off", "--count", "5", "--period", "0", "--format", "json"],
+    ));
     let published_pids: Vec<&Value> = kind(&events, "published").iter().map(|e| &e["pid"]).collect();
     let received = kind(&events, "received");
     assert_eq!(received.len(), 5);
@@ -99,12 +84,10 @@ fn split_shows_two_pids_and_every_copy() {
 #[test]
 fn shared_memory_copies_no_payload_byte_between_processes() {
     let runtime = tempfile::tempdir().unwrap();
-    let out = common::command(runtime.path())
-        .args(["cyclic", "--split", "--transport", "shm", "--count", "3", "--period", "0", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = events(&String::from_utf8(out.stdout).unwrap());
+    let events = events(&common::stdout_in(
+        runtime.path(),
+        &["cyclic", "--split", "--transport", "shm", "--count", "3", "--period", "0", "--format", "json"],
+    ));
     assert_eq!(kind(&events, "received").len(), 3);
     assert!(kind(&events, "written").is_empty() && kind(&events, "read").is_empty());
     let mapped = kind(&events, "mapped");

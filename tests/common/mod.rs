@@ -30,9 +30,28 @@ pub fn ipc_lab(args: &[&str]) -> Output {
 
 /// Stdout of a run that must succeed.
 pub fn stdout_of(args: &[&str]) -> String {
-    let out = ipc_lab(args);
+    succeeded(args, ipc_lab(args))
+}
+
+/// Stdout of a run in `runtime` that must succeed (to look at what it left there after).
+pub fn stdout_in(runtime: &Path, args: &[&str]) -> String {
+    succeeded(args, command(runtime).args(args).output().expect("the ipc-lab binary runs"))
+}
+
+/// The stdout of a finished run, which must have succeeded.
+pub fn succeeded(args: &[&str], out: Output) -> String {
     assert!(out.status.success(), "ipc-lab {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// JSON lines (`--format json`, `bench --json`): every line one object, or the test fails.
+pub fn events(json: &str) -> Vec<serde_json::Value> {
+    json.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"))).collect()
+}
+
+/// The events named `name`.
+pub fn kind<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
 }
 
 /// The files left in a runtime directory (none once every ipc-lab process there is gone).
@@ -41,6 +60,12 @@ pub fn leftovers(runtime: &Path) -> Vec<String> {
         Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Ctrl-C, as a learner presses it.
+pub fn interrupt(child: &std::process::Child) {
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(kill.success());
 }
 
 /// Snapshots live in the top-level `snapshots/` folder.
