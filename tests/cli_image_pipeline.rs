@@ -235,3 +235,28 @@ fn unreadable_video_file_is_named() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A frame that cannot be written (its file name is taken by a folder): the run stops with
+/// an error that names the file and exit code 1, in Korean too; the frames before it stay.
+#[test]
+fn a_frame_that_cannot_be_shown_is_an_error() {
+    for lang in ["en", "ko"] {
+        let dir = scratch(&format!("png-blocked-{lang}"));
+        std::fs::create_dir(dir.join("image_view_node-0002.png")).unwrap();
+        let show = format!("png:{}", dir.display());
+        let args = ["image-pipeline", "--source", "synthetic", "--frames", "5", "--show", &show, "--lang", lang];
+        let out = ipc_lab(&args);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let prefix = if lang == "en" {
+            "error: cannot show a frame: "
+        } else {
+            "오류: 프레임을 보여 줄 수 없습니다: "
+        };
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(prefix) && stderr.contains("image_view_node-0002.png"), "{stderr}");
+        assert!(dir.join("image_view_node-0001.png").is_file());
+        assert!(!dir.join("image_view_node-0003.png").exists(), "the run went on after the failure");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

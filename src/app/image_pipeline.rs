@@ -14,7 +14,7 @@ use crate::engine::transport::{TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
-use crate::image::view::{Nowhere, PngFailure, PngFiles, Show, Terminal, Window};
+use crate::image::view::{Nowhere, PngFiles, Reporting, Show, ShowFailure, Terminal, Window};
 use crate::render::labels::Labels;
 use crate::render::style::Painter;
 use crate::render::{Columns, RenderContext, Resident};
@@ -39,7 +39,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         columns: Columns { node: 17, value: 14 },
     };
     let mut renderer = renderer_for(image.format, cx);
-    let png_failure = PngFailure::default();
+    let show_failure = ShowFailure::default();
     let (tx, rx) = event_channel();
     let mut runs = Vec::new();
     for (run, &on) in ipc_runs.iter().enumerate() {
@@ -62,7 +62,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         let per_frame = 1 + image.viewers as u64;
         let cap = Paced::new(cap, &ctx, fps).frames(image.frames).lockstep(image.stable.then_some(per_frame));
         let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
-        let mut window = windows(&show, folder, &png_failure, plan.color)?;
+        let mut window = windows(&show, folder, &show_failure, plan.color)?;
         let options = ImageOptions {
             use_intra_process_comms: on,
             labels: labels.clone(),
@@ -78,11 +78,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     // order every time; windows too, since a GUI wants one thread.
     let together = if image.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
     execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
-    let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
-    match failed {
-        Some((path, e)) => Err(AppError::Png(path, e)),
-        None => Ok(()),
-    }
+    shown(&show_failure)
 }
 
 /// `ipc-lab node camera_node|watermark_node|image_view_node`: one node of the pipeline in
@@ -124,7 +120,7 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
         viewer_callback: ViewerCallback::Unique,
     };
     let worker_ctx = ctx.clone();
-    let png_failure = PngFailure::default();
+    let show_failure = ShowFailure::default();
     let main: Box<dyn FnOnce() -> Result<(), DemoError> + Send> = match node.name {
         NodeName::CameraNode => {
             let (cols, rows) = node.image.size;
@@ -137,15 +133,19 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
         NodeName::WatermarkNode => Box::new(move || image_pipeline::watermark_main(&worker_ctx, &options)),
         _ => {
             let show = resolve_show(&node.image.show, lang);
-            let mut window = windows(&show, None, &png_failure, plan.color)?;
+            let mut window = windows(&show, None, &show_failure, plan.color)?;
             let window = window("image_view_node");
             Box::new(move || image_pipeline::image_view_main(&worker_ctx, &options, window))
         }
     };
     execute(vec![Run { ctx, main }], Together::AtOnce, rx, renderer.as_mut(), Some(&mut sampler), out)?;
-    let failed = png_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
-    match failed {
-        Some((path, e)) => Err(AppError::Png(path, e)),
+    shown(&show_failure)
+}
+
+/// Every frame shown, or the first that could not be.
+fn shown(failure: &ShowFailure) -> Result<(), AppError> {
+    match failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(e) => Err(AppError::Show(e)),
         None => Ok(()),
     }
 }
@@ -250,23 +250,24 @@ impl NoWindow {
 type WindowMaker = Box<dyn FnMut(&str) -> Box<dyn Window> + Send>;
 
 /// Makes each view's window from its node name, for one run (`folder` names the run's PNG
-/// folder in `--ipc both`).
-fn windows(show: &Show, folder: Option<&str>, png_failure: &PngFailure, color: bool) -> Result<WindowMaker, AppError> {
-    Ok(match show {
+/// folder in `--ipc both`). Every window keeps its first failure in `failed`.
+fn windows(show: &Show, folder: Option<&str>, failed: &ShowFailure, color: bool) -> Result<WindowMaker, AppError> {
+    let mut make: Box<dyn FnMut() -> Box<dyn Window> + Send> = match show {
         Show::Png(dir) => {
             let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
             std::fs::create_dir_all(&dir).map_err(|e| AppError::PngFolder(dir.clone(), e))?;
-            let failed = png_failure.clone();
-            Box::new(move |_: &str| Box::new(PngFiles::new(&dir, failed.clone())) as Box<dyn Window>)
+            Box::new(move || Box::new(PngFiles::new(&dir)))
         }
-        Show::Terminal => Box::new(move |_: &str| Box::new(Terminal::new(color)) as Box<dyn Window>),
+        Show::Terminal => Box::new(move || Box::new(Terminal::new(color))),
         #[cfg(feature = "opencv")]
         Show::Window => {
             let title = folder.map(|f| format!(" ({f})")).unwrap_or_default();
-            Box::new(move |_: &str| Box::new(crate::image::cv::HighGui::new(&title)) as Box<dyn Window>)
+            Box::new(move || Box::new(crate::image::cv::HighGui::new(&title)))
         }
-        _ => Box::new(|_: &str| Box::new(Nowhere) as Box<dyn Window>),
-    })
+        _ => Box::new(|| Box::new(Nowhere)),
+    };
+    let failed = failed.clone();
+    Ok(Box::new(move |_: &str| Box::new(Reporting::new(make(), failed.clone())) as Box<dyn Window>))
 }
 
 /// Samples the process's resident memory (RSS) while the pipeline runs.

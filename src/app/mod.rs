@@ -56,8 +56,8 @@ pub enum AppError {
     VideoFile(OpenError),
     /// The folder of `--show png:DIR` could not be made.
     PngFolder(PathBuf, io::Error),
-    /// A frame could not be written as a PNG file.
-    Png(PathBuf, io::Error),
+    /// A view could not show a frame (a PNG file not written, a window gone wrong).
+    Show(io::Error),
 }
 
 impl AppError {
@@ -84,8 +84,8 @@ impl AppError {
             (AppError::PngFolder(dir, e), Lang::En) => {
                 format!("error: cannot make the PNG folder '{}': {e}", dir.display())
             }
-            (AppError::Png(path, e), Lang::Ko) => format!("오류: PNG 파일 '{}'을(를) 쓸 수 없습니다: {e}", path.display()),
-            (AppError::Png(path, e), Lang::En) => format!("error: cannot write the PNG file '{}': {e}", path.display()),
+            (AppError::Show(e), Lang::Ko) => format!("오류: 프레임을 보여 줄 수 없습니다: {e}"),
+            (AppError::Show(e), Lang::En) => format!("error: cannot show a frame: {e}"),
             (AppError::Demo(e), Lang::Ko) => format!("오류: 데모를 시작할 수 없습니다: {e}"),
             (AppError::Demo(e), Lang::En) => format!("error: the demo could not start: {e}"),
             (AppError::Output(e), Lang::Ko) => format!("오류: 출력을 쓸 수 없습니다: {e}"),

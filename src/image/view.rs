@@ -71,19 +71,44 @@ impl Window for Nowhere {
     }
 }
 
-/// The first PNG file that could not be written, kept for the program to report.
-pub type PngFailure = Arc<Mutex<Option<(PathBuf, io::Error)>>>;
+/// The first frame that could not be shown, kept for the program to report: a view shows
+/// frames from a subscription callback, which has nobody to return an error to.
+pub type ShowFailure = Arc<Mutex<Option<io::Error>>>;
+
+/// Any window, keeping its first failure in a [`ShowFailure`].
+pub struct Reporting {
+    window: Box<dyn Window>,
+    failed: ShowFailure,
+}
+
+impl Reporting {
+    pub fn new(window: Box<dyn Window>, failed: ShowFailure) -> Self {
+        Self { window, failed }
+    }
+}
+
+impl Window for Reporting {
+    fn imshow(&mut self, winname: &str, mat: &Mat<'_>) -> io::Result<()> {
+        self.window.imshow(winname, mat).inspect_err(|e| {
+            let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            failed.get_or_insert_with(|| io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+
+    fn wait_key(&mut self, delay_ms: i32) -> i32 {
+        self.window.wait_key(delay_ms)
+    }
+}
 
 /// `--show png:DIR`: every frame a view shows becomes `DIR/<view>-<n>.png`, n from 0001.
 pub struct PngFiles {
     dir: PathBuf,
     shown: u64,
-    failed: PngFailure,
 }
 
 impl PngFiles {
-    pub fn new(dir: &Path, failed: PngFailure) -> Self {
-        Self { dir: dir.to_path_buf(), shown: 0, failed }
+    pub fn new(dir: &Path) -> Self {
+        Self { dir: dir.to_path_buf(), shown: 0 }
     }
 }
 
@@ -91,10 +116,8 @@ impl Window for PngFiles {
     fn imshow(&mut self, winname: &str, mat: &Mat<'_>) -> io::Result<()> {
         self.shown += 1;
         let path = self.dir.join(format!("{winname}-{:04}.png", self.shown));
-        write_png(&path, mat).inspect_err(|e| {
-            let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-            failed.get_or_insert_with(|| (path.clone(), io::Error::new(e.kind(), e.to_string())));
-        })
+        // Named in the error: which file, out of hundreds, could not be written.
+        write_png(&path, mat).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
     }
 }
 
@@ -156,5 +179,42 @@ impl Window for Terminal {
         let picture = terminal::preview(mat, self.columns, self.color);
         // One write, so that other output cannot land in the middle of the picture.
         io::stderr().lock().write_all(format!("{title}{picture}").as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Frame;
+
+    /// A window that fails from its second frame on, and says which.
+    struct Flaky(u32);
+
+    impl Window for Flaky {
+        fn imshow(&mut self, _winname: &str, _mat: &Mat<'_>) -> io::Result<()> {
+            self.0 += 1;
+            if self.0 < 2 {
+                Ok(())
+            } else {
+                Err(io::Error::other(format!("frame {} lost", self.0)))
+            }
+        }
+
+        fn wait_key(&mut self, _delay_ms: i32) -> i32 {
+            i32::from(b'q')
+        }
+    }
+
+    #[test]
+    fn a_reporting_window_keeps_the_first_failure_and_passes_the_rest_on() {
+        let failed = ShowFailure::default();
+        let mut window = Reporting::new(Box::new(Flaky(0)), failed.clone());
+        let mut frame = Frame::new(16, 16, Encoding::Bgr8);
+        assert!(window.imshow("v", &frame.mat()).is_ok());
+        assert!(failed.lock().unwrap().is_none());
+        assert!(window.imshow("v", &frame.mat()).is_err());
+        assert!(window.imshow("v", &frame.mat()).is_err());
+        assert_eq!(failed.lock().unwrap().as_ref().map(ToString::to_string).as_deref(), Some("frame 2 lost"));
+        assert_eq!(window.wait_key(1), i32::from(b'q'));
     }
 }
