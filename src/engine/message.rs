@@ -96,9 +96,7 @@ impl<M: Message> Message for Serialized<M> {
     }
 
     fn summary(&self) -> ShortText {
-        let mut text = ShortText::new();
-        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{} B CDR", self.cdr.len()));
-        text
+        super::trace::MessageRef::cdr_summary(&self.cdr)
     }
 
     fn to_yaml(&self) -> String {

@@ -148,24 +148,26 @@ impl Domain {
         self.lock().get(topic).map_or(0, |t| t.endpoints.iter().filter(|e| e.subscription.strong_count() > 0).count())
     }
 
-    /// Bytes from another process: every local subscription of the topic gets them.
-    /// Returns the topic's type, `None` if nobody here has the topic, or as the error the
-    /// topic's local type if it is not `type_name` (the frame is refused).
+    /// Bytes from another process: every local subscription of the topic gets them, after
+    /// `arrived` is told the topic's type. Returns `false` if nobody here has the topic, or
+    /// as the error the topic's local type if it is not `type_name` (the frame is refused).
     pub(crate) fn deliver_remote(
         &self,
         topic: &str,
         type_name: &str,
         sample: &WireSample,
-    ) -> Result<Option<&'static str>, &'static str> {
+        arrived: impl FnOnce(&'static str),
+    ) -> Result<bool, &'static str> {
         let (local_type, targets): (_, Vec<_>) = match self.lock().get(topic) {
             Some(t) if t.type_name != type_name => return Err(t.type_name),
             Some(t) => (t.type_name, t.endpoints.iter().filter_map(|e| e.subscription.upgrade()).collect()),
-            None => return Ok(None),
+            None => return Ok(false),
         };
+        arrived(local_type);
         for subscription in targets {
             subscription.deliver(sample.clone());
         }
-        Ok(Some(local_type))
+        Ok(true)
     }
 
     /// Hands `sample` to every matched subscription that does not have it already.

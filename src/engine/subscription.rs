@@ -14,14 +14,13 @@
 //! assert!(owner.takes_ownership() && !reader.takes_ownership());
 //! ```
 
-use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, Via};
+use super::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, Via};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -132,17 +131,7 @@ impl<M: Message> SubscriptionInner<M> {
 
     /// The serialized bytes of a sample, as the trace sees them.
     fn bytes_ref(&self, sample: &WireSample) -> MessageRef {
-        let bytes = sample.bytes.as_slice();
-        let mut value = ShortText::new();
-        let _ = write!(value, "{} B CDR", bytes.len());
-        MessageRef {
-            topic: self.topic.clone(),
-            type_name: M::TYPE_NAME,
-            publication: sample.publication,
-            addr: bytes.as_ptr() as usize,
-            payload_addr: None,
-            value,
-        }
+        MessageRef::of_cdr(sample.bytes.as_slice(), self.topic.clone(), M::TYPE_NAME, sample.publication)
     }
 
     /// Decodes middleware bytes into a new message, as the subscriber's side of DDS does.

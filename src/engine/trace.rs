@@ -159,6 +159,17 @@ impl MessageRef {
             value: msg.summary(),
         }
     }
+
+    /// Serialized bytes as the trace shows them: where they are and how many.
+    pub(crate) fn of_cdr(bytes: &[u8], topic: Arc<str>, type_name: &'static str, publication: Publication) -> Self {
+        let (addr, payload_addr, value) = (bytes.as_ptr() as usize, None, Self::cdr_summary(bytes));
+        Self { topic, type_name, publication, addr, payload_addr, value }
+    }
+
+    /// `123 B CDR`.
+    pub(crate) fn cdr_summary(bytes: &[u8]) -> ShortText {
+        ShortText::format(format_args!("{} B CDR", bytes.len()))
+    }
 }
 
 /// Why the intra-process manager made a copy (REFERENCE.md section 2).

@@ -1,7 +1,6 @@
 //! `sensor_msgs`: the image that the image pipeline moves from node to node.
 
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
-use std::fmt::Write;
 
 use crate::engine::message::Message;
 use crate::engine::trace::ShortText;
@@ -74,9 +73,7 @@ impl Message for Image {
     }
 
     fn summary(&self) -> ShortText {
-        let mut text = ShortText::new();
-        let _ = write!(text, "{}x{} {}", self.width, self.height, self.encoding);
-        text
+        ShortText::format(format_args!("{}x{} {}", self.width, self.height, self.encoding))
     }
 }
 

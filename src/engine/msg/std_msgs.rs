@@ -1,7 +1,6 @@
 //! `std_msgs`: the demos' integers and strings, and the header images carry.
 
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
-use std::fmt::Write;
 
 use crate::engine::message::Message;
 use crate::engine::trace::ShortText;
@@ -30,9 +29,7 @@ impl Message for Int32 {
     }
 
     fn summary(&self) -> ShortText {
-        let mut text = ShortText::new();
-        let _ = write!(text, "{}", self.data);
-        text
+        ShortText::format(format_args!("{}", self.data))
     }
 
     fn to_yaml(&self) -> std::string::String {
@@ -66,9 +63,7 @@ impl Message for String {
     }
 
     fn summary(&self) -> ShortText {
-        let mut text = ShortText::new();
-        let _ = write!(text, "{:?}", self.data);
-        text
+        ShortText::format(format_args!("{:?}", self.data))
     }
 
     fn to_yaml(&self) -> std::string::String {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::frame::{self, FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
 use super::{shm, Shared, SCAN_PERIOD};
 use crate::engine::middleware::{Arrival, WireBytes, WireSample};
-use crate::engine::trace::{EventKind, LineText, MessageRef, Origin, Publication, ShortText};
+use crate::engine::trace::{EventKind, LineText, MessageRef, Origin, Publication};
 
 /// More simultaneous publishers than any demo has: beyond this, connections are refused
 /// so that a local peer cannot make us start threads without end.
@@ -132,35 +132,29 @@ impl Shared {
     /// hands them to the local subscriptions of the topic.
     fn deliver(&self, peer_pid: u32, header: &FrameHeader, sample: &WireSample) {
         let Some(domain) = self.domain.upgrade() else { return };
-        let type_name = match domain.deliver_remote(&header.topic, &header.type_name, sample) {
-            Ok(type_name) => type_name,
+        // Said before the subscriptions have the sample: their executors may take it at once,
+        // and what they report must come after how it got here.
+        let arrived = |type_name| {
+            self.tracer.emit(&Arc::from(""), || {
+                let bytes = sample.bytes.as_slice();
+                let topic = Arc::from(header.topic.as_str());
+                let msg = MessageRef::of_cdr(bytes, topic, type_name, sample.publication);
+                let (bytes, from_pid) = (bytes.len(), peer_pid);
+                if sample.arrival.as_ref().is_some_and(|a| a.mapped) {
+                    EventKind::Mapped { msg, bytes, from_pid }
+                } else {
+                    EventKind::Read { msg, bytes, from_pid }
+                }
+            })
+        };
+        match domain.deliver_remote(&header.topic, &header.type_name, sample, arrived) {
+            Ok(true) => {}
+            Ok(false) => self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic)),
             Err(local) => {
                 let reason = format!("topic '{}' carries {local} here, not {}", header.topic, header.type_name);
-                return self.reject(peer_pid, &reason);
+                self.reject(peer_pid, &reason)
             }
-        };
-        let Some(type_name) = type_name else {
-            return self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic));
-        };
-        self.tracer.emit(&Arc::from(""), || {
-            let bytes = sample.bytes.as_slice();
-            let mut value = ShortText::new();
-            let _ = std::fmt::Write::write_fmt(&mut value, format_args!("{} B CDR", bytes.len()));
-            let msg = MessageRef {
-                topic: Arc::from(header.topic.as_str()),
-                type_name,
-                publication: sample.publication,
-                addr: bytes.as_ptr() as usize,
-                payload_addr: None,
-                value,
-            };
-            let (bytes, from_pid) = (bytes.len(), peer_pid);
-            if sample.arrival.as_ref().is_some_and(|a| a.mapped) {
-                EventKind::Mapped { msg, bytes, from_pid }
-            } else {
-                EventKind::Read { msg, bytes, from_pid }
-            }
-        });
+        }
     }
 
     fn truncated(&self, from_pid: u32) {
