@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use super::guard_condition::GuardCondition;
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
-use super::trace::{Discard, EventKind, LineText, Publication, TraceSink, Tracer};
+use super::trace::{Discard, EventKind, LineText, TraceSink, Tracer};
 use super::transport::{Transport, TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
@@ -80,9 +80,6 @@ pub(crate) struct ContextInner {
     receipt_limit: Option<u64>,
     /// Numbers this context's publishers from 1.
     pub(crate) next_publisher_id: AtomicU64,
-    /// The publication whose message a subscription callback is handling right now (rclcpp
-    /// hands it to callbacks as `MessageInfo`), for what the callback reports about it.
-    pub(crate) dispatching: Mutex<Option<(Publication, Arc<str>)>>,
 }
 
 static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -107,7 +104,6 @@ impl Context {
             receipts: AtomicU64::new(0),
             receipt_limit: options.receipt_limit,
             next_publisher_id: AtomicU64::new(1),
-            dispatching: Mutex::new(None),
         });
         signals::register(&inner);
         Self { inner }

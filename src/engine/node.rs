@@ -162,8 +162,7 @@ impl Node {
     /// into a buffer at `into`, for `reason`: a copy the callback makes itself, reported like
     /// the engine's. Outside a callback there is no message being handled: nothing to report.
     pub fn trace_copied<M: Message>(&self, msg: &M, into: usize, bytes: usize, reason: CopyReason) {
-        let dispatching = self.inner.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let Some((publication, topic)) = dispatching else { return };
+        let Some((publication, topic)) = super::subscription::dispatching() else { return };
         self.inner.ctx.tracer.emit(&self.inner.name, || {
             let copy = MessageRef { addr: into, payload_addr: Some(into), ..MessageRef::of(msg, &topic, publication) };
             EventKind::Copied { msg: copy, from: address_of(msg), reason, bytes }

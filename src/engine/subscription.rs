@@ -14,6 +14,7 @@
 //! assert!(owner.takes_ownership() && !reader.takes_ownership());
 //! ```
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
@@ -209,10 +210,23 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
             }
         }
         drop(callback);
-        *self.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        DISPATCHING.set(None);
         self.ctx.count_receipt();
         true
     }
+}
+
+thread_local! {
+    /// The publication whose message this thread's subscription callback is handling right
+    /// now, and its topic (rclcpp hands it to callbacks as `MessageInfo`), for what the
+    /// callback reports about it. Per thread: a callback runs on its executor's thread, and
+    /// two executors of one context must not see each other's.
+    static DISPATCHING: RefCell<Option<(Publication, Arc<str>)>> = const { RefCell::new(None) };
+}
+
+/// See [`DISPATCHING`].
+pub(crate) fn dispatching() -> Option<(Publication, Arc<str>)> {
+    DISPATCHING.with_borrow(Clone::clone)
 }
 
 impl<M: Message> SubscriptionInner<M> {
@@ -227,7 +241,7 @@ impl<M: Message> SubscriptionInner<M> {
 
     fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<&Origin>) {
         // The callback runs next: what it reports belongs to this publication.
-        *self.ctx.dispatching.lock().unwrap_or_else(|e| e.into_inner()) = Some((publication, self.topic.clone()));
+        DISPATCHING.set(Some((publication, self.topic.clone())));
         self.emit(|| EventKind::Received {
             msg: MessageRef::of(msg, &self.topic, publication),
             via,
