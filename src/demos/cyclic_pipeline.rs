@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::transport::SCAN_PERIOD;
 use crate::engine::{
-    Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, UniquePtr,
+    spin, Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, UniquePtr,
 };
 
 use super::{printf, DemoError, DemoOptions};
@@ -80,17 +80,13 @@ pub fn pipe1_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> 
         return Ok(());
     }
     publish_first_message(ctx, &pipe1);
-    let mut executor = SingleThreadedExecutor::new();
-    executor.add_node(&pipe1.node);
-    executor.spin();
+    spin(&pipe1.node);
     Ok(())
 }
 
 /// `ipc-lab node pipe2`: pipe2 alone in this process.
 pub fn pipe2_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
     let pipe2 = IncrementerPipe::new(ctx, "pipe2", "topic2", "topic1", options)?;
-    let mut executor = SingleThreadedExecutor::new();
-    executor.add_node(&pipe2.node);
-    executor.spin();
+    spin(&pipe2.node);
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::{
-    Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, Timer, UniquePtr,
+    spin, Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, Timer, UniquePtr,
 };
 
 use super::{printf, DemoError, DemoOptions};
@@ -57,23 +57,15 @@ impl Consumer {
 /// `ipc-lab node producer`: the producer alone in this process.
 pub fn producer_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
     let producer = Producer::new(ctx, "producer", "number", options)?;
-    spin(&[&producer.node]);
+    spin(&producer.node);
     Ok(())
 }
 
 /// `ipc-lab node consumer`: the consumer alone in this process.
 pub fn consumer_main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {
     let consumer = Consumer::new(ctx, "consumer", "number", options)?;
-    spin(&[&consumer.node]);
+    spin(&consumer.node);
     Ok(())
-}
-
-fn spin(nodes: &[&Node]) {
-    let mut executor = SingleThreadedExecutor::new();
-    for node in nodes {
-        executor.add_node(node);
-    }
-    executor.spin();
 }
 
 pub fn main(ctx: &Context, options: DemoOptions) -> Result<(), DemoError> {

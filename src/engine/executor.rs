@@ -130,6 +130,13 @@ impl SingleThreadedExecutor {
     }
 }
 
+/// `rclcpp::spin(node)`: `node` alone on a new executor, until the context shuts down.
+pub fn spin(node: &Node) {
+    let mut executor = SingleThreadedExecutor::new();
+    executor.add_node(node);
+    executor.spin();
+}
+
 /// The entities still alive, upgraded.
 fn live<T: ?Sized>(list: &std::sync::Mutex<Vec<std::sync::Weak<T>>>) -> Vec<Arc<T>> {
     let mut alive = Vec::new();

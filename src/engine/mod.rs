@@ -51,7 +51,7 @@ pub mod trace;
 pub mod transport;
 
 pub use context::{Context, InitOptions};
-pub use executor::SingleThreadedExecutor;
+pub use executor::{spin, SingleThreadedExecutor};
 pub use message::{address_of, ConstSharedPtr, Message, MessageAddress, Serialized, UniquePtr};
 pub use node::{CreateError, IntraProcessSetting, Node, NodeError, NodeOptions, PublisherOptions, SubscriptionOptions};
 pub use publisher::Publisher;

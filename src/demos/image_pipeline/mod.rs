@@ -10,7 +10,7 @@ pub mod camera;
 pub mod image_view;
 pub mod watermark;
 
-use crate::engine::{Context, SingleThreadedExecutor};
+use crate::engine::{spin, Context, SingleThreadedExecutor};
 use crate::image::capture::VideoCapture;
 use crate::image::view::Window;
 use crate::render::labels::Labels;
@@ -61,14 +61,14 @@ pub fn pid_and_ptr(labels: &Labels, addr: usize) -> String {
 /// `ipc-lab node camera_node`: the camera alone in this process (upstream's `camera_node`).
 pub fn camera_main(ctx: &Context, options: &ImageOptions, cap: Box<dyn VideoCapture>) -> Result<(), DemoError> {
     let camera_node = CameraNode::new(ctx, "image", cap, options)?;
-    spin(&[&camera_node.node]);
+    spin(&camera_node.node);
     Ok(())
 }
 
 /// `ipc-lab node watermark_node`: the watermark alone in this process.
 pub fn watermark_main(ctx: &Context, options: &ImageOptions) -> Result<(), DemoError> {
     let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
-    spin(&[&watermark_node.node]);
+    spin(&watermark_node.node);
     Ok(())
 }
 
@@ -76,16 +76,8 @@ pub fn watermark_main(ctx: &Context, options: &ImageOptions) -> Result<(), DemoE
 /// terminal beside `image_pipeline_all_in_one`.
 pub fn image_view_main(ctx: &Context, options: &ImageOptions, window: Box<dyn Window>) -> Result<(), DemoError> {
     let image_view_node = ImageViewNode::new(ctx, "watermarked_image", "image_view_node", window, options)?;
-    spin(&[&image_view_node.node]);
+    spin(&image_view_node.node);
     Ok(())
-}
-
-fn spin(nodes: &[&crate::engine::Node]) {
-    let mut executor = SingleThreadedExecutor::new();
-    for node in nodes {
-        executor.add_node(node);
-    }
-    executor.spin();
 }
 
 /// `image_pipeline_all_in_one` (one view) or `image_pipeline_with_two_image_view` (two).
