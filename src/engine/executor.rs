@@ -93,12 +93,16 @@ impl SingleThreadedExecutor {
             live_into(&node.subscriptions, &mut ready);
             for sub in ready.drain(..) {
                 if !self.ok() {
-                    return ran;
+                    break;
                 }
                 ran |= sub.execute_one();
             }
         }
+        // Kept, emptied, for the next round: no allocation per round.
         self.ready = ready;
+        if !self.ok() {
+            return ran;
+        }
         for node in &self.nodes {
             for timer in live(&node.timers) {
                 if !self.ok() {
