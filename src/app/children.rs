@@ -13,7 +13,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use crossbeam_channel::bounded;
 use nix::sys::signal::{kill, Signal};
@@ -33,8 +32,14 @@ struct ChildSpec {
     counted: bool,
 }
 
-fn period_arg(period: Duration) -> String {
-    format!("{}ns", period.as_nanos())
+/// `ipc-lab WHAT… --ipc … --transport … --period … --domain … [--count …]`: a child with
+/// the demo's settings.
+fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Option<u64>) -> Vec<String> {
+    let mut args: Vec<String> = what.iter().map(|s| s.to_string()).collect();
+    args.extend(["--ipc", ipc, "--transport", demo.transport.name()].map(String::from));
+    args.extend(["--period".into(), format!("{}ns", demo.period.as_nanos()), "--domain".into(), domain.to_string()]);
+    args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
+    args
 }
 
 /// `--split`: one child per node, with its share of `--count`.
@@ -50,14 +55,10 @@ fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
     let ipc = if demo.ipc == IpcMode::Off { "off" } else { "on" };
     nodes
         .into_iter()
-        .map(|(name, count)| {
-            let mut args: Vec<String> = ["node", name, "--ipc", ipc, "--transport", demo.transport.name()]
-                .into_iter()
-                .map(String::from)
-                .collect();
-            args.extend(["--period".into(), period_arg(demo.period), "--domain".into(), plan.domain.to_string()]);
-            args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
-            ChildSpec { args, run: 0, counted: count.is_some() }
+        .map(|(name, count)| ChildSpec {
+            args: child_args(&["node", name], ipc, demo, plan.domain, count),
+            run: 0,
+            counted: count.is_some(),
         })
         .collect()
 }
@@ -72,13 +73,10 @@ fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
     ["on", "off"]
         .into_iter()
         .enumerate()
-        .map(|(run, ipc)| {
-            let mut args: Vec<String> =
-                [command, "--ipc", ipc, "--transport", demo.transport.name()].into_iter().map(String::from).collect();
-            let domain = plan.domain + run as u32;
-            args.extend(["--period".into(), period_arg(demo.period), "--domain".into(), domain.to_string()]);
-            args.extend(demo.count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
-            ChildSpec { args, run, counted: demo.count.is_some() }
+        .map(|(run, ipc)| ChildSpec {
+            args: child_args(&[command], ipc, demo, plan.domain + run as u32, demo.count),
+            run,
+            counted: demo.count.is_some(),
         })
         .collect()
 }
@@ -208,6 +206,7 @@ mod tests {
     use super::*;
     use crate::cli::plan::Format;
     use crate::engine::transport::TransportKind;
+    use std::time::Duration;
 
     fn demo(which: Demo, count: Option<u64>) -> DemoPlan {
         DemoPlan {

@@ -88,11 +88,7 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     let lang = plan.lang;
     let mut sampler = ResidentSampler::start(!node.stable);
     let labels = Labels::new(node.stable);
-    let title = match node.name {
-        NodeName::CameraNode => "camera_node",
-        NodeName::WatermarkNode => "watermark_node",
-        _ => "image_view_node",
-    };
+    let title = node.name.name();
     let cx = RenderContext {
         lang,
         painter: Painter { enabled: plan.color && node.format != Format::Json },

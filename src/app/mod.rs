@@ -302,13 +302,14 @@ impl LocalRun {
 
     /// A node of the number demos; `None` for the image nodes, which need images.
     fn node(node: &NodePlan) -> Option<LocalRun> {
-        let (title, main): (&'static str, DemoMain) = match node.name {
-            NodeName::Producer => ("producer", demos::two_node_pipeline::producer_main),
-            NodeName::Consumer => ("consumer", demos::two_node_pipeline::consumer_main),
-            NodeName::Pipe1 => ("pipe1", demos::cyclic_pipeline::pipe1_main),
-            NodeName::Pipe2 => ("pipe2", demos::cyclic_pipeline::pipe2_main),
+        let main: DemoMain = match node.name {
+            NodeName::Producer => demos::two_node_pipeline::producer_main,
+            NodeName::Consumer => demos::two_node_pipeline::consumer_main,
+            NodeName::Pipe1 => demos::cyclic_pipeline::pipe1_main,
+            NodeName::Pipe2 => demos::cyclic_pipeline::pipe2_main,
             NodeName::CameraNode | NodeName::WatermarkNode | NodeName::ImageViewNode => return None,
         };
+        let title = node.name.name();
         Some(LocalRun {
             title,
             ipc: node.ipc,

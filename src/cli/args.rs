@@ -303,6 +303,21 @@ pub enum NodeName {
     ImageViewNode,
 }
 
+impl NodeName {
+    /// The node's name, as it is typed and as the node calls itself.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeName::Producer => "producer",
+            NodeName::Consumer => "consumer",
+            NodeName::Pipe1 => "pipe1",
+            NodeName::Pipe2 => "pipe2",
+            NodeName::CameraNode => "camera_node",
+            NodeName::WatermarkNode => "watermark_node",
+            NodeName::ImageViewNode => "image_view_node",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ViewerCallbackArg {
     Unique,
