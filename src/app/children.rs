@@ -9,6 +9,8 @@
 //! The children never outlive this process ([`crate::child_process`]); a Ctrl-C reaches
 //! only this process, which passes it on once.
 
+use crate::render::labels::Labels;
+use crate::render::Columns;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
@@ -111,20 +113,24 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
 /// `--split`.
 pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![demo.ipc != IpcMode::Off];
-    let view = View { format: demo.format, stable: demo.stable, title: demo.demo.upstream_name(), runs, split: true };
+    let title = demo.demo.upstream_name();
+    let view = View { format: demo.format, stable: demo.stable, title, runs, split: true, columns: Columns::default() };
     run(plan, view, split_children(plan, demo), out)
 }
 
 /// `--ipc both`.
 pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![true, false];
-    let view = View { format: demo.format, stable: demo.stable, title: demo.demo.upstream_name(), runs, split: false };
+    let title = demo.demo.upstream_name();
+    let view =
+        View { format: demo.format, stable: demo.stable, title, runs, split: false, columns: Columns::default() };
     run(plan, view, both_children(plan, demo), out)
 }
 
 fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = view.runs.len();
-    let mut renderer = renderer(plan, view);
+    let labels = Labels::new(view.stable);
+    let mut renderer = renderer(plan, view, labels);
     // The first Ctrl-C reaches only us (the children have their own process group).
     let _ = ctrlc::set_handler(interrupt_children);
 

@@ -6,8 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{event_channel, execute, renderer_for, runs_of, AppError, ChannelSink, Run, Together};
-use crate::cli::plan::{Format, ImagePlan, IpcMode, NodeName, NodePlan, Plan};
+use super::{event_channel, execute, renderer, runs_of, AppError, ChannelSink, Run, Together, View};
+use crate::cli::plan::{ImagePlan, IpcMode, NodeName, NodePlan, Plan};
 use crate::demos::image_pipeline::{self, ImageOptions, ViewerCallback};
 use crate::demos::DemoError;
 use crate::engine::transport::{TransportKind, TransportOptions};
@@ -16,8 +16,10 @@ use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
 use crate::image::view::{Nowhere, PngFiles, Reporting, Show, ShowFailure, Terminal, Window};
 use crate::render::labels::Labels;
-use crate::render::style::Painter;
-use crate::render::{Columns, RenderContext, Resident};
+use crate::render::{Columns, Resident};
+
+/// `image_view_node2` and `1920x1080 bgr8`.
+const IMAGE_COLUMNS: Columns = Columns { node: 17, value: 14 };
 
 pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result<(), AppError> {
     let lang = plan.lang;
@@ -28,17 +30,15 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     let show = resolve_show(&image.show, lang);
     let ipc_runs = runs_of(image.ipc);
     let labels = Labels::new(image.stable);
-    let cx = RenderContext {
-        lang,
-        painter: Painter { enabled: plan.color && image.format != Format::Json },
-        labels: labels.clone(),
+    let view = View {
+        format: image.format,
+        stable: image.stable,
         title: image.upstream_name(),
         runs: ipc_runs.clone(),
         split: false,
-        // `image_view_node2` and `1920x1080 bgr8`.
-        columns: Columns { node: 17, value: 14 },
+        columns: IMAGE_COLUMNS,
     };
-    let mut renderer = renderer_for(image.format, cx);
+    let mut renderer = renderer(plan, view, labels.clone());
     let show_failure = ShowFailure::default();
     let (tx, rx) = event_channel();
     let mut runs = Vec::new();
@@ -55,12 +55,10 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
                 notice(&super::transport_warning(lang, &e));
             }
         }
-        let cap = capture::open(&source, image.size.0, image.size.1).map_err(AppError::VideoFile)?;
-        // A camera keeps its own pace; a synthetic camera or a file goes at `--fps`.
-        let fps = if matches!(source, Source::Camera(_)) { 0 } else { image.fps };
         // Each frame is received by the watermark node and by every view.
         let per_frame = 1 + image.viewers as u64;
-        let cap = Paced::new(cap, &ctx, fps).frames(image.frames).lockstep(image.stable.then_some(per_frame));
+        let cap = paced(&source, image.size, image.fps, &ctx)?;
+        let cap = cap.frames(image.frames).lockstep(image.stable.then_some(per_frame));
         let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
         let mut window = windows(&show, folder, &show_failure, plan.color)?;
         let options = ImageOptions {
@@ -89,16 +87,9 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     let mut sampler = ResidentSampler::start(!node.stable);
     let labels = Labels::new(node.stable);
     let title = node.name.name();
-    let cx = RenderContext {
-        lang,
-        painter: Painter { enabled: plan.color && node.format != Format::Json },
-        labels: labels.clone(),
-        title,
-        runs: vec![node.ipc],
-        split: false,
-        columns: Columns { node: 17, value: 14 },
-    };
-    let mut renderer = renderer_for(node.format, cx);
+    let runs = vec![node.ipc];
+    let view = View { format: node.format, stable: node.stable, title, runs, split: false, columns: IMAGE_COLUMNS };
+    let mut renderer = renderer(plan, view, labels.clone());
     let (tx, rx) = event_channel();
     let sink = ChannelSink { run: 0, tx, labels: node.stable.then(|| labels.clone()) };
     let mut init = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
@@ -119,11 +110,8 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     let show_failure = ShowFailure::default();
     let main: Box<dyn FnOnce() -> Result<(), DemoError> + Send> = match node.name {
         NodeName::CameraNode => {
-            let (cols, rows) = node.image.size;
             let source = resolve_source(&node.image.source, node.image.size, lang);
-            let cap = capture::open(&source, cols, rows).map_err(AppError::VideoFile)?;
-            let fps = if matches!(source, Source::Camera(_)) { 0 } else { node.image.fps };
-            let cap = Paced::new(cap, &ctx, fps).frames(node.count);
+            let cap = paced(&source, node.image.size, node.image.fps, &ctx)?.frames(node.count);
             Box::new(move || image_pipeline::camera_main(&worker_ctx, &options, Box::new(cap)))
         }
         NodeName::WatermarkNode => Box::new(move || image_pipeline::watermark_main(&worker_ctx, &options)),
@@ -136,6 +124,14 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     };
     execute(vec![Run { ctx, main }], Together::AtOnce, rx, renderer.as_mut(), Some(&mut sampler), out)?;
     shown(&show_failure)
+}
+
+/// The camera's source opened: a camera keeps its own pace, a synthetic camera or a file
+/// goes at `fps`.
+fn paced(source: &Source, (cols, rows): (u32, u32), fps: u32, ctx: &Context) -> Result<Paced, AppError> {
+    let cap = capture::open(source, cols, rows).map_err(AppError::VideoFile)?;
+    let fps = if matches!(source, Source::Camera(_)) { 0 } else { fps };
+    Ok(Paced::new(cap, ctx, fps))
 }
 
 /// Every frame shown, or the first that could not be.

@@ -333,6 +333,8 @@ pub(crate) struct View {
     pub(crate) runs: Vec<bool>,
     /// The nodes run in separate processes.
     pub(crate) split: bool,
+    /// How wide the node and value columns are.
+    pub(crate) columns: Columns,
 }
 
 /// A demo runs on its own when it cannot talk to other processes; this says so.
@@ -343,22 +345,19 @@ pub(super) fn transport_warning(lang: Lang, e: &TransportError) -> String {
     }
 }
 
-/// The renderer for a view.
-pub(crate) fn renderer(plan: &Plan, view: View) -> Box<dyn Renderer> {
+/// The renderer for a view, with the labels its addresses get (shared with whoever else
+/// writes them, such as the image nodes on their frames).
+pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Renderer> {
     let format = view.format;
     let cx = RenderContext {
         lang: plan.lang,
         painter: Painter { enabled: plan.color && format != Format::Json },
-        labels: Labels::new(view.stable),
+        labels,
         title: view.title,
         runs: view.runs,
         split: view.split,
-        columns: Columns::default(),
+        columns: view.columns,
     };
-    renderer_for(format, cx)
-}
-
-fn renderer_for(format: Format, cx: RenderContext) -> Box<dyn Renderer> {
     match format {
         Format::Side => Box::new(Side::new(cx)),
         Format::Classic => Box::new(Classic::new(cx)),
@@ -368,8 +367,16 @@ fn renderer_for(format: Format, cx: RenderContext) -> Box<dyn Renderer> {
 
 /// Runs the demo on a worker thread and renders its events here as they come.
 fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), AppError> {
-    let view = View { format: run.format, stable: run.stable, title: run.title, runs: vec![run.ipc], split: false };
-    let mut renderer = renderer(plan, view);
+    let runs = vec![run.ipc];
+    let view = View {
+        format: run.format,
+        stable: run.stable,
+        title: run.title,
+        runs,
+        split: false,
+        columns: Columns::default(),
+    };
+    let mut renderer = renderer(plan, view, Labels::new(run.stable));
     let (tx, rx) = event_channel();
     let sink = ChannelSink { run: 0, tx, labels: None };
     let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
@@ -444,22 +451,31 @@ pub(crate) fn render_events(
             continue;
         }
         segments[run].push(event);
-        while segments.iter().all(|s| !s.done.is_empty()) {
-            let on = segments[0].done.pop_front().unwrap_or_default();
-            let off = segments[1].done.pop_front().unwrap_or_default();
-            renderer.pair(out, &on, &off)?;
-            out.flush()?;
-        }
+        // Side by side as soon as both runs have a segment.
+        render_pairs(&mut segments, |s| s.iter().all(|s| !s.done.is_empty()), renderer, out)?;
     }
     if runs > 1 {
+        // At the end, the longer run's segments beside nothing.
         segments.iter_mut().for_each(Segments::close);
-        while segments.iter().any(|s| !s.done.is_empty()) {
-            let on = segments[0].done.pop_front().unwrap_or_default();
-            let off = segments[1].done.pop_front().unwrap_or_default();
-            renderer.pair(out, &on, &off)?;
-        }
+        render_pairs(&mut segments, |s| s.iter().any(|s| !s.done.is_empty()), renderer, out)?;
     }
     out.flush()
+}
+
+/// Renders the runs' segments in pairs (IPC on, IPC off) while `ready` says so.
+fn render_pairs(
+    segments: &mut [Segments],
+    ready: impl Fn(&[Segments]) -> bool,
+    renderer: &mut dyn Renderer,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    while ready(segments) {
+        let on = segments[0].done.pop_front().unwrap_or_default();
+        let off = segments[1].done.pop_front().unwrap_or_default();
+        renderer.pair(out, &on, &off)?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 fn show_lesson(plan: &Plan, lesson: &LessonPlan, out: &mut dyn Write) -> Result<(), AppError> {
