@@ -54,6 +54,7 @@ pub mod demos;
 pub mod engine;
 pub mod i18n;
 pub mod image;
+pub mod labels;
 pub mod lessons;
 pub mod ps;
 pub mod render;

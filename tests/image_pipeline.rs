@@ -14,7 +14,7 @@ use ipc_lab::image::text::put_text;
 use ipc_lab::image::text::Color;
 use ipc_lab::image::view::{Nowhere, Window};
 use ipc_lab::image::{Encoding, ImageError, Mat};
-use ipc_lab::render::labels::Labels;
+use ipc_lab::labels::Labels;
 
 /// Runs the pipeline on `frames` synthetic 64x48 frames, in lockstep, and returns its events.
 fn run(ipc: bool, views: usize, callback: ViewerCallback, frames: u64) -> Vec<TraceEvent> {

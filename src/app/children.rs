@@ -9,7 +9,7 @@
 //! The children never outlive this process ([`crate::child_process`]); a Ctrl-C reaches
 //! only this process, which passes it on once.
 
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 use crate::render::Columns;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};

@@ -15,7 +15,7 @@ use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
 use crate::image::view::{Nowhere, PngFiles, Reporting, Show, ShowFailure, Terminal, Window};
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 use crate::render::{Columns, Resident};
 
 /// `image_view_node2` and `1920x1080 bgr8`.

@@ -37,7 +37,7 @@ use crate::image::synthetic::SyntheticCamera;
 use crate::image::text::Pen;
 use crate::image::view::Window;
 use crate::image::{Frame, Mat};
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 
 /// The pipeline as built, or its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

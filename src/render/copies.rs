@@ -3,12 +3,13 @@
 
 use std::io::{self, Write};
 
+use super::bytes;
 use super::side::reason_text;
 use super::style::{pad, Painter};
-use super::{bytes, labels::Labels};
 use crate::demos::copies::{subscriber_name, Spec, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
 use crate::engine::trace::{EventKind, TraceEvent, Via};
 use crate::i18n::Lang;
+use crate::labels::Labels;
 
 /// What one subscription got.
 struct Got {

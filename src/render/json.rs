@@ -16,8 +16,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::labels::Labels;
 use super::{RenderContext, Renderer};
+use crate::labels::Labels;
 use std::fmt::Write as _;
 use std::sync::Arc;
 

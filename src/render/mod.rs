@@ -19,11 +19,10 @@ use crate::i18n::Lang;
 pub mod classic;
 pub mod copies;
 pub mod json;
-pub mod labels;
 pub mod side;
 pub mod style;
 
-use labels::Labels;
+use crate::labels::Labels;
 use style::Painter;
 
 /// What every renderer needs to know about the run.

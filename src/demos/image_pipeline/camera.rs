@@ -13,7 +13,7 @@ use crate::engine::{Context, MessageAddress, Node, NodeOptions, Publisher, QoS, 
 use crate::image::capture::VideoCapture;
 use crate::image::text::Pen;
 use crate::image::Frame;
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 
 /// Node which captures images and publishes them. Images are annotated with this process's
 /// id as well as the message's ptr.

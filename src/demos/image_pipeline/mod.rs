@@ -13,7 +13,7 @@ pub mod watermark;
 use crate::engine::{spin, Context, SingleThreadedExecutor};
 use crate::image::capture::VideoCapture;
 use crate::image::view::Window;
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 
 use super::DemoError;
 use camera::CameraNode;

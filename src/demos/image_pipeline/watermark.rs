@@ -7,7 +7,7 @@ use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::{Context, MessageAddress, Node, NodeOptions, Publisher, QoS, Subscription, UniquePtr};
 use crate::image::text::Pen;
 use crate::image::{ImageError, Mat};
-use crate::render::labels::Labels;
+use crate::labels::Labels;
 
 /// Node that receives an image, adds some text as a watermark, and publishes it again.
 pub struct WatermarkNode {

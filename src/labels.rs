@@ -2,7 +2,7 @@
 //! appearance, so that equal stays equal and different stays different.
 //!
 //! ```
-//! use ipc_lab::render::labels::Labels;
+//! use ipc_lab::labels::Labels;
 //!
 //! let labels = Labels::new(true);
 //! assert_eq!(labels.addr(7, 0x5556A69CAC10), "@1");
