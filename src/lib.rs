@@ -21,6 +21,8 @@
 //! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
 //!   (built in, or OpenCV itself with the `opencv` feature).
 //! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
+//! - [`labels`]: how pids and addresses are written (`--stable`'s `@1`, `pid#1`), shared by
+//!   the renderers and the image demos, which write them on frames.
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads (or child processes) feed events to a renderer;
 //!   the image pipeline's fallbacks and measurements are in `app/image_pipeline.rs`.

@@ -7,11 +7,12 @@ fn main() -> ExitCode {
     let plan = match ipc_lab::cli::parse(std::env::args_os()) {
         Ok(plan) => plan,
         Err(exit) => {
-            if exit.to_stdout {
-                print!("{}", exit.message);
+            // Written, not printed: a closed stdout or stderr must not turn into a panic.
+            let _ = if exit.to_stdout {
+                write!(std::io::stdout(), "{}", exit.message)
             } else {
-                eprintln!("{}", exit.message);
-            }
+                writeln!(std::io::stderr(), "{}", exit.message)
+            };
             return ExitCode::from(exit.code as u8);
         }
     };
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = out.flush();
-            eprintln!("{}", e.message(plan.lang));
+            let _ = writeln!(std::io::stderr(), "{}", e.message(plan.lang));
             ExitCode::FAILURE
         }
     }

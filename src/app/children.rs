@@ -9,8 +9,6 @@
 //! The children never outlive this process ([`crate::child_process`]); a Ctrl-C reaches
 //! only this process, which passes it on once.
 
-use crate::labels::Labels;
-use crate::render::Columns;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
@@ -21,8 +19,11 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{render_events, renderer, AppError, View};
-use crate::cli::plan::{Demo, DemoPlan, IpcMode, Plan};
+use crate::cli::plan::{Demo, DemoPlan, IpcMode, NodeName, Plan};
+use crate::engine::transport::domain_after;
+use crate::labels::Labels;
 use crate::render::json::from_json;
+use crate::render::Columns;
 
 /// A child to start.
 struct ChildSpec {
@@ -46,19 +47,20 @@ fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Opt
 
 /// `--split`: one child per node, with its share of `--count`.
 fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
-    let nodes: Vec<(&str, Option<u64>)> = match demo.demo {
+    let nodes: Vec<(NodeName, Option<u64>)> = match demo.demo {
         // The consumer counts the received messages; the producer is stopped after it.
-        Demo::TwoNode => vec![("consumer", demo.count), ("producer", None)],
+        Demo::TwoNode => vec![(NodeName::Consumer, demo.count), (NodeName::Producer, None)],
         // The message alternates: pipe2 receives first, so it gets the larger half.
         Demo::Cyclic => {
-            vec![("pipe2", demo.count.map(|n| n.div_ceil(2))), ("pipe1", demo.count.map(|n| n / 2).filter(|&n| n > 0))]
+            let (pipe2, pipe1) = (demo.count.map(|n| n.div_ceil(2)), demo.count.map(|n| n / 2).filter(|&n| n > 0));
+            vec![(NodeName::Pipe2, pipe2), (NodeName::Pipe1, pipe1)]
         }
     };
     let ipc = if demo.ipc == IpcMode::Off { "off" } else { "on" };
     nodes
         .into_iter()
         .map(|(name, count)| ChildSpec {
-            args: child_args(&["node", name], ipc, demo, plan.domain, count),
+            args: child_args(&["node", name.name()], ipc, demo, plan.domain, count),
             run: 0,
             counted: count.is_some(),
         })
@@ -76,7 +78,7 @@ fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
         .into_iter()
         .enumerate()
         .map(|(run, ipc)| ChildSpec {
-            args: child_args(&[command], ipc, demo, plan.domain + run as u32, demo.count),
+            args: child_args(&[command], ipc, demo, domain_after(plan.domain, run as u32), demo.count),
             run,
             counted: demo.count.is_some(),
         })

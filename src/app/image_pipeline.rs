@@ -10,7 +10,7 @@ use super::{event_channel, execute, renderer, runs_of, AppError, ChannelSink, Ru
 use crate::cli::plan::{ImagePlan, IpcMode, NodeName, NodePlan, Plan};
 use crate::demos::image_pipeline::{self, ImageOptions, ViewerCallback};
 use crate::demos::DemoError;
-use crate::engine::transport::{TransportKind, TransportOptions};
+use crate::engine::transport::{domain_after, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
@@ -45,7 +45,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     for (run, &on) in ipc_runs.iter().enumerate() {
         let sink = ChannelSink { run, tx: tx.clone(), labels: image.stable.then(|| labels.clone()) };
         // Separate domains: in `--ipc both` the two runs must not hear each other.
-        let domain = plan.domain + run as u32;
+        let domain = domain_after(plan.domain, run as u32);
         let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(domain));
         // One pipeline talks to other processes (a viewer in another terminal); the two of
         // `--ipc both` are a comparison inside this process.
@@ -118,7 +118,7 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
         _ => {
             let show = resolve_show(&node.image.show, lang);
             let mut window = windows(&show, None, &show_failure, plan.color)?;
-            let window = window("image_view_node");
+            let window = window(NodeName::ImageViewNode.name());
             Box::new(move || image_pipeline::image_view_main(&worker_ctx, &options, window))
         }
     };

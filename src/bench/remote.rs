@@ -110,9 +110,7 @@ impl RemotePath {
     pub fn open(transport: TransportKind, options: &BenchOptions) -> Result<Self, BenchError> {
         let (kind, domain) = match transport {
             TransportKind::Socket => (PathKind::Socket, options.domain),
-            TransportKind::SharedMemory => {
-                (PathKind::Shm, (options.domain + 1) % (crate::engine::transport::MAX_DOMAIN + 1))
-            }
+            TransportKind::SharedMemory => (PathKind::Shm, crate::engine::transport::domain_after(options.domain, 1)),
         };
         let counter = Arc::new(CopyCounter::default());
         let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));

@@ -572,6 +572,15 @@ pub fn parse_period(s: &str) -> Result<Duration, ValueError> {
 mod tests {
     use super::*;
 
+    /// `NodeName::name` says what clap accepts, so the two cannot drift apart.
+    #[test]
+    fn node_names_are_what_is_typed() {
+        for node in NodeName::value_variants() {
+            let typed = node.to_possible_value().expect("a visible value");
+            assert_eq!(typed.get_name(), node.name());
+        }
+    }
+
     #[test]
     fn periods() {
         assert_eq!(parse_period("0"), Ok(Duration::ZERO));

@@ -88,12 +88,12 @@ impl SingleThreadedExecutor {
     pub fn spin_some(&mut self) -> bool {
         let mut ran = false;
         let mut ready = std::mem::take(&mut self.ready);
-        for node in &self.nodes {
+        'nodes: for node in &self.nodes {
             // A snapshot, so that a callback may create subscriptions on its node.
             live_into(&node.subscriptions, &mut ready);
             for sub in ready.drain(..) {
                 if !self.ok() {
-                    break;
+                    break 'nodes;
                 }
                 ran |= sub.execute_one();
             }

@@ -44,6 +44,12 @@ use frame::{Frame, FrameHeader, Payload};
 /// The largest domain id, as for `ROS_DOMAIN_ID`.
 pub const MAX_DOMAIN: u32 = 232;
 
+/// The `n`th domain after `domain`, for runs that must not hear each other (`--ipc both`,
+/// the bench's second transport); after 232 comes 0 again.
+pub fn domain_after(domain: u32, n: u32) -> u32 {
+    (domain + n) % (MAX_DOMAIN + 1)
+}
+
 /// How often announcements are written and read: a new peer is found within this.
 pub const SCAN_PERIOD: Duration = Duration::from_millis(200);
 /// A peer that does not take a frame within this is treated as lost.
