@@ -48,6 +48,10 @@
 //! - Between processes, children and peers print or send their trace as JSON lines and
 //!   frames; `--split` merges them into one view.
 
+// A closed stdout or stderr must never become a panic: output is written and a failure
+// ignored (`app::notice`, the renderers' `Write`), never printed with `println!`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod app;
 pub mod bench;
 pub mod child_process;

@@ -1,5 +1,7 @@
 //! `ipc-lab`: parse the command line, run the plan, map the result to an exit code.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

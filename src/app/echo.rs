@@ -43,7 +43,7 @@ fn wait_for_type(ctx: &Context, plan: &Plan, topic: &str) -> Option<String> {
                 Lang::Ko => format!("'{topic}'을(를) 발행하는 프로세스를 기다립니다... (Ctrl-C로 멈춤)"),
                 Lang::En => format!("waiting for a process publishing '{topic}'... (Ctrl-C to stop)"),
             };
-            eprintln!("{note}");
+            super::notice(&note);
         }
         ctx.sleep_for(SCAN_PERIOD);
     }

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{event_channel, execute, renderer, runs_of, AppError, ChannelSink, Run, Together, View};
+use super::{event_channel, execute, notice, renderer, runs_of, AppError, ChannelSink, Run, Together, View};
 use crate::cli::plan::{ImagePlan, IpcMode, NodeName, NodePlan, Plan};
 use crate::demos::image_pipeline::{self, ImageOptions, ViewerCallback};
 use crate::demos::DemoError;
@@ -155,11 +155,6 @@ pub(super) fn no_camera_hint(lang: Lang) -> &'static str {
             "(this build has no camera: build with --features opencv, or use --source synthetic)",
         )
     }
-}
-
-/// A one-line notice on stderr: stdout carries the run itself.
-fn notice(text: &str) {
-    eprintln!("{text}");
 }
 
 /// `--source auto`: camera 0 if it opens, else the synthetic camera, said in one line.

@@ -337,6 +337,12 @@ pub(crate) struct View {
     pub(crate) columns: Columns,
 }
 
+/// A one-line notice on stderr (stdout carries the run itself). Written, not printed: a
+/// closed stderr (`2>&1 >/dev/null | true`) must not turn a notice into a panic.
+pub(crate) fn notice(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
 /// A demo runs on its own when it cannot talk to other processes; this says so.
 pub(super) fn transport_warning(lang: Lang, e: &TransportError) -> String {
     match lang {
@@ -388,7 +394,7 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     match ctx.enable_transport(TransportOptions { kind: run.transport, command }) {
         Ok(()) => {}
         Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
-        Err(e) => eprintln!("{}", transport_warning(plan.lang, &e)),
+        Err(e) => notice(&transport_warning(plan.lang, &e)),
     }
     let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period };
     let (worker_ctx, main) = (ctx.clone(), run.main);
