@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::subscription::{Pending, SubscriptionInner};
-use super::trace::{CopyReason, Publication, Tracer, Via};
+use super::trace::{CopyMade, CopyReason, Publication, Tracer, Via};
 
 /// A subscription registered with the IPM.
 struct Entry {
@@ -66,9 +66,10 @@ pub(crate) struct PublishInfo<'a> {
 }
 
 impl PublishInfo<'_> {
-    /// Deep-copies `msg` and reports the copy, as made by the publisher.
-    pub(crate) fn copy<M: Message>(&self, msg: &M, reason: CopyReason) -> UniquePtr<M> {
-        self.tracer.copy(self.node, self.topic, self.publication, msg, reason)
+    /// Reports a copy made on the publisher's side of this publish call.
+    pub(crate) fn report_copy<M: Message>(&self, from: &M, copy: &M, reason: CopyReason) {
+        let (topic, publication) = (self.topic, self.publication);
+        self.tracer.copied(self.node, CopyMade { topic, publication, from, copy, reason });
     }
 }
 
@@ -125,7 +126,9 @@ impl IntraProcessManager {
             return inter_process.then_some(msg);
         }
         if inter_process {
-            let copy: ConstSharedPtr<M> = Arc::new(info.copy(&*msg, CopyReason::SharedForInterProcess));
+            // One shared copy for the middleware and the shared subscriptions
+            // (intra_process_manager.hpp:318 rolling and jazzy, :278 humble).
+            let copy = shared_copy(&*msg, info, CopyReason::SharedForInterProcess);
             add_shared_msg_to_buffers(&copy, &shared, info, Via::Copy(CopyReason::SharedForInterProcess));
             add_owned_msg_to_buffers(msg, &owners, info);
             return Some(copy);
@@ -134,12 +137,21 @@ impl IntraProcessManager {
             let all: Vec<_> = shared.into_iter().chain(owners).collect();
             add_owned_msg_to_buffers(msg, &all, info);
         } else {
-            let copy: ConstSharedPtr<M> = Arc::new(info.copy(&*msg, CopyReason::SharedForSharedSubscriptions));
+            // intra_process_manager.hpp:271 rolling and jazzy, :231 humble.
+            let copy = shared_copy(&*msg, info, CopyReason::SharedForSharedSubscriptions);
             add_shared_msg_to_buffers(&copy, &shared, info, Via::Copy(CopyReason::SharedForSharedSubscriptions));
             add_owned_msg_to_buffers(msg, &owners, info);
         }
         None
     }
+}
+
+/// `std::allocate_shared<MessageT>(allocator, *message)`: one copy that the shared
+/// subscriptions (and the middleware) will hold together.
+fn shared_copy<M: Message>(msg: &M, info: &PublishInfo<'_>, reason: CopyReason) -> ConstSharedPtr<M> {
+    let copy: UniquePtr<M> = Box::new(msg.clone());
+    info.report_copy(msg, &*copy, reason);
+    Arc::new(copy)
 }
 
 /// Every shared subscription gets the same pointer.
@@ -164,7 +176,10 @@ fn add_owned_msg_to_buffers<M: Message>(
         return;
     };
     for sub in others {
-        let copy = info.copy(&*msg, CopyReason::NotLast);
+        // "Copy the message since we have additional subscriptions to serve"
+        // (intra_process_manager.hpp:584-589 rolling and jazzy, :460-465 humble).
+        let copy: UniquePtr<M> = Box::new((*msg).clone());
+        info.report_copy(&*msg, &*copy, CopyReason::NotLast);
         sub.provide(wrap(sub, copy, info.publication, Via::Copy(CopyReason::NotLast)));
     }
     last.provide(wrap(last, msg, info.publication, Via::Original));

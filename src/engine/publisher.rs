@@ -86,7 +86,10 @@ impl<M: Message> Publisher<M> {
             }
             return;
         }
-        let copy = info.copy(msg, CopyReason::PublishByReference);
+        // `duplicate_ros_message_as_unique_ptr(msg)` (publisher.hpp:290 rolling, :302
+        // jazzy, :305 humble).
+        let copy: UniquePtr<M> = Box::new(msg.clone());
+        info.report_copy(msg, &*copy, CopyReason::PublishByReference);
         self.deliver(&info, copy);
     }
 

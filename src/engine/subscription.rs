@@ -21,7 +21,7 @@ use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyReason, EventKind, LineText, MessageRef, Origin, Publication, Via};
+use super::trace::{CopyMade, CopyReason, EventKind, LineText, MessageRef, Origin, Publication, Via};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -230,9 +230,13 @@ pub(crate) fn dispatching() -> Option<(Publication, Arc<str>)> {
 }
 
 impl<M: Message> SubscriptionInner<M> {
-    /// A deep copy made on the subscription's side, reported like the IPM's.
+    /// A deep copy made on the subscription's side, reported like the IPM's: a new
+    /// `UniquePtr` from a message others may still hold.
     fn copy(&self, msg: &M, publication: Publication, reason: CopyReason) -> UniquePtr<M> {
-        self.ctx.tracer.copy(&self.node, &self.topic, publication, msg, reason)
+        let copy: UniquePtr<M> = Box::new(msg.clone());
+        let (topic, from) = (&self.topic, msg);
+        self.ctx.tracer.copied(&self.node, CopyMade { topic, publication, from, copy: &*copy, reason });
+        copy
     }
 
     fn received(&self, msg: &M, publication: Publication, via: Via) {

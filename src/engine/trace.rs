@@ -367,22 +367,26 @@ impl Tracer {
         }
     }
 
-    /// Deep-copies `msg` and reports the copy: the one place the engine copies a message.
-    pub(crate) fn copy<M: Message>(
-        &self,
-        node: &Arc<str>,
-        topic: &Arc<str>,
-        publication: Publication,
-        msg: &M,
-        reason: CopyReason,
-    ) -> Box<M> {
-        let copy = Box::new(msg.clone());
+    /// Reports a deep copy already made: `copy` was cloned from `from` for `reason`. The
+    /// tracer only reports; each copy is made where rclcpp makes it (the intra-process
+    /// manager, the subscription's buffer, the dispatch to a callback), next to its rule.
+    pub(crate) fn copied<M: Message>(&self, node: &Arc<str>, what: CopyMade<'_, M>) {
         self.emit(node, || EventKind::Copied {
-            msg: MessageRef::of::<M>(&copy, topic, publication),
-            from: super::message::address_of(msg),
-            reason,
-            bytes: msg.deep_size(),
+            msg: MessageRef::of::<M>(what.copy, what.topic, what.publication),
+            from: super::message::address_of(what.from),
+            reason: what.reason,
+            bytes: what.from.deep_size(),
         });
-        copy
     }
+}
+
+/// A deep copy, as [`Tracer::copied`] reports it.
+pub(crate) struct CopyMade<'a, M> {
+    pub(crate) topic: &'a Arc<str>,
+    pub(crate) publication: Publication,
+    /// The message that was copied.
+    pub(crate) from: &'a M,
+    /// The new message.
+    pub(crate) copy: &'a M,
+    pub(crate) reason: CopyReason,
 }
