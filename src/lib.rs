@@ -16,7 +16,9 @@
 //!   - [`engine::trace`]: what happened, as events.
 //!   - [`engine::guard_condition`]: how executors wait for work without allocating.
 //!   - [`engine::transport`]: between processes: discovery in the runtime directory, frames
-//!     over Unix sockets, or the bytes in a sealed shared-memory segment.
+//!     over Unix sockets, or the bytes in a sealed shared-memory segment;
+//!     [`engine::transport::dds`]: what a real ROS 2 node puts on DDS (topic and type names,
+//!     RIHS01 type hashes, QoS, the `ros_discovery_info` graph).
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
 //! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
 //!   (built in, or OpenCV itself with the `opencv` feature).

@@ -16,6 +16,7 @@
 //! [`SCAN_PERIOD`]; one accepts connections; one per connection reads frames and hands
 //! them to the local subscriptions. Sending happens on the publisher's thread.
 
+pub mod dds;
 pub mod discovery;
 pub mod frame;
 mod receiver;
