@@ -15,8 +15,9 @@
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
 //!   - [`engine::trace`]: what happened, as events.
 //!   - [`engine::guard_condition`]: how executors wait for work without allocating.
-//!   - [`engine::transport`]: between processes: discovery in the runtime directory, frames
-//!     over Unix sockets, or the bytes in a sealed shared-memory segment;
+//!   - [`engine::transport`]: between processes: one `Transport` trait (announce, send,
+//!     receive), discovery in the runtime directory, and two transports: the bytes through a
+//!     Unix socket, or in a sealed shared-memory segment;
 //!     [`engine::transport::dds`]: what a real ROS 2 node puts on DDS (topic and type names,
 //!     RIHS01 type hashes, QoS, the `ros_discovery_info` graph).
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.

@@ -20,7 +20,7 @@ use super::guard_condition::GuardCondition;
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
 use super::trace::{Discard, EventKind, LineText, TraceSink, Tracer};
-use super::transport::{Transport, TransportError, TransportOptions};
+use super::transport::{TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
 #[derive(Clone)]
@@ -154,7 +154,7 @@ impl Context {
     pub fn enable_transport(&self, options: TransportOptions) -> Result<(), TransportError> {
         let domain = &self.inner.domain;
         if domain.transport.get().is_none() {
-            let transport = Transport::start(domain, &options, self.inner.tracer.clone())?;
+            let transport = super::transport::start(domain, &options, self.inner.tracer.clone())?;
             // Another context of the domain may have won the race: keep theirs.
             let _ = domain.transport.set(transport);
         }

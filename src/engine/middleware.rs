@@ -4,7 +4,7 @@
 //! them into a new message when its callback runs.
 //!
 //! Within a process every endpoint of a domain is matched at once, so no early message is
-//! lost. When the context enables a [`Transport`], the domain also reaches the
+//! lost. When the context enables a transport ([`super::transport`]), the domain also reaches the
 //! subscriptions of other processes, and theirs reach it.
 
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ pub(crate) struct Domain {
     pub(crate) id: u32,
     topics: Mutex<HashMap<Arc<str>, Topic>>,
     /// The way to other processes, once a context asks for it.
-    pub(crate) transport: OnceLock<Arc<Transport>>,
+    pub(crate) transport: OnceLock<Arc<dyn Transport>>,
 }
 
 /// Who publishes, as far as matching is concerned.
@@ -140,7 +140,7 @@ impl Domain {
         let local = self.lock().get(topic).is_some_and(|t| {
             t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
         });
-        local || self.transport.get().is_some_and(|t| t.has_remote_subscribers(topic))
+        local || self.transport.get().is_some_and(|t| t.remote_subscriber_count(topic) > 0)
     }
 
     /// Live subscriptions of `topic` in this process, for rclcpp's subscription count.

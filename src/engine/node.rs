@@ -22,7 +22,7 @@ use super::ring_buffer::RingBuffer;
 use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
 use super::timer::{Timer, TimerInner};
 use super::trace::{CopyReason, EventKind, LineText, MessageRef};
-use super::transport::LocalKind;
+use super::transport::{entry, LocalKind};
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.
 #[derive(Debug, Clone, Copy, Default)]
@@ -139,7 +139,7 @@ impl Node {
         if let Some(transport) = ctx.inner.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let intra = options.use_intra_process_comms;
-            transport.register(LocalKind::Node, &inner.name, &Arc::from(""), "", intra, Arc::downgrade(&alive));
+            transport.announce(entry(LocalKind::Node, &inner.name, &Arc::from(""), "", intra, Arc::downgrade(&alive)));
         }
         Ok(Self { inner })
     }
@@ -229,7 +229,7 @@ impl Node {
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Publisher;
-            transport.register(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+            transport.announce(entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive)));
         }
         Ok(Publisher::new(inner))
     }
@@ -276,7 +276,7 @@ impl Node {
         if let Some(transport) = ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Subscription;
-            transport.register(kind, &inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive));
+            transport.announce(entry(kind, &inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive)));
         }
         let base: Arc<dyn SubscriptionBase> = inner.clone();
         self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));

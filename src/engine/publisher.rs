@@ -21,7 +21,7 @@ use super::message::{Message, UniquePtr};
 use super::middleware::{Sender, WireBytes, WireSample};
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
-use super::transport::SendOutcome;
+use super::transport::Outgoing;
 
 /// A publisher handle; clones publish as the same publisher.
 pub struct Publisher<M: Message> {
@@ -150,15 +150,7 @@ impl<M: Message> Publisher<M> {
             node: self.inner.node.to_string(),
             message_addr: super::message::address_of(msg) as u64,
         };
-        for outcome in transport.send(header, &bytes) {
-            info.tracer.emit(info.node, || match outcome {
-                SendOutcome::Written { pid, bytes } => EventKind::Written { msg: msg_ref(), bytes, to_pid: pid },
-                SendOutcome::SharedMemory { addr, bytes } => {
-                    let segment = MessageRef { addr, payload_addr: None, ..msg_ref() };
-                    EventKind::SharedMemoryWritten { msg: segment, bytes }
-                }
-                SendOutcome::Lost { pid } => EventKind::PeerLost { pid, topic: self.inner.topic.clone() },
-            });
-        }
+        // The transport reports what it wrote or copied.
+        transport.send(&Outgoing { header, bytes: &bytes, node: info.node, msg: &msg_ref });
     }
 }

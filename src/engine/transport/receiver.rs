@@ -4,28 +4,29 @@
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::frame::{self, FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
-use super::{shm, Shared, SCAN_PERIOD};
-use crate::engine::middleware::{Arrival, WireBytes, WireSample};
+use super::frame::{FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+use super::link::Link;
+use super::{socket, Arrived, Incoming, Transport, SCAN_PERIOD};
+use crate::engine::middleware::{Arrival, WireSample};
 use crate::engine::trace::{EventKind, LineText, MessageRef, Origin, Publication};
 
 /// More simultaneous publishers than any demo has: beyond this, connections are refused
 /// so that a local peer cannot make us start threads without end.
 const MAX_CONNECTIONS: usize = 64;
 
-impl Shared {
-    pub(super) fn accept_loop(self: Arc<Self>, listener: UnixListener) {
+impl Link {
+    pub(super) fn accept_loop(self: Arc<Self>, listener: UnixListener, transport: Weak<dyn Transport>) {
         let mut readers: Vec<JoinHandle<()>> = Vec::new();
         while !self.stopping() {
             readers.retain(|r| !r.is_finished());
             match listener.accept() {
                 Ok((stream, _)) if readers.len() < MAX_CONNECTIONS => {
-                    let s = self.clone();
-                    readers.push(std::thread::spawn(move || s.read_loop(stream)));
+                    let (link, transport) = (self.clone(), transport.clone());
+                    readers.push(std::thread::spawn(move || link.read_loop(stream, &transport)));
                 }
                 // Over the cap: the connection is closed by dropping it.
                 Ok(_) => {}
@@ -39,7 +40,7 @@ impl Shared {
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop.
-    fn read_loop(&self, mut stream: UnixStream) {
+    fn read_loop(&self, mut stream: UnixStream, transport: &Weak<dyn Transport>) {
         // Wake up now and then to notice a stop.
         let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
         // Who is really on the other end, as the kernel says: a frame cannot claim
@@ -76,56 +77,13 @@ impl Shared {
                 let claim = format!("the frame claims pid {}, the socket says {peer_pid}", header.publisher_pid);
                 return self.reject(peer_pid, &claim);
             }
-            if let Some(sample) = self.sample(peer_pid, &header, prefix, payload, fds) {
-                self.deliver(peer_pid, &header, &sample);
+            let Some(transport) = transport.upgrade() else { return };
+            let incoming = Incoming { kind: prefix.kind, payload, fds };
+            match transport.receive(incoming) {
+                Ok(arrived) => self.deliver(peer_pid, &header, &sample(peer_pid, &header, arrived)),
+                Err(reason) => self.reject(peer_pid, &reason),
             }
         }
-    }
-
-    /// The frame's bytes as a sample, mapping the shared-memory segment if it has one.
-    fn sample(
-        &self,
-        peer_pid: u32,
-        header: &FrameHeader,
-        prefix: Prefix,
-        payload: Vec<u8>,
-        mut fds: Vec<OwnedFd>,
-    ) -> Option<WireSample> {
-        let (bytes, mapped) = if prefix.kind == frame::KIND_SHM {
-            let len = u64::from_le_bytes(payload.try_into().unwrap_or([0; 8]));
-            let Some(len) = usize::try_from(len).ok().filter(|&l| l <= MAX_PAYLOAD) else {
-                self.reject(peer_pid, &format!("shared-memory segment of {len} bytes is over the limit"));
-                return None;
-            };
-            // Any other descriptor that came along is closed when `fds` goes.
-            let Some(fd) = (!fds.is_empty()).then(|| fds.remove(0)) else {
-                self.reject(peer_pid, "shared-memory frame without a descriptor");
-                return None;
-            };
-            match shm::map(fd, len) {
-                Ok(map) => (WireBytes::Mapped(Arc::new(map)), true),
-                Err(e) => {
-                    self.reject(peer_pid, &format!("cannot map the shared-memory segment: {e}"));
-                    return None;
-                }
-            }
-        } else {
-            (WireBytes::Heap(Arc::new(payload)), false)
-        };
-        let serialized_bytes = bytes.as_slice().len();
-        Some(WireSample {
-            bytes,
-            publication: Publication { pid: peer_pid, publisher: header.publisher_id, seq: header.seq },
-            arrival: Some(Arrival {
-                origin: Origin {
-                    pid: peer_pid,
-                    node: Arc::from(header.node.as_str()),
-                    addr: header.message_addr as usize,
-                    serialized_bytes,
-                },
-                mapped,
-            }),
-        })
     }
 
     /// Reports how the bytes got here (read out of the socket: a copy; mapped: none) and
@@ -170,7 +128,7 @@ impl Shared {
             if self.stopping() {
                 return Ok(None);
             }
-            match shm::recv_with_fds(stream, &mut buf[filled..]) {
+            match socket::recv_with_fds(stream, &mut buf[filled..]) {
                 Ok((0, _)) if filled == 0 => return Ok(None),
                 Ok((0, _)) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok((n, received)) => {
@@ -200,5 +158,23 @@ impl Shared {
             }
         }
         true
+    }
+}
+
+/// What a transport made of a frame, as the subscriptions of this process get it.
+fn sample(peer_pid: u32, header: &FrameHeader, arrived: Arrived) -> WireSample {
+    let serialized_bytes = arrived.bytes.as_slice().len();
+    WireSample {
+        bytes: arrived.bytes,
+        publication: Publication { pid: peer_pid, publisher: header.publisher_id, seq: header.seq },
+        arrival: Some(Arrival {
+            origin: Origin {
+                pid: peer_pid,
+                node: Arc::from(header.node.as_str()),
+                addr: header.message_addr as usize,
+                serialized_bytes,
+            },
+            mapped: arrived.mapped,
+        }),
     }
 }

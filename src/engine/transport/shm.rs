@@ -1,5 +1,6 @@
-//! Shared memory: an anonymous memfd segment whose descriptor travels over the Unix socket
-//! (SCM_RIGHTS). Nothing is ever named in /dev/shm, so nothing can leak: the kernel frees
+//! The shared-memory transport: the CDR bytes go into an anonymous memfd segment whose
+//! descriptor travels over the Unix socket (SCM_RIGHTS); the receiver maps it and reads the
+//! bytes where they are. Nothing is ever named in /dev/shm, so nothing can leak: the kernel frees
 //! the segment when the last process holding it closes or unmaps it, crash or not.
 //!
 //! The publisher seals the segment (no shrinking, growing or writing) before sending it,
@@ -7,14 +8,88 @@
 //! would crash the reader with SIGBUS, and one that could change would hand the decoder
 //! bytes that move while it reads them.
 
-use std::io::{self, IoSlice, IoSliceMut, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
 
 use memmap2::{Mmap, MmapMut};
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+
+use super::frame::{self, Frame, Payload, MAX_PAYLOAD};
+use super::link::Handle;
+use super::{socket, Arrived, Incoming, Outgoing, Transport};
+use crate::engine::middleware::WireBytes;
+use crate::engine::trace::{EventKind, MessageRef};
+
+/// Bytes in shared memory, a descriptor through the socket.
+#[derive(Debug)]
+pub(crate) struct ShmTransport {
+    link: Handle,
+}
+
+impl ShmTransport {
+    pub(crate) fn new(link: Handle) -> Self {
+        Self { link }
+    }
+}
+
+impl Transport for ShmTransport {
+    fn announce(&self, entry: super::LocalEntry) {
+        self.link.announce(entry);
+    }
+
+    fn remote_subscriber_count(&self, topic: &str) -> usize {
+        self.link.subscribers_of(topic).len()
+    }
+
+    fn send(&self, out: &Outgoing<'_>) {
+        let peers = self.link.subscribers_of(&out.header.topic);
+        if peers.is_empty() {
+            return;
+        }
+        let segment = match Segment::create_with(out.bytes) {
+            Ok(segment) => segment,
+            // No memory for a segment: nobody can be reached this time.
+            Err(e) => {
+                for peer in peers {
+                    self.link.sent(peer.pid, &out.header.topic, out.node, Err(e.kind().into()));
+                }
+                return;
+            }
+        };
+        let bytes = out.bytes.len();
+        self.link.tracer.emit(out.node, || {
+            let msg = MessageRef { addr: segment.addr(), payload_addr: None, ..(out.msg)() };
+            EventKind::SharedMemoryWritten { msg, bytes }
+        });
+        let frame = Frame { header: out.header.clone(), payload: Payload::SharedMemory { len: bytes as u64 } };
+        let head = frame.encode_head();
+        for peer in peers {
+            // Only the descriptor crosses: no payload byte goes through the socket.
+            let result = self.link.write_to(&peer, |stream| socket::send_with_fd(stream, &head, segment.fd()));
+            self.link.sent(peer.pid, &out.header.topic, out.node, result);
+        }
+        // Our mapping and descriptor go now; the segment lives on in the receivers and
+        // disappears with the last of them, even if one crashes.
+    }
+
+    fn receive(&self, mut frame: Incoming) -> Result<Arrived, String> {
+        if frame.kind != frame::KIND_SHM {
+            return Err(format!("payload kind {} on a shared-memory transport", frame.kind));
+        }
+        let len = u64::from_le_bytes(frame.payload.try_into().unwrap_or([0; 8]));
+        let Some(len) = usize::try_from(len).ok().filter(|&l| l <= MAX_PAYLOAD) else {
+            return Err(format!("shared-memory segment of {len} bytes is over the limit"));
+        };
+        // Any other descriptor that came along is closed when `frame.fds` goes.
+        let Some(fd) = (!frame.fds.is_empty()).then(|| frame.fds.remove(0)) else {
+            return Err("shared-memory frame without a descriptor".into());
+        };
+        let map = map(fd, len).map_err(|e| format!("cannot map the shared-memory segment: {e}"))?;
+        Ok(Arrived { bytes: WireBytes::Mapped(Arc::new(map)), mapped: true })
+    }
+}
 
 /// The seals a segment must carry before anyone maps it.
 fn required_seals() -> SealFlag {
@@ -71,45 +146,4 @@ pub(crate) fn map(fd: OwnedFd, len: usize) -> io::Result<Mmap> {
     // above), so the mapped bytes can neither vanish nor change while we read them.
     let map = unsafe { memmap2::MmapOptions::new().len(len.max(1)).map(&file)? };
     Ok(map)
-}
-
-/// Writes `head` with `fd` attached, then whatever of `head` the first call did not take.
-pub(crate) fn send_with_fd(stream: &mut UnixStream, head: &[u8], fd: &OwnedFd) -> io::Result<()> {
-    let fds = [fd.as_fd().as_raw_fd()];
-    let cmsg = [ControlMessage::ScmRights(&fds)];
-    let iov = [IoSlice::new(head)];
-    let sent = sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None).map_err(io::Error::from)?;
-    stream.write_all(&head[sent..])
-}
-
-/// Reads into `buf`; returns the bytes read and the descriptors that came with them.
-pub(crate) fn recv_with_fds(stream: &UnixStream, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 4]);
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-        .map_err(io::Error::from)?;
-    let mut fds = Vec::new();
-    for cmsg in msg.cmsgs().map_err(io::Error::from)? {
-        if let ControlMessageOwned::ScmRights(received) = cmsg {
-            for raw in received {
-                // SAFETY: the kernel just installed this descriptor in our table for us;
-                // nothing else owns it.
-                fds.push(unsafe { OwnedFd::from_raw_fd(raw) });
-            }
-        }
-    }
-    Ok((msg.bytes, fds))
-}
-
-/// A Unix stream connected to `path` that gives up after `timeout` instead of waiting for
-/// a peer that never accepts.
-pub(crate) fn connect(path: &std::path::Path, timeout: std::time::Duration) -> io::Result<UnixStream> {
-    use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, UnixAddr};
-    let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).map_err(io::Error::from)?;
-    // For Unix sockets the send timeout also bounds a blocking connect.
-    let tv = nix::sys::time::TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros() as i64);
-    setsockopt(&fd, sockopt::SendTimeout, &tv).map_err(io::Error::from)?;
-    let addr = UnixAddr::new(path).map_err(io::Error::from)?;
-    connect(fd.as_raw_fd(), &addr).map_err(io::Error::from)?;
-    Ok(UnixStream::from(fd))
 }

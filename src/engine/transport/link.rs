@@ -1,0 +1,286 @@
+//! What every transport shares: the announcements in the runtime directory, the other
+//! processes as last read, one listening socket, and the connections to the peers that
+//! subscribe to our topics. A transport decides only how a message's bytes cross.
+
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use super::discovery::{self, Announcement, Endpoint};
+use super::{socket, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD};
+use crate::engine::middleware::Domain;
+use crate::engine::trace::{EventKind, Tracer};
+
+/// A peer that does not take a frame within this is treated as lost.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A local node, publisher or subscription, as announced.
+pub(crate) struct LocalEntry {
+    pub(crate) kind: LocalKind,
+    pub(crate) node: Arc<str>,
+    /// Empty for a node.
+    pub(crate) topic: Arc<str>,
+    /// Empty for a node.
+    pub(crate) type_name: &'static str,
+    /// Whether the node uses intra-process communication (`ipc-lab ps` shows it).
+    pub(crate) intra: bool,
+    /// Announced while this is alive.
+    pub(crate) alive: Weak<dyn Any + Send + Sync>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LocalKind {
+    Node,
+    Publisher,
+    Subscription,
+}
+
+/// A process that subscribes to a topic of ours.
+pub(crate) struct Peer {
+    pub(crate) pid: u32,
+    /// Where it listens.
+    pub(crate) socket: PathBuf,
+}
+
+/// What the transport's threads share.
+pub(crate) struct Link {
+    dir: PathBuf,
+    pub(crate) domain_id: u32,
+    pub(crate) pid: u32,
+    kind: TransportKind,
+    command: String,
+    started: u64,
+    socket: PathBuf,
+    pub(crate) domain: Weak<Domain>,
+    pub(crate) tracer: Tracer,
+    local: Mutex<Vec<LocalEntry>>,
+    /// The other processes of this domain, as last read.
+    peers: Mutex<Vec<Announcement>>,
+    /// One connection per peer we send to, kept between frames.
+    connections: Mutex<HashMap<u32, UnixStream>>,
+    /// Peers whose loss was reported and who have not answered since.
+    lost: Mutex<HashSet<u32>>,
+    stop: AtomicBool,
+    /// Wakes the discovery thread early (an endpoint was added).
+    poke: (Sender<()>, Receiver<()>),
+}
+
+/// The owner's handle on a [`Link`]: dropping it stops the threads and removes our files.
+#[derive(Debug)]
+pub(crate) struct Handle(Arc<Link>);
+
+impl std::ops::Deref for Handle {
+    type Target = Link;
+
+    fn deref(&self) -> &Link {
+        &self.0
+    }
+}
+
+impl Drop for Handle {
+    /// Removes our files and tells the threads to stop. They are not joined: the last
+    /// handle on the domain may be dropped by one of them, which cannot wait for itself;
+    /// each one notices the stop within [`SCAN_PERIOD`].
+    fn drop(&mut self) {
+        let link = &self.0;
+        link.stop.store(true, Ordering::SeqCst);
+        let _ = link.poke.0.try_send(());
+        let me = (link.dir.clone(), link.pid, link.domain_id);
+        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| *a != me);
+        discovery::remove(&link.dir, link.pid, link.domain_id);
+    }
+}
+
+/// The listening socket, until we know which transport makes sense of its frames.
+pub(crate) struct Listening {
+    link: Arc<Link>,
+    listener: UnixListener,
+}
+
+impl Listening {
+    /// Starts accepting connections; their frames go to `transport`.
+    pub(crate) fn begin(self, transport: Weak<dyn Transport>) {
+        let Listening { link, listener } = self;
+        std::thread::spawn(move || link.accept_loop(listener, transport));
+    }
+}
+
+impl Link {
+    /// Binds our socket and starts announcing `domain`; frames are read once
+    /// [`Listening::begin`] says which transport makes sense of them.
+    pub(crate) fn start(
+        domain: &Arc<Domain>,
+        options: &TransportOptions,
+        tracer: Tracer,
+    ) -> Result<(Handle, Listening), TransportError> {
+        let dir = super::runtime_dir::ensure().map_err(TransportError::RuntimeDir)?;
+        let pid = std::process::id();
+        let socket = discovery::socket_path(&dir, pid, domain.id);
+        // A socket file left by an earlier process with our pid (reused after a crash).
+        let _ = std::fs::remove_file(&socket);
+        let listen_error = |source| TransportError::Listen { path: socket.clone(), source };
+        let listener = UnixListener::bind(&socket).map_err(listen_error)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(listen_error)?;
+        listener.set_nonblocking(true).map_err(listen_error)?;
+        let link = Arc::new(Link {
+            dir,
+            domain_id: domain.id,
+            pid,
+            kind: options.kind,
+            command: options.command.clone(),
+            started: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            socket,
+            domain: Arc::downgrade(domain),
+            tracer,
+            local: Mutex::new(Vec::new()),
+            peers: Mutex::new(Vec::new()),
+            connections: Mutex::new(HashMap::new()),
+            lost: Mutex::new(HashSet::new()),
+            stop: AtomicBool::new(false),
+            poke: bounded(1),
+        });
+        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((link.dir.clone(), pid, domain.id));
+        link.scan();
+        let l = link.clone();
+        std::thread::spawn(move || l.discovery_loop());
+        Ok((Handle(link.clone()), Listening { link, listener }))
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Announces a local endpoint, now rather than at the next scan.
+    pub(crate) fn announce(&self, entry: LocalEntry) {
+        self.local.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        let _ = self.poke.0.try_send(());
+    }
+
+    /// Reports the result of a send to `pid`: a loss only the first time in a row.
+    /// Returns whether the send went through.
+    pub(crate) fn sent(&self, pid: u32, topic: &str, node: &Arc<str>, result: io::Result<()>) -> bool {
+        let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(()) => {
+                lost.remove(&pid);
+                true
+            }
+            Err(_) => {
+                if lost.insert(pid) {
+                    self.tracer.emit(node, || EventKind::PeerLost { pid, topic: Arc::from(topic) });
+                }
+                false
+            }
+        }
+    }
+
+    /// This process as it stands now.
+    fn announcement(&self) -> Announcement {
+        let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        local.retain(|e| e.alive.strong_count() > 0);
+        let endpoints = |kind| {
+            local
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| Endpoint {
+                    node: e.node.to_string(),
+                    topic: e.topic.to_string(),
+                    type_name: e.type_name.into(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut nodes: Vec<String> =
+            local.iter().filter(|e| e.kind == LocalKind::Node).map(|e| e.node.to_string()).collect();
+        nodes.dedup();
+        let intra: Vec<bool> = local.iter().filter(|e| e.kind == LocalKind::Node).map(|e| e.intra).collect();
+        let ipc = match (intra.iter().all(|&i| i), intra.iter().any(|&i| i)) {
+            (true, _) if !intra.is_empty() => "on",
+            (_, false) => "off",
+            _ => "mixed",
+        };
+        Announcement {
+            pid: self.pid,
+            ppid: std::os::unix::process::parent_id(),
+            command: self.command.clone(),
+            domain: self.domain_id,
+            started: self.started,
+            ipc: ipc.into(),
+            transport: self.kind.name().into(),
+            socket: self.socket.clone(),
+            nodes,
+            publishers: endpoints(LocalKind::Publisher),
+            subscriptions: endpoints(LocalKind::Subscription),
+        }
+    }
+
+    /// Writes our announcement if it changed, and reads everyone else's.
+    fn scan(&self) {
+        let mine = self.announcement();
+        let path = discovery::announcement_path(&self.dir, self.pid, self.domain_id);
+        let current = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Announcement>(&b).ok());
+        if current.as_ref() != Some(&mine) {
+            let _ = discovery::write(&self.dir, &mine);
+        }
+        let peers: Vec<Announcement> = discovery::read_all(&self.dir)
+            .into_iter()
+            .filter(|a| a.pid != self.pid && a.domain == self.domain_id)
+            .collect();
+        *self.peers.lock().unwrap_or_else(|e| e.into_inner()) = peers;
+    }
+
+    fn discovery_loop(&self) {
+        while !self.stopping() {
+            let _ = self.poke.1.recv_timeout(SCAN_PERIOD);
+            if self.stopping() {
+                break;
+            }
+            self.scan();
+        }
+    }
+
+    /// The processes subscribing to `topic`, and their sockets.
+    pub(crate) fn subscribers_of(&self, topic: &str) -> Vec<Peer> {
+        let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers
+            .iter()
+            .filter(|a| a.subscriptions.iter().any(|s| s.topic == topic))
+            .map(|a| Peer { pid: a.pid, socket: a.socket.clone() })
+            .collect()
+    }
+
+    /// Writes one frame to `peer` through `write`, connecting first if needed; forgets the
+    /// connection on failure so the next send tries afresh (the peer may have restarted).
+    /// No lock is held while writing: a slow peer holds up only its own frames.
+    pub(crate) fn write_to(
+        &self,
+        peer: &Peer,
+        write: impl FnOnce(&mut UnixStream) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let cached = self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&peer.pid);
+        let mut stream = match cached {
+            Some(stream) => stream,
+            None => {
+                let stream = socket::connect(&peer.socket, WRITE_TIMEOUT)?;
+                stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+                stream
+            }
+        };
+        write(&mut stream)?;
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(peer.pid, stream);
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Link({}, {})", self.socket.display(), self.kind.name())
+    }
+}

@@ -1,0 +1,126 @@
+//! The socket transport: a message's CDR bytes travel through the Unix socket itself. The
+//! kernel copies them in on `write` and out on `read`: two copies per receiving process,
+//! whatever the size. Also the socket helpers every transport uses (connecting with a
+//! timeout, writing a frame in one call, passing descriptors).
+
+use std::io::{self, IoSlice, IoSliceMut, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+
+use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+
+use super::frame::{self, Frame};
+use super::link::Handle;
+use super::{Arrived, Incoming, Outgoing, Transport};
+use crate::engine::middleware::WireBytes;
+use crate::engine::trace::EventKind;
+
+/// Bytes through the socket.
+#[derive(Debug)]
+pub(crate) struct SocketTransport {
+    link: Handle,
+}
+
+impl SocketTransport {
+    pub(crate) fn new(link: Handle) -> Self {
+        Self { link }
+    }
+}
+
+impl Transport for SocketTransport {
+    fn announce(&self, entry: super::LocalEntry) {
+        self.link.announce(entry);
+    }
+
+    fn remote_subscriber_count(&self, topic: &str) -> usize {
+        self.link.subscribers_of(topic).len()
+    }
+
+    fn send(&self, out: &Outgoing<'_>) {
+        let peers = self.link.subscribers_of(&out.header.topic);
+        if peers.is_empty() {
+            return;
+        }
+        let head = Frame::encode_head_for(&out.header, out.bytes.len());
+        for peer in peers {
+            let result = self.link.write_to(&peer, |stream| write_frame(stream, &head, out.bytes));
+            if self.link.sent(peer.pid, &out.header.topic, out.node, result) {
+                // The kernel copied the bytes into the socket's buffer.
+                let bytes = out.bytes.len();
+                self.link.tracer.emit(out.node, || EventKind::Written { msg: (out.msg)(), bytes, to_pid: peer.pid });
+            }
+        }
+    }
+
+    fn receive(&self, frame: Incoming) -> Result<Arrived, String> {
+        if frame.kind != frame::KIND_BYTES {
+            return Err(format!("payload kind {} on a socket transport", frame.kind));
+        }
+        // The read out of the socket already copied the bytes into this buffer of ours.
+        Ok(Arrived { bytes: WireBytes::Heap(Arc::new(frame.payload)), mapped: false })
+    }
+}
+
+/// Writes a frame's head and payload with as few system calls as the socket allows: one
+/// for a frame that fits. Two separate writes would let the reader wake for the head, find
+/// no payload yet and sleep again: two wake-ups per message where one does.
+pub(crate) fn write_frame(stream: &mut impl Write, head: &[u8], payload: &[u8]) -> io::Result<()> {
+    let mut written = 0;
+    while written < head.len() + payload.len() {
+        let result = match head.get(written..) {
+            Some(rest) if !rest.is_empty() => {
+                stream.write_vectored(&[io::IoSlice::new(rest), io::IoSlice::new(payload)])
+            }
+            _ => stream.write(&payload[written - head.len()..]),
+        };
+        match result {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `head` with `fd` attached, then whatever of `head` the first call did not take.
+pub(crate) fn send_with_fd(stream: &mut UnixStream, head: &[u8], fd: &OwnedFd) -> io::Result<()> {
+    let fds = [fd.as_fd().as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(head)];
+    let sent = sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None).map_err(io::Error::from)?;
+    stream.write_all(&head[sent..])
+}
+
+/// Reads into `buf`; returns the bytes read and the descriptors that came with them.
+pub(crate) fn recv_with_fds(stream: &UnixStream, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .map_err(io::Error::from)?;
+    let mut fds = Vec::new();
+    for cmsg in msg.cmsgs().map_err(io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(received) = cmsg {
+            for raw in received {
+                // SAFETY: the kernel just installed this descriptor in our table for us;
+                // nothing else owns it.
+                fds.push(unsafe { OwnedFd::from_raw_fd(raw) });
+            }
+        }
+    }
+    Ok((msg.bytes, fds))
+}
+
+/// A Unix stream connected to `path` that gives up after `timeout` instead of waiting for
+/// a peer that never accepts.
+pub(crate) fn connect(path: &std::path::Path, timeout: std::time::Duration) -> io::Result<UnixStream> {
+    use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, UnixAddr};
+    let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).map_err(io::Error::from)?;
+    // For Unix sockets the send timeout also bounds a blocking connect.
+    let tv = nix::sys::time::TimeVal::new(timeout.as_secs() as i64, timeout.subsec_micros() as i64);
+    setsockopt(&fd, sockopt::SendTimeout, &tv).map_err(io::Error::from)?;
+    let addr = UnixAddr::new(path).map_err(io::Error::from)?;
+    connect(fd.as_raw_fd(), &addr).map_err(io::Error::from)?;
+    Ok(UnixStream::from(fd))
+}
