@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use ipc_lab::engine::msg::sensor_msgs::Image;
 use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent};
 use ipc_lab::engine::{
-    ConstSharedPtr, Context, InitOptions, Node, NodeOptions, SingleThreadedExecutor, Subscription, UniquePtr,
+    ConstSharedPtr, Context, InitOptions, IntraProcessBufferType, Node, NodeOptions, SharedPtr, SingleThreadedExecutor,
+    Subscription, SubscriptionOptions, UniquePtr,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -208,6 +209,12 @@ enum Kind {
     Owner,
     /// `ConstSharedPtr<Image>`: shares.
     Shared,
+    /// `&Image` (rclcpp's `const T &`): an owner for the IPM.
+    Ref,
+    /// `SharedPtr<Image>` (mutable): an owner for the IPM.
+    SharedPtr,
+    /// `UniquePtr<Image>` behind a `SharedPtr` intra-process buffer.
+    OwnerOfSharedBuffer,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -245,9 +252,19 @@ fn publish_once(ipc: bool, kinds: &[Kind], how: How) -> Outcome {
         let node = Node::new(&ctx, &format!("consumer{}", i + 1), options).unwrap();
         let slots = slots.clone();
         let record = move |data: &[u8]| slots.lock().unwrap()[i] = Some(data.as_ptr() as usize);
+        let shared_buffer =
+            SubscriptionOptions { intra_process_buffer_type: IntraProcessBufferType::SharedPtr, ..Default::default() };
         let sub = match kind {
             Kind::Owner => node.create_subscription("image", 10, move |msg: UniquePtr<Image>| record(&msg.data)),
             Kind::Shared => node.create_subscription("image", 10, move |msg: ConstSharedPtr<Image>| record(&msg.data)),
+            Kind::Ref => node.create_subscription("image", 10, move |msg: &Image| record(&msg.data)),
+            Kind::SharedPtr => node.create_subscription("image", 10, move |msg: SharedPtr<Image>| record(&msg.data)),
+            Kind::OwnerOfSharedBuffer => node.create_subscription_with_options(
+                "image",
+                10,
+                move |msg: UniquePtr<Image>| record(&msg.data),
+                shared_buffer,
+            ),
         };
         subscriptions.push(sub.unwrap());
         consumers.push(node);
@@ -440,5 +457,51 @@ fn publish_by_reference_costs_exactly_one_copy() {
     assert_eq!(reasons, [CopyReason::PublishByReference]);
     assert_eq!(copy_events(&outcome.events).len(), 1);
     assert_ne!(outcome.received, [outcome.published]);
+    assert_eq!(copy_payloads(&outcome.events), [Some(outcome.received[0])]);
+}
+
+/// IPC off, a `const T &` and a `SharedPtr` callback: the middleware's decoded message is
+/// handed over as it is, unlike a `UniquePtr` callback's. Two pixel buffers each (the CDR
+/// encoding and the decoded image), two events, and the callback sees the decoded pixels.
+#[test]
+fn ipc_off_ref_and_shared_ptr_callbacks_pay_no_third_copy() {
+    for kind in [Kind::Ref, Kind::SharedPtr] {
+        let outcome = publish_once(false, &[kind], How::Move);
+        assert_trace_matches_heap(&outcome);
+        assert_eq!(outcome.allocs.big, 2);
+        let kinds: Vec<_> = copy_events(&outcome.events).iter().map(|&(k, _)| k).collect();
+        assert_eq!(kinds, ["Serialized", "Deserialized"]);
+        assert_eq!(copy_payloads(&outcome.events)[1], Some(outcome.received[0]));
+    }
+}
+
+/// IPC on, a `const T &` and a `SharedPtr` callback: both owners, so the first in the list
+/// gets a copy, made by the IPM and reported, and the last one the published pixels.
+#[test]
+fn ipc_ref_and_shared_ptr_callbacks_are_owners() {
+    let outcome = publish_once(true, &[Kind::Ref, Kind::SharedPtr], How::Move);
+    assert_trace_matches_heap(&outcome);
+    assert_eq!(outcome.allocs.big, 1);
+    assert_eq!(outcome.received[1], outcome.published);
+    assert_eq!(copy_payloads(&outcome.events), [Some(outcome.received[0])]);
+}
+
+/// IPC on, a `UniquePtr` callback behind a `SharedPtr` buffer, alone: the IPM sees a
+/// sharer and copies nothing, but taking ownership out of a shared buffer always copies
+/// (`consume_unique`). One pixel buffer, reported by the subscription, held by the callback.
+#[test]
+fn a_shared_buffer_under_an_owner_copies_at_take_time() {
+    let outcome = publish_once(true, &[Kind::OwnerOfSharedBuffer], How::Move);
+    assert_trace_matches_heap(&outcome);
+    assert_eq!(outcome.allocs.big, 1);
+    let reasons: Vec<_> = outcome
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Copied { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, [CopyReason::UniqueFromSharedBuffer]);
     assert_eq!(copy_payloads(&outcome.events), [Some(outcome.received[0])]);
 }

@@ -53,3 +53,13 @@ fn copies_tables() {
     }
     snapshot!("copies-U,S-inter-ko", stdout_of(&["copies", "U,S", "--inter", "--stable", "--lang", "ko"]));
 }
+
+/// `const T &` (R) and `SharedPtr` (P) callbacks are owners; a `SharedPtr` buffer behind a
+/// `UniquePtr` callback (`U/S`) copies when the callback takes the message.
+#[test]
+fn copies_tables_for_every_signature() {
+    for spec in ["R", "R,R", "P,S"] {
+        snapshot!(format!("copies-{spec}"), stdout_of(&["copies", spec, "--stable"]));
+    }
+    snapshot!("copies-U-with-shared-buffer", stdout_of(&["copies", "U/S", "--stable"]));
+}

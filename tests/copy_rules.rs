@@ -151,3 +151,31 @@ fn no_subscription_receives_twice() {
     assert_eq!(receipts, 4);
     assert_eq!(received(&events).len(), 4);
 }
+
+/// rclcpp sorts four callback signatures: only `ConstSharedPtr` shares; `const T &` (R) and
+/// `SharedPtr` (P) are owners, so they get copies as `UniquePtr` (U) does.
+#[test]
+fn ref_and_shared_ptr_callbacks_are_owners() {
+    assert_eq!(notation("R", false), ["@1"]);
+    assert_eq!(notation("R,R", false), ["@2", "@1"]);
+    assert_eq!(copy_reasons(&run("R,R", false)), [CopyReason::NotLast]);
+    // One owner (P) and one sharer: the sharer comes first in the list and gets the copy.
+    assert_eq!(notation("P,S", false), ["@1", "@2"]);
+    assert_eq!(copy_reasons(&run("P,S", false)), [CopyReason::NotLast]);
+    assert_eq!(notation("R,P,U", false), ["@2", "@3", "@1"]);
+}
+
+/// `intra_process_buffer_type`: the buffer, not the callback, decides how the IPM counts a
+/// subscription. A `UniquePtr` callback behind a `SharedPtr` buffer is a sharer for the
+/// IPM, and its copy is made when it takes the message (`consume_unique`); a
+/// `ConstSharedPtr` callback behind a `UniquePtr` buffer is an owner and gets the original.
+#[test]
+fn the_buffer_type_decides_who_is_an_owner() {
+    let events = run("U/S", false);
+    assert_eq!(copy_reasons(&events), [CopyReason::UniqueFromSharedBuffer]);
+    assert_eq!(received(&events)["sub1"].1, Via::Copy(CopyReason::UniqueFromSharedBuffer));
+    // Two sharers for the IPM: no copy at publish time, one at take time.
+    assert_eq!(copy_reasons(&run("U/S,S", false)), [CopyReason::UniqueFromSharedBuffer]);
+    // Owner U and owner S/U: the first gets a copy, the last (S) the original.
+    assert_eq!(notation("U,S/U", false), ["@2", "@1"]);
+}

@@ -252,7 +252,7 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct CopiesArgs {
-    /// Subscriptions in the order they are added: U (UniquePtr, takes ownership) or S (ConstSharedPtr)
+    /// Subscriptions in the order they are added: U (UniquePtr), S (ConstSharedPtr), R (const T&) or P (SharedPtr); /S or /U after one sets its intra_process_buffer_type (U/S)
     #[arg(value_name = "SPEC", value_parser = parse_spec, allow_hyphen_values = true)]
     pub spec: Spec,
 
@@ -388,14 +388,14 @@ impl ValueError {
                 let what = match (e, lang) {
                     (SpecError::Empty, Lang::Ko) => "목록이 비어 있습니다".to_string(),
                     (SpecError::BadItem { position, item }, Lang::Ko) => {
-                        format!("{position}번째 항목 '{item}'은(는) U도 S도 아닙니다")
+                        format!("{position}번째 항목 '{item}'은(는) U, S, R, P 가운데 하나가 아닙니다")
                     }
                     (SpecError::TooMany(n), Lang::Ko) => format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", Spec::MAX),
                     (e, Lang::En) => e.to_string(),
                 };
                 t(
-                    &format!("{what}. 구독을 U(소유권을 가져감) 또는 S(공유)로 쉼표로 나눠 쓰세요. 예: U,U,S,S"),
-                    &format!("{what}; write subscriptions as U or S separated by commas, like U,U,S,S"),
+                    &format!("{what}. 구독을 U(UniquePtr), S(ConstSharedPtr), R(const T&), P(SharedPtr)로 쉼표로 나눠 쓰세요. 버퍼 종류는 U/S처럼 붙입니다. 예: U,U,S,S"),
+                    &format!("{what}; write subscriptions as U (UniquePtr), S (ConstSharedPtr), R (const T&) or P (SharedPtr) separated by commas, a buffer type after a slash (U/S), like U,U,S,S"),
                 )
             }
             ValueError::Domain => t(

@@ -10,31 +10,56 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::{
-    ConstSharedPtr, Context, IntraProcessSetting, Node, NodeOptions, SingleThreadedExecutor, Subscription,
-    SubscriptionOptions, UniquePtr,
+    ConstSharedPtr, Context, IntraProcessBufferType, IntraProcessSetting, Node, NodeOptions, SharedPtr,
+    SingleThreadedExecutor, Subscription, SubscriptionOptions, UniquePtr,
 };
 
 use super::DemoError;
 
-/// How one subscription takes its messages.
+/// How one subscription's callback takes its messages: the four signatures rclcpp sorts
+/// into owners and sharers (any_subscription_callback.hpp:912-918 rolling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
-    /// `U`: the callback takes a `UniquePtr` (ownership).
+    /// `U`: `UniquePtr` (ownership).
     Unique,
-    /// `S`: the callback takes a `ConstSharedPtr` (shared, read-only).
+    /// `S`: `ConstSharedPtr` (shared, read-only): the only sharer.
     Shared,
+    /// `R`: `const T &`: only reads, yet an owner.
+    Ref,
+    /// `P`: `SharedPtr` (mutable): an owner.
+    SharedPtr,
 }
 
-/// A list of subscriptions, written `U,U,S,S`.
+impl Take {
+    fn letter(self) -> &'static str {
+        match self {
+            Take::Unique => "U",
+            Take::Shared => "S",
+            Take::Ref => "R",
+            Take::SharedPtr => "P",
+        }
+    }
+}
+
+/// One subscription of a spec: its callback, and what its intra-process buffer stores
+/// (`U/S` is a `UniquePtr` callback behind a `SharedPtr` buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sub {
+    pub take: Take,
+    pub buffer: IntraProcessBufferType,
+}
+
+/// A list of subscriptions, written `U,U,S,S` (or `R,P`, `U/S`...).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spec(pub Vec<Take>);
+pub struct Spec(pub Vec<Sub>);
 
 /// Why a spec was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecError {
     /// No subscription at all.
     Empty,
-    /// Something other than `U` or `S` at this 1-based position.
+    /// Something other than `U`, `S`, `R`, `P` (optionally `/U` or `/S`) at this 1-based
+    /// position.
     BadItem { position: usize, item: String },
     /// More than [`Spec::MAX`] subscriptions.
     TooMany(usize),
@@ -44,7 +69,7 @@ impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SpecError::Empty => write!(f, "the list is empty"),
-            SpecError::BadItem { position, item } => write!(f, "item {position} is '{item}', not U or S"),
+            SpecError::BadItem { position, item } => write!(f, "item {position} is '{item}', not U, S, R or P"),
             SpecError::TooMany(n) => write!(f, "{n} subscriptions; at most {}", Spec::MAX),
         }
     }
@@ -53,6 +78,30 @@ impl fmt::Display for SpecError {
 impl Spec {
     /// Enough for every row of the design table and then some.
     pub const MAX: usize = 16;
+}
+
+fn parse_take(letter: &str) -> Option<Take> {
+    match letter.to_ascii_uppercase().as_str() {
+        "U" => Some(Take::Unique),
+        "S" => Some(Take::Shared),
+        "R" => Some(Take::Ref),
+        "P" => Some(Take::SharedPtr),
+        _ => None,
+    }
+}
+
+fn parse_sub(item: &str) -> Option<Sub> {
+    let (callback, buffer) = match item.split_once('/') {
+        Some((callback, buffer)) => (callback, Some(buffer)),
+        None => (item, None),
+    };
+    let buffer = match buffer.map(str::to_ascii_uppercase).as_deref() {
+        None => IntraProcessBufferType::CallbackDefault,
+        Some("U") => IntraProcessBufferType::UniquePtr,
+        Some("S") => IntraProcessBufferType::SharedPtr,
+        Some(_) => return None,
+    };
+    Some(Sub { take: parse_take(callback)?, buffer })
 }
 
 impl FromStr for Spec {
@@ -66,19 +115,28 @@ impl FromStr for Spec {
         if items.len() > Self::MAX {
             return Err(SpecError::TooMany(items.len()));
         }
-        let takes = items.iter().enumerate().map(|(i, item)| match *item {
-            "U" | "u" => Ok(Take::Unique),
-            "S" | "s" => Ok(Take::Shared),
-            _ => Err(SpecError::BadItem { position: i + 1, item: item.to_string() }),
+        let subs = items.iter().enumerate().map(|(i, item)| {
+            parse_sub(item).ok_or_else(|| SpecError::BadItem { position: i + 1, item: item.to_string() })
         });
-        takes.collect::<Result<_, _>>().map(Spec)
+        subs.collect::<Result<_, _>>().map(Spec)
+    }
+}
+
+impl fmt::Display for Sub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.take.letter())?;
+        match self.buffer {
+            IntraProcessBufferType::CallbackDefault => Ok(()),
+            IntraProcessBufferType::UniquePtr => f.write_str("/U"),
+            IntraProcessBufferType::SharedPtr => f.write_str("/S"),
+        }
     }
 }
 
 impl fmt::Display for Spec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let letters: Vec<&str> = self.0.iter().map(|t| if *t == Take::Unique { "U" } else { "S" }).collect();
-        f.write_str(&letters.join(","))
+        let items: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&items.join(","))
     }
 }
 
@@ -113,14 +171,10 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     // Every callback keeps what it got until the end: a message freed early would let the
     // next one land on its address, and the table would show two messages as one.
     let kept: Arc<Mutex<Vec<Box<dyn Any + Send>>>> = Arc::default();
-    for (i, take) in spec.0.iter().enumerate() {
+    for (i, sub) in spec.0.iter().enumerate() {
         let node = Node::new(ctx, &subscriber_name(i + 1), ipc)?;
-        let keep = kept.clone();
-        // The callback's parameter type is the whole difference between U and S.
-        subs.push(match take {
-            Take::Unique => node.create_subscription("topic", 10, move |m: UniquePtr<Int32>| hold(&keep, m))?,
-            Take::Shared => node.create_subscription("topic", 10, move |m: ConstSharedPtr<Int32>| hold(&keep, m))?,
-        });
+        let options = SubscriptionOptions { intra_process_buffer_type: sub.buffer, ..Default::default() };
+        subs.push(subscribe(&node, sub.take, options, &kept)?);
         nodes.push(node);
     }
     if inter_process {
@@ -128,7 +182,8 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
         // like a subscriber in another process. It reads shared, so the middleware costs
         // just its serialize and deserialize (an owning callback would add one more copy).
         let node = Node::new(ctx, INTER_PROCESS_NODE, NodeOptions::default())?;
-        let options = SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable };
+        let options =
+            SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable, ..Default::default() };
         let keep = kept.clone();
         let callback = move |m: ConstSharedPtr<Int32>| hold(&keep, m);
         let sub = node.create_subscription_with_options("topic", 10, callback, options)?;
@@ -139,7 +194,10 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     publisher.publish(Box::new(Int32 { data: 42 }));
 
     let mut executor = SingleThreadedExecutor::new();
-    for node in &nodes {
+    // The outside subscriber first: its deserialized message must be allocated while a
+    // `const T &` callback's message (which nobody keeps) is still alive, or it could land
+    // on the freed address and look like the same message.
+    for node in nodes.iter().rev() {
         executor.add_node(node);
     }
     // Everything was queued by `publish`; run until every callback has had its message.
@@ -147,6 +205,33 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     drop(subs);
     drop(kept);
     Ok(())
+}
+
+/// One subscription whose callback takes its message as `take` says: the parameter type is
+/// the whole difference.
+fn subscribe(
+    node: &Node,
+    take: Take,
+    options: SubscriptionOptions,
+    kept: &Arc<Mutex<Vec<Box<dyn Any + Send>>>>,
+) -> Result<Subscription<Int32>, DemoError> {
+    let keep = kept.clone();
+    let sub = match take {
+        Take::Unique => {
+            node.create_subscription_with_options("topic", 10, move |m: UniquePtr<Int32>| hold(&keep, m), options)
+        }
+        Take::Shared => {
+            node.create_subscription_with_options("topic", 10, move |m: ConstSharedPtr<Int32>| hold(&keep, m), options)
+        }
+        // A reference lives only during the callback: nothing to keep. The message is freed
+        // when it returns, after every other message of the run was made (`main` runs the
+        // outside subscriber first), so no later one can land on its address.
+        Take::Ref => node.create_subscription_with_options("topic", 10, |_: &Int32| {}, options),
+        Take::SharedPtr => {
+            node.create_subscription_with_options("topic", 10, move |m: SharedPtr<Int32>| hold(&keep, m), options)
+        }
+    };
+    Ok(sub?)
 }
 
 fn hold<T: Send + 'static>(kept: &Mutex<Vec<Box<dyn Any + Send>>>, msg: T) {

@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use super::message::{ConstSharedPtr, Message, UniquePtr};
-use super::subscription::{Pending, SubscriptionInner};
+use super::subscription::{Buffered, Pending, SubscriptionInner};
 use super::trace::{CopyMade, CopyReason, Publication, Tracer, Via};
 
 /// A subscription registered with the IPM.
@@ -162,7 +162,7 @@ fn add_shared_msg_to_buffers<M: Message>(
     via: Via,
 ) {
     for sub in subscriptions {
-        sub.provide(Pending::Shared(msg.clone(), info.publication, via));
+        sub.provide(Pending::Intra(Buffered::Shared(msg.clone()), info.publication, via));
     }
 }
 
@@ -180,16 +180,7 @@ fn add_owned_msg_to_buffers<M: Message>(
         // (intra_process_manager.hpp:584-589 rolling and jazzy, :460-465 humble).
         let copy: UniquePtr<M> = Box::new((*msg).clone());
         info.report_copy(&*msg, &*copy, CopyReason::NotLast);
-        sub.provide(wrap(sub, copy, info.publication, Via::Copy(CopyReason::NotLast)));
+        sub.provide_unique(copy, info.publication, Via::Copy(CopyReason::NotLast));
     }
-    last.provide(wrap(last, msg, info.publication, Via::Original));
-}
-
-/// Queues an owned message in the form the subscription takes it.
-fn wrap<M: Message>(sub: &SubscriptionInner<M>, msg: UniquePtr<M>, publication: Publication, via: Via) -> Pending<M> {
-    if sub.takes_ownership {
-        Pending::Owned(msg, publication, via)
-    } else {
-        Pending::Shared(Arc::new(msg), publication, via)
-    }
+    last.provide_unique(msg, info.publication, Via::Original);
 }

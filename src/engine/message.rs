@@ -122,6 +122,50 @@ pub type UniquePtr<M> = Box<M>;
 /// like `std::shared_ptr` adopting a `unique_ptr`'s object.
 pub type ConstSharedPtr<M> = Arc<Box<M>>;
 
+/// rclcpp's `MessageT::SharedPtr`: a shared pointer to a message the callback may change.
+/// rclcpp counts a callback taking it as an owner (any_subscription_callback.hpp:912-918
+/// rolling): it gets a message of its own, so changing it disturbs nobody.
+///
+/// A type of its own, not `Arc<Box<M>>`, so a callback's parameter type tells it from
+/// [`ConstSharedPtr`]. Changing the message goes through [`SharedPtr::get_mut`], which
+/// works while this is the only pointer to it, as it is when the callback gets it.
+#[allow(clippy::redundant_allocation)] // the box keeps the address; see `ConstSharedPtr`
+pub struct SharedPtr<M>(Arc<Box<M>>);
+
+impl<M> SharedPtr<M> {
+    /// The message, writable, unless another pointer to it exists.
+    pub fn get_mut(&mut self) -> Option<&mut M> {
+        Arc::get_mut(&mut self.0).map(|b| &mut **b)
+    }
+}
+
+impl<M> From<UniquePtr<M>> for SharedPtr<M> {
+    /// Adopts the message where it is, as `std::shared_ptr` adopts a `unique_ptr`'s object.
+    fn from(msg: UniquePtr<M>) -> Self {
+        Self(Arc::new(msg))
+    }
+}
+
+impl<M> Clone for SharedPtr<M> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<M> std::ops::Deref for SharedPtr<M> {
+    type Target = M;
+
+    fn deref(&self) -> &M {
+        &self.0
+    }
+}
+
+impl<M: Message> MessageAddress for SharedPtr<M> {
+    fn address(&self) -> usize {
+        address_of::<M>(self)
+    }
+}
+
 /// The address of the message behind a pointer, as the demos print it.
 pub trait MessageAddress {
     /// The message's address in this process.

@@ -19,7 +19,9 @@ use super::message::{address_of, Message};
 use super::publisher::{Publisher, PublisherInner};
 use super::qos::{History, QoS};
 use super::ring_buffer::RingBuffer;
-use super::subscription::{Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner};
+use super::subscription::{
+    IntraProcessBufferType, Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner,
+};
 use super::timer::{Timer, TimerInner};
 use super::trace::{CopyReason, EventKind, LineText, MessageRef};
 use super::transport::{entry, LocalKind};
@@ -52,10 +54,13 @@ pub struct PublisherOptions {
     pub use_intra_process_comm: IntraProcessSetting,
 }
 
-/// rclcpp's `SubscriptionOptions`.
+/// rclcpp's `SubscriptionOptions` (subscription_options.hpp rolling).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SubscriptionOptions {
     pub use_intra_process_comm: IntraProcessSetting,
+    /// What the intra-process buffer stores; by default what the callback takes. A
+    /// `SharedPtr` buffer behind an owning callback puts the copy off to take time.
+    pub intra_process_buffer_type: IntraProcessBufferType,
 }
 
 /// Why `Node::new` failed.
@@ -256,7 +261,7 @@ impl Node {
         let intra = self.resolve(options.use_intra_process_comm);
         let depth = self.check::<M>(&topic, &qos.into(), intra)?;
         let callback = callback.into_any();
-        let takes_ownership = matches!(callback, super::subscription::AnySubscriptionCallback::Unique(_));
+        let takes_ownership = !options.intra_process_buffer_type.resolves_to_shared(&callback);
         let ctx = &self.inner.ctx;
         let inner = Arc::new(SubscriptionInner {
             node: self.inner.name.clone(),

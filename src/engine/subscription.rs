@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
-use super::message::{ConstSharedPtr, Message, UniquePtr};
+use super::message::{ConstSharedPtr, Message, SharedPtr, UniquePtr};
 use super::middleware::{WireSample, WireSubscription};
 use super::ring_buffer::RingBuffer;
 use super::trace::{CopyMade, CopyReason, EventKind, LineText, MessageRef, Origin, Publication, Via};
@@ -27,9 +27,13 @@ use super::trace::{CopyMade, CopyReason, EventKind, LineText, MessageRef, Origin
 pub struct TakesOwnership;
 /// Marks callbacks that take a shared, read-only message (`FnMut(ConstSharedPtr<M>)`).
 pub struct TakesShared;
+/// Marks callbacks that borrow the message (`FnMut(&M)`, rclcpp's `const T &`).
+pub struct TakesRef;
+/// Marks callbacks that take a mutable shared pointer (`FnMut(SharedPtr<M>)`).
+pub struct TakesSharedPtr;
 
 /// A closure usable as a subscription callback. `Kind` is inferred from the closure's
-/// parameter type, so one `create_subscription` serves both kinds, as in rclcpp.
+/// parameter type, so one `create_subscription` serves every kind, as in rclcpp.
 pub trait SubscriptionCallback<M, Kind>: Send + 'static {
     fn into_any(self) -> AnySubscriptionCallback<M>;
 }
@@ -46,18 +50,86 @@ impl<M, F: FnMut(ConstSharedPtr<M>) + Send + 'static> SubscriptionCallback<M, Ta
     }
 }
 
+impl<M, F: FnMut(&M) + Send + 'static> SubscriptionCallback<M, TakesRef> for F {
+    fn into_any(self) -> AnySubscriptionCallback<M> {
+        AnySubscriptionCallback::ConstRef(Box::new(self))
+    }
+}
+
+impl<M, F: FnMut(SharedPtr<M>) + Send + 'static> SubscriptionCallback<M, TakesSharedPtr> for F {
+    fn into_any(self) -> AnySubscriptionCallback<M> {
+        AnySubscriptionCallback::Shared(Box::new(self))
+    }
+}
+
 /// rclcpp's `AnySubscriptionCallback`: one of the supported signatures.
 pub enum AnySubscriptionCallback<M> {
+    /// `UniquePtr`: an owner.
     Unique(Box<dyn FnMut(UniquePtr<M>) + Send>),
+    /// `ConstSharedPtr` (and `const ConstSharedPtr &`): the only kind that shares.
     ConstShared(Box<dyn FnMut(ConstSharedPtr<M>) + Send>),
+    /// `const T &`: an owner too, although it only reads.
+    ConstRef(Box<dyn FnMut(&M) + Send>),
+    /// `SharedPtr` (mutable): an owner too.
+    Shared(Box<dyn FnMut(SharedPtr<M>) + Send>),
+}
+
+impl<M> AnySubscriptionCallback<M> {
+    /// rclcpp's `use_take_shared_method` (any_subscription_callback.hpp:912-918 rolling and
+    /// jazzy, :935 humble): only a `ConstSharedPtr` callback takes messages shared. A
+    /// `const T &` or `SharedPtr` callback could share too, but rclcpp counts it as an
+    /// owner, and the intra-process manager copies for it accordingly.
+    pub fn use_take_shared_method(&self) -> bool {
+        matches!(self, AnySubscriptionCallback::ConstShared(_))
+    }
+}
+
+/// rclcpp's `IntraProcessBufferType` (intra_process_buffer_type.hpp): what the
+/// subscription's intra-process buffer stores. A subscription option.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IntraProcessBufferType {
+    /// `std::shared_ptr<const M>`: the IPM counts the subscription as a sharer.
+    SharedPtr,
+    /// `std::unique_ptr<M>`: the IPM counts the subscription as an owner.
+    UniquePtr,
+    /// As the callback takes it (`resolve_intra_process_buffer_type.hpp:39-45`).
+    #[default]
+    CallbackDefault,
+}
+
+impl IntraProcessBufferType {
+    /// `resolve_intra_process_buffer_type` (resolve_intra_process_buffer_type.hpp:30-48
+    /// rolling): `CallbackDefault` becomes the callback's own kind. True for a shared buffer.
+    pub(crate) fn resolves_to_shared<M>(self, callback: &AnySubscriptionCallback<M>) -> bool {
+        match self {
+            IntraProcessBufferType::SharedPtr => true,
+            IntraProcessBufferType::UniquePtr => false,
+            IntraProcessBufferType::CallbackDefault => callback.use_take_shared_method(),
+        }
+    }
+}
+
+/// A message in an intra-process buffer: one kind per subscription, the buffer's.
+pub(crate) enum Buffered<M> {
+    /// In a `UniquePtr` buffer: this subscription alone holds it.
+    Unique(UniquePtr<M>),
+    /// In a `SharedPtr` buffer: others may hold it too.
+    Shared(ConstSharedPtr<M>),
+}
+
+impl<M: Message> Buffered<M> {
+    fn message(&self) -> &M {
+        match self {
+            Buffered::Unique(m) => m,
+            Buffered::Shared(m) => m,
+        }
+    }
 }
 
 /// A message waiting in a subscription's queue.
 pub(crate) enum Pending<M> {
-    /// From the IPM, for a subscription that takes ownership.
-    Owned(UniquePtr<M>, Publication, Via),
-    /// From the IPM, for a subscription that takes it shared.
-    Shared(ConstSharedPtr<M>, Publication, Via),
+    /// From the IPM.
+    Intra(Buffered<M>, Publication, Via),
     /// From the middleware, still serialized: decoded when the callback is about to run,
     /// as `rmw_take` does.
     Wire(WireSample),
@@ -74,7 +146,8 @@ impl<M: Message> Subscription<M> {
         &self.inner.topic
     }
 
-    /// True when the callback takes ownership (`UniquePtr`), false when shared.
+    /// True when the intra-process manager counts this subscription as an owner: its
+    /// buffer stores `UniquePtr`s (by default, any callback but `ConstSharedPtr`).
     pub fn takes_ownership(&self) -> bool {
         self.inner.takes_ownership
     }
@@ -94,6 +167,8 @@ pub(crate) struct SubscriptionInner<M: Message> {
     pub(crate) node: Arc<str>,
     pub(crate) topic: Arc<str>,
     pub(crate) intra: bool,
+    /// The intra-process buffer stores `UniquePtr`s (the IPM's "take ownership" list), as
+    /// resolved from the callback and the `intra_process_buffer_type` option.
     pub(crate) takes_ownership: bool,
     pub(crate) ctx: Arc<ContextInner>,
     /// The keep-last queue of depth = QoS depth (rclcpp's intra-process buffer and the
@@ -121,8 +196,7 @@ impl<M: Message> SubscriptionInner<M> {
             *self.overwritten.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             self.emit(|| EventKind::Overwritten {
                 msg: match &dropped {
-                    Pending::Owned(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
-                    Pending::Shared(m, publication, _) => MessageRef::of::<M>(m, &self.topic, *publication),
+                    Pending::Intra(m, publication, _) => MessageRef::of::<M>(m.message(), &self.topic, *publication),
                     Pending::Wire(sample) => self.bytes_ref(sample),
                 },
             });
@@ -164,55 +238,113 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
             return false;
         };
         let mut callback = self.callback.lock().unwrap_or_else(|e| e.into_inner());
-        match (pending, &mut *callback) {
-            (Pending::Owned(m, publication, via), AnySubscriptionCallback::Unique(f)) => {
-                self.received(&m, publication, via);
-                f(m);
-            }
-            (Pending::Owned(m, publication, via), AnySubscriptionCallback::ConstShared(f)) => {
-                // Adopting the box keeps the message where it is: no copy.
-                self.received(&m, publication, via);
-                f(Arc::new(m));
-            }
-            (Pending::Shared(m, publication, via), AnySubscriptionCallback::ConstShared(f)) => {
-                self.received(&m, publication, via);
-                f(m);
-            }
-            (Pending::Shared(m, publication, via), AnySubscriptionCallback::Unique(f)) => {
-                // The IPM gives shared messages only to shared subscriptions; should an
-                // owner ever get one, it needs its own copy unless nobody else holds it,
-                // as rclcpp's buffers do. That copy is reported like any other.
-                let m = Arc::try_unwrap(m).unwrap_or_else(|m| self.copy(&m, publication, CopyReason::NotLast));
-                self.received(&m, publication, via);
-                f(m);
-            }
-            (Pending::Wire(sample), callback) => {
-                // The middleware decodes into a message of its own (rclcpp's "taken"
-                // message from the memory strategy), which lives until the callback returns.
-                let Some(taken) = self.take_from_wire(&sample) else {
-                    return true;
-                };
-                let origin = sample.arrival.as_ref().map(|a| &a.origin);
-                match callback {
-                    AnySubscriptionCallback::ConstShared(f) => {
-                        self.received_from(&taken, sample.publication, Via::Middleware, origin);
-                        f(Arc::new(taken));
-                    }
-                    AnySubscriptionCallback::Unique(f) => {
-                        // rclcpp's dispatch copies the taken message into a new UniquePtr
-                        // for a callback that takes ownership: one more copy than IPC needs.
-                        let unique = self.copy(&taken, sample.publication, CopyReason::UniqueFromTaken);
-                        self.received_from(&unique, sample.publication, Via::Middleware, origin);
-                        f(unique);
-                        drop(taken);
-                    }
-                }
-            }
+        match pending {
+            Pending::Intra(msg, publication, via) => self.dispatch_intra_process(msg, publication, via, &mut callback),
+            Pending::Wire(sample) => self.dispatch(&sample, &mut callback),
         }
         drop(callback);
         DISPATCHING.set(None);
         self.ctx.count_receipt();
         true
+    }
+}
+
+impl<M: Message> SubscriptionInner<M> {
+    /// Queues a message from the IPM, in the form this subscription's buffer stores
+    /// (`provide_intra_process_data`, subscription_intra_process_buffer.hpp:161-173
+    /// rolling). An owned message going into a `SharedPtr` buffer is adopted where it is,
+    /// as `add_unique` does; the IPM gives shared messages only to `SharedPtr` buffers.
+    pub(crate) fn provide_unique(&self, msg: UniquePtr<M>, publication: Publication, via: Via) {
+        let msg = if self.takes_ownership { Buffered::Unique(msg) } else { Buffered::Shared(Arc::new(msg)) };
+        self.provide(Pending::Intra(msg, publication, via));
+    }
+
+    /// `SubscriptionIntraProcess::take_data` and `execute_impl`
+    /// (subscription_intra_process.hpp:121-186 rolling): the callback decides how the
+    /// message leaves the buffer, then `dispatch_intra_process` hands it over.
+    fn dispatch_intra_process(
+        &self,
+        msg: Buffered<M>,
+        publication: Publication,
+        via: Via,
+        callback: &mut AnySubscriptionCallback<M>,
+    ) {
+        match callback {
+            AnySubscriptionCallback::ConstShared(f) => {
+                let m = consume_shared(msg);
+                self.received(&m, publication, via);
+                f(m);
+            }
+            AnySubscriptionCallback::Unique(f) => {
+                let (m, via) = self.consume_unique(msg, publication, via);
+                self.received(&m, publication, via);
+                f(m);
+            }
+            AnySubscriptionCallback::ConstRef(f) => {
+                let (m, via) = self.consume_unique(msg, publication, via);
+                self.received(&m, publication, via);
+                f(&m);
+            }
+            AnySubscriptionCallback::Shared(f) => {
+                let (m, via) = self.consume_unique(msg, publication, via);
+                self.received(&m, publication, via);
+                f(SharedPtr::from(m));
+            }
+        }
+    }
+
+    /// `consume_unique` (intra_process_buffer.hpp:227-259 rolling): from a `UniquePtr`
+    /// buffer the message itself; from a `SharedPtr` buffer ALWAYS a copy, even when no one
+    /// else holds it any more. `via` is how the message reached the buffer; a copy made here
+    /// is how it reaches the callback.
+    fn consume_unique(&self, msg: Buffered<M>, publication: Publication, via: Via) -> (UniquePtr<M>, Via) {
+        match msg {
+            Buffered::Unique(m) => (m, via),
+            Buffered::Shared(m) => {
+                let reason = CopyReason::UniqueFromSharedBuffer;
+                (self.copy(&m, publication, reason), Via::Copy(reason))
+            }
+        }
+    }
+
+    /// The middleware path: `rmw_take` decodes into a message of its own (rclcpp's "taken"
+    /// message), which lives until the callback returns; then `dispatch`
+    /// (any_subscription_callback.hpp:468-540 rolling) hands it to the callback.
+    fn dispatch(&self, sample: &WireSample, callback: &mut AnySubscriptionCallback<M>) {
+        let Some(taken) = self.take_from_wire(sample) else { return };
+        let (publication, via) = (sample.publication, Via::Middleware);
+        let origin = sample.arrival.as_ref().map(|a| &a.origin);
+        match callback {
+            AnySubscriptionCallback::ConstShared(f) => {
+                self.received_from(&taken, publication, via, origin);
+                f(Arc::new(taken));
+            }
+            AnySubscriptionCallback::Shared(f) => {
+                self.received_from(&taken, publication, via, origin);
+                f(SharedPtr::from(taken));
+            }
+            AnySubscriptionCallback::ConstRef(f) => {
+                self.received_from(&taken, publication, via, origin);
+                f(&taken);
+            }
+            AnySubscriptionCallback::Unique(f) => {
+                // `create_ros_unique_ptr_from_ros_shared_ptr_message` (:403, used at :525):
+                // one more copy than IPC needs, and than any other signature pays here.
+                let unique = self.copy(&taken, publication, CopyReason::UniqueFromTaken);
+                self.received_from(&unique, publication, via, origin);
+                f(unique);
+                drop(taken);
+            }
+        }
+    }
+}
+
+/// `consume_shared` (intra_process_buffer.hpp:204-225 rolling): a `UniquePtr` buffer's
+/// message is adopted where it is; no copy either way.
+fn consume_shared<M>(msg: Buffered<M>) -> ConstSharedPtr<M> {
+    match msg {
+        Buffered::Unique(m) => Arc::new(m),
+        Buffered::Shared(m) => m,
     }
 }
 

@@ -184,7 +184,11 @@ pub enum CopyReason {
     SharedForInterProcess,
     /// `publish_ref` was given a borrowed message: the engine needs one it owns.
     PublishByReference,
-    /// Through the middleware, a callback that takes ownership gets a copy of the message
+    /// A callback that takes ownership (`UniquePtr`, `const T &`, `SharedPtr`) takes from
+    /// a `SharedPtr` intra-process buffer: `consume_unique` always copies
+    /// (intra_process_buffer.hpp:227-248 rolling).
+    UniqueFromSharedBuffer,
+    /// Through the middleware, a `UniquePtr` callback gets a copy of the message
     /// the middleware decoded (rclcpp's `create_unique_ptr_from_shared_ptr_message`).
     UniqueFromTaken,
     /// A callback that shares a read-only message copied its payload to change it (an image

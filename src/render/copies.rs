@@ -5,9 +5,10 @@ use std::io::{self, Write};
 
 use super::bytes;
 use super::side::reason_text;
-use super::style::{pad, Painter};
-use crate::demos::copies::{subscriber_name, Spec, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
+use super::style::{pad, visible_width, Painter};
+use crate::demos::copies::{subscriber_name, Spec, Sub, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
 use crate::engine::trace::{EventKind, TraceEvent, Via};
+use crate::engine::IntraProcessBufferType;
 use crate::i18n::Lang;
 use crate::labels::Labels;
 
@@ -62,6 +63,22 @@ impl Notation {
     }
 }
 
+/// `U  UniquePtr`, or with a buffer type that is not the callback's: `U/S  UniquePtr, SharedPtr buffer`.
+fn sub_text(sub: Sub, lang: Lang) -> String {
+    let callback = match sub.take {
+        Take::Unique => "UniquePtr",
+        Take::Shared => "ConstSharedPtr",
+        Take::Ref => "const T&",
+        Take::SharedPtr => "SharedPtr",
+    };
+    let buffer = match sub.buffer {
+        IntraProcessBufferType::CallbackDefault => "",
+        IntraProcessBufferType::UniquePtr => lang.pick(", UniquePtr 버퍼", ", UniquePtr buffer"),
+        IntraProcessBufferType::SharedPtr => lang.pick(", SharedPtr 버퍼", ", SharedPtr buffer"),
+    };
+    format!("{sub}  {callback}{buffer}")
+}
+
 fn sorted(list: &str) -> Vec<&str> {
     let mut v: Vec<&str> = list.split(',').collect();
     v.sort_unstable();
@@ -100,17 +117,19 @@ pub fn render(
         .enumerate()
         .map(|(i, take)| (subscriber_name(i + 1), Some(*take)))
         .chain(inter.then(|| (INTER_PROCESS_NODE.to_string(), None)));
+    // As wide as the widest kind (a buffer type makes it longer), 30 at least.
+    let kinds: Vec<(String, Option<Sub>)> = nodes.collect();
+    let width = spec.0.iter().map(|sub| visible_width(&sub_text(*sub, lang)) + 2).max().unwrap_or(0).max(30);
     let mut in_notation = Vec::new();
-    for (node, take) in nodes {
+    for (node, take) in kinds {
         let Some(got) = got(events, &node) else { continue };
         let label = notation.label(got.addr);
         if take.is_some() {
             in_notation.push(label.clone());
         }
         let kind = match take {
-            Some(Take::Unique) => "U  UniquePtr",
-            Some(Take::Shared) => "S  ConstSharedPtr",
-            None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)"),
+            Some(sub) => sub_text(sub, lang),
+            None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)").to_string(),
         };
         let how = match got.via {
             Via::Original => painter.good(lang.pick("원본: 복사 없음", "the original: no copy")),
@@ -127,7 +146,7 @@ pub fn render(
             )),
         };
         let address = painter.dim(&raw(got.addr));
-        writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(kind, 30), pad(&painter.addr(&label), 4))?;
+        writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4))?;
     }
     let copies: Vec<usize> = events.iter().filter_map(|e| e.kind.bytes_copied()).collect();
     let result = in_notation.join(",");

@@ -36,6 +36,7 @@ fn reason_name(reason: CopyReason) -> &'static str {
         CopyReason::SharedForSharedSubscriptions => "shared_for_shared_subscriptions",
         CopyReason::SharedForInterProcess => "shared_for_inter_process",
         CopyReason::PublishByReference => "publish_by_reference",
+        CopyReason::UniqueFromSharedBuffer => "unique_from_shared_buffer",
         CopyReason::UniqueFromTaken => "unique_from_taken",
         CopyReason::ReadOnlyToDrawOn => "read_only_to_draw_on",
     }
@@ -233,11 +234,12 @@ fn reason_from_name(name: &str) -> Option<CopyReason> {
     ALL_REASONS.into_iter().find(|r| reason_name(*r) == name)
 }
 
-const ALL_REASONS: [CopyReason; 6] = [
+const ALL_REASONS: [CopyReason; 7] = [
     CopyReason::NotLast,
     CopyReason::SharedForSharedSubscriptions,
     CopyReason::SharedForInterProcess,
     CopyReason::PublishByReference,
+    CopyReason::UniqueFromSharedBuffer,
     CopyReason::UniqueFromTaken,
     CopyReason::ReadOnlyToDrawOn,
 ];

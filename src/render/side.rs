@@ -521,6 +521,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::Ko, CopyReason::SharedForSharedSubscriptions) => "공유 구독들이 함께 쓰는 복사본",
         (Lang::Ko, CopyReason::SharedForInterProcess) => "다른 프로세스(또는 IPC 끔) 구독자를 위한 공유 복사본",
         (Lang::Ko, CopyReason::PublishByReference) => "참조로 발행해서",
+        (Lang::Ko, CopyReason::UniqueFromSharedBuffer) => "SharedPtr 버퍼에서 소유권을 가져가려고 복사",
         (Lang::Ko, CopyReason::UniqueFromTaken) => "UniquePtr 콜백에 주려고 받은 메시지를 복사",
         (Lang::Ko, CopyReason::ReadOnlyToDrawOn) => "공유 메시지는 읽기 전용이라 그리려고 픽셀을 복사",
         (Lang::En, CopyReason::NotLast) => "not the last subscription in the list",
@@ -529,6 +530,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
             "shared copy for a subscriber outside the process (or with IPC off)"
         }
         (Lang::En, CopyReason::PublishByReference) => "published by reference",
+        (Lang::En, CopyReason::UniqueFromSharedBuffer) => "taken for ownership out of a SharedPtr buffer",
         (Lang::En, CopyReason::UniqueFromTaken) => "the taken message copied into a UniquePtr",
         (Lang::En, CopyReason::ReadOnlyToDrawOn) => "pixels of a read-only shared message copied to draw on",
     }
