@@ -12,8 +12,10 @@
 //!     [`engine::subscription`], [`engine::timer`], [`engine::executor`]: rclcpp's names.
 //!   - [`engine::intra_process`]: the intra-process manager's copy rules.
 //!   - [`engine::middleware`]: the path without IPC (serialize, hand over bytes, deserialize).
+//!     The transport under it reaches it only through a callback, so no module needs the
+//!     other both ways.
 //!   - [`engine::cdr`], [`engine::msg`]: ROS 2's wire format and the message types.
-//!   - [`engine::trace`]: what happened, as events.
+//!   - [`engine::trace`]: what happened, as events; [`engine::text`]: their inline text.
 //!   - [`engine::guard_condition`]: how executors wait for work without allocating.
 //!   - [`engine::transport`]: between processes: one `Transport` trait (announce, send,
 //!     receive), discovery in the runtime directory, and two transports: the bytes through a
@@ -23,17 +25,17 @@
 //! - [`demos`]: one file per upstream demo, reading like the C++ original.
 //! - [`image`]: what the image pipeline takes from OpenCV: frames, text, cameras, views
 //!   (built in, or OpenCV itself with the `opencv` feature).
-//! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table).
+//! - [`render`]: events in, text out (`classic`, `side`, `json`, the `copies` table, `ps`).
 //! - [`labels`]: how pids and addresses are written (`--stable`'s `@1`, `pid#1`), shared by
 //!   the renderers and the image demos, which write them on frames.
 //! - [`cli`]: clap definitions, then a validated plan.
 //! - [`app`]: runs a plan: demo threads (or child processes) feed events to a renderer;
-//!   the image pipeline's fallbacks and measurements are in `app/image_pipeline.rs`.
+//!   the image pipeline's fallbacks and measurements are in `app/image_pipeline.rs`;
+//!   [`app::ps`] collects `ipc-lab ps` from the announcements in the runtime directory.
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
 //! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
 //! - [`child_process`]: children of ipc-lab that never outlive it.
-//! - [`ps`]: `ipc-lab ps`, read from the announcements in the runtime directory.
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!
 //! # Design decisions worth knowing
@@ -65,5 +67,4 @@ pub mod i18n;
 pub mod image;
 pub mod labels;
 pub mod lessons;
-pub mod ps;
 pub mod render;

@@ -12,6 +12,7 @@ use crate::cli::plan::{EchoPlan, Plan};
 use crate::demos::DemoError;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::msg::std_msgs::{Int32, String as StringMsg};
+use crate::engine::msg::KnownType;
 use crate::engine::transport::TransportOptions;
 use crate::engine::transport::{discovery, runtime_dir, SCAN_PERIOD};
 use crate::engine::{
@@ -76,11 +77,13 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
     };
     let node = Node::new(&ctx, "echo", NodeOptions::default()).map_err(|e| AppError::Demo(DemoError::Node(e)))?;
     let (tx, rx) = bounded(256);
-    let created = match type_name.as_str() {
-        Int32::TYPE_NAME => subscribe::<Int32>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as Box<dyn Send>),
-        StringMsg::TYPE_NAME => subscribe::<StringMsg>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
-        Image::TYPE_NAME => subscribe::<Image>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
-        _ => return Err(AppError::UnknownType { topic: echo.topic.clone(), type_name }),
+    let Some(known) = KnownType::from_name(&type_name) else {
+        return Err(AppError::UnknownType { topic: echo.topic.clone(), type_name });
+    };
+    let created = match known {
+        KnownType::Int32 => subscribe::<Int32>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as Box<dyn Send>),
+        KnownType::String => subscribe::<StringMsg>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
+        KnownType::Image => subscribe::<Image>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
     };
     let _subscription = created.map_err(|e| AppError::Demo(DemoError::Create(e)))?;
     let spinner = {

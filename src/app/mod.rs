@@ -6,6 +6,7 @@ mod bench;
 mod children;
 pub mod echo;
 mod image_pipeline;
+pub mod ps;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -129,7 +130,7 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
             None => image_pipeline::run_node(plan, node, out),
         },
         Action::Echo(echo) => echo::run(plan, echo, out),
-        Action::Ps { json } => crate::ps::run(plan, *json, out),
+        Action::Ps { json } => ps::run(plan, *json, out),
         Action::Copies(copies) => run_copies(plan, copies, out),
         Action::ImagePipeline(image) => image_pipeline::run(plan, image, out),
         Action::Lesson(lesson) => show_lesson(plan, lesson, out),
@@ -501,8 +502,7 @@ fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(
     let labels = Labels::new(copies.stable);
     if copies.json {
         for event in &events {
-            let obj = render::json::to_json(event, &labels);
-            writeln!(out, "{}", serde_json::Value::Object(obj)).map_err(AppError::Output)?;
+            writeln!(out, "{}", render::json::to_json(event, &labels, None)).map_err(AppError::Output)?;
         }
         return Ok(());
     }

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use super::guard_condition::GuardCondition;
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
-use super::trace::{Discard, EventKind, LineText, TraceSink, Tracer};
+use super::text::LineText;
+use super::trace::{Discard, EventKind, TraceSink, Tracer};
 use super::transport::{TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
@@ -154,7 +155,8 @@ impl Context {
     pub fn enable_transport(&self, options: TransportOptions) -> Result<(), TransportError> {
         let domain = &self.inner.domain;
         if domain.transport.get().is_none() {
-            let transport = super::transport::start(domain, &options, self.inner.tracer.clone())?;
+            let to_local = domain.from_other_processes();
+            let transport = super::transport::start(domain.id, &options, self.inner.tracer.clone(), to_local)?;
             // Another context of the domain may have won the race: keep theirs.
             let _ = domain.transport.set(transport);
         }

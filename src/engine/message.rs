@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::cdr::{CdrError, CdrReader, CdrWriter};
-use super::trace::ShortText;
+use super::text::ShortText;
 
 /// A ROS message type.
 ///
@@ -96,7 +96,7 @@ impl<M: Message> Message for Serialized<M> {
     }
 
     fn summary(&self) -> ShortText {
-        super::trace::MessageRef::cdr_summary(&self.cdr)
+        ShortText::cdr_summary(&self.cdr)
     }
 
     fn to_yaml(&self) -> String {

@@ -10,49 +10,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use super::trace::{Origin, Publication};
-use super::transport::Transport;
-
-/// Where serialized bytes are.
-#[derive(Clone)]
-pub(crate) enum WireBytes {
-    /// On this process's heap. Shared between the subscriptions of one process: handing
-    /// bytes over is not a copy; decoding them is.
-    Heap(Arc<Vec<u8>>),
-    /// In a shared-memory segment mapped into this process.
-    Mapped(Arc<memmap2::Mmap>),
-}
-
-impl WireBytes {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            WireBytes::Heap(bytes) => bytes,
-            WireBytes::Mapped(map) => map,
-        }
-    }
-}
-
-/// How bytes from another process got here, for the trace.
-#[derive(Clone)]
-pub(crate) struct Arrival {
-    pub(crate) origin: Origin,
-    /// Read out of a socket (a copy) or mapped (none).
-    pub(crate) mapped: bool,
-}
-
-/// Serialized bytes on their way to one subscription.
-#[derive(Clone)]
-pub(crate) struct WireSample {
-    /// The CDR encoding.
-    pub(crate) bytes: WireBytes,
-    pub(crate) publication: Publication,
-    /// Set when the bytes came from another process.
-    pub(crate) arrival: Option<Arrival>,
-}
+use super::transport::{Handed, ToLocalSubscriptions, Transport};
+use super::wire::WireSample;
 
 /// A subscription as the middleware sees it.
 pub(crate) trait WireSubscription: Send + Sync {
-    fn deliver(&self, sample: WireSample);
+    /// Queues the sample and wakes the subscription's executor; it is decoded when the
+    /// callback is about to run.
+    fn enqueue(&self, sample: WireSample);
 }
 
 /// A subscription registered with the middleware.
@@ -148,30 +113,41 @@ impl Domain {
         self.lock().get(topic).map_or(0, |t| t.endpoints.iter().filter(|e| e.subscription.strong_count() > 0).count())
     }
 
+    /// The transport's way into this domain: bytes from another process go to every local
+    /// subscription of their topic. A callback holding a weak handle, because the domain
+    /// owns the transport and the transport must not know the domain.
+    pub(crate) fn from_other_processes(self: &Arc<Self>) -> ToLocalSubscriptions {
+        let domain = Arc::downgrade(self);
+        Box::new(move |topic, type_name, sample, arrived| match domain.upgrade() {
+            Some(domain) => domain.distribute_from_process(topic, type_name, sample, arrived),
+            None => Handed::DomainGone,
+        })
+    }
+
     /// Bytes from another process: every local subscription of the topic gets them, after
-    /// `arrived` is told the topic's type. Returns `false` if nobody here has the topic, or
-    /// as the error the topic's local type if it is not `type_name` (the frame is refused).
-    pub(crate) fn deliver_remote(
+    /// `arrived` is told the topic's type.
+    fn distribute_from_process(
         &self,
         topic: &str,
         type_name: &str,
         sample: &WireSample,
-        arrived: impl FnOnce(&'static str),
-    ) -> Result<bool, &'static str> {
+        arrived: &dyn Fn(&'static str),
+    ) -> Handed {
         let (local_type, targets): (_, Vec<_>) = match self.lock().get(topic) {
-            Some(t) if t.type_name != type_name => return Err(t.type_name),
+            Some(t) if t.type_name != type_name => return Handed::OtherType { local: t.type_name },
             Some(t) => (t.type_name, t.endpoints.iter().filter_map(|e| e.subscription.upgrade()).collect()),
-            None => return Ok(false),
+            None => return Handed::NoSubscription,
         };
         arrived(local_type);
         for subscription in targets {
-            subscription.deliver(sample.clone());
+            subscription.enqueue(sample.clone());
         }
-        Ok(true)
+        Handed::ToSubscriptions
     }
 
-    /// Hands `sample` to every matched subscription that does not have it already.
-    pub(crate) fn deliver(&self, topic: &str, sender: &Sender, sample: &WireSample) {
+    /// Hands `sample` to every matched subscription that does not have it already: the
+    /// middleware's part of `do_inter_process_publish` within this process.
+    pub(crate) fn distribute(&self, topic: &str, sender: &Sender, sample: &WireSample) {
         let targets: Vec<_> = match self.lock().get(topic) {
             Some(t) => t
                 .endpoints
@@ -181,9 +157,9 @@ impl Domain {
                 .collect(),
             None => return,
         };
-        // Delivered outside the lock: a subscription wakes its executor from here.
+        // Handed over outside the lock: a subscription wakes its executor from here.
         for subscription in targets {
-            subscription.deliver(sample.clone());
+            subscription.enqueue(sample.clone());
         }
     }
 }

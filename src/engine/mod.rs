@@ -46,9 +46,11 @@ pub mod publisher;
 pub mod qos;
 pub mod ring_buffer;
 pub mod subscription;
+pub mod text;
 pub mod timer;
 pub mod trace;
 pub mod transport;
+pub(crate) mod wire;
 
 pub use context::{Context, InitOptions};
 pub use executor::{spin, SingleThreadedExecutor};

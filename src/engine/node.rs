@@ -22,8 +22,9 @@ use super::ring_buffer::RingBuffer;
 use super::subscription::{
     IntraProcessBufferType, Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner,
 };
+use super::text::LineText;
 use super::timer::{Timer, TimerInner};
-use super::trace::{CopyReason, EventKind, LineText, MessageRef};
+use super::trace::{CopyReason, EventKind, MessageRef};
 use super::transport::{entry, LocalKind};
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.

@@ -18,10 +18,11 @@ use std::sync::Arc;
 use super::context::ContextInner;
 use super::intra_process::PublishInfo;
 use super::message::{Message, UniquePtr};
-use super::middleware::{Sender, WireBytes, WireSample};
+use super::middleware::Sender;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
 use super::transport::Outgoing;
+use super::wire::{WireBytes, WireSample};
 
 /// A publisher handle; clones publish as the same publisher.
 pub struct Publisher<M: Message> {
@@ -139,7 +140,7 @@ impl<M: Message> Publisher<M> {
         info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });
         let sample = WireSample { bytes: WireBytes::Heap(bytes.clone()), publication: info.publication, arrival: None };
         let domain = &self.inner.ctx.domain;
-        domain.deliver(&self.inner.topic, sender, &sample);
+        domain.distribute(&self.inner.topic, sender, &sample);
         let Some(transport) = domain.transport.get() else { return };
         let header = FrameHeader {
             topic: self.inner.topic.to_string(),

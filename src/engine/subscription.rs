@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex};
 
 use super::context::ContextInner;
 use super::message::{ConstSharedPtr, Message, SharedPtr, UniquePtr};
-use super::middleware::{WireSample, WireSubscription};
+use super::middleware::WireSubscription;
 use super::ring_buffer::RingBuffer;
-use super::trace::{CopyMade, CopyReason, EventKind, LineText, MessageRef, Origin, Publication, Via};
+use super::text::LineText;
+use super::trace::{CopyMade, CopyReason, EventKind, MessageRef, Origin, Publication, Via};
+use super::wire::WireSample;
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -387,7 +389,7 @@ impl<M: Message> SubscriptionInner<M> {
 }
 
 impl<M: Message> WireSubscription for SubscriptionInner<M> {
-    fn deliver(&self, sample: WireSample) {
+    fn enqueue(&self, sample: WireSample) {
         self.provide(Pending::Wire(sample));
     }
 }

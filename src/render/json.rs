@@ -13,244 +13,390 @@
 //! event copies nothing and says how much it mapped in `mapped_bytes`.
 
 use std::io::{self, Write};
-
-use serde_json::{json, Map, Value};
-
-use super::{RenderContext, Renderer};
-use crate::labels::Labels;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::engine::trace::{
-    CopyReason, EventKind, LineText, MessageRef, Origin, Publication, ShortText, TraceEvent, Via,
-};
+use serde::{Deserialize, Serialize};
+
+use super::{RenderContext, Renderer};
+use crate::engine::msg::KnownType;
+use crate::engine::text::{LineText, ShortText};
+use crate::engine::trace::{CopyReason, EventKind, MessageRef, Origin, Publication, TraceEvent, Via};
+use crate::labels::Labels;
 
 pub struct Json {
     pub cx: RenderContext,
 }
 
-/// A copy's reason as JSON names it.
-fn reason_name(reason: CopyReason) -> &'static str {
-    match reason {
-        CopyReason::NotLast => "not_last",
-        CopyReason::SharedForSharedSubscriptions => "shared_for_shared_subscriptions",
-        CopyReason::SharedForInterProcess => "shared_for_inter_process",
-        CopyReason::PublishByReference => "publish_by_reference",
-        CopyReason::UniqueFromSharedBuffer => "unique_from_shared_buffer",
-        CopyReason::UniqueFromTaken => "unique_from_taken",
-        CopyReason::ReadOnlyToDrawOn => "read_only_to_draw_on",
-    }
+/// A pid: a number, or its label (`pid#1`) with `--stable`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Pid {
+    Number(u32),
+    Label(String),
 }
 
-fn via_name(via: Via) -> &'static str {
-    match via {
-        Via::Original => "original",
-        Via::Copy(_) => "copy",
-        Via::Middleware => "middleware",
-    }
-}
-
-/// The event's name in JSON.
-fn event_name(kind: &EventKind) -> &'static str {
-    match kind {
-        EventKind::Published { .. } => "published",
-        EventKind::Received { .. } => "received",
-        EventKind::Copied { .. } => "copied",
-        EventKind::Serialized { .. } => "serialized",
-        EventKind::Deserialized { .. } => "deserialized",
-        EventKind::Overwritten { .. } => "overwritten",
-        EventKind::Written { .. } => "written",
-        EventKind::Read { .. } => "read",
-        EventKind::SharedMemoryWritten { .. } => "shm_written",
-        EventKind::Mapped { .. } => "mapped",
-        EventKind::PeerLost { .. } => "peer_lost",
-        EventKind::Rejected { .. } => "rejected",
-        EventKind::Printed { .. } => "printed",
-        EventKind::Filled { .. } => "filled",
-        EventKind::Drawn { .. } => "drawn",
-        EventKind::Shown { .. } => "shown",
-    }
-}
-
-/// A pid as JSON: a number, or a label string with `--stable`.
-fn pid_value(labels: &Labels, pid: u32) -> Value {
-    if labels.addr_is_label() {
-        json!(labels.pid(pid))
-    } else {
-        json!(pid)
-    }
-}
-
-/// The event as a JSON object.
-pub fn to_json(event: &TraceEvent, labels: &Labels) -> Map<String, Value> {
-    let mut obj = Map::new();
-    obj.insert("event".into(), json!(event_name(&event.kind)));
-    obj.insert("pid".into(), pid_value(labels, event.pid));
-    obj.insert("node".into(), json!(&*event.node));
-    if let Some(msg) = event.kind.message() {
-        obj.insert("topic".into(), json!(&*msg.topic));
-        obj.insert("type".into(), json!(msg.type_name));
-        obj.insert("addr".into(), json!(labels.addr(event.pid, msg.addr)));
-        if let Some(payload) = msg.payload_addr {
-            obj.insert("payload_addr".into(), json!(labels.buffer(event.pid, payload)));
+impl Pid {
+    fn new(labels: &Labels, pid: u32) -> Pid {
+        if labels.addr_is_label() {
+            Pid::Label(labels.pid(pid))
+        } else {
+            Pid::Number(pid)
         }
-        obj.insert("value".into(), json!(msg.value.as_str()));
-        obj.insert("publisher_pid".into(), pid_value(labels, msg.publication.pid));
-        obj.insert("publisher".into(), json!(msg.publication.publisher));
-        obj.insert("seq".into(), json!(msg.publication.seq));
     }
-    if let Some(bytes) = event.kind.bytes_copied() {
-        obj.insert("bytes".into(), json!(bytes));
+
+    /// The pid as a number: a label cannot be read back.
+    fn number(&self) -> Option<u32> {
+        match self {
+            Pid::Number(pid) => Some(*pid),
+            Pid::Label(_) => None,
+        }
     }
-    match &event.kind {
-        EventKind::Received { via, origin, .. } => {
-            obj.insert("via".into(), json!(via_name(*via)));
-            if let Via::Copy(reason) = via {
-                obj.insert("reason".into(), json!(reason_name(*reason)));
+}
+
+/// An address as [`Labels::addr`] writes it without `--stable` (`0x7F…`), read back.
+fn address(text: &str) -> Option<usize> {
+    usize::from_str_radix(text.strip_prefix("0x")?, 16).ok()
+}
+
+/// What every event has: the process and the node it happened in.
+#[derive(Serialize, Deserialize)]
+struct Head {
+    pid: Pid,
+    node: String,
+}
+
+/// A message's fields, in the events about one ([`EventKind::message`]).
+#[derive(Serialize, Deserialize)]
+struct Msg {
+    topic: String,
+    #[serde(rename = "type")]
+    type_name: String,
+    /// Hex (`0x7F…`), or a label (`@1`) with `--stable`.
+    addr: String,
+    /// The payload buffer (an image's pixels): hex, or `buf#N` with `--stable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    payload_addr: Option<String>,
+    value: String,
+    publisher_pid: Pid,
+    /// The publisher's id in its process.
+    publisher: u64,
+    seq: u64,
+}
+
+impl Msg {
+    fn new(msg: &MessageRef, pid: u32, labels: &Labels) -> Msg {
+        Msg {
+            topic: msg.topic.to_string(),
+            type_name: msg.type_name.to_string(),
+            addr: labels.addr(pid, msg.addr),
+            payload_addr: msg.payload_addr.map(|payload| labels.buffer(pid, payload)),
+            value: msg.value.to_string(),
+            publisher_pid: Pid::new(labels, msg.publication.pid),
+            publisher: msg.publication.publisher,
+            seq: msg.publication.seq,
+        }
+    }
+
+    fn read_back(self) -> Option<MessageRef> {
+        Some(MessageRef {
+            topic: Arc::from(self.topic),
+            type_name: KnownType::from_name(&self.type_name)?.type_name(),
+            publication: Publication { pid: self.publisher_pid.number()?, publisher: self.publisher, seq: self.seq },
+            addr: address(&self.addr)?,
+            payload_addr: self.payload_addr.as_deref().and_then(address),
+            value: ShortText::cut(&self.value),
+        })
+    }
+}
+
+/// Where a message from another process was published ([`Origin`]).
+#[derive(Serialize, Deserialize)]
+struct FromProcess {
+    from_pid: Pid,
+    from_node: String,
+    /// The address in the publisher's process.
+    from_addr: String,
+    serialized_bytes: usize,
+}
+
+/// How a received message reached its callback ([`Via`] without the copy's reason).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ViaName {
+    Original,
+    Copy,
+    Middleware,
+}
+
+/// One line of JSON: an event tagged by its name (`"event": "copied"`), then its fields in
+/// the order they are written. Also the protocol between a parent and its child processes
+/// (`--split`, `--ipc both`), read back by [`from_json`].
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Line {
+    Published {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+    },
+    Received {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        via: ViaName,
+        /// Set when `via` is `copy`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<CopyReason>,
+        /// Set when the message came from another process.
+        #[serde(flatten)]
+        origin: Option<FromProcess>,
+    },
+    Copied {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+        reason: CopyReason,
+        /// The address of the copied message.
+        from: String,
+    },
+    Serialized {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+    },
+    Deserialized {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+    },
+    Overwritten {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+    },
+    Written {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+        to_pid: Pid,
+    },
+    Read {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+        from_pid: Pid,
+    },
+    ShmWritten {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        bytes: usize,
+    },
+    Mapped {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        /// Not `bytes`: mapping copies nothing, and tools sum `bytes` as bytes copied.
+        mapped_bytes: usize,
+        from_pid: Pid,
+    },
+    PeerLost {
+        #[serde(flatten)]
+        head: Head,
+        peer_pid: Pid,
+        topic: String,
+    },
+    Rejected {
+        #[serde(flatten)]
+        head: Head,
+        from_pid: Pid,
+        reason: String,
+    },
+    Printed {
+        #[serde(flatten)]
+        head: Head,
+        line: String,
+    },
+    Filled {
+        #[serde(flatten)]
+        head: Head,
+        addr: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload_addr: Option<String>,
+        /// The producer's own work, not a copy on the way.
+        bytes: usize,
+    },
+    Drawn {
+        #[serde(flatten)]
+        head: Head,
+        /// The text's baseline on the frame.
+        y: i32,
+        text: String,
+    },
+    Shown {
+        #[serde(flatten)]
+        head: Head,
+        addr: String,
+    },
+}
+
+/// A line and, with `--ipc both`, which run it belongs to.
+#[derive(Serialize)]
+struct Tagged {
+    #[serde(flatten)]
+    line: Line,
+    /// `on` or `off`, with `--ipc both`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ipc: Option<&'static str>,
+}
+
+impl Line {
+    /// The event as JSON writes it. Labels are given in the order of the fields, so that
+    /// `--stable` numbers things in the order a reader meets them.
+    fn new(event: &TraceEvent, labels: &Labels) -> Line {
+        let pid = event.pid;
+        let head = Head { pid: Pid::new(labels, pid), node: event.node.to_string() };
+        let msg = |m: &MessageRef| Msg::new(m, pid, labels);
+        let addr = |a: usize| labels.addr(pid, a);
+        let other = |p: u32| Pid::new(labels, p);
+        match &event.kind {
+            EventKind::Published { msg: m } => Line::Published { head, msg: msg(m) },
+            EventKind::Received { msg: m, via, origin } => Line::Received {
+                head,
+                msg: msg(m),
+                via: match via {
+                    Via::Original => ViaName::Original,
+                    Via::Copy(_) => ViaName::Copy,
+                    Via::Middleware => ViaName::Middleware,
+                },
+                reason: if let Via::Copy(reason) = via { Some(*reason) } else { None },
+                origin: origin.as_ref().map(|o| FromProcess {
+                    from_pid: other(o.pid),
+                    from_node: o.node.to_string(),
+                    from_addr: labels.addr(o.pid, o.addr),
+                    serialized_bytes: o.serialized_bytes,
+                }),
+            },
+            &EventKind::Copied { msg: ref m, from, reason, bytes } => {
+                Line::Copied { head, msg: msg(m), bytes, reason, from: addr(from) }
             }
-            if let Some(origin) = origin {
-                obj.insert("from_pid".into(), pid_value(labels, origin.pid));
-                obj.insert("from_node".into(), json!(&*origin.node));
-                obj.insert("from_addr".into(), json!(labels.addr(origin.pid, origin.addr)));
-                obj.insert("serialized_bytes".into(), json!(origin.serialized_bytes));
+            &EventKind::Serialized { msg: ref m, bytes } => Line::Serialized { head, msg: msg(m), bytes },
+            &EventKind::Deserialized { msg: ref m, bytes } => Line::Deserialized { head, msg: msg(m), bytes },
+            EventKind::Overwritten { msg: m } => Line::Overwritten { head, msg: msg(m) },
+            &EventKind::Written { msg: ref m, bytes, to_pid } => {
+                Line::Written { head, msg: msg(m), bytes, to_pid: other(to_pid) }
             }
-        }
-        EventKind::Copied { reason, from, .. } => {
-            obj.insert("reason".into(), json!(reason_name(*reason)));
-            obj.insert("from".into(), json!(labels.addr(event.pid, *from)));
-        }
-        EventKind::Written { to_pid, .. } => {
-            obj.insert("to_pid".into(), pid_value(labels, *to_pid));
-        }
-        EventKind::Read { from_pid, .. } => {
-            obj.insert("from_pid".into(), pid_value(labels, *from_pid));
-        }
-        EventKind::Mapped { bytes, from_pid, .. } => {
-            // Not `bytes`: mapping copies nothing, and tools sum `bytes` as bytes copied.
-            obj.insert("mapped_bytes".into(), json!(bytes));
-            obj.insert("from_pid".into(), pid_value(labels, *from_pid));
-        }
-        EventKind::PeerLost { pid, topic } => {
-            obj.insert("peer_pid".into(), pid_value(labels, *pid));
-            obj.insert("topic".into(), json!(&**topic));
-        }
-        EventKind::Rejected { from_pid, reason } => {
-            obj.insert("from_pid".into(), pid_value(labels, *from_pid));
-            obj.insert("reason".into(), json!(reason.as_str()));
-        }
-        EventKind::Printed { line } => {
-            obj.insert("line".into(), json!(labels.relabel(event.pid, line)));
-        }
-        EventKind::Filled { addr, payload_addr, bytes } => {
-            obj.insert("addr".into(), json!(labels.addr(event.pid, *addr)));
-            if let Some(payload) = payload_addr {
-                obj.insert("payload_addr".into(), json!(labels.buffer(event.pid, *payload)));
+            &EventKind::Read { msg: ref m, bytes, from_pid } => {
+                Line::Read { head, msg: msg(m), bytes, from_pid: other(from_pid) }
             }
-            obj.insert("bytes".into(), json!(bytes));
+            &EventKind::SharedMemoryWritten { msg: ref m, bytes } => Line::ShmWritten { head, msg: msg(m), bytes },
+            &EventKind::Mapped { msg: ref m, bytes, from_pid } => {
+                Line::Mapped { head, msg: msg(m), mapped_bytes: bytes, from_pid: other(from_pid) }
+            }
+            EventKind::PeerLost { pid, topic } => {
+                Line::PeerLost { head, peer_pid: other(*pid), topic: topic.to_string() }
+            }
+            EventKind::Rejected { from_pid, reason } => {
+                Line::Rejected { head, from_pid: other(*from_pid), reason: reason.to_string() }
+            }
+            EventKind::Printed { line } => Line::Printed { head, line: labels.relabel(pid, line) },
+            &EventKind::Filled { addr: a, payload_addr, bytes } => {
+                Line::Filled { head, addr: addr(a), payload_addr: payload_addr.map(|p| labels.buffer(pid, p)), bytes }
+            }
+            EventKind::Drawn { y, text } => Line::Drawn { head, y: *y, text: labels.relabel(pid, text) },
+            &EventKind::Shown { addr: a } => Line::Shown { head, addr: addr(a) },
         }
-        EventKind::Drawn { y, text } => {
-            obj.insert("y".into(), json!(y));
-            obj.insert("text".into(), json!(labels.relabel(event.pid, text)));
-        }
-        EventKind::Shown { addr } => {
-            obj.insert("addr".into(), json!(labels.addr(event.pid, *addr)));
-        }
-        _ => {}
     }
-    obj
+
+    /// The event this line was written from, if it was written without `--stable`.
+    fn read_back(self) -> Option<TraceEvent> {
+        let (head, kind) = match self {
+            Line::Published { head, msg } => (head, EventKind::Published { msg: msg.read_back()? }),
+            Line::Received { head, msg, via, reason, origin } => {
+                let via = match via {
+                    ViaName::Original => Via::Original,
+                    ViaName::Copy => Via::Copy(reason?),
+                    ViaName::Middleware => Via::Middleware,
+                };
+                let origin = match origin {
+                    Some(o) => Some(Origin {
+                        pid: o.from_pid.number()?,
+                        node: Arc::from(o.from_node),
+                        addr: address(&o.from_addr)?,
+                        serialized_bytes: o.serialized_bytes,
+                    }),
+                    None => None,
+                };
+                (head, EventKind::Received { msg: msg.read_back()?, via, origin })
+            }
+            Line::Copied { head, msg, bytes, reason, from } => {
+                (head, EventKind::Copied { msg: msg.read_back()?, from: address(&from)?, reason, bytes })
+            }
+            Line::Serialized { head, msg, bytes } => (head, EventKind::Serialized { msg: msg.read_back()?, bytes }),
+            Line::Deserialized { head, msg, bytes } => (head, EventKind::Deserialized { msg: msg.read_back()?, bytes }),
+            Line::Overwritten { head, msg } => (head, EventKind::Overwritten { msg: msg.read_back()? }),
+            Line::Written { head, msg, bytes, to_pid } => {
+                (head, EventKind::Written { msg: msg.read_back()?, bytes, to_pid: to_pid.number()? })
+            }
+            Line::Read { head, msg, bytes, from_pid } => {
+                (head, EventKind::Read { msg: msg.read_back()?, bytes, from_pid: from_pid.number()? })
+            }
+            Line::ShmWritten { head, msg, bytes } => {
+                (head, EventKind::SharedMemoryWritten { msg: msg.read_back()?, bytes })
+            }
+            Line::Mapped { head, msg, mapped_bytes, from_pid } => {
+                (head, EventKind::Mapped { msg: msg.read_back()?, bytes: mapped_bytes, from_pid: from_pid.number()? })
+            }
+            Line::PeerLost { head, peer_pid, topic } => {
+                (head, EventKind::PeerLost { pid: peer_pid.number()?, topic: Arc::from(topic) })
+            }
+            Line::Rejected { head, from_pid, reason } => {
+                (head, EventKind::Rejected { from_pid: from_pid.number()?, reason: LineText::cut(&reason) })
+            }
+            Line::Printed { head, line } => (head, EventKind::Printed { line: LineText::cut(&line) }),
+            Line::Filled { head, addr, payload_addr, bytes } => {
+                let payload_addr = payload_addr.as_deref().and_then(address);
+                (head, EventKind::Filled { addr: address(&addr)?, payload_addr, bytes })
+            }
+            Line::Drawn { head, y, text } => (head, EventKind::Drawn { y, text: ShortText::cut(&text) }),
+            Line::Shown { head, addr } => (head, EventKind::Shown { addr: address(&addr)? }),
+        };
+        Some(TraceEvent { pid: head.pid.number()?, node: Arc::from(head.node), kind })
+    }
+}
+
+/// The event as one line of JSON (without its newline); `ipc` says which run of `--ipc
+/// both` it belongs to.
+pub fn to_json(event: &TraceEvent, labels: &Labels, ipc: Option<bool>) -> String {
+    let tagged = Tagged { line: Line::new(event, labels), ipc: ipc.map(|on| if on { "on" } else { "off" }) };
+    // Every field is a string, a number or a plain enum: serializing cannot fail.
+    serde_json::to_string(&tagged).unwrap_or_default()
 }
 
 /// Reads back an event that [`to_json`] wrote without `--stable` (how `--split` gets the
 /// events of its child processes). `None` for anything else.
 pub fn from_json(line: &str) -> Option<TraceEvent> {
-    let obj: Map<String, Value> = serde_json::from_str(line).ok()?;
-    let text = |key: &str| obj.get(key).and_then(Value::as_str);
-    let number = |key: &str| obj.get(key).and_then(Value::as_u64);
-    let pid = |key: &str| number(key).and_then(|n| u32::try_from(n).ok());
-    let addr = |key: &str| text(key).and_then(|a| usize::from_str_radix(a.strip_prefix("0x")?, 16).ok());
-    let bytes = || number("bytes").map(|b| b as usize);
-    let msg = || -> Option<MessageRef> {
-        let mut value = ShortText::new();
-        let _ = value.write_str(text("value")?);
-        Some(MessageRef {
-            topic: Arc::from(text("topic")?),
-            type_name: known_type(text("type")?)?,
-            publication: Publication {
-                pid: pid("publisher_pid")?,
-                publisher: number("publisher")?,
-                seq: number("seq")?,
-            },
-            addr: addr("addr")?,
-            payload_addr: addr("payload_addr"),
-            value,
-        })
-    };
-    let reason = || reason_from_name(text("reason")?);
-    let kind = match text("event")? {
-        "published" => EventKind::Published { msg: msg()? },
-        "received" => {
-            let via = match text("via")? {
-                "original" => Via::Original,
-                "copy" => Via::Copy(reason()?),
-                _ => Via::Middleware,
-            };
-            let origin = pid("from_pid").map(|from| Origin {
-                pid: from,
-                node: Arc::from(text("from_node").unwrap_or_default()),
-                addr: addr("from_addr").unwrap_or_default(),
-                serialized_bytes: number("serialized_bytes").unwrap_or_default() as usize,
-            });
-            EventKind::Received { msg: msg()?, via, origin }
-        }
-        "copied" => EventKind::Copied { msg: msg()?, from: addr("from")?, reason: reason()?, bytes: bytes()? },
-        "serialized" => EventKind::Serialized { msg: msg()?, bytes: bytes()? },
-        "deserialized" => EventKind::Deserialized { msg: msg()?, bytes: bytes()? },
-        "overwritten" => EventKind::Overwritten { msg: msg()? },
-        "written" => EventKind::Written { msg: msg()?, bytes: bytes()?, to_pid: pid("to_pid")? },
-        "read" => EventKind::Read { msg: msg()?, bytes: bytes()?, from_pid: pid("from_pid")? },
-        "shm_written" => EventKind::SharedMemoryWritten { msg: msg()?, bytes: bytes()? },
-        "mapped" => {
-            EventKind::Mapped { msg: msg()?, bytes: number("mapped_bytes")? as usize, from_pid: pid("from_pid")? }
-        }
-        "peer_lost" => EventKind::PeerLost { pid: pid("peer_pid")?, topic: Arc::from(text("topic")?) },
-        "rejected" => EventKind::Rejected { from_pid: pid("from_pid")?, reason: LineText::cut(text("reason")?) },
-        "printed" => EventKind::Printed { line: LineText::cut(text("line")?) },
-        "filled" => EventKind::Filled { addr: addr("addr")?, payload_addr: addr("payload_addr"), bytes: bytes()? },
-        "drawn" => EventKind::Drawn { y: obj.get("y")?.as_i64()? as i32, text: ShortText::cut(text("text")?) },
-        "shown" => EventKind::Shown { addr: addr("addr")? },
-        _ => return None,
-    };
-    Some(TraceEvent { pid: pid("pid")?, node: Arc::from(text("node")?), kind })
+    serde_json::from_str::<Line>(line).ok()?.read_back()
 }
-
-/// The `'static` type name for a name read back from JSON.
-fn known_type(name: &str) -> Option<&'static str> {
-    use crate::engine::msg::{sensor_msgs::Image, std_msgs};
-    use crate::engine::Message;
-    [std_msgs::Int32::TYPE_NAME, std_msgs::String::TYPE_NAME, Image::TYPE_NAME].into_iter().find(|t| *t == name)
-}
-
-fn reason_from_name(name: &str) -> Option<CopyReason> {
-    ALL_REASONS.into_iter().find(|r| reason_name(*r) == name)
-}
-
-const ALL_REASONS: [CopyReason; 7] = [
-    CopyReason::NotLast,
-    CopyReason::SharedForSharedSubscriptions,
-    CopyReason::SharedForInterProcess,
-    CopyReason::PublishByReference,
-    CopyReason::UniqueFromSharedBuffer,
-    CopyReason::UniqueFromTaken,
-    CopyReason::ReadOnlyToDrawOn,
-];
 
 impl Json {
     fn write(&mut self, out: &mut dyn Write, event: &TraceEvent, ipc: Option<bool>) -> io::Result<()> {
-        let mut obj = to_json(event, &self.cx.labels);
-        if let Some(on) = ipc {
-            obj.insert("ipc".into(), json!(if on { "on" } else { "off" }));
-        }
-        writeln!(out, "{}", Value::Object(obj))
+        writeln!(out, "{}", to_json(event, &self.cx.labels, ipc))
     }
 }
 
@@ -271,5 +417,63 @@ impl Renderer for Json {
 
     fn finish(&mut self, _out: &mut dyn Write) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(type_name: &'static str) -> MessageRef {
+        MessageRef {
+            topic: Arc::from("number"),
+            type_name,
+            publication: Publication { pid: 7, publisher: 2, seq: 3 },
+            addr: 0x7f00_1000,
+            payload_addr: Some(0x7f00_2000),
+            value: ShortText::cut("42"),
+        }
+    }
+
+    /// Every kind of event reads back as it was written: the JSON lines are the protocol
+    /// between `--split`'s children and their parent.
+    #[test]
+    fn every_event_kind_reads_back_as_written() {
+        let int32 = KnownType::Int32.type_name();
+        let origin = Origin { pid: 9, node: Arc::from("producer"), addr: 0x55, serialized_bytes: 8 };
+        let kinds = [
+            EventKind::Published { msg: msg(int32) },
+            EventKind::Received { msg: msg(int32), via: Via::Copy(CopyReason::NotLast), origin: None },
+            EventKind::Received { msg: msg(int32), via: Via::Middleware, origin: Some(origin) },
+            EventKind::Copied { msg: msg(int32), from: 0x10, reason: CopyReason::ReadOnlyToDrawOn, bytes: 4 },
+            EventKind::Serialized { msg: msg(int32), bytes: 8 },
+            EventKind::Deserialized { msg: msg(int32), bytes: 8 },
+            EventKind::Overwritten { msg: msg(int32) },
+            EventKind::Written { msg: msg(int32), bytes: 8, to_pid: 11 },
+            EventKind::Read { msg: msg(int32), bytes: 8, from_pid: 11 },
+            EventKind::SharedMemoryWritten { msg: msg(KnownType::Image.type_name()), bytes: 8 },
+            EventKind::Mapped { msg: msg(int32), bytes: 8, from_pid: 11 },
+            EventKind::PeerLost { pid: 11, topic: Arc::from("number") },
+            EventKind::Rejected { from_pid: 11, reason: LineText::cut("truncated frame") },
+            EventKind::Printed { line: LineText::cut("Published message with value: 42") },
+            EventKind::Filled { addr: 0x20, payload_addr: None, bytes: 921_600 },
+            EventKind::Drawn { y: 20, text: ShortText::cut("Hello world!") },
+            EventKind::Shown { addr: 0x30 },
+        ];
+        let labels = Labels::new(false);
+        for kind in kinds {
+            let event = TraceEvent { pid: 7, node: Arc::from("consumer"), kind };
+            let line = to_json(&event, &labels, Some(true));
+            assert_eq!(from_json(&line), Some(event), "{line}");
+        }
+    }
+
+    /// With `--stable`, pids are labels: such a line cannot be read back as an event.
+    #[test]
+    fn a_stable_line_is_not_read_back() {
+        let event = TraceEvent { pid: 7, node: Arc::from(""), kind: EventKind::Shown { addr: 0x30 } };
+        let line = to_json(&event, &Labels::new(true), None);
+        assert_eq!(line, r#"{"event":"shown","pid":"pid#1","node":"","addr":"@1"}"#);
+        assert_eq!(from_json(&line), None);
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::style::pad;
 use super::{bytes, Measurements, RenderContext, Renderer};
-use crate::engine::trace::{CopyReason, EventKind, Publication, ShortText, TraceEvent, Via};
+use crate::engine::text::ShortText;
+use crate::engine::trace::{CopyReason, EventKind, Publication, TraceEvent, Via};
 use crate::i18n::Lang;
 
 /// How many recent publications to remember (a message is received soon after it is

@@ -3,7 +3,7 @@
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
 
 use crate::engine::message::Message;
-use crate::engine::trace::ShortText;
+use crate::engine::text::ShortText;
 
 use super::builtin_interfaces::Time;
 

@@ -15,8 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::discovery::{self, Announcement, Endpoint};
-use super::{socket, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD};
-use crate::engine::middleware::Domain;
+use super::{
+    socket, ToLocalSubscriptions, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD,
+};
 use crate::engine::trace::{EventKind, Tracer};
 
 /// A peer that does not take a frame within this is treated as lost.
@@ -59,7 +60,8 @@ pub(crate) struct Link {
     command: String,
     started: u64,
     socket: PathBuf,
-    pub(crate) domain: Weak<Domain>,
+    /// Where bytes from other processes go: the subscriptions of this process.
+    pub(crate) to_local: ToLocalSubscriptions,
     pub(crate) tracer: Tracer,
     local: Mutex<Vec<LocalEntry>>,
     /// The other processes of this domain, as last read.
@@ -114,16 +116,17 @@ impl Listening {
 }
 
 impl Link {
-    /// Binds our socket and starts announcing `domain`; frames are read once
+    /// Binds our socket and starts announcing domain `domain_id`; frames are read once
     /// [`Listening::begin`] says which transport makes sense of them.
     pub(crate) fn start(
-        domain: &Arc<Domain>,
+        domain_id: u32,
         options: &TransportOptions,
         tracer: Tracer,
+        to_local: ToLocalSubscriptions,
     ) -> Result<(Handle, Listening), TransportError> {
         let dir = super::runtime_dir::ensure().map_err(TransportError::RuntimeDir)?;
         let pid = std::process::id();
-        let socket = discovery::socket_path(&dir, pid, domain.id);
+        let socket = discovery::socket_path(&dir, pid, domain_id);
         // A socket file left by an earlier process with our pid (reused after a crash).
         let _ = std::fs::remove_file(&socket);
         let listen_error = |source| TransportError::Listen { path: socket.clone(), source };
@@ -132,13 +135,13 @@ impl Link {
         listener.set_nonblocking(true).map_err(listen_error)?;
         let link = Arc::new(Link {
             dir,
-            domain_id: domain.id,
+            domain_id,
             pid,
             kind: options.kind,
             command: options.command.clone(),
             started: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             socket,
-            domain: Arc::downgrade(domain),
+            to_local,
             tracer,
             local: Mutex::new(Vec::new()),
             peers: Mutex::new(Vec::new()),
@@ -147,7 +150,7 @@ impl Link {
             stop: AtomicBool::new(false),
             poke: bounded(1),
         });
-        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((link.dir.clone(), pid, domain.id));
+        ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((link.dir.clone(), pid, domain_id));
         link.scan();
         let l = link.clone();
         std::thread::spawn(move || l.discovery_loop());

@@ -39,8 +39,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use super::middleware::{Domain, WireBytes};
 use super::trace::{MessageRef, Tracer};
+use super::wire::{WireBytes, WireSample};
 use frame::FrameHeader;
 
 pub(crate) use link::{LocalEntry, LocalKind};
@@ -135,6 +135,25 @@ pub(crate) struct Arrived {
     pub(crate) mapped: bool,
 }
 
+/// What became of bytes from another process, as [`ToLocalSubscriptions`] says.
+pub(crate) enum Handed {
+    /// The local subscriptions of the topic have them.
+    ToSubscriptions,
+    /// Nobody here subscribes to the topic: the frame is refused.
+    NoSubscription,
+    /// The topic carries `local` here, another type: the frame is refused.
+    OtherType { local: &'static str },
+    /// The process's domain is going away: nothing to do.
+    DomainGone,
+}
+
+/// Hands bytes from another process (`topic`, `type_name`, the sample) to the subscriptions
+/// of this process, first telling `arrived` the topic's local type so that the read is
+/// reported before any subscription can take the sample. The middleware's domain gives it:
+/// a callback, so that the transport does not depend on the middleware that owns it.
+pub(crate) type ToLocalSubscriptions =
+    Box<dyn Fn(&str, &str, &WireSample, &dyn Fn(&'static str)) -> Handed + Send + Sync>;
+
 /// What every transport must do. The publisher and the receiving threads use only this;
 /// which transport it is decides nothing else.
 pub(crate) trait Transport: Send + Sync + fmt::Debug {
@@ -154,13 +173,15 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
     fn receive(&self, frame: Incoming) -> Result<Arrived, String>;
 }
 
-/// Starts the transport `options` asks for, for `domain`.
+/// Starts the transport `options` asks for, for domain `domain_id`; what arrives from other
+/// processes goes to `to_local`.
 pub(crate) fn start(
-    domain: &Arc<Domain>,
+    domain_id: u32,
     options: &TransportOptions,
     tracer: Tracer,
+    to_local: ToLocalSubscriptions,
 ) -> Result<Arc<dyn Transport>, TransportError> {
-    let (link, listening) = link::Link::start(domain, options, tracer)?;
+    let (link, listening) = link::Link::start(domain_id, options, tracer, to_local)?;
     let transport: Arc<dyn Transport> = match options.kind {
         TransportKind::Socket => Arc::new(socket::SocketTransport::new(link)),
         TransportKind::SharedMemory => Arc::new(shm::ShmTransport::new(link)),

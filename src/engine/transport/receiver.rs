@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use super::frame::{FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
 use super::link::Link;
-use super::{socket, Arrived, Incoming, Transport, SCAN_PERIOD};
-use crate::engine::middleware::{Arrival, WireSample};
-use crate::engine::trace::{EventKind, LineText, MessageRef, Origin, Publication};
+use super::{socket, Arrived, Handed, Incoming, Transport, SCAN_PERIOD};
+use crate::engine::text::LineText;
+use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
+use crate::engine::wire::{Arrival, WireSample};
 
 /// More simultaneous publishers than any demo has: beyond this, connections are refused
 /// so that a local peer cannot make us start threads without end.
@@ -80,7 +81,7 @@ impl Link {
             let Some(transport) = transport.upgrade() else { return };
             let incoming = Incoming { kind: prefix.kind, payload, fds };
             match transport.receive(incoming) {
-                Ok(arrived) => self.deliver(peer_pid, &header, &sample(peer_pid, &header, arrived)),
+                Ok(arrived) => self.pass_to_local_subscriptions(peer_pid, &header, &sample(peer_pid, &header, arrived)),
                 Err(reason) => self.reject(peer_pid, &reason),
             }
         }
@@ -88,8 +89,7 @@ impl Link {
 
     /// Reports how the bytes got here (read out of the socket: a copy; mapped: none) and
     /// hands them to the local subscriptions of the topic.
-    fn deliver(&self, peer_pid: u32, header: &FrameHeader, sample: &WireSample) {
-        let Some(domain) = self.domain.upgrade() else { return };
+    fn pass_to_local_subscriptions(&self, peer_pid: u32, header: &FrameHeader, sample: &WireSample) {
         // Said before the subscriptions have the sample: their executors may take it at once,
         // and what they report must come after how it got here.
         let arrived = |type_name| {
@@ -105,10 +105,10 @@ impl Link {
                 }
             })
         };
-        match domain.deliver_remote(&header.topic, &header.type_name, sample, arrived) {
-            Ok(true) => {}
-            Ok(false) => self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic)),
-            Err(local) => {
+        match (self.to_local)(&header.topic, &header.type_name, sample, &arrived) {
+            Handed::ToSubscriptions | Handed::DomainGone => {}
+            Handed::NoSubscription => self.reject(peer_pid, &format!("nobody here subscribes to '{}'", header.topic)),
+            Handed::OtherType { local } => {
                 let reason = format!("topic '{}' carries {local} here, not {}", header.topic, header.type_name);
                 self.reject(peer_pid, &reason)
             }

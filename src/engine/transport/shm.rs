@@ -19,8 +19,8 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 use super::frame::{self, Frame, Payload, MAX_PAYLOAD};
 use super::link::Handle;
 use super::{socket, Arrived, Incoming, Outgoing, Transport};
-use crate::engine::middleware::WireBytes;
 use crate::engine::trace::{EventKind, MessageRef};
+use crate::engine::wire::WireBytes;
 
 /// Bytes in shared memory, a descriptor through the socket.
 #[derive(Debug)]

@@ -13,8 +13,8 @@ use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, Ms
 use super::frame::{self, Frame};
 use super::link::Handle;
 use super::{Arrived, Incoming, Outgoing, Transport};
-use crate::engine::middleware::WireBytes;
 use crate::engine::trace::EventKind;
+use crate::engine::wire::WireBytes;
 
 /// Bytes through the socket.
 #[derive(Debug)]

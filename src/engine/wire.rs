@@ -1,0 +1,44 @@
+//! Serialized bytes on their way to a subscription: what the middleware hands from a
+//! publisher (or from the transport, for another process's publisher) to each subscription,
+//! still CDR, decoded only when the callback is about to run.
+
+use std::sync::Arc;
+
+use super::trace::{Origin, Publication};
+
+/// Where serialized bytes are.
+#[derive(Clone)]
+pub(crate) enum WireBytes {
+    /// On this process's heap. Shared between the subscriptions of one process: handing
+    /// bytes over is not a copy; decoding them is.
+    Heap(Arc<Vec<u8>>),
+    /// In a shared-memory segment mapped into this process.
+    Mapped(Arc<memmap2::Mmap>),
+}
+
+impl WireBytes {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            WireBytes::Heap(bytes) => bytes,
+            WireBytes::Mapped(map) => map,
+        }
+    }
+}
+
+/// How bytes from another process got here, for the trace.
+#[derive(Clone)]
+pub(crate) struct Arrival {
+    pub(crate) origin: Origin,
+    /// Read out of a socket (a copy) or mapped (none).
+    pub(crate) mapped: bool,
+}
+
+/// Serialized bytes on their way to one subscription.
+#[derive(Clone)]
+pub(crate) struct WireSample {
+    /// The CDR encoding.
+    pub(crate) bytes: WireBytes,
+    pub(crate) publication: Publication,
+    /// Set when the bytes came from another process.
+    pub(crate) arrival: Option<Arrival>,
+}

@@ -1,0 +1,99 @@
+//! `ipc-lab ps` shown: a table sized to its cells, or one JSON object a line. The processes
+//! are collected by `app::ps`.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::bytes;
+use super::style::{pad, visible_width};
+use crate::engine::transport::discovery::{self, Announcement};
+use crate::i18n::{Lang, Text};
+
+/// One process as `ps` shows it.
+pub struct Entry {
+    /// What the process says of itself in the runtime directory.
+    pub announcement: Announcement,
+    /// Its resident memory, if the system still knows the process.
+    pub rss_bytes: Option<u64>,
+    pub uptime_s: u64,
+}
+
+const NONE_RUNNING: Text =
+    Text { ko: "실행 중인 ipc-lab 프로세스가 없습니다", en: "no ipc-lab process is running" };
+const HEADER_KO: [&str; 9] = ["PID", "PPID", "실행 시간", "메모리", "IPC", "전송", "노드", "발행 / 구독", "명령"];
+const HEADER_EN: [&str; 9] =
+    ["PID", "PPID", "UPTIME", "RSS", "IPC", "TRANSPORT", "NODES", "PUBLISHES / SUBSCRIBES", "COMMAND"];
+
+/// One JSON object per process and line.
+pub fn json_lines(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
+    for e in entries {
+        let a = &e.announcement;
+        let object = json!({
+            "pid": a.pid,
+            "ppid": a.ppid,
+            "command": a.command,
+            "domain": a.domain,
+            "nodes": a.nodes,
+            "publishes": a.publishers.iter().map(|p| &p.topic).collect::<Vec<_>>(),
+            "subscribes": a.subscriptions.iter().map(|s| &s.topic).collect::<Vec<_>>(),
+            "ipc": a.ipc,
+            "transport": a.transport,
+            "rss_bytes": e.rss_bytes,
+            "uptime_s": e.uptime_s,
+        });
+        writeln!(out, "{object}")?;
+    }
+    Ok(())
+}
+
+/// The table, each column as wide as its widest cell: node lists and commands vary a lot.
+pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang) -> io::Result<()> {
+    if entries.is_empty() {
+        return writeln!(out, "{}", NONE_RUNNING.get(lang));
+    }
+    let header = match lang {
+        Lang::Ko => HEADER_KO,
+        Lang::En => HEADER_EN,
+    };
+    let rows: Vec<[String; 9]> = entries.iter().map(row).collect();
+    let header = header.map(String::from);
+    let widths: Vec<usize> =
+        (0..9).map(|c| rows.iter().chain([&header]).map(|r| visible_width(&r[c])).max().unwrap_or(0)).collect();
+    let line = |cells: &[String; 9]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| pad(c, w)).collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+/// One process's cells, in the header's order.
+fn row(e: &Entry) -> [String; 9] {
+    let a = &e.announcement;
+    [
+        a.pid.to_string(),
+        a.ppid.to_string(),
+        format!("{}s", e.uptime_s),
+        e.rss_bytes.map_or("-".into(), bytes),
+        a.ipc.clone(),
+        a.transport.clone(),
+        a.nodes.join(","),
+        format!("{} / {}", topics(&a.publishers), topics(&a.subscriptions)),
+        a.command.clone(),
+    ]
+}
+
+fn topics(endpoints: &[discovery::Endpoint]) -> String {
+    let mut topics: Vec<&str> = endpoints.iter().map(|e| e.topic.as_str()).collect();
+    topics.sort_unstable();
+    topics.dedup();
+    if topics.is_empty() {
+        "-".into()
+    } else {
+        topics.join(",")
+    }
+}
