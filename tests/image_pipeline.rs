@@ -117,7 +117,7 @@ fn two_owning_views_cost_one_copy_per_frame() {
 /// drawn on in Rust, so each view copies the pixels it draws on, and that is reported too.
 #[test]
 fn two_sharing_views_share_the_message_and_copy_only_to_draw() {
-    let events = run(true, 2, ViewerCallback::Shared, 3);
+    let events = run(true, 2, ViewerCallback::ConstShared, 3);
     let lines = drawn(&events);
     assert_eq!(lines.len(), 12);
     assert_eq!(count(&events, |k| matches!(k, EventKind::Shown { .. })), 6);

@@ -329,7 +329,7 @@ fn image_plan(args: ImageArgs) -> ImagePlan {
         viewers: args.viewers,
         viewer_callback: match args.viewer_callback {
             ViewerCallbackArg::Unique => ViewerCallback::Unique,
-            ViewerCallbackArg::Shared => ViewerCallback::Shared,
+            ViewerCallbackArg::Shared => ViewerCallback::ConstShared,
         },
         source: args.frame.source,
         size: args.frame.size,

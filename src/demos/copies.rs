@@ -23,7 +23,7 @@ pub enum Take {
     /// `U`: `UniquePtr` (ownership).
     Unique,
     /// `S`: `ConstSharedPtr` (shared, read-only): the only sharer.
-    Shared,
+    ConstShared,
     /// `R`: `const T &`: only reads, yet an owner.
     Ref,
     /// `P`: `SharedPtr` (mutable): an owner.
@@ -34,7 +34,7 @@ impl Take {
     fn letter(self) -> &'static str {
         match self {
             Take::Unique => "U",
-            Take::Shared => "S",
+            Take::ConstShared => "S",
             Take::Ref => "R",
             Take::SharedPtr => "P",
         }
@@ -83,7 +83,7 @@ impl Spec {
 fn parse_take(letter: &str) -> Option<Take> {
     match letter.to_ascii_uppercase().as_str() {
         "U" => Some(Take::Unique),
-        "S" => Some(Take::Shared),
+        "S" => Some(Take::ConstShared),
         "R" => Some(Take::Ref),
         "P" => Some(Take::SharedPtr),
         _ => None,
@@ -220,7 +220,7 @@ fn subscribe(
         Take::Unique => {
             node.create_subscription_with_options("topic", 10, move |m: UniquePtr<Int32>| hold(&keep, m), options)
         }
-        Take::Shared => {
+        Take::ConstShared => {
             node.create_subscription_with_options("topic", 10, move |m: ConstSharedPtr<Int32>| hold(&keep, m), options)
         }
         // A reference lives only during the callback: nothing to keep. The message is freed

@@ -72,7 +72,7 @@ impl<M: Message> Publisher<M> {
     /// Publishes a message it now owns: the zero-copy path when IPC is on.
     pub fn publish(&self, msg: UniquePtr<M>) {
         let info = self.begin(&msg);
-        self.deliver(&info, msg);
+        self.publish_unique(&info, msg);
     }
 
     /// Publishes a borrowed message, like rclcpp's `publish(const M &)`. Without IPC it is
@@ -83,7 +83,7 @@ impl<M: Message> Publisher<M> {
         if !self.inner.intra {
             let sender = Sender { context_id: self.inner.ctx.id, intra: false };
             if self.inner.ctx.domain.has_other_subscribers(&self.inner.topic, &sender) {
-                self.serialize_and_send(&info, &sender, msg);
+                self.do_inter_process_publish(&info, &sender, msg);
             }
             return;
         }
@@ -91,7 +91,7 @@ impl<M: Message> Publisher<M> {
         // jazzy, :305 humble).
         let copy: UniquePtr<M> = Box::new(msg.clone());
         info.report_copy(msg, &*copy, CopyReason::PublishByReference);
-        self.deliver(&info, copy);
+        self.publish_unique(&info, copy);
     }
 
     /// Numbers the publish call and reports it.
@@ -108,19 +108,21 @@ impl<M: Message> Publisher<M> {
         info
     }
 
-    fn deliver(&self, info: &PublishInfo<'_>, msg: UniquePtr<M>) {
+    /// The body of rclcpp's `publish(std::unique_ptr<MessageT>)` (publisher.hpp:226 rolling,
+    /// :242 jazzy, :254 humble), once the call is numbered: IPC off, the middleware only;
+    /// IPC on, the IPM first, then the middleware gets the shared message if anyone needs it.
+    fn publish_unique(&self, info: &PublishInfo<'_>, msg: UniquePtr<M>) {
         let ctx = &self.inner.ctx;
         let sender = Sender { context_id: ctx.id, intra: self.inner.intra };
         let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender);
         if !self.inner.intra {
             if needs_middleware {
-                self.serialize_and_send(info, &sender, &msg);
+                self.do_inter_process_publish(info, &sender, &msg);
             }
             return;
         }
-        // Intra-process delivery first, then the middleware gets the shared message.
         if let Some(shared) = ctx.ipm.do_intra_process_publish(info, msg, needs_middleware) {
-            self.serialize_and_send(info, &sender, &shared);
+            self.do_inter_process_publish(info, &sender, &shared);
         }
     }
 
@@ -132,9 +134,11 @@ impl<M: Message> Publisher<M> {
         domain.local_subscription_count(&self.inner.topic) + remote
     }
 
-    /// The middleware path: one serialization, whose bytes every subscription of this
-    /// process shares; other processes get them through the transport.
-    fn serialize_and_send(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
+    /// rclcpp's `do_inter_process_publish` (publisher.hpp:434 rolling, :450 jazzy, :453
+    /// humble), where `rcl_publish` hands the message to the middleware: here one
+    /// serialization, whose bytes every subscription of this process shares; other processes
+    /// get them through the transport.
+    fn do_inter_process_publish(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
         let bytes = Arc::new(msg.to_cdr());
         let msg_ref = || MessageRef::of(msg, info.topic, info.publication);
         info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });

@@ -67,7 +67,7 @@ impl Notation {
 fn sub_text(sub: Sub, lang: Lang) -> String {
     let callback = match sub.take {
         Take::Unique => "UniquePtr",
-        Take::Shared => "ConstSharedPtr",
+        Take::ConstShared => "ConstSharedPtr",
         Take::Ref => "const T&",
         Take::SharedPtr => "SharedPtr",
     };

@@ -43,7 +43,7 @@ impl ImageViewNode {
                     }
                 })?
             }
-            ViewerCallback::Shared => {
+            ViewerCallback::ConstShared => {
                 node.create_subscription(input, QoS::sensor_data(), move |msg: ConstSharedPtr<Image>| {
                     let line = pid_and_ptr(&labels, msg.address());
                     // A shared message is read-only: Rust will not write through this pointer,

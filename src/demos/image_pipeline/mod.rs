@@ -41,7 +41,7 @@ pub enum ViewerCallback {
     /// `UniquePtr<Image>`: each view takes ownership (upstream today).
     Unique,
     /// `ConstSharedPtr<Image>`: the views share one message (upstream for years).
-    Shared,
+    ConstShared,
 }
 
 /// What the watermark node writes after its pid and pointer, as upstream.
