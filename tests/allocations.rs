@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use ipc_lab::engine::msg::sensor_msgs::Image;
 use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent};
 use ipc_lab::engine::{
-    ConstSharedPtr, Context, InitOptions, IntraProcessBufferType, Node, NodeOptions, SharedPtr, SingleThreadedExecutor,
-    Subscription, SubscriptionOptions, UniquePtr,
+    ConstSharedPtr, Context, InitOptions, IntraProcessBufferType, IntraProcessSetting, Node, NodeOptions, SharedPtr,
+    SingleThreadedExecutor, Subscription, SubscriptionOptions, UniquePtr,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -215,6 +215,9 @@ enum Kind {
     SharedPtr,
     /// `UniquePtr<Image>` behind a `SharedPtr` intra-process buffer.
     OwnerOfSharedBuffer,
+    /// `ConstSharedPtr<Image>` with IPC disabled on the subscription: outside the IPM, like
+    /// a subscriber in another process.
+    Outside,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -259,6 +262,12 @@ fn publish_once(ipc: bool, kinds: &[Kind], how: How) -> Outcome {
             Kind::Shared => node.create_subscription("image", 10, move |msg: ConstSharedPtr<Image>| record(&msg.data)),
             Kind::Ref => node.create_subscription("image", 10, move |msg: &Image| record(&msg.data)),
             Kind::SharedPtr => node.create_subscription("image", 10, move |msg: SharedPtr<Image>| record(&msg.data)),
+            Kind::Outside => node.create_subscription_with_options(
+                "image",
+                10,
+                move |msg: ConstSharedPtr<Image>| record(&msg.data),
+                SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable, ..Default::default() },
+            ),
             Kind::OwnerOfSharedBuffer => node.create_subscription_with_options(
                 "image",
                 10,
@@ -504,4 +513,19 @@ fn a_shared_buffer_under_an_owner_copies_at_take_time() {
         .collect();
     assert_eq!(reasons, [CopyReason::UniqueFromSharedBuffer]);
     assert_eq!(copy_payloads(&outcome.events), [Some(outcome.received[0])]);
+}
+
+/// IPC on, one owner and one subscriber outside the IPM (rclcpp #1722): the shared copy
+/// for the middleware, its serialization, the outsider's deserialization, and the
+/// duplicate the owner's subscription deserializes only to discard. Four pixel buffers,
+/// four events: the duplicate is a real cost, and the trace reports it.
+#[test]
+fn the_discarded_duplicate_is_a_real_deserialization() {
+    let outcome = publish_once(true, &[Kind::Owner, Kind::Outside], How::Move);
+    assert_trace_matches_heap(&outcome);
+    assert_eq!(outcome.allocs.big, 4);
+    let kinds: Vec<_> = copy_events(&outcome.events).iter().map(|&(k, _)| k).collect();
+    assert_eq!(kinds, ["Copied", "Serialized", "Deserialized", "Deserialized"]);
+    assert!(outcome.events.iter().any(|e| matches!(e.kind, EventKind::Discarded { .. }) && &*e.node == "consumer1"));
+    assert_eq!(outcome.received[0], outcome.published);
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use ipc_lab::demos::copies::{self, Spec, DESIGN_TABLE, INTER_PROCESS_NODE};
-use ipc_lab::engine::trace::{CopyReason, EventKind, Recorder, TraceEvent, Via};
+use ipc_lab::demos::copies::{self, Setup, Spec, DESIGN_TABLE, INTER_PROCESS_NODE};
+use ipc_lab::engine::trace::{CopyReason, DiscardReason, EventKind, Recorder, TraceEvent, Via};
 use ipc_lab::engine::{Context, InitOptions};
 
 /// Runs the copies experiment and returns its events. Each run gets its own domain: tests
@@ -17,7 +17,8 @@ fn run(spec: &str, inter: bool) -> Vec<TraceEvent> {
     let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
     let recorder = Arc::new(Recorder::default());
     let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
-    copies::main(&ctx, &spec.parse::<Spec>().unwrap(), inter).unwrap();
+    let setup = Setup { inter_process: inter, ..Setup::default() };
+    copies::main(&ctx, &spec.parse::<Spec>().unwrap(), setup).unwrap();
     recorder.events()
 }
 
@@ -142,8 +143,8 @@ fn inter_process_without_owners_shares_the_original() {
     assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Serialized { msg, .. } if msg.addr == original)));
 }
 
-/// An intra-process subscription never gets the same publication twice: the middleware
-/// copy of a message it already got from the IPM is not delivered to it.
+/// An intra-process subscription's callback never runs twice for one publication: the
+/// middleware's copy of a message it already got from the IPM is discarded.
 #[test]
 fn no_subscription_receives_twice() {
     let events = run("U,S,S", true);
@@ -178,4 +179,49 @@ fn the_buffer_type_decides_who_is_an_owner() {
     assert_eq!(copy_reasons(&run("U/S,S", false)), [CopyReason::UniqueFromSharedBuffer]);
     // Owner U and owner S/U: the first gets a copy, the last (S) the original.
     assert_eq!(notation("U,S/U", false), ["@2", "@1"]);
+}
+
+fn discarded_by(events: &[TraceEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Discarded { reason: DiscardReason::DeliveredByIntraProcess, .. } => Some(e.node.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deserialized_by(events: &[TraceEvent]) -> Vec<String> {
+    events.iter().filter(|e| matches!(e.kind, EventKind::Deserialized { .. })).map(|e| e.node.to_string()).collect()
+}
+
+/// rclcpp #1722: when the publisher also reaches a subscriber outside the IPM, the
+/// middleware delivers to every matched reader, so each same-process IPC subscription
+/// takes and DESERIALIZES the duplicate before it discards it: `copies U --inter` is 4
+/// copies (shared copy, serialize, the outsider's deserialize, the duplicate), not 3.
+#[test]
+fn ipc_subscriptions_pay_for_the_middleware_duplicate() {
+    let events = run("U", true);
+    assert_eq!(deserialized_by(&events), [INTER_PROCESS_NODE, "sub1"]);
+    assert_eq!(discarded_by(&events), ["sub1"]);
+    assert_eq!(events.iter().filter_map(|e| e.kind.bytes_copied()).count(), 4);
+    // The duplicate is dropped before the callback: one receipt each.
+    assert_eq!(received(&events).len(), 2);
+    // No outsider, no middleware, no duplicate.
+    assert!(discarded_by(&run("U,S", false)).is_empty());
+}
+
+/// `ignore_local_publications` keeps the duplicate from arriving at all: 3 copies again.
+#[test]
+fn ignore_local_publications_avoids_the_duplicate() {
+    static DOMAIN: AtomicU32 = AtomicU32::new(900);
+    let recorder = Arc::new(Recorder::default());
+    let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
+    let setup = Setup { inter_process: true, ignore_local_publications: true };
+    copies::main(&ctx, &"U,S".parse::<Spec>().unwrap(), setup).unwrap();
+    let events = recorder.events();
+    assert!(discarded_by(&events).is_empty());
+    assert_eq!(deserialized_by(&events), [INTER_PROCESS_NODE]);
+    assert_eq!(received(&events).len(), 3);
 }

@@ -497,7 +497,8 @@ fn show_lesson(plan: &Plan, lesson: &LessonPlan, out: &mut dyn Write) -> Result<
 fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let recorder = Arc::new(Recorder::default());
     let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
-    demos::copies::main(&ctx, &copies.spec, copies.inter).map_err(AppError::Demo)?;
+    let setup = demos::copies::Setup { inter_process: copies.inter, ignore_local_publications: copies.ignore_local };
+    demos::copies::main(&ctx, &copies.spec, setup).map_err(AppError::Demo)?;
     let events = recorder.events();
     let labels = Labels::new(copies.stable);
     if copies.json {

@@ -260,6 +260,10 @@ pub struct CopiesArgs {
     #[arg(long)]
     pub inter: bool,
 
+    /// Give the subscriptions rclcpp's ignore_local_publications: with --inter they no longer take and discard the middleware's copy
+    #[arg(long)]
+    pub ignore_local_publications: bool,
+
     /// One JSON object per trace event per line instead of the table
     #[arg(long)]
     pub json: bool,

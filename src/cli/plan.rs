@@ -226,6 +226,8 @@ impl ImagePlan {
 pub struct CopiesPlan {
     pub spec: Spec,
     pub inter: bool,
+    /// The subscriptions of the spec ignore local publications.
+    pub ignore_local: bool,
     pub json: bool,
     pub stable: bool,
 }
@@ -247,9 +249,13 @@ impl Plan {
         let action = match cli.command {
             Command::TwoNode(args) => Action::Demo(demo_plan(Demo::TwoNode, args)?),
             Command::Cyclic(args) => Action::Demo(demo_plan(Demo::Cyclic, args)?),
-            Command::Copies(args) => {
-                Action::Copies(CopiesPlan { spec: args.spec, inter: args.inter, json: args.json, stable: args.stable })
-            }
+            Command::Copies(args) => Action::Copies(CopiesPlan {
+                spec: args.spec,
+                inter: args.inter,
+                ignore_local: args.ignore_local_publications,
+                json: args.json,
+                stable: args.stable,
+            }),
             Command::Node(args) => Action::Node(NodePlan {
                 name: args.name,
                 ipc: args.ipc == OnOff::On,

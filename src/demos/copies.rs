@@ -160,7 +160,18 @@ pub fn subscriber_name(i: usize) -> String {
 /// The node standing for a subscriber in another process.
 pub const INTER_PROCESS_NODE: &str = "other_process";
 
-pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoError> {
+/// What surrounds the subscriptions of a spec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Add a subscriber outside the intra-process manager (IPC off), standing for another
+    /// process: the publisher then also publishes to the middleware.
+    pub inter_process: bool,
+    /// Give every subscription of the spec rclcpp's `ignore_local_publications` option, so
+    /// none of them takes (and discards) the middleware's copy of the message.
+    pub ignore_local_publications: bool,
+}
+
+pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
     let ipc = NodeOptions::default().use_intra_process_comms(true);
     let publisher_node = Node::new(ctx, "publisher", ipc)?;
     let publisher = publisher_node.create_publisher::<Int32>("topic", 10)?;
@@ -173,11 +184,15 @@ pub fn main(ctx: &Context, spec: &Spec, inter_process: bool) -> Result<(), DemoE
     let kept: Arc<Mutex<Vec<Box<dyn Any + Send>>>> = Arc::default();
     for (i, sub) in spec.0.iter().enumerate() {
         let node = Node::new(ctx, &subscriber_name(i + 1), ipc)?;
-        let options = SubscriptionOptions { intra_process_buffer_type: sub.buffer, ..Default::default() };
+        let options = SubscriptionOptions {
+            intra_process_buffer_type: sub.buffer,
+            ignore_local_publications: setup.ignore_local_publications,
+            ..Default::default()
+        };
         subs.push(subscribe(&node, sub.take, options, &kept)?);
         nodes.push(node);
     }
-    if inter_process {
+    if setup.inter_process {
         // IPC disabled: this subscription is reached through the middleware only, exactly
         // like a subscriber in another process. It reads shared, so the middleware costs
         // just its serialize and deserialize (an owning callback would add one more copy).

@@ -26,6 +26,9 @@ struct Endpoint {
     /// messages of intra-process publishers of the same context from the IPM.
     context_id: u64,
     intra: bool,
+    /// The `ignore_local_publications` subscription option: the middleware does not deliver
+    /// what publishers of the same context (rmw's participant) send.
+    ignore_local_publications: bool,
     subscription: Weak<dyn WireSubscription>,
 }
 
@@ -51,10 +54,28 @@ pub(crate) struct Sender {
 }
 
 impl Sender {
-    /// An intra-process subscription of the same context got this message from the IPM.
+    /// An intra-process subscription of the same context got this message from the IPM:
+    /// rclcpp's publisher leaves it out when it counts who needs the middleware
+    /// (`get_subscription_count() > get_intra_process_subscription_count()`,
+    /// publisher.hpp `publish`).
     fn already_served(&self, endpoint: &Endpoint) -> bool {
         self.intra && endpoint.intra && self.context_id == endpoint.context_id
     }
+
+    /// Whether the middleware hands this sender's messages to `endpoint`. It does to every
+    /// matched reader, those the IPM served included (they discard the duplicate after
+    /// paying for it), except a reader that ignores local publications.
+    fn reaches(&self, endpoint: &Endpoint) -> bool {
+        !(endpoint.ignore_local_publications && self.context_id == endpoint.context_id)
+    }
+}
+
+/// A subscription as the middleware registers it.
+pub(crate) struct NewEndpoint {
+    pub(crate) context_id: u64,
+    pub(crate) intra: bool,
+    pub(crate) ignore_local_publications: bool,
+    pub(crate) subscription: Weak<dyn WireSubscription>,
 }
 
 impl Domain {
@@ -87,15 +108,10 @@ impl Domain {
         }
     }
 
-    pub(crate) fn add_subscription(
-        &self,
-        topic: &Arc<str>,
-        context_id: u64,
-        intra: bool,
-        subscription: Weak<dyn WireSubscription>,
-    ) {
+    pub(crate) fn add_subscription(&self, topic: &Arc<str>, new: NewEndpoint) {
+        let NewEndpoint { context_id, intra, ignore_local_publications, subscription } = new;
         if let Some(entry) = self.lock().get_mut(topic) {
-            entry.endpoints.push(Endpoint { context_id, intra, subscription });
+            entry.endpoints.push(Endpoint { context_id, intra, ignore_local_publications, subscription });
         }
     }
 
@@ -145,16 +161,14 @@ impl Domain {
         Handed::ToSubscriptions
     }
 
-    /// Hands `sample` to every matched subscription that does not have it already: the
-    /// middleware's part of `do_inter_process_publish` within this process.
+    /// Hands `sample` to every matched subscription the middleware reaches: the middleware's
+    /// part of `do_inter_process_publish` within this process. Like DDS, also to those that
+    /// already have it from the IPM (they take it and discard it).
     pub(crate) fn distribute(&self, topic: &str, sender: &Sender, sample: &WireSample) {
         let targets: Vec<_> = match self.lock().get(topic) {
-            Some(t) => t
-                .endpoints
-                .iter()
-                .filter(|e| !sender.already_served(e))
-                .filter_map(|e| e.subscription.upgrade())
-                .collect(),
+            Some(t) => {
+                t.endpoints.iter().filter(|e| sender.reaches(e)).filter_map(|e| e.subscription.upgrade()).collect()
+            }
             None => return,
         };
         // Handed over outside the lock: a subscription wakes its executor from here.

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::context::{Context, ContextInner};
 use super::message::{address_of, Message};
+use super::middleware::NewEndpoint;
 use super::publisher::{Publisher, PublisherInner};
 use super::qos::{History, QoS};
 use super::ring_buffer::RingBuffer;
@@ -62,6 +63,11 @@ pub struct SubscriptionOptions {
     /// What the intra-process buffer stores; by default what the callback takes. A
     /// `SharedPtr` buffer behind an owning callback puts the copy off to take time.
     pub intra_process_buffer_type: IntraProcessBufferType,
+    /// Off by default, as in rclcpp: then an IPC subscription also takes (and deserializes)
+    /// the middleware's copy of what an IPC publisher of its context sends to other
+    /// processes, and discards it. On: the middleware never delivers what this context
+    /// publishes to it (rmw's "same participant").
+    pub ignore_local_publications: bool,
 }
 
 /// Why `Node::new` failed.
@@ -278,7 +284,10 @@ impl Node {
             ctx.ipm.add_subscription(&inner);
         }
         let wire: Arc<dyn super::middleware::WireSubscription> = inner.clone();
-        ctx.domain.add_subscription(&topic, ctx.id, intra, Arc::downgrade(&wire));
+        let ignore_local_publications = options.ignore_local_publications;
+        let endpoint =
+            NewEndpoint { context_id: ctx.id, intra, ignore_local_publications, subscription: Arc::downgrade(&wire) };
+        ctx.domain.add_subscription(&topic, endpoint);
         if let Some(transport) = ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Subscription;

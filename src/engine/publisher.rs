@@ -142,7 +142,12 @@ impl<M: Message> Publisher<M> {
         let bytes = Arc::new(msg.to_cdr());
         let msg_ref = || MessageRef::of(msg, info.topic, info.publication);
         info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });
-        let sample = WireSample { bytes: WireBytes::Heap(bytes.clone()), publication: info.publication, arrival: None };
+        let sample = WireSample {
+            bytes: WireBytes::Heap(bytes.clone()),
+            publication: info.publication,
+            arrival: None,
+            intra_process_context: sender.intra.then_some(sender.context_id),
+        };
         let domain = &self.inner.ctx.domain;
         domain.distribute(&self.inner.topic, sender, &sample);
         let Some(transport) = domain.transport.get() else { return };

@@ -22,7 +22,7 @@ use super::message::{ConstSharedPtr, Message, SharedPtr, UniquePtr};
 use super::middleware::WireSubscription;
 use super::ring_buffer::RingBuffer;
 use super::text::LineText;
-use super::trace::{CopyMade, CopyReason, EventKind, MessageRef, Origin, Publication, Via};
+use super::trace::{CopyMade, CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, Via};
 use super::wire::WireSample;
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
@@ -240,13 +240,18 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
             return false;
         };
         let mut callback = self.callback.lock().unwrap_or_else(|e| e.into_inner());
-        match pending {
-            Pending::Intra(msg, publication, via) => self.dispatch_intra_process(msg, publication, via, &mut callback),
-            Pending::Wire(sample) => self.dispatch(&sample, &mut callback),
-        }
+        let ran = match pending {
+            Pending::Intra(msg, publication, via) => {
+                self.dispatch_intra_process(msg, publication, via, &mut callback);
+                true
+            }
+            Pending::Wire(sample) => self.handle_message(&sample, &mut callback),
+        };
         drop(callback);
         DISPATCHING.set(None);
-        self.ctx.count_receipt();
+        if ran {
+            self.ctx.count_receipt();
+        }
         true
     }
 }
@@ -309,11 +314,27 @@ impl<M: Message> SubscriptionInner<M> {
         }
     }
 
-    /// The middleware path: `rmw_take` decodes into a message of its own (rclcpp's "taken"
-    /// message), which lives until the callback returns; then `dispatch`
-    /// (any_subscription_callback.hpp:468-540 rolling) hands it to the callback.
-    fn dispatch(&self, sample: &WireSample, callback: &mut AnySubscriptionCallback<M>) {
-        let Some(taken) = self.take_from_wire(sample) else { return };
+    /// The middleware path, as `Executor::execute_subscription` runs it (executor.cpp:577-588
+    /// rolling and jazzy, :643-654 humble): `rmw_take` decodes into a message of its own
+    /// (rclcpp's "taken" message), which lives until the callback returns; then
+    /// `Subscription::handle_message` drops it if the IPM delivered it already, or hands it
+    /// to `dispatch`. Returns whether the callback ran.
+    fn handle_message(&self, sample: &WireSample, callback: &mut AnySubscriptionCallback<M>) -> bool {
+        let Some(taken) = self.take_from_wire(sample) else { return false };
+        // `matches_any_intra_process_publishers` (subscription.hpp:289 rolling): only an
+        // IPC subscription of the publisher's own context got it from the IPM.
+        if self.intra && sample.intra_process_context == Some(self.ctx.id) {
+            let msg = MessageRef::of::<M>(&taken, &self.topic, sample.publication);
+            self.emit(|| EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess });
+            return false;
+        }
+        self.dispatch(sample, taken, callback);
+        true
+    }
+
+    /// `dispatch` (any_subscription_callback.hpp:468-540 rolling): the taken message to the
+    /// callback, copied only for a `UniquePtr` one.
+    fn dispatch(&self, sample: &WireSample, taken: UniquePtr<M>, callback: &mut AnySubscriptionCallback<M>) {
         let (publication, via) = (sample.publication, Via::Middleware);
         let origin = sample.arrival.as_ref().map(|a| &a.origin);
         match callback {

@@ -94,6 +94,21 @@ pub enum CopyReason {
     ReadOnlyToDrawOn,
 }
 
+/// Why a subscription threw away a message it had taken (and paid for) without running its
+/// callback. JSON writes each by its serde name (`delivered_by_intra_process`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscardReason {
+    /// The middleware's copy of a message that the intra-process manager already delivered:
+    /// the publisher also reached another process (or a subscription with IPC off), so it
+    /// published to the middleware too, and the middleware delivers to every matched
+    /// reader, this one included. rclcpp's executor takes and deserializes it, then
+    /// `Subscription::handle_message` drops it (subscription.hpp:285-293 rolling, :297
+    /// jazzy, :327 humble; rclcpp issue #1722). The subscription option
+    /// `ignore_local_publications` keeps it from arriving at all.
+    DeliveredByIntraProcess,
+}
+
 /// Where a message that came from another process was published, as its frame says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -132,6 +147,9 @@ pub enum EventKind {
     Deserialized { msg: MessageRef, bytes: usize },
     /// A full keep-last queue dropped this message to make room.
     Overwritten { msg: MessageRef },
+    /// A subscription took `msg` (already reported `deserialized`, whose cost stands) and
+    /// threw it away without running its callback. Not a receipt.
+    Discarded { msg: MessageRef, reason: DiscardReason },
     /// CDR bytes were written into a socket to another process: the kernel copies them.
     /// `msg` is the message they encode.
     Written { msg: MessageRef, bytes: usize, to_pid: u32 },
@@ -171,6 +189,7 @@ impl EventKind {
             | EventKind::Serialized { msg, .. }
             | EventKind::Deserialized { msg, .. }
             | EventKind::Overwritten { msg }
+            | EventKind::Discarded { msg, .. }
             | EventKind::Written { msg, .. }
             | EventKind::Read { msg, .. }
             | EventKind::SharedMemoryWritten { msg, .. }

@@ -41,4 +41,8 @@ pub(crate) struct WireSample {
     pub(crate) publication: Publication,
     /// Set when the bytes came from another process.
     pub(crate) arrival: Option<Arrival>,
+    /// The id of the publishing context when the publisher has IPC on: that context's IPM
+    /// already served its intra-process subscriptions, which then discard this copy
+    /// (rclcpp's `matches_any_intra_process_publishers`).
+    pub(crate) intra_process_context: Option<u64>,
 }

@@ -48,6 +48,23 @@ fn got(events: &[TraceEvent], node: &str) -> Option<Got> {
     Some(Got { addr, via, bytes })
 }
 
+/// The bytes a subscription deserialized only to discard them (the duplicate rclcpp's
+/// executor takes when the publisher also reaches another process).
+fn discarded(events: &[TraceEvent], node: &str) -> Option<usize> {
+    let addr = events.iter().find_map(|e| match &e.kind {
+        EventKind::Discarded { msg, .. } if &*e.node == node => Some(msg.addr),
+        _ => None,
+    })?;
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Deserialized { msg, bytes } if &*e.node == node && msg.addr == addr => Some(*bytes),
+        _ => None,
+    })
+}
+
+fn bytes_text(n: usize) -> String {
+    bytes(n as u64)
+}
+
 /// Design-table labels: the original is `@1`, other addresses are numbered as they appear.
 struct Notation {
     addrs: Vec<usize>,
@@ -147,6 +164,19 @@ pub fn render(
         };
         let address = painter.dim(&raw(got.addr));
         writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4))?;
+        if let Some(bytes) = discarded(events, &node) {
+            let text = match lang {
+                Lang::Ko => format!(
+                    "+ 미들웨어로도 온 사본을 역직렬화({})한 뒤 버림 (IPC로 이미 받음, rclcpp #1722)",
+                    bytes_text(bytes)
+                ),
+                Lang::En => format!(
+                    "+ deserialized the middleware's copy too, {}, then discarded it (already delivered by IPC, rclcpp #1722)",
+                    bytes_text(bytes)
+                ),
+            };
+            writeln!(out, "  {}{}", pad("", 15 + width + 4), painter.copy(&text))?;
+        }
     }
     let copies: Vec<usize> = events.iter().filter_map(|e| e.kind.bytes_copied()).collect();
     let result = in_notation.join(",");

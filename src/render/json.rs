@@ -1,7 +1,7 @@
 //! One JSON object per trace event per line, for tools and tests.
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
-//! `overwritten`, `printed`; between processes `written`, `read`, `shm_written`, `mapped`,
+//! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`, `shm_written`, `mapped`,
 //! `peer_lost`, `rejected`; from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{RenderContext, Renderer};
 use crate::engine::msg::KnownType;
 use crate::engine::text::{LineText, ShortText};
-use crate::engine::trace::{CopyReason, EventKind, MessageRef, Origin, Publication, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, TraceEvent, Via};
 use crate::labels::Labels;
 
 pub struct Json {
@@ -183,6 +183,13 @@ enum Line {
         #[serde(flatten)]
         msg: Msg,
     },
+    Discarded {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        reason: DiscardReason,
+    },
     Written {
         #[serde(flatten)]
         head: Head,
@@ -298,6 +305,7 @@ impl Line {
             &EventKind::Serialized { msg: ref m, bytes } => Line::Serialized { head, msg: msg(m), bytes },
             &EventKind::Deserialized { msg: ref m, bytes } => Line::Deserialized { head, msg: msg(m), bytes },
             EventKind::Overwritten { msg: m } => Line::Overwritten { head, msg: msg(m) },
+            &EventKind::Discarded { msg: ref m, reason } => Line::Discarded { head, msg: msg(m), reason },
             &EventKind::Written { msg: ref m, bytes, to_pid } => {
                 Line::Written { head, msg: msg(m), bytes, to_pid: other(to_pid) }
             }
@@ -350,6 +358,7 @@ impl Line {
             Line::Serialized { head, msg, bytes } => (head, EventKind::Serialized { msg: msg.read_back()?, bytes }),
             Line::Deserialized { head, msg, bytes } => (head, EventKind::Deserialized { msg: msg.read_back()?, bytes }),
             Line::Overwritten { head, msg } => (head, EventKind::Overwritten { msg: msg.read_back()? }),
+            Line::Discarded { head, msg, reason } => (head, EventKind::Discarded { msg: msg.read_back()?, reason }),
             Line::Written { head, msg, bytes, to_pid } => {
                 (head, EventKind::Written { msg: msg.read_back()?, bytes, to_pid: to_pid.number()? })
             }
@@ -449,6 +458,7 @@ mod tests {
             EventKind::Serialized { msg: msg(int32), bytes: 8 },
             EventKind::Deserialized { msg: msg(int32), bytes: 8 },
             EventKind::Overwritten { msg: msg(int32) },
+            EventKind::Discarded { msg: msg(int32), reason: DiscardReason::DeliveredByIntraProcess },
             EventKind::Written { msg: msg(int32), bytes: 8, to_pid: 11 },
             EventKind::Read { msg: msg(int32), bytes: 8, from_pid: 11 },
             EventKind::SharedMemoryWritten { msg: msg(KnownType::Image.type_name()), bytes: 8 },

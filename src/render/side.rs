@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::style::pad;
 use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::text::ShortText;
-use crate::engine::trace::{CopyReason, EventKind, Publication, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, DiscardReason, EventKind, Publication, TraceEvent, Via};
 use crate::i18n::Lang;
 
 /// How many recent publications to remember (a message is received soon after it is
@@ -202,6 +202,11 @@ impl Tracker {
             }
             EventKind::Overwritten { .. } => {
                 self.overwritten += 1;
+                None
+            }
+            EventKind::Discarded { .. } => {
+                // Paid for (its deserialization is counted above) but never received.
+                self.deserialized.remove(&event.node);
                 None
             }
             EventKind::Read { msg, bytes, .. } => {
@@ -423,6 +428,19 @@ impl Side {
                     Lang::En => {
                         format!("   !  subscriber process {pid} of '{topic}' is gone; sending resumes when one appears")
                     }
+                }
+            }
+            EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess } => {
+                let addr = self.cx.labels.addr(event.pid, msg.addr);
+                match lang {
+                    Lang::Ko => format!(
+                        "   ·  {}: 미들웨어로도 온 값 {}을(를) {addr}에 역직렬화하고 버렸습니다 (IPC로 이미 받음, ignore_local_publications로 막을 수 있음)",
+                        event.node, msg.value
+                    ),
+                    Lang::En => format!(
+                        "   ·  {}: deserialized the middleware's copy of value {} at {addr} and discarded it (already delivered by IPC; ignore_local_publications avoids it)",
+                        event.node, msg.value
+                    ),
                 }
             }
             EventKind::Rejected { from_pid, reason } => {

@@ -167,6 +167,8 @@ fn sample(peer_pid: u32, header: &FrameHeader, arrived: Arrived) -> WireSample {
     WireSample {
         bytes: arrived.bytes,
         publication: Publication { pid: peer_pid, publisher: header.publisher_id, seq: header.seq },
+        // Another process's IPM served only its own subscriptions.
+        intra_process_context: None,
         arrival: Some(Arrival {
             origin: Origin {
                 pid: peer_pid,
