@@ -8,8 +8,8 @@ use std::io::Write;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::AppError;
-use crate::bench::{self, report, svg, BenchOptions};
-use crate::cli::plan::{BenchPeerPlan, BenchPlan, Plan};
+use crate::bench::{self, report, svg, BenchPlan};
+use crate::cli::plan::{BenchPeerPlan, Plan};
 
 pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result<(), AppError> {
     // Opened first: a path that cannot be written fails now, not after a minute of work.
@@ -20,18 +20,11 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
         }
         None => None,
     };
-    let options = BenchOptions {
-        sizes: bench.sizes.clone(),
-        pipeline_sizes: bench.pipeline_sizes.clone(),
-        quick: bench.quick,
-        domain: plan.domain,
-        command: plan.command_line.clone(),
-    };
     // indicatif draws on stderr only when it is a terminal: piped runs stay plain.
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let results = bench::run(&options, &mut |step| {
+    let results = bench::run(bench, &mut |step| {
         bar.set_length(step.total as u64);
         bar.set_position(step.done as u64);
         bar.set_message(step.what.to_string());

@@ -116,7 +116,7 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
 pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![demo.ipc != IpcMode::Off];
     let title = demo.demo.upstream_name();
-    let view = View { format: demo.format, stable: demo.stable, title, runs, split: true, columns: Columns::default() };
+    let view = View { output: demo.output, title, runs, split: true, columns: Columns::default() };
     run(plan, view, split_children(plan, demo), out)
 }
 
@@ -124,14 +124,13 @@ pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Re
 pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![true, false];
     let title = demo.demo.upstream_name();
-    let view =
-        View { format: demo.format, stable: demo.stable, title, runs, split: false, columns: Columns::default() };
+    let view = View { output: demo.output, title, runs, split: false, columns: Columns::default() };
     run(plan, view, both_children(plan, demo), out)
 }
 
 fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = view.runs.len();
-    let labels = Labels::new(view.stable);
+    let labels = Labels::new(view.output.stable);
     let mut renderer = renderer(plan, view, labels);
     // The first Ctrl-C reaches only us (the children have their own process group).
     let _ = ctrlc::set_handler(interrupt_children);
@@ -212,7 +211,7 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::plan::Format;
+    use crate::cli::plan::{Format, Output};
     use crate::engine::transport::TransportKind;
     use std::time::Duration;
 
@@ -222,8 +221,7 @@ mod tests {
             ipc: IpcMode::Off,
             count,
             period: Duration::ZERO,
-            format: Format::Json,
-            stable: false,
+            output: Output { format: Format::Json, stable: false },
             split: true,
             transport: TransportKind::Socket,
         }

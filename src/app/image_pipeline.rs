@@ -25,14 +25,13 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     let lang = plan.lang;
     // Not with `--stable`, which leaves the figures out: reading the system's numbers
     // allocates at moments that depend on timing, which would move the frames' addresses.
-    let mut sampler = ResidentSampler::start(!image.stable);
+    let mut sampler = ResidentSampler::start(!image.output.stable);
     let source = resolve_source(&image.source, image.size, lang);
     let show = resolve_show(&image.show, lang);
     let ipc_runs = runs_of(image.ipc);
-    let labels = Labels::new(image.stable);
+    let labels = Labels::new(image.output.stable);
     let view = View {
-        format: image.format,
-        stable: image.stable,
+        output: image.output,
         title: image.upstream_name(),
         runs: ipc_runs.clone(),
         split: false,
@@ -43,7 +42,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     let (tx, rx) = event_channel();
     let mut runs = Vec::new();
     for (run, &on) in ipc_runs.iter().enumerate() {
-        let sink = ChannelSink { run, tx: tx.clone(), labels: image.stable.then(|| labels.clone()) };
+        let sink = ChannelSink { run, tx: tx.clone(), labels: image.output.stable.then(|| labels.clone()) };
         // Separate domains: in `--ipc both` the two runs must not hear each other.
         let domain = domain_after(plan.domain, run as u32);
         let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(domain));
@@ -58,7 +57,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         // Each frame is received by the watermark node and by every view.
         let per_frame = 1 + image.viewers as u64;
         let cap = paced(&source, image.size, image.fps, &ctx)?;
-        let cap = cap.frames(image.frames).lockstep(image.stable.then_some(per_frame));
+        let cap = cap.frames(image.frames).lockstep(image.output.stable.then_some(per_frame));
         let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
         let mut window = windows(&show, folder, &show_failure, plan.color)?;
         let options = ImageOptions {
@@ -74,7 +73,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     drop(tx);
     // `--stable` runs go one after the other so that they do the same things in the same
     // order every time; windows too, since a GUI wants one thread.
-    let together = if image.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
+    let together = if image.output.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
     execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
     shown(&show_failure)
 }
@@ -84,14 +83,14 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
 /// terminal, where `image_view_node` runs apart from `image_pipeline_all_in_one`.
 pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Result<(), AppError> {
     let lang = plan.lang;
-    let mut sampler = ResidentSampler::start(!node.stable);
-    let labels = Labels::new(node.stable);
+    let mut sampler = ResidentSampler::start(!node.output.stable);
+    let labels = Labels::new(node.output.stable);
     let title = node.name.name();
     let runs = vec![node.ipc];
-    let view = View { format: node.format, stable: node.stable, title, runs, split: false, columns: IMAGE_COLUMNS };
+    let view = View { output: node.output, title, runs, split: false, columns: IMAGE_COLUMNS };
     let mut renderer = renderer(plan, view, labels.clone());
     let (tx, rx) = event_channel();
-    let sink = ChannelSink { run: 0, tx, labels: node.stable.then(|| labels.clone()) };
+    let sink = ChannelSink { run: 0, tx, labels: node.output.stable.then(|| labels.clone()) };
     let mut init = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
     // The camera counts frames (below); the others count what they receive.
     if let (Some(n), false) = (node.count, node.name == NodeName::CameraNode) {

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::plan::{Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, LessonPlan, NodeName, NodePlan, Plan};
+use crate::cli::plan::{
+    Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, LessonPlan, NodeName, NodePlan, Output, Plan,
+};
 use crate::demos::{self, DemoError, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
@@ -273,8 +275,7 @@ struct LocalRun {
     ipc: bool,
     count: Option<u64>,
     period: Duration,
-    format: Format,
-    stable: bool,
+    output: Output,
     transport: TransportKind,
     /// Whether the run is pointless without other processes (`node`): then a transport
     /// that cannot start is an error; a demo only warns and runs on its own.
@@ -293,8 +294,7 @@ impl LocalRun {
             ipc: demo.ipc == IpcMode::On,
             count: demo.count,
             period: demo.period,
-            format: demo.format,
-            stable: demo.stable,
+            output: demo.output,
             transport: demo.transport,
             needs_transport: false,
             main,
@@ -316,8 +316,7 @@ impl LocalRun {
             ipc: node.ipc,
             count: node.count,
             period: node.period,
-            format: node.format,
-            stable: node.stable,
+            output: node.output,
             transport: node.transport,
             needs_transport: true,
             main,
@@ -327,8 +326,7 @@ impl LocalRun {
 
 /// What a view shows, besides the plan's language and colour.
 pub(crate) struct View {
-    pub(crate) format: Format,
-    pub(crate) stable: bool,
+    pub(crate) output: Output,
     pub(crate) title: &'static str,
     /// The IPC setting of each variant.
     pub(crate) runs: Vec<bool>,
@@ -355,7 +353,7 @@ pub(super) fn transport_warning(lang: Lang, e: &TransportError) -> String {
 /// The renderer for a view, with the labels its addresses get (shared with whoever else
 /// writes them, such as the image nodes on their frames).
 pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Renderer> {
-    let format = view.format;
+    let format = view.output.format;
     let cx = RenderContext {
         lang: plan.lang,
         painter: Painter { enabled: plan.color && format != Format::Json },
@@ -375,15 +373,8 @@ pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Rende
 /// Runs the demo on a worker thread and renders its events here as they come.
 fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![run.ipc];
-    let view = View {
-        format: run.format,
-        stable: run.stable,
-        title: run.title,
-        runs,
-        split: false,
-        columns: Columns::default(),
-    };
-    let mut renderer = renderer(plan, view, Labels::new(run.stable));
+    let view = View { output: run.output, title: run.title, runs, split: false, columns: Columns::default() };
+    let mut renderer = renderer(plan, view, Labels::new(run.output.stable));
     let (tx, rx) = event_channel();
     let sink = ChannelSink { run: 0, tx, labels: None };
     let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);

@@ -130,9 +130,10 @@ impl PathKind {
     }
 }
 
-/// What a run measures, decided by the command line.
+/// `ipc-lab bench`: what a run measures and how it reports, decided by the command line
+/// (the plan's [`crate::cli::plan::Action::Bench`]) and read by the bench as it is.
 #[derive(Debug, Clone)]
-pub struct BenchOptions {
+pub struct BenchPlan {
     /// Payload sizes in bytes, ascending.
     pub sizes: Vec<usize>,
     /// The image pipeline's frames, width and height, smallest first.
@@ -143,6 +144,10 @@ pub struct BenchOptions {
     pub domain: u32,
     /// The command line, as `ipc-lab ps` shows the bench and its peers.
     pub command: String,
+    /// JSON lines instead of the table.
+    pub json: bool,
+    /// Where to write the chart.
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// Why a bench could not run to the end.
@@ -337,7 +342,7 @@ struct FrameSamples {
 
 /// Runs the bench: opens every path (starting the peer processes), counts copies, then
 /// measures in interleaved rounds. Ctrl-C ends it early with what was measured so far.
-pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<report::Results, BenchError> {
+pub fn run(options: &BenchPlan, progress: &mut dyn FnMut(&Step)) -> Result<report::Results, BenchError> {
     // Ctrl-C shuts every context down: this one only watches for it.
     let watch = Context::init();
     let schedule = Schedule::new(options.quick);
@@ -428,7 +433,7 @@ pub fn run(options: &BenchOptions, progress: &mut dyn FnMut(&Step)) -> Result<re
 }
 
 /// Opens every path and baseline; the peer processes start here.
-fn open(options: &BenchOptions) -> Result<Vec<Box<dyn Path>>, BenchError> {
+fn open(options: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     let socket = remote::RemotePath::open(crate::engine::transport::TransportKind::Socket, options)?;
     let shm = remote::RemotePath::open(crate::engine::transport::TransportKind::SharedMemory, options)?;
     Ok(vec![

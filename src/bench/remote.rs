@@ -20,7 +20,7 @@ use crossbeam_channel::{unbounded, Receiver};
 use super::clock::{now_ns, to_stamp};
 use super::counting::CopyCounter;
 use super::peer::PeerLine;
-use super::{image, BenchError, BenchOptions, Path, PathKind, DEPTH};
+use super::{image, BenchError, BenchPlan, Path, PathKind, DEPTH};
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::transport::{discovery, runtime_dir, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions, Node, NodeOptions, Publisher};
@@ -107,7 +107,7 @@ pub struct RemotePath {
 
 impl RemotePath {
     /// Starts the transport and the peer; [`RemotePath::connected`] waits for it.
-    pub fn open(transport: TransportKind, options: &BenchOptions) -> Result<Self, BenchError> {
+    pub fn open(transport: TransportKind, options: &BenchPlan) -> Result<Self, BenchError> {
         let (kind, domain) = match transport {
             TransportKind::Socket => (PathKind::Socket, options.domain),
             TransportKind::SharedMemory => (PathKind::Shm, crate::engine::transport::domain_after(options.domain, 1)),

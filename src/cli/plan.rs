@@ -1,10 +1,9 @@
 //! Stage two: the validated plan that the rest of the program consumes.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::args::{
-    Cli, ColorChoice, Command, DemoArgs, ImageArgs, LessonArgs, OnOff, TransportChoice, ViewerCallbackArg,
+    Cli, ColorChoice, Command, DemoArgs, ImageArgs, LessonArgs, OnOff, OutputArgs, TransportChoice, ViewerCallbackArg,
 };
 use super::HELP_HINT;
 use crate::demos::copies::Spec;
@@ -16,6 +15,22 @@ use crate::image::view::Show;
 use crate::lessons::{self, Lesson};
 
 pub use super::args::{Format, IpcMode, NodeName};
+pub use crate::bench::BenchPlan;
+
+/// How a run's events are shown (`--format`, `--stable`): one value from the command line
+/// to the renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    /// Pids and addresses as labels in order of first appearance.
+    pub stable: bool,
+}
+
+impl From<OutputArgs> for Output {
+    fn from(args: OutputArgs) -> Output {
+        Output { format: args.format, stable: args.stable }
+    }
+}
 
 /// Everything a run needs to know, decided once.
 #[derive(Debug, Clone)]
@@ -121,8 +136,7 @@ pub struct DemoPlan {
     /// Stop after this many receipts; `None` runs until Ctrl-C.
     pub count: Option<u64>,
     pub period: Duration,
-    pub format: Format,
-    pub stable: bool,
+    pub output: Output,
     /// Each node in its own child process.
     pub split: bool,
     pub transport: TransportKind,
@@ -135,8 +149,7 @@ pub struct NodePlan {
     pub ipc: bool,
     pub count: Option<u64>,
     pub period: Duration,
-    pub format: Format,
-    pub stable: bool,
+    pub output: Output,
     pub transport: TransportKind,
     /// For the image nodes.
     pub image: ImageNodePlan,
@@ -170,19 +183,6 @@ pub struct LessonPlan {
     pub columns: usize,
 }
 
-/// `ipc-lab bench`.
-#[derive(Debug, Clone)]
-pub struct BenchPlan {
-    /// Payload sizes in bytes, ascending.
-    pub sizes: Vec<usize>,
-    /// The image pipeline's frames, smallest first.
-    pub pipeline_sizes: Vec<(u32, u32)>,
-    pub quick: bool,
-    pub json: bool,
-    /// Where to write the chart.
-    pub plot: Option<PathBuf>,
-}
-
 /// `ipc-lab bench-peer`, started by the bench.
 #[derive(Debug, Clone)]
 pub struct BenchPeerPlan {
@@ -207,8 +207,7 @@ pub struct ImagePlan {
     pub fps: u32,
     pub show: Show,
     pub text_scale: u32,
-    pub format: Format,
-    pub stable: bool,
+    pub output: Output,
 }
 
 impl ImagePlan {
@@ -261,8 +260,7 @@ impl Plan {
                 ipc: args.ipc == OnOff::On,
                 count: args.count,
                 period: args.period,
-                format: args.output.format,
-                stable: args.output.stable,
+                output: args.output.into(),
                 transport: transport(args.transport),
                 image: ImageNodePlan {
                     source: args.image.source,
@@ -286,6 +284,8 @@ impl Plan {
                     .pipeline_sizes
                     .map_or_else(|| crate::bench::DEFAULT_PIPELINE_SIZES.to_vec(), |s| s.0),
                 quick: args.quick,
+                domain: cli.domain,
+                command: command_line.clone(),
                 json: args.json,
                 plot: args.plot,
             }),
@@ -322,8 +322,7 @@ fn demo_plan(demo: Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {
         ipc: args.ipc,
         count: args.count,
         period: args.period,
-        format: args.output.format,
-        stable: args.output.stable,
+        output: args.output.into(),
         split: args.split,
         transport: transport(args.transport),
     })
@@ -343,7 +342,6 @@ fn image_plan(args: ImageArgs) -> ImagePlan {
         fps: args.frame.fps,
         show: args.frame.show,
         text_scale: args.frame.text_scale,
-        format: args.output.format,
-        stable: args.output.stable,
+        output: args.output.into(),
     }
 }
