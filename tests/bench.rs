@@ -28,8 +28,8 @@ fn expected_copies(path: &str) -> Option<f64> {
         "ipc-off" => Some(2.0),
         // Serialized, written into the socket, read out of it, deserialized.
         "socket" => Some(4.0),
-        // Serialized, copied into the segment, deserialized from the mapping.
-        "shm" => Some(3.0),
+        // Serialized straight into a shared-memory slot, deserialized from the mapping.
+        "shm" => Some(2.0),
         _ => None,
     }
 }

@@ -80,7 +80,9 @@ fn split_shows_two_pids_and_every_copy() {
 }
 
 /// `--transport shm`: the payload crosses in shared memory. Nothing is written to or read
-/// from the socket; the segment is mapped at an address of the receiving process.
+/// from the socket; each message is serialized straight into a slot of the publisher's
+/// pool (its only copy on the way), and read where it is in the receiving process: the same
+/// memfd inode there, at another address.
 #[test]
 fn shared_memory_copies_no_payload_byte_between_processes() {
     let runtime = tempfile::tempdir().unwrap();
@@ -97,7 +99,20 @@ fn shared_memory_copies_no_payload_byte_between_processes() {
         assert_ne!(m["pid"], m["from_pid"]);
         assert!(m.get("bytes").is_none(), "mapping copies nothing: {m}");
     }
-    assert!(!kind(&events, "shm_written").is_empty());
+    // No second copy into the segment: the serialization wrote there.
+    assert!(kind(&events, "shm_written").is_empty());
+    let in_place = kind(&events, "serialized_in_place");
+    for m in &mapped {
+        let written = in_place.iter().find(|w| w["pid"] == m["from_pid"] && w["seq"] == m["seq"]).unwrap();
+        assert_eq!((&written["inode"], &written["offset"]), (&m["inode"], &m["offset"]), "the same memory: {m}");
+    }
+    // The receivers gave the slots back to the process that lent them.
+    let released = kind(&events, "released");
+    assert!(!released.is_empty());
+    for r in &released {
+        assert!(in_place.iter().any(|w| w["pid"] == r["pid"] && w["inode"] == r["inode"]), "{r}");
+        assert_ne!(r["pid"], r["by_pid"]);
+    }
     assert!(common::leftovers(runtime.path()).is_empty());
 }
 

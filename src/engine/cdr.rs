@@ -19,20 +19,35 @@ use std::fmt;
 /// The 4-byte encapsulation header: CDR, little-endian, no options.
 pub const CDR_LE_HEADER: [u8; 4] = [0x00, 0x01, 0x00, 0x00];
 
-/// Appends values in CDR order and alignment.
+/// Appends values in CDR order and alignment: to a buffer of its own, into memory given
+/// to it (a shared-memory slot: serialized where it will be read), or nowhere, only
+/// counting (to know how much room the encoding needs before writing it).
 #[derive(Debug)]
-pub struct CdrWriter {
-    /// The encapsulation header followed by the encoded fields.
-    buf: Vec<u8>,
+pub struct CdrWriter<'a> {
+    out: Out<'a>,
+    /// Bytes written so far, header included.
+    len: usize,
 }
 
-impl Default for CdrWriter {
+/// Where a [`CdrWriter`] puts its bytes.
+#[derive(Debug)]
+enum Out<'a> {
+    Vec(Vec<u8>),
+    /// `full` is set if the encoding did not fit: the bytes written are then incomplete.
+    Slice {
+        buf: &'a mut [u8],
+        full: bool,
+    },
+    Count,
+}
+
+impl Default for CdrWriter<'_> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl CdrWriter {
+impl<'a> CdrWriter<'a> {
     /// Starts a buffer with the encapsulation header.
     pub fn new() -> Self {
         Self::with_capacity(0)
@@ -41,44 +56,89 @@ impl CdrWriter {
     /// Like [`CdrWriter::new`], reserving room for `capacity` bytes of fields, so a large
     /// image is written into one allocation instead of a growing one.
     pub fn with_capacity(capacity: usize) -> Self {
-        let mut buf = Vec::with_capacity(CDR_LE_HEADER.len() + capacity);
-        buf.extend_from_slice(&CDR_LE_HEADER);
-        Self { buf }
+        let mut w = Self { out: Out::Vec(Vec::with_capacity(CDR_LE_HEADER.len() + capacity)), len: 0 };
+        w.put(&CDR_LE_HEADER);
+        w
+    }
+
+    /// Writes into `buf`, from its start; [`CdrWriter::finish`] says how much was used.
+    pub fn into_slice(buf: &'a mut [u8]) -> Self {
+        let mut w = Self { out: Out::Slice { buf, full: false }, len: 0 };
+        w.put(&CDR_LE_HEADER);
+        w
+    }
+
+    /// Writes nothing and counts: [`CdrWriter::len`] is then the encoding's length.
+    pub fn counting() -> Self {
+        let mut w = Self { out: Out::Count, len: 0 };
+        w.put(&CDR_LE_HEADER);
+        w
+    }
+
+    /// Bytes written (or counted) so far, header included.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Never true: the header is always there.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The length used in the slice given to [`CdrWriter::into_slice`], or `None` if the
+    /// encoding did not fit in it.
+    pub fn finish(self) -> Option<usize> {
+        match self.out {
+            Out::Slice { full: true, .. } => None,
+            _ => Some(self.len),
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        match &mut self.out {
+            Out::Vec(buf) => buf.extend_from_slice(bytes),
+            Out::Slice { buf, full } => match buf.get_mut(self.len..self.len + bytes.len()) {
+                Some(dst) => dst.copy_from_slice(bytes),
+                None => *full = true,
+            },
+            Out::Count => {}
+        }
+        self.len += bytes.len();
     }
 
     /// Pads with zeros so the next value starts at a multiple of `n`, counted from the end
     /// of the header (CDR aligns relative to the start of the serialized data).
     fn align(&mut self, n: usize) {
-        let offset = self.buf.len() - CDR_LE_HEADER.len();
+        let offset = self.len - CDR_LE_HEADER.len();
         let padding = (n - offset % n) % n;
-        self.buf.resize(self.buf.len() + padding, 0);
+        self.put(&[0u8; 8][..padding]);
     }
 
     pub fn write_u8(&mut self, v: u8) {
-        self.buf.push(v);
+        self.put(&[v]);
     }
 
     pub fn write_u32(&mut self, v: u32) {
         self.align(4);
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
 
     pub fn write_i32(&mut self, v: i32) {
         self.align(4);
-        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
 
     /// A string: u32 length counting the terminating NUL, the bytes, then the NUL.
     pub fn write_string(&mut self, s: &str) {
         self.write_len(s.len() + 1);
-        self.buf.extend_from_slice(s.as_bytes());
-        self.buf.push(0);
+        self.put(s.as_bytes());
+        self.put(&[0]);
     }
 
     /// A `sequence<uint8>`: u32 element count, then the bytes.
     pub fn write_byte_sequence(&mut self, bytes: &[u8]) {
         self.write_len(bytes.len());
-        self.buf.extend_from_slice(bytes);
+        self.put(bytes);
     }
 
     fn write_len(&mut self, len: usize) {
@@ -88,12 +148,15 @@ impl CdrWriter {
 
     /// Appends bytes that are already CDR-encoded fields.
     pub fn write_raw(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        self.put(bytes);
     }
 
-    /// The finished bytes, header included.
+    /// The finished bytes, header included (empty for a writer that did not own them).
     pub fn into_bytes(self) -> Vec<u8> {
-        self.buf
+        match self.out {
+            Out::Vec(buf) => buf,
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -206,6 +269,37 @@ impl<'a> CdrReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample(w: &mut CdrWriter<'_>) {
+        w.write_u8(7);
+        w.write_string("bgr8");
+        w.write_byte_sequence(&[1, 2, 3]);
+    }
+
+    /// Counting, writing into a slot and writing into a buffer of its own agree byte for byte.
+    #[test]
+    fn every_destination_gets_the_same_bytes() {
+        let mut owned = CdrWriter::new();
+        sample(&mut owned);
+        let owned = owned.into_bytes();
+        let mut counting = CdrWriter::counting();
+        sample(&mut counting);
+        assert_eq!(counting.len(), owned.len());
+        let mut slot = vec![0xAA; owned.len() + 5];
+        let mut w = CdrWriter::into_slice(&mut slot);
+        sample(&mut w);
+        assert_eq!(w.finish(), Some(owned.len()));
+        assert_eq!(slot[..owned.len()], owned[..]);
+    }
+
+    /// A slot too small says so instead of panicking or writing past its end.
+    #[test]
+    fn a_slot_too_small_is_reported() {
+        let mut slot = [0u8; 10];
+        let mut w = CdrWriter::into_slice(&mut slot);
+        sample(&mut w);
+        assert_eq!(w.finish(), None);
+    }
 
     /// Alignment counts from after the header: a u8 followed by a u32 pads 3 bytes.
     #[test]

@@ -52,6 +52,22 @@ pub trait Message: Clone + Send + Sync + 'static {
         w.into_bytes()
     }
 
+    /// The length of the complete CDR encoding, counted without writing it.
+    fn cdr_len(&self) -> usize {
+        let mut w = CdrWriter::counting();
+        self.serialize(&mut w);
+        w.len()
+    }
+
+    /// Writes the complete CDR encoding into `out` (a shared-memory slot: the bytes are
+    /// serialized where the reader will find them). The length used, or `None` if it does
+    /// not fit.
+    fn to_cdr_in(&self, out: &mut [u8]) -> Option<usize> {
+        let mut w = CdrWriter::into_slice(out);
+        self.serialize(&mut w);
+        w.finish()
+    }
+
     /// Decodes a complete CDR encoding into a newly allocated message.
     fn from_cdr(bytes: &[u8]) -> Result<Box<Self>, CdrError> {
         let mut r = CdrReader::new(bytes)?;

@@ -124,6 +124,14 @@ impl Domain {
         local || self.transport.get().is_some_and(|t| t.remote_subscriber_count(topic) > 0)
     }
 
+    /// Whether [`Domain::distribute`] hands a message from `sender` to some live subscription
+    /// of this process (which then needs the bytes on its heap).
+    pub(crate) fn has_local_readers(&self, topic: &str, sender: &Sender) -> bool {
+        self.lock()
+            .get(topic)
+            .is_some_and(|t| t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && sender.reaches(e)))
+    }
+
     /// Live subscriptions of `topic` in this process, for rclcpp's subscription count.
     pub(crate) fn local_subscription_count(&self, topic: &str) -> usize {
         self.lock().get(topic).map_or(0, |t| t.endpoints.iter().filter(|e| e.subscription.strong_count() > 0).count())

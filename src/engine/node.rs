@@ -236,8 +236,8 @@ impl Node {
     ) -> Result<Publisher<M>, CreateError> {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
-        self.check::<M>(&topic, &qos.into(), intra)?;
-        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, self.inner.ctx.clone()));
+        let depth = self.check::<M>(&topic, &qos.into(), intra)?;
+        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, depth, self.inner.ctx.clone()));
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Publisher;

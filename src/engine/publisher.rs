@@ -21,7 +21,7 @@ use super::message::{Message, UniquePtr};
 use super::middleware::Sender;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
-use super::transport::Outgoing;
+use super::transport::{OutPayload, Outgoing};
 use super::wire::{WireBytes, WireSample};
 
 /// A publisher handle; clones publish as the same publisher.
@@ -43,15 +43,18 @@ pub(crate) struct PublisherInner {
     pub(crate) topic: Arc<str>,
     /// Whether this publisher hands messages to the IPM.
     pub(crate) intra: bool,
+    /// Its keep-last depth: how many of its messages a shared-memory pool must be able to
+    /// hold at once.
+    depth: usize,
     seq: AtomicU64,
     pub(crate) ctx: Arc<ContextInner>,
 }
 
 impl PublisherInner {
-    pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, ctx: Arc<ContextInner>) -> Self {
+    pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, depth: usize, ctx: Arc<ContextInner>) -> Self {
         // Numbered per context, so a run's trace does not depend on what other threads do.
         let id = ctx.next_publisher_id.fetch_add(1, Ordering::Relaxed);
-        Self { id, node, topic, intra, seq: AtomicU64::new(0), ctx }
+        Self { id, node, topic, intra, depth, seq: AtomicU64::new(0), ctx }
     }
 }
 
@@ -137,21 +140,14 @@ impl<M: Message> Publisher<M> {
     /// rclcpp's `do_inter_process_publish` (publisher.hpp:434 rolling, :450 jazzy, :453
     /// humble), where `rcl_publish` hands the message to the middleware: here one
     /// serialization, whose bytes every subscription of this process shares; other processes
-    /// get them through the transport.
+    /// get them through the transport. With no subscription here, the transport serializes
+    /// the message itself, where its bytes must end up (a shared-memory slot: then that is
+    /// the only copy).
     fn do_inter_process_publish(&self, info: &PublishInfo<'_>, sender: &Sender, msg: &M) {
-        let bytes = Arc::new(msg.to_cdr());
         let msg_ref = || MessageRef::of(msg, info.topic, info.publication);
-        info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });
-        let sample = WireSample {
-            bytes: WireBytes::Heap(bytes.clone()),
-            publication: info.publication,
-            arrival: None,
-            intra_process_context: sender.intra.then_some(sender.context_id),
-        };
         let domain = &self.inner.ctx.domain;
-        domain.distribute(&self.inner.topic, sender, &sample);
-        let Some(transport) = domain.transport.get() else { return };
-        let header = FrameHeader {
+        let transport = domain.transport.get();
+        let header = || FrameHeader {
             topic: self.inner.topic.to_string(),
             type_name: M::TYPE_NAME.to_string(),
             publisher_pid: info.publication.pid,
@@ -160,7 +156,38 @@ impl<M: Message> Publisher<M> {
             node: self.inner.node.to_string(),
             message_addr: super::message::address_of(msg) as u64,
         };
+        if !domain.has_local_readers(&self.inner.topic, sender) {
+            if let Some(transport) = transport {
+                let payload = OutPayload::Message(msg);
+                transport.send(&Outgoing {
+                    header: header(),
+                    payload,
+                    depth: self.inner.depth,
+                    node: info.node,
+                    msg: &msg_ref,
+                });
+            }
+            return;
+        }
+        let bytes = Arc::new(msg.to_cdr());
+        info.tracer.emit(info.node, || EventKind::Serialized { msg: msg_ref(), bytes: bytes.len() });
+        let sample = WireSample {
+            bytes: WireBytes::Heap(bytes.clone()),
+            publication: info.publication,
+            arrival: None,
+            intra_process_context: sender.intra.then_some(sender.context_id),
+        };
+        domain.distribute(&self.inner.topic, sender, &sample);
         // The transport reports what it wrote or copied.
-        transport.send(&Outgoing { header, bytes: &bytes, node: info.node, msg: &msg_ref });
+        if let Some(transport) = transport {
+            let payload = OutPayload::Encoded(&bytes);
+            transport.send(&Outgoing {
+                header: header(),
+                payload,
+                depth: self.inner.depth,
+                node: info.node,
+                msg: &msg_ref,
+            });
+        }
     }
 }

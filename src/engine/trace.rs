@@ -120,6 +120,15 @@ pub struct Origin {
     pub serialized_bytes: usize,
 }
 
+/// Names a place in shared memory the same way in every process that maps it: the memfd's
+/// inode number (what `/proc/<pid>/maps` shows beside `/memfd:ipc-lab-pool`) and the offset
+/// in it. A virtual address differs from process to process; this does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegmentId {
+    pub inode: u64,
+    pub offset: u64,
+}
+
 /// How the message handed to a callback reached it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -156,11 +165,26 @@ pub enum EventKind {
     /// CDR bytes from another process were read out of a socket into `msg.addr`, a new
     /// buffer of this process.
     Read { msg: MessageRef, bytes: usize, from_pid: u32 },
-    /// CDR bytes were copied into a shared-memory segment, mapped at `msg.addr` here.
-    SharedMemoryWritten { msg: MessageRef, bytes: usize },
-    /// A shared-memory segment from another process was mapped at `msg.addr` here: the
-    /// same physical memory at another virtual address; no byte copied.
-    Mapped { msg: MessageRef, bytes: usize, from_pid: u32 },
+    /// CDR bytes already encoded (for subscriptions of this process) were copied into the
+    /// shared-memory slot `segment`, mapped at `msg.addr` here: one copy.
+    SharedMemoryWritten { msg: MessageRef, bytes: usize, segment: SegmentId },
+    /// A message was serialized straight into the shared-memory slot `segment`, mapped at
+    /// `msg.addr` here: the serialization is the only copy (its `serialized` event counts
+    /// it); nothing is copied again for the other processes.
+    SerializedInPlace { msg: MessageRef, bytes: usize, segment: SegmentId },
+    /// The bytes of a shared-memory slot from another process are read at `msg.addr` here:
+    /// the same physical memory (`segment`, as in the publisher's events) at another
+    /// virtual address; no byte copied. The slot was mapped once, when its descriptor came.
+    Mapped { msg: MessageRef, bytes: usize, from_pid: u32, segment: SegmentId },
+    /// A receiving process gave a slot of this publisher's pool back: the last reference to
+    /// the message in it was dropped there. The slot can take the next message.
+    Released { by_pid: u32, segment: SegmentId },
+    /// Every slot of a publisher's pool is held by receivers that have not released them:
+    /// this message does not reach the other processes (the newest is dropped, never the
+    /// memory someone still reads). `held_by` holds the most slots.
+    PoolExhausted { topic: Arc<str>, slots: usize, held_by: u32 },
+    /// A process went away while it held `slots` slots of our pools: they are free again.
+    Reclaimed { pid: u32, slots: usize },
     /// The peer process went away (its socket closed); delivery resumes when it or another
     /// subscriber appears.
     PeerLost { pid: u32, topic: Arc<str> },
@@ -193,10 +217,14 @@ impl EventKind {
             | EventKind::Written { msg, .. }
             | EventKind::Read { msg, .. }
             | EventKind::SharedMemoryWritten { msg, .. }
+            | EventKind::SerializedInPlace { msg, .. }
             | EventKind::Mapped { msg, .. } => Some(msg),
             EventKind::Printed { .. }
             | EventKind::PeerLost { .. }
             | EventKind::Rejected { .. }
+            | EventKind::Released { .. }
+            | EventKind::PoolExhausted { .. }
+            | EventKind::Reclaimed { .. }
             | EventKind::Filled { .. }
             | EventKind::Drawn { .. }
             | EventKind::Shown { .. } => None,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::trace::{Origin, Publication};
+use super::trace::{Origin, Publication, SegmentId};
 
 /// Where serialized bytes are.
 #[derive(Clone)]
@@ -12,15 +12,16 @@ pub(crate) enum WireBytes {
     /// On this process's heap. Shared between the subscriptions of one process: handing
     /// bytes over is not a copy; decoding them is.
     Heap(Arc<Vec<u8>>),
-    /// In a shared-memory segment mapped into this process.
-    Mapped(Arc<memmap2::Mmap>),
+    /// In shared memory mapped into this process (a slot of another process's pool): the
+    /// memory goes back to its publisher when the last clone is dropped.
+    Mapped(Arc<dyn AsRef<[u8]> + Send + Sync>),
 }
 
 impl WireBytes {
     pub(crate) fn as_slice(&self) -> &[u8] {
         match self {
             WireBytes::Heap(bytes) => bytes,
-            WireBytes::Mapped(map) => map,
+            WireBytes::Mapped(map) => (**map).as_ref(),
         }
     }
 }
@@ -29,8 +30,9 @@ impl WireBytes {
 #[derive(Clone)]
 pub(crate) struct Arrival {
     pub(crate) origin: Origin,
-    /// Read out of a socket (a copy) or mapped (none).
-    pub(crate) mapped: bool,
+    /// Where the bytes are read in shared memory (mapped: no copy); unset when they were
+    /// read out of a socket (a copy).
+    pub(crate) segment: Option<SegmentId>,
 }
 
 /// Serialized bytes on their way to one subscription.

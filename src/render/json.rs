@@ -1,7 +1,8 @@
 //! One JSON object per trace event per line, for tools and tests.
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
-//! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`, `shm_written`, `mapped`,
+//! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`,
+//! `shm_written`, `serialized_in_place`, `mapped`, `released`, `pool_exhausted`, `reclaimed`,
 //! `peer_lost`, `rejected`; from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
@@ -10,7 +11,10 @@
 //! `from_node`, `from_addr` and `serialized_bytes`; `line` for `printed`, `y` and `text` for
 //! `drawn`, and `ipc` (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
 //! (the camera copying its frame into a new message), not a copy on the way; a `mapped`
-//! event copies nothing and says how much it mapped in `mapped_bytes`.
+//! event copies nothing and says how much it mapped in `mapped_bytes`, a
+//! `serialized_in_place` event copies nothing beyond its `serialized` event and says how
+//! much in `in_place_bytes`. Shared-memory events name the slot by `inode` and `offset`, the
+//! same numbers in every process; `slots` and `held_by` say how full a pool is.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -20,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use super::{RenderContext, Renderer};
 use crate::engine::msg::KnownType;
 use crate::engine::text::{LineText, ShortText};
-use crate::engine::trace::{CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, TraceEvent, Via};
+use crate::engine::trace::{
+    CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, SegmentId, TraceEvent, Via,
+};
 use crate::labels::Labels;
 
 pub struct Json {
@@ -212,6 +218,18 @@ enum Line {
         #[serde(flatten)]
         msg: Msg,
         bytes: usize,
+        #[serde(flatten)]
+        segment: SegmentId,
+    },
+    SerializedInPlace {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        /// Not `bytes`: the `serialized` event before it counted the copy.
+        in_place_bytes: usize,
+        #[serde(flatten)]
+        segment: SegmentId,
     },
     Mapped {
         #[serde(flatten)]
@@ -221,6 +239,28 @@ enum Line {
         /// Not `bytes`: mapping copies nothing, and tools sum `bytes` as bytes copied.
         mapped_bytes: usize,
         from_pid: Pid,
+        #[serde(flatten)]
+        segment: SegmentId,
+    },
+    Released {
+        #[serde(flatten)]
+        head: Head,
+        by_pid: Pid,
+        #[serde(flatten)]
+        segment: SegmentId,
+    },
+    PoolExhausted {
+        #[serde(flatten)]
+        head: Head,
+        topic: String,
+        slots: usize,
+        held_by: Pid,
+    },
+    Reclaimed {
+        #[serde(flatten)]
+        head: Head,
+        peer_pid: Pid,
+        slots: usize,
     },
     PeerLost {
         #[serde(flatten)]
@@ -312,10 +352,20 @@ impl Line {
             &EventKind::Read { msg: ref m, bytes, from_pid } => {
                 Line::Read { head, msg: msg(m), bytes, from_pid: other(from_pid) }
             }
-            &EventKind::SharedMemoryWritten { msg: ref m, bytes } => Line::ShmWritten { head, msg: msg(m), bytes },
-            &EventKind::Mapped { msg: ref m, bytes, from_pid } => {
-                Line::Mapped { head, msg: msg(m), mapped_bytes: bytes, from_pid: other(from_pid) }
+            &EventKind::SharedMemoryWritten { msg: ref m, bytes, segment } => {
+                Line::ShmWritten { head, msg: msg(m), bytes, segment }
             }
+            &EventKind::SerializedInPlace { msg: ref m, bytes, segment } => {
+                Line::SerializedInPlace { head, msg: msg(m), in_place_bytes: bytes, segment }
+            }
+            &EventKind::Mapped { msg: ref m, bytes, from_pid, segment } => {
+                Line::Mapped { head, msg: msg(m), mapped_bytes: bytes, from_pid: other(from_pid), segment }
+            }
+            &EventKind::Released { by_pid, segment } => Line::Released { head, by_pid: other(by_pid), segment },
+            EventKind::PoolExhausted { topic, slots, held_by } => {
+                Line::PoolExhausted { head, topic: topic.to_string(), slots: *slots, held_by: other(*held_by) }
+            }
+            &EventKind::Reclaimed { pid, slots } => Line::Reclaimed { head, peer_pid: other(pid), slots },
             EventKind::PeerLost { pid, topic } => {
                 Line::PeerLost { head, peer_pid: other(*pid), topic: topic.to_string() }
             }
@@ -365,11 +415,24 @@ impl Line {
             Line::Read { head, msg, bytes, from_pid } => {
                 (head, EventKind::Read { msg: msg.read_back()?, bytes, from_pid: from_pid.number()? })
             }
-            Line::ShmWritten { head, msg, bytes } => {
-                (head, EventKind::SharedMemoryWritten { msg: msg.read_back()?, bytes })
+            Line::ShmWritten { head, msg, bytes, segment } => {
+                (head, EventKind::SharedMemoryWritten { msg: msg.read_back()?, bytes, segment })
             }
-            Line::Mapped { head, msg, mapped_bytes, from_pid } => {
-                (head, EventKind::Mapped { msg: msg.read_back()?, bytes: mapped_bytes, from_pid: from_pid.number()? })
+            Line::SerializedInPlace { head, msg, in_place_bytes, segment } => {
+                (head, EventKind::SerializedInPlace { msg: msg.read_back()?, bytes: in_place_bytes, segment })
+            }
+            Line::Mapped { head, msg, mapped_bytes, from_pid, segment } => {
+                let from_pid = from_pid.number()?;
+                (head, EventKind::Mapped { msg: msg.read_back()?, bytes: mapped_bytes, from_pid, segment })
+            }
+            Line::Released { head, by_pid, segment } => {
+                (head, EventKind::Released { by_pid: by_pid.number()?, segment })
+            }
+            Line::PoolExhausted { head, topic, slots, held_by } => {
+                (head, EventKind::PoolExhausted { topic: Arc::from(topic), slots, held_by: held_by.number()? })
+            }
+            Line::Reclaimed { head, peer_pid, slots } => {
+                (head, EventKind::Reclaimed { pid: peer_pid.number()?, slots })
             }
             Line::PeerLost { head, peer_pid, topic } => {
                 (head, EventKind::PeerLost { pid: peer_pid.number()?, topic: Arc::from(topic) })
@@ -450,6 +513,7 @@ mod tests {
     fn every_event_kind_reads_back_as_written() {
         let int32 = KnownType::Int32.type_name();
         let origin = Origin { pid: 9, node: Arc::from("producer"), addr: 0x55, serialized_bytes: 8 };
+        let segment = SegmentId { inode: 4242, offset: 64 };
         let kinds = [
             EventKind::Published { msg: msg(int32) },
             EventKind::Received { msg: msg(int32), via: Via::Copy(CopyReason::NotLast), origin: None },
@@ -461,8 +525,12 @@ mod tests {
             EventKind::Discarded { msg: msg(int32), reason: DiscardReason::DeliveredByIntraProcess },
             EventKind::Written { msg: msg(int32), bytes: 8, to_pid: 11 },
             EventKind::Read { msg: msg(int32), bytes: 8, from_pid: 11 },
-            EventKind::SharedMemoryWritten { msg: msg(KnownType::Image.type_name()), bytes: 8 },
-            EventKind::Mapped { msg: msg(int32), bytes: 8, from_pid: 11 },
+            EventKind::SharedMemoryWritten { msg: msg(KnownType::Image.type_name()), bytes: 8, segment },
+            EventKind::SerializedInPlace { msg: msg(int32), bytes: 8, segment },
+            EventKind::Mapped { msg: msg(int32), bytes: 8, from_pid: 11, segment },
+            EventKind::Released { by_pid: 11, segment },
+            EventKind::PoolExhausted { topic: Arc::from("number"), slots: 18, held_by: 11 },
+            EventKind::Reclaimed { pid: 11, slots: 3 },
             EventKind::PeerLost { pid: 11, topic: Arc::from("number") },
             EventKind::Rejected { from_pid: 11, reason: LineText::cut("truncated frame") },
             EventKind::Printed { line: LineText::cut("Published message with value: 42") },

@@ -45,9 +45,11 @@ enum Transfer {
     InProcess,
     /// Written into a socket and read out of it: two copies of these bytes.
     Socket { bytes: usize },
-    /// Copied into a shared-memory segment that the subscriber mapped: one copy, and none
-    /// between the processes.
-    SharedMemory { bytes: usize },
+    /// Read where they are in a shared-memory slot the subscriber mapped: no copy between
+    /// the processes. `copied_in` is set if the publisher's events say it copied encoded
+    /// bytes into the slot (`shm_written`); when it serialized straight into it
+    /// (`serialized_in_place`), or its events are not in this run, there is no such copy.
+    SharedMemory { copied_in: Option<usize> },
 }
 
 impl Cost {
@@ -59,7 +61,7 @@ impl Cost {
                 let carried = match transfer {
                     Transfer::InProcess => 0,
                     Transfer::Socket { bytes } => 2 * bytes,
-                    Transfer::SharedMemory { bytes } => bytes,
+                    Transfer::SharedMemory { copied_in } => copied_in.unwrap_or(0),
                 };
                 serialized + carried + deserialized + unique_copy.unwrap_or(0)
             }
@@ -74,7 +76,7 @@ impl Cost {
                 let carried = match transfer {
                     Transfer::InProcess => 0,
                     Transfer::Socket { .. } => 2,
-                    Transfer::SharedMemory { .. } => 1,
+                    Transfer::SharedMemory { copied_in } => usize::from(copied_in.is_some()),
                 };
                 2 + carried + usize::from(unique_copy.is_some())
             }
@@ -110,6 +112,8 @@ struct PublicationState {
     /// Copies made in the publisher's process for other processes: the shared copy, the
     /// serialization, the socket writes or the shared-memory copy: (copies, bytes).
     for_others: (usize, usize),
+    /// Bytes the publisher copied into a shared-memory slot after serializing them.
+    shm_copied: Option<usize>,
 }
 
 /// Follows one run's events and turns receipts into rows.
@@ -190,9 +194,15 @@ impl Tracker {
                 state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
                 None
             }
-            EventKind::Written { msg, bytes, .. } | EventKind::SharedMemoryWritten { msg, bytes } => {
+            EventKind::Written { msg, bytes, .. } => {
                 let state = self.publication(msg.publication);
                 state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
+                None
+            }
+            EventKind::SharedMemoryWritten { msg, bytes, .. } => {
+                let state = self.publication(msg.publication);
+                state.for_others = (state.for_others.0 + 1, state.for_others.1 + bytes);
+                state.shm_copied = Some(*bytes);
                 None
             }
             EventKind::Deserialized { msg, bytes } => {
@@ -213,8 +223,9 @@ impl Tracker {
                 self.publication(msg.publication).transfer = Transfer::Socket { bytes: *bytes };
                 None
             }
-            EventKind::Mapped { msg, bytes, .. } => {
-                self.publication(msg.publication).transfer = Transfer::SharedMemory { bytes: *bytes };
+            EventKind::Mapped { msg, .. } => {
+                let state = self.publication(msg.publication);
+                state.transfer = Transfer::SharedMemory { copied_in: state.shm_copied };
                 None
             }
             EventKind::Received { msg, via, origin } => {
@@ -260,6 +271,10 @@ impl Tracker {
             }
             EventKind::PeerLost { .. }
             | EventKind::Rejected { .. }
+            | EventKind::SerializedInPlace { .. }
+            | EventKind::Released { .. }
+            | EventKind::PoolExhausted { .. }
+            | EventKind::Reclaimed { .. }
             | EventKind::Printed { .. }
             | EventKind::Drawn { .. } => None,
         };
@@ -319,10 +334,15 @@ impl Side {
                     Transfer::Socket { bytes: b } => {
                         text.push_str(&format!(" + {} {} ×2", self.t("소켓", "socket"), bytes(b as u64)))
                     }
-                    Transfer::SharedMemory { bytes: b } => text.push_str(&format!(
+                    Transfer::SharedMemory { copied_in: Some(b) } => text.push_str(&format!(
                         " + {} {} ({})",
                         self.t("공유 메모리로", "into shared memory"),
                         bytes(b as u64),
+                        self.t("프로세스 사이 복사 0 B", "0 B copied between the processes")
+                    )),
+                    Transfer::SharedMemory { copied_in: None } => text.push_str(&format!(
+                        " + {} ({})",
+                        self.t("공유 메모리에서 그대로 읽음", "read where it is in shared memory"),
                         self.t("프로세스 사이 복사 0 B", "0 B copied between the processes")
                     )),
                 }
@@ -441,6 +461,26 @@ impl Side {
                         "   ·  {}: deserialized the middleware's copy of value {} at {addr} and discarded it (already delivered by IPC; ignore_local_publications avoids it)",
                         event.node, msg.value
                     ),
+                }
+            }
+            EventKind::PoolExhausted { topic, slots, held_by } => {
+                let pid = self.cx.labels.pid(*held_by);
+                match lang {
+                    Lang::Ko => format!(
+                        "   !  '{topic}'의 공유 메모리 풀이 가득 찼습니다(슬롯 {slots}개, 대부분 {pid}가 붙잡고 있음). 이 메시지는 다른 프로세스로 가지 않습니다"
+                    ),
+                    Lang::En => format!(
+                        "   !  the shared-memory pool of '{topic}' is full ({slots} slots, held by {pid}): this message does not reach the other processes"
+                    ),
+                }
+            }
+            EventKind::Reclaimed { pid, slots } => {
+                let pid = self.cx.labels.pid(*pid);
+                match lang {
+                    Lang::Ko => format!(
+                        "   !  프로세스 {pid}가 사라져서, 그 프로세스가 붙잡고 있던 슬롯 {slots}개를 되찾았습니다"
+                    ),
+                    Lang::En => format!("   !  process {pid} is gone: the {slots} slots it held are free again"),
                 }
             }
             EventKind::Rejected { from_pid, reason } => {

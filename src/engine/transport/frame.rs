@@ -20,9 +20,9 @@
 //! assert_eq!((decoded, used), (frame, bytes.len()));
 //! ```
 //!
-//! Layout, little-endian: magic `IPCL`, version u16, kind u16 (bytes or shared-memory
-//! descriptor), header length u32, payload length u32, then the header fields (strings as
-//! u16 length + UTF-8) and the payload. Both lengths are checked against limits before
+//! Layout, little-endian: magic `IPCL`, version u16, kind u16 (bytes, a shared-memory slot
+//! reference, or a release going back), header length u32, payload length u32, then the
+//! header fields (strings as u16 length + UTF-8) and the payload. Both lengths are checked against limits before
 //! anything is allocated, so a hostile peer cannot make a reader reserve memory.
 
 use std::fmt;
@@ -60,9 +60,75 @@ pub struct FrameHeader {
 pub enum Payload {
     /// The CDR bytes themselves.
     Bytes(Vec<u8>),
-    /// Only a descriptor: the CDR bytes sit in a shared-memory segment whose file
-    /// descriptor travels beside the frame (SCM_RIGHTS).
-    SharedMemory { len: u64 },
+    /// Only where the CDR bytes are: in a slot of the publisher's shared-memory pool. The
+    /// slot's descriptor travels beside the first frame that uses it (SCM_RIGHTS).
+    SharedMemory(SlotRef),
+}
+
+/// Where a message sits in a publisher's pool: slot, offset in it, length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotRef {
+    /// The slot's number in its publisher's pool.
+    pub slot: u32,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// A [`SlotRef`] on the wire: slot u32, 4 reserved zero bytes, offset u64, length u64.
+pub const SLOT_REF_LEN: usize = 24;
+
+impl SlotRef {
+    pub fn encode(&self) -> [u8; SLOT_REF_LEN] {
+        let mut out = [0u8; SLOT_REF_LEN];
+        out[..4].copy_from_slice(&self.slot.to_le_bytes());
+        out[8..16].copy_from_slice(&self.offset.to_le_bytes());
+        out[16..].copy_from_slice(&self.len.to_le_bytes());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<SlotRef> {
+        let bytes: &[u8; SLOT_REF_LEN] = bytes.try_into().ok()?;
+        Some(SlotRef {
+            slot: u32::from_le_bytes(bytes[..4].try_into().ok()?),
+            offset: u64::from_le_bytes(bytes[8..16].try_into().ok()?),
+            len: u64::from_le_bytes(bytes[16..].try_into().ok()?),
+        })
+    }
+}
+
+/// A receiver gives a slot back to the publisher it came from, on the same connection in
+/// the other direction: the prefix (kind [`KIND_RELEASE`], no header), then the publisher's
+/// id u64, the slot u32 and 4 reserved zero bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseFrame {
+    /// The publisher, in the sending process's numbering.
+    pub publisher: u64,
+    pub slot: u32,
+}
+
+/// The payload of a release frame.
+pub const RELEASE_LEN: usize = 16;
+
+impl ReleaseFrame {
+    pub fn encode(&self) -> [u8; PREFIX_LEN + RELEASE_LEN] {
+        let mut out = [0u8; PREFIX_LEN + RELEASE_LEN];
+        out[..4].copy_from_slice(&MAGIC);
+        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
+        out[6..8].copy_from_slice(&KIND_RELEASE.to_le_bytes());
+        out[12..16].copy_from_slice(&(RELEASE_LEN as u32).to_le_bytes());
+        out[PREFIX_LEN..PREFIX_LEN + 8].copy_from_slice(&self.publisher.to_le_bytes());
+        out[PREFIX_LEN + 8..PREFIX_LEN + 12].copy_from_slice(&self.slot.to_le_bytes());
+        out
+    }
+
+    /// The payload after a prefix of kind [`KIND_RELEASE`].
+    pub fn decode(payload: &[u8]) -> Option<ReleaseFrame> {
+        let payload: &[u8; RELEASE_LEN] = payload.try_into().ok()?;
+        Some(ReleaseFrame {
+            publisher: u64::from_le_bytes(payload[..8].try_into().ok()?),
+            slot: u32::from_le_bytes(payload[8..12].try_into().ok()?),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +174,7 @@ impl std::error::Error for FrameError {}
 /// The payload kinds of the prefix.
 pub const KIND_BYTES: u16 = 0;
 pub const KIND_SHM: u16 = 1;
+pub const KIND_RELEASE: u16 = 2;
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     // Topic, type and node names are short; longer ones are cut to fit the u16 length.
@@ -169,7 +236,7 @@ impl Prefix {
             return Err(FrameError::UnsupportedVersion(version));
         }
         let kind = u16::from_le_bytes([bytes[6], bytes[7]]);
-        if kind != KIND_BYTES && kind != KIND_SHM {
+        if ![KIND_BYTES, KIND_SHM, KIND_RELEASE].contains(&kind) {
             return Err(FrameError::UnknownKind(kind));
         }
         let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
@@ -177,8 +244,12 @@ impl Prefix {
         if header_len > MAX_HEADER {
             return Err(FrameError::HeaderTooLarge(header_len));
         }
-        // A shared-memory frame carries 8 bytes of descriptor, whatever the segment's size.
-        let limit = if kind == KIND_SHM { 8 } else { max_payload };
+        // A shared-memory frame carries only where the bytes are, whatever their size.
+        let limit = match kind {
+            KIND_SHM => SLOT_REF_LEN,
+            KIND_RELEASE => RELEASE_LEN,
+            _ => max_payload,
+        };
         if payload_len > limit {
             return Err(FrameError::PayloadTooLarge { len: payload_len, limit });
         }
@@ -224,7 +295,7 @@ impl Frame {
         self.header.encode(&mut header);
         let (kind, payload_len) = match &self.payload {
             Payload::Bytes(b) => (KIND_BYTES, b.len()),
-            Payload::SharedMemory { .. } => (KIND_SHM, 8),
+            Payload::SharedMemory(_) => (KIND_SHM, SLOT_REF_LEN),
         };
         let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + 8);
         out.extend_from_slice(&MAGIC);
@@ -233,8 +304,8 @@ impl Frame {
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&(payload_len as u32).to_le_bytes());
         out.extend_from_slice(&header);
-        if let Payload::SharedMemory { len } = self.payload {
-            out.extend_from_slice(&len.to_le_bytes());
+        if let Payload::SharedMemory(slot) = self.payload {
+            out.extend_from_slice(&slot.encode());
         }
         out
     }
@@ -270,8 +341,7 @@ impl Frame {
         let header = FrameHeader::decode(&bytes[PREFIX_LEN..PREFIX_LEN + prefix.header_len])?;
         let body = &bytes[PREFIX_LEN + prefix.header_len..total];
         let payload = if prefix.kind == KIND_SHM {
-            let len = u64::from_le_bytes(body.try_into().map_err(|_| FrameError::MalformedHeader)?);
-            Payload::SharedMemory { len }
+            Payload::SharedMemory(SlotRef::decode(body).ok_or(FrameError::MalformedHeader)?)
         } else {
             Payload::Bytes(body.to_vec())
         };
@@ -317,9 +387,19 @@ mod tests {
 
     #[test]
     fn shared_memory_descriptor_round_trips() {
-        let frame = Frame { payload: Payload::SharedMemory { len: 6_220_800 }, ..sample() };
+        let slot = SlotRef { slot: 3, offset: 64, len: 6_220_800 };
+        let frame = Frame { payload: Payload::SharedMemory(slot), ..sample() };
         let bytes = frame.encode();
         assert_eq!(Frame::decode(&bytes, 0).unwrap(), Some((frame, bytes.len())));
+    }
+
+    #[test]
+    fn release_frames_round_trip() {
+        let release = ReleaseFrame { publisher: 9, slot: 2 };
+        let bytes = release.encode();
+        let prefix = Prefix::decode(bytes[..PREFIX_LEN].try_into().unwrap(), 0).unwrap();
+        assert_eq!((prefix.kind, prefix.header_len, prefix.payload_len), (KIND_RELEASE, 0, RELEASE_LEN));
+        assert_eq!(ReleaseFrame::decode(&bytes[PREFIX_LEN..]), Some(release));
     }
 
     proptest! {

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -73,6 +73,10 @@ pub(crate) struct Link {
     stop: AtomicBool,
     /// Wakes the discovery thread early (an endpoint was added).
     poke: (Sender<()>, Receiver<()>),
+    /// Makes sense of frames, and of releases coming back; set once by [`Listening::begin`].
+    pub(crate) transport: OnceLock<Weak<dyn Transport>>,
+    /// This link, for the threads it starts.
+    me: Weak<Link>,
 }
 
 /// The owner's handle on a [`Link`]: dropping it stops the threads and removes our files.
@@ -111,6 +115,7 @@ impl Listening {
     /// Starts accepting connections; their frames go to `transport`.
     pub(crate) fn begin(self, transport: Weak<dyn Transport>) {
         let Listening { link, listener } = self;
+        let _ = link.transport.set(transport.clone());
         std::thread::spawn(move || link.accept_loop(listener, transport));
     }
 }
@@ -133,7 +138,7 @@ impl Link {
         let listener = UnixListener::bind(&socket).map_err(listen_error)?;
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(listen_error)?;
         listener.set_nonblocking(true).map_err(listen_error)?;
-        let link = Arc::new(Link {
+        let link = Arc::new_cyclic(|me| Link {
             dir,
             domain_id,
             pid,
@@ -149,6 +154,8 @@ impl Link {
             lost: Mutex::new(HashSet::new()),
             stop: AtomicBool::new(false),
             poke: bounded(1),
+            transport: OnceLock::new(),
+            me: me.clone(),
         });
         ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((link.dir.clone(), pid, domain_id));
         link.scan();
@@ -259,6 +266,11 @@ impl Link {
             .collect()
     }
 
+    /// Forgets the connection to `pid` (it closed), so the next send connects afresh.
+    pub(crate) fn disconnected(&self, pid: u32) {
+        self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+    }
+
     /// Writes one frame to `peer` through `write`, connecting first if needed; forgets the
     /// connection on failure so the next send tries afresh (the peer may have restarted).
     /// No lock is held while writing: a slow peer holds up only its own frames.
@@ -273,6 +285,13 @@ impl Link {
             None => {
                 let stream = socket::connect(&peer.socket, WRITE_TIMEOUT)?;
                 stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+                // The peer answers on the same connection (releases), and its end closing
+                // is how we learn at once that it died.
+                let (back, link) = (stream.try_clone()?, self.me.upgrade());
+                let pid = peer.pid;
+                if let Some(link) = link {
+                    std::thread::spawn(move || link.back_channel_loop(back, pid));
+                }
                 stream
             }
         };

@@ -39,7 +39,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use super::trace::{MessageRef, Tracer};
+use super::trace::{MessageRef, SegmentId, Tracer};
 use super::wire::{WireBytes, WireSample};
 use frame::FrameHeader;
 
@@ -109,30 +109,74 @@ impl std::error::Error for TransportError {}
 pub(crate) struct Outgoing<'a> {
     /// Who sent what: travels in every frame.
     pub(crate) header: FrameHeader,
-    /// The message's CDR encoding.
-    pub(crate) bytes: &'a [u8],
+    pub(crate) payload: OutPayload<'a>,
+    /// The publisher's keep-last depth: as many of its messages may be held at once.
+    pub(crate) depth: usize,
     /// The publishing node, for the trace.
     pub(crate) node: &'a Arc<str>,
     /// The message as the trace names it; called only if the trace listens.
     pub(crate) msg: &'a dyn Fn() -> MessageRef,
 }
 
+/// A message as the publisher hands it to the transport.
+pub(crate) enum OutPayload<'a> {
+    /// Already encoded: subscriptions of this process needed the bytes too.
+    Encoded(&'a [u8]),
+    /// Not encoded yet: the transport serializes it where the bytes must end up (straight
+    /// into a shared-memory slot, for one copy in all).
+    Message(&'a dyn Encode),
+}
+
+/// A message the transport can serialize itself.
+pub(crate) trait Encode {
+    /// The length of its CDR encoding.
+    fn cdr_len(&self) -> usize;
+    /// Encodes into `out`; the length used, or `None` if it did not fit.
+    fn to_cdr_in(&self, out: &mut [u8]) -> Option<usize>;
+    fn to_cdr(&self) -> Vec<u8>;
+}
+
+impl<M: super::Message> Encode for M {
+    fn cdr_len(&self) -> usize {
+        super::Message::cdr_len(self)
+    }
+
+    fn to_cdr_in(&self, out: &mut [u8]) -> Option<usize> {
+        super::Message::to_cdr_in(self, out)
+    }
+
+    fn to_cdr(&self) -> Vec<u8> {
+        super::Message::to_cdr(self)
+    }
+}
+
 /// A frame's payload as it came out of the socket: its kind (from the prefix), its bytes,
-/// and the descriptors that came with it.
+/// the descriptors that came with it, and the way back to its sender.
 pub(crate) struct Incoming {
+    /// The sending process, as the kernel says.
+    pub(crate) from_pid: u32,
     /// [`frame::KIND_BYTES`], [`frame::KIND_SHM`], ...
     pub(crate) kind: u16,
+    /// Who published it.
+    pub(crate) publisher: u64,
     pub(crate) payload: Vec<u8>,
     pub(crate) fds: Vec<OwnedFd>,
+    /// The same connection in the other direction, for releases.
+    pub(crate) back: Arc<BackChannel>,
 }
+
+/// The write side of a connection we read frames from: a receiver sends releases on it.
+#[derive(Debug)]
+pub(crate) struct BackChannel(pub(crate) Mutex<std::os::unix::net::UnixStream>);
 
 /// What a transport made of an incoming frame.
 pub(crate) struct Arrived {
     /// The CDR bytes, where this process can read them.
     pub(crate) bytes: WireBytes,
-    /// Whether they were mapped (no copy: the `mapped` event) rather than read out of the
-    /// socket into a buffer of ours (a copy: the `read` event).
-    pub(crate) mapped: bool,
+    /// Set when they are read where they are in shared memory (no copy: the `mapped`
+    /// event), unset when they were read out of the socket into a buffer of ours (a copy:
+    /// the `read` event).
+    pub(crate) segment: Option<SegmentId>,
 }
 
 /// What became of bytes from another process, as [`ToLocalSubscriptions`] says.
@@ -171,6 +215,15 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// Turns a frame from another process into bytes this process can read, or says why
     /// the frame is refused (the reason becomes a `rejected` event).
     fn receive(&self, frame: Incoming) -> Result<Arrived, String>;
+
+    /// A receiving process gave back memory that one of our publishers lent it: the last
+    /// reference to the message there was dropped. An error names a release that does not
+    /// match anything it holds (the connection is then closed).
+    fn release(&self, from_pid: u32, release: frame::ReleaseFrame) -> Result<(), String>;
+
+    /// A connection with `pid` closed (the process died, or stopped talking to us): what it
+    /// held is ours again, and what it had sent us is forgotten.
+    fn peer_gone(&self, pid: u32);
 }
 
 /// Starts the transport `options` asks for, for domain `domain_id`; what arrives from other

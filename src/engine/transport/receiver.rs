@@ -9,8 +9,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::frame::{FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+use super::frame::{ReleaseFrame, KIND_RELEASE, RELEASE_LEN};
 use super::link::Link;
-use super::{socket, Arrived, Handed, Incoming, Transport, SCAN_PERIOD};
+use super::{socket, Arrived, BackChannel, Handed, Incoming, Transport, SCAN_PERIOD};
 use crate::engine::text::LineText;
 use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
 use crate::engine::wire::{Arrival, WireSample};
@@ -40,14 +41,30 @@ impl Link {
         self.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid, reason: LineText::cut(reason) });
     }
 
-    /// Reads frames until the peer closes, a frame is malformed, or we stop.
-    fn read_loop(&self, mut stream: UnixStream, transport: &Weak<dyn Transport>) {
+    /// Reads frames until the peer closes, a frame is malformed, or we stop; then forgets
+    /// what the peer had sent.
+    fn read_loop(&self, stream: UnixStream, transport: &Weak<dyn Transport>) {
         // Wake up now and then to notice a stop.
         let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
         // Who is really on the other end, as the kernel says: a frame cannot claim
         // another pid.
         let peer_pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
             .map_or(0, |c| c.pid() as u32);
+        let Ok(back) = stream.try_clone() else { return };
+        let back = Arc::new(BackChannel(std::sync::Mutex::new(back)));
+        self.read_frames(stream, peer_pid, &back, transport);
+        if let Some(transport) = transport.upgrade() {
+            transport.peer_gone(peer_pid);
+        }
+    }
+
+    fn read_frames(
+        &self,
+        mut stream: UnixStream,
+        peer_pid: u32,
+        back: &Arc<BackChannel>,
+        transport: &Weak<dyn Transport>,
+    ) {
         loop {
             let mut prefix = [0u8; PREFIX_LEN];
             let fds = match self.read_prefix(&stream, &mut prefix) {
@@ -79,10 +96,13 @@ impl Link {
                 return self.reject(peer_pid, &claim);
             }
             let Some(transport) = transport.upgrade() else { return };
-            let incoming = Incoming { kind: prefix.kind, payload, fds };
+            let (kind, publisher, back) = (prefix.kind, header.publisher_id, back.clone());
+            let incoming = Incoming { from_pid: peer_pid, kind, publisher, payload, fds, back };
             match transport.receive(incoming) {
                 Ok(arrived) => self.pass_to_local_subscriptions(peer_pid, &header, &sample(peer_pid, &header, arrived)),
-                Err(reason) => self.reject(peer_pid, &reason),
+                // A peer that sends what no transport can take is broken or hostile: the
+                // connection ends here, so a flood of them costs one event.
+                Err(reason) => return self.reject(peer_pid, &reason),
             }
         }
     }
@@ -98,10 +118,9 @@ impl Link {
                 let topic = Arc::from(header.topic.as_str());
                 let msg = MessageRef::of_cdr(bytes, topic, type_name, sample.publication);
                 let (bytes, from_pid) = (bytes.len(), peer_pid);
-                if sample.arrival.as_ref().is_some_and(|a| a.mapped) {
-                    EventKind::Mapped { msg, bytes, from_pid }
-                } else {
-                    EventKind::Read { msg, bytes, from_pid }
+                match sample.arrival.as_ref().and_then(|a| a.segment) {
+                    Some(segment) => EventKind::Mapped { msg, bytes, from_pid, segment },
+                    None => EventKind::Read { msg, bytes, from_pid },
                 }
             })
         };
@@ -113,6 +132,51 @@ impl Link {
                 self.reject(peer_pid, &reason)
             }
         }
+    }
+
+    /// Reads what a peer we send to says back on our connection (releases) until it
+    /// closes: then it is gone, and what it held is reclaimed at once.
+    pub(super) fn back_channel_loop(&self, mut stream: UnixStream, pid: u32) {
+        let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
+        let Some(transport) = self.transport.get().cloned() else { return };
+        while let Some(release) = self.read_release(&mut stream, pid) {
+            let Some(transport) = transport.upgrade() else { return };
+            if let Err(reason) = transport.release(pid, release) {
+                self.reject(pid, &reason);
+                break;
+            }
+        }
+        // Closing our side makes the peer's reader end too.
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        self.disconnected(pid);
+        if let Some(transport) = transport.upgrade().filter(|_| !self.stopping()) {
+            transport.peer_gone(pid);
+        }
+    }
+
+    /// The next release frame from `pid`; `None` when the connection ends, or on anything
+    /// else than a release (refused).
+    fn read_release(&self, stream: &mut UnixStream, pid: u32) -> Option<ReleaseFrame> {
+        let mut frame = [0u8; PREFIX_LEN + RELEASE_LEN];
+        if !self.read_exact_or_stop(stream, &mut frame[..PREFIX_LEN]) {
+            return None;
+        }
+        let prefix = Prefix::decode(frame[..PREFIX_LEN].try_into().ok()?, 0);
+        match prefix {
+            Ok(p) if p.kind == KIND_RELEASE && p.header_len == 0 && p.payload_len == RELEASE_LEN => {}
+            Ok(p) => {
+                self.reject(pid, &format!("frame of kind {} where only releases come back", p.kind));
+                return None;
+            }
+            Err(e) => {
+                self.reject(pid, &e.to_string());
+                return None;
+            }
+        }
+        if !self.read_exact_or_stop(stream, &mut frame[PREFIX_LEN..]) {
+            return None;
+        }
+        ReleaseFrame::decode(&frame[PREFIX_LEN..])
     }
 
     fn truncated(&self, from_pid: u32) {
@@ -176,7 +240,7 @@ fn sample(peer_pid: u32, header: &FrameHeader, arrived: Arrived) -> WireSample {
                 addr: header.message_addr as usize,
                 serialized_bytes,
             },
-            mapped: arrived.mapped,
+            segment: arrived.segment,
         }),
     }
 }

@@ -1,36 +1,255 @@
-//! The shared-memory transport: the CDR bytes go into an anonymous memfd segment whose
-//! descriptor travels over the Unix socket (SCM_RIGHTS); the receiver maps it and reads the
-//! bytes where they are. Nothing is ever named in /dev/shm, so nothing can leak: the kernel frees
-//! the segment when the last process holding it closes or unmaps it, crash or not.
+//! The shared-memory transport: each publisher has a pool of slots, each slot an anonymous
+//! memfd mapped once and reused. A message is serialized straight into a free slot (the
+//! one copy), and only a small frame crosses the socket: slot, offset, length. A slot's
+//! descriptor crosses once per receiving process (SCM_RIGHTS), with the first frame that
+//! uses it; the receiver maps it once too, and reads every later message where it is.
 //!
-//! The publisher seals the segment (no shrinking, growing or writing) before sending it,
-//! and the receiver refuses an unsealed one: a mapping whose file could shrink under it
-//! would crash the reader with SIGBUS, and one that could change would hand the decoder
-//! bytes that move while it reads them.
+//! When the last reference to a message drops in the receiving process, it sends a
+//! release back on the same connection and the slot is free again. A receiver that dies
+//! closes that connection: its slots are reclaimed at once. A publisher whose slots are
+//! all held reports `pool_exhausted` and drops the newest message for the other processes;
+//! it never waits for them, and never writes into memory someone still reads.
+//!
+//! Nothing is ever named in /dev/shm or on disk, so nothing can leak: the kernel frees a
+//! slot when the last process holding it closes or unmaps it, crash or not.
+//!
+//! Seals: the publisher seals each slot against shrinking and growing (a mapping whose file
+//! shrinks under it would crash the reader with SIGBUS) and against new writable mappings
+//! (`F_SEAL_FUTURE_WRITE`: only the publisher's own mapping, made before, can write). The
+//! receiver refuses a descriptor without these seals, one that is not a memfd, and any
+//! reference past the end of its slot.
+//!
+//! A simplification: a publisher that keeps writing into a slot it sent is not stopped (only
+//! a seal against all writes would, and then the slot could not be reused); the receiver's
+//! decoder checks every length it reads, so such bytes are refused, never trusted.
 
-use std::io;
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
 use std::os::fd::OwnedFd;
-use std::sync::Arc;
+use std::os::unix::fs::MetadataExt;
+use std::sync::{Arc, Mutex};
 
 use memmap2::{Mmap, MmapMut};
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
 
-use super::frame::{self, Frame, Payload, MAX_PAYLOAD};
-use super::link::Handle;
-use super::{socket, Arrived, Incoming, Outgoing, Transport};
-use crate::engine::trace::{EventKind, MessageRef};
+use super::frame::{self, Frame, Payload, ReleaseFrame, SlotRef, MAX_PAYLOAD};
+use super::link::{Handle, Peer};
+use super::{socket, Arrived, BackChannel, Incoming, OutPayload, Outgoing, Transport};
+use crate::engine::trace::{EventKind, MessageRef, SegmentId};
 use crate::engine::wire::WireBytes;
 
-/// Bytes in shared memory, a descriptor through the socket.
+/// Slots per publisher beyond its keep-last depth: messages on their way (in the socket,
+/// not yet queued by the receiver) hold a slot too.
+const IN_FLIGHT: usize = 8;
+/// Slots per publisher at least (a subscription may keep more than the publisher's depth)
+/// and at most (keep-all has no depth).
+const SLOTS: std::ops::RangeInclusive<usize> = 16..=128;
+/// The smallest slot: one page.
+const MIN_SLOT: usize = 4096;
+
+/// The seals the publisher puts on a slot once its own writable mapping exists.
+fn publisher_seals() -> SealFlag {
+    SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_FUTURE_WRITE | SealFlag::F_SEAL_SEAL
+}
+
+/// The seals a receiver insists on before it maps a slot.
+fn required_seals() -> SealFlag {
+    SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_FUTURE_WRITE
+}
+
+/// One slot of a publisher's pool.
+struct Slot {
+    fd: Arc<OwnedFd>,
+    /// The memfd's inode: names the slot the same way in every process.
+    inode: u64,
+    /// Our writable mapping, made once. Locked only by the one publish writing into it.
+    memory: Arc<Mutex<MmapMut>>,
+    /// One entry per receiving process that has the message in it and has not released it.
+    held_by: Vec<u32>,
+    /// The processes that have the slot's descriptor already.
+    sent_to: HashSet<u32>,
+}
+
+impl Slot {
+    /// A new sealed slot of `size` bytes, mapped here.
+    fn create(size: usize) -> io::Result<Slot> {
+        let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
+        let fd = memfd_create(c"ipc-lab-pool", flags).map_err(io::Error::from)?;
+        let file = std::fs::File::from(fd);
+        file.set_len(size as u64)?;
+        // SAFETY: the memfd was just created by us and nobody else has it yet; once sealed
+        // below it can no longer shrink under this mapping.
+        let memory = unsafe { MmapMut::map_mut(&file)? };
+        fcntl(&file, FcntlArg::F_ADD_SEALS(publisher_seals())).map_err(io::Error::from)?;
+        let inode = file.metadata()?.ino();
+        let memory = Arc::new(Mutex::new(memory));
+        Ok(Slot { fd: Arc::new(OwnedFd::from(file)), inode, memory, held_by: Vec::new(), sent_to: HashSet::new() })
+    }
+
+    fn size(&self) -> usize {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// A slot taken for one publish: written without the pool's lock.
+struct Lease {
+    slot: u32,
+    fd: Arc<OwnedFd>,
+    inode: u64,
+    memory: Arc<Mutex<MmapMut>>,
+    /// The receivers that get the descriptor with this frame (the first time for them).
+    first_for: HashSet<u32>,
+}
+
+/// A receiver's mapping of a publisher's slot.
+struct Mapping {
+    map: Mmap,
+    inode: u64,
+}
+
+/// One message in a slot of another process, as this process reads it. Dropping the last
+/// reference sends the release.
+struct SlotBytes {
+    mapping: Arc<Mapping>,
+    /// Where the message is in the mapping.
+    range: std::ops::Range<usize>,
+    back: Arc<BackChannel>,
+    release: ReleaseFrame,
+}
+
+impl AsRef<[u8]> for SlotBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.mapping.map[self.range.clone()]
+    }
+}
+
+impl Drop for SlotBytes {
+    fn drop(&mut self) {
+        // A publisher that is gone cannot take it back: nothing to do then.
+        let mut stream = self.back.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = stream.write_all(&self.release.encode());
+    }
+}
+
+/// Identifies a received slot: the sending process, its publisher, the slot.
+type SlotKey = (u32, u64, u32);
+
+/// Bytes in shared memory, a slot reference through the socket.
 #[derive(Debug)]
 pub(crate) struct ShmTransport {
     link: Handle,
+    /// Our publishers' pools, by publisher id.
+    pools: Mutex<HashMap<u64, Vec<Slot>>>,
+    /// The slots other processes sent us, mapped once.
+    mapped: Mutex<HashMap<SlotKey, Arc<Mapping>>>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slot(inode {}, held by {:?})", self.inode, self.held_by)
+    }
+}
+
+impl std::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mapping(inode {}, {} bytes)", self.inode, self.map.len())
+    }
 }
 
 impl ShmTransport {
     pub(crate) fn new(link: Handle) -> Self {
-        Self { link }
+        Self { link, pools: Mutex::default(), mapped: Mutex::default() }
+    }
+
+    /// Takes a free slot of at least `len` bytes for `peers`, growing the pool if needed;
+    /// `None` (reported) when every slot is held.
+    fn lease(&self, out: &Outgoing<'_>, len: usize, peers: &[Peer]) -> io::Result<Option<Lease>> {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = pools.entry(out.header.publisher_id).or_default();
+        let free = |s: &Slot| s.held_by.is_empty();
+        // The smallest free slot that fits, so large slots stay for large messages.
+        let fitting =
+            (0..pool.len()).filter(|&i| free(&pool[i]) && pool[i].size() >= len).min_by_key(|&i| pool[i].size());
+        let size = len.max(MIN_SLOT).next_power_of_two();
+        let index = match fitting {
+            Some(i) => i,
+            None if pool.len() < out.depth.saturating_add(IN_FLIGHT).clamp(*SLOTS.start(), *SLOTS.end()) => {
+                pool.push(Slot::create(size)?);
+                pool.len() - 1
+            }
+            None => match (0..pool.len()).find(|&i| free(&pool[i])) {
+                // Every free slot is too small: the smallest grows to the next power of two
+                // (a new memfd; receivers map it when its descriptor comes).
+                Some(i) => {
+                    pool[i] = Slot::create(size)?;
+                    i
+                }
+                None => {
+                    self.exhausted(out, pool);
+                    return Ok(None);
+                }
+            },
+        };
+        let slot = &mut pool[index];
+        slot.held_by = peers.iter().map(|p| p.pid).collect();
+        let first_for = peers.iter().map(|p| p.pid).filter(|pid| slot.sent_to.insert(*pid)).collect();
+        let (fd, inode, memory) = (slot.fd.clone(), slot.inode, slot.memory.clone());
+        Ok(Some(Lease { slot: index as u32, fd, inode, memory, first_for }))
+    }
+
+    fn exhausted(&self, out: &Outgoing<'_>, pool: &[Slot]) {
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for pid in pool.iter().flat_map(|s| &s.held_by) {
+            *counts.entry(*pid).or_default() += 1;
+        }
+        let held_by = counts.into_iter().max_by_key(|&(pid, n)| (n, pid)).map_or(0, |(pid, _)| pid);
+        let topic = Arc::from(out.header.topic.as_str());
+        self.link.tracer.emit(out.node, || EventKind::PoolExhausted { topic, slots: pool.len(), held_by });
+    }
+
+    /// Writes the message into the leased slot and reports that copy.
+    fn fill(&self, out: &Outgoing<'_>, lease: &Lease, len: usize) -> Option<()> {
+        let mut memory = lease.memory.lock().unwrap_or_else(|e| e.into_inner());
+        let addr = memory.as_ptr() as usize;
+        let segment = SegmentId { inode: lease.inode, offset: 0 };
+        let here = || MessageRef { addr, payload_addr: None, ..(out.msg)() };
+        match out.payload {
+            OutPayload::Encoded(bytes) => {
+                memory[..len].copy_from_slice(bytes);
+                self.link.tracer.emit(out.node, || EventKind::SharedMemoryWritten { msg: here(), bytes: len, segment });
+            }
+            OutPayload::Message(msg) => {
+                msg.to_cdr_in(&mut memory[..])?;
+                // Serializing is the copy; nothing more is copied for the other processes.
+                self.link.tracer.emit(out.node, || EventKind::Serialized { msg: (out.msg)(), bytes: len });
+                self.link.tracer.emit(out.node, || EventKind::SerializedInPlace { msg: here(), bytes: len, segment });
+            }
+        }
+        Some(())
+    }
+
+    /// A receiver will never release what it was not sent.
+    fn unhold(&self, publisher: u64, slot: u32, pid: u32) {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = pools.get_mut(&publisher).and_then(|p| p.get_mut(slot as usize)) {
+            slot.held_by.retain(|&p| p != pid);
+            slot.sent_to.remove(&pid);
+        }
+    }
+
+    /// Maps a slot whose descriptor just came from `from_pid`, after checking it.
+    fn map_slot(&self, frame: &mut Incoming, key: SlotKey) -> Result<Arc<Mapping>, String> {
+        if frame.fds.len() > 1 {
+            return Err(format!("{} descriptors with one slot", frame.fds.len()));
+        }
+        let Some(fd) = frame.fds.pop() else {
+            let mapped = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
+            return mapped.get(&key).cloned().ok_or_else(|| format!("slot {} was never sent here", key.2));
+        };
+        let mapping = Arc::new(map(fd).map_err(|e| format!("cannot map the shared-memory slot: {e}"))?);
+        self.mapped.lock().unwrap_or_else(|e| e.into_inner()).insert(key, mapping.clone());
+        Ok(mapping)
     }
 }
 
@@ -48,9 +267,14 @@ impl Transport for ShmTransport {
         if peers.is_empty() {
             return;
         }
-        let segment = match Segment::create_with(out.bytes) {
-            Ok(segment) => segment,
-            // No memory for a segment: nobody can be reached this time.
+        let len = match out.payload {
+            OutPayload::Encoded(bytes) => bytes.len(),
+            OutPayload::Message(msg) => msg.cdr_len(),
+        };
+        let lease = match self.lease(out, len, &peers) {
+            Ok(Some(lease)) => lease,
+            Ok(None) => return,
+            // No memory for a slot: nobody can be reached this time.
             Err(e) => {
                 for peer in peers {
                     self.link.sent(peer.pid, &out.header.topic, out.node, Err(e.kind().into()));
@@ -58,92 +282,98 @@ impl Transport for ShmTransport {
                 return;
             }
         };
-        let bytes = out.bytes.len();
-        self.link.tracer.emit(out.node, || {
-            let msg = MessageRef { addr: segment.addr(), payload_addr: None, ..(out.msg)() };
-            EventKind::SharedMemoryWritten { msg, bytes }
-        });
-        let frame = Frame { header: out.header.clone(), payload: Payload::SharedMemory { len: bytes as u64 } };
-        let head = frame.encode_head();
-        for peer in peers {
-            // Only the descriptor crosses: no payload byte goes through the socket.
-            let result = self.link.write_to(&peer, |stream| socket::send_with_fd(stream, &head, segment.fd()));
-            self.link.sent(peer.pid, &out.header.topic, out.node, result);
+        let publisher = out.header.publisher_id;
+        if self.fill(out, &lease, len).is_none() {
+            peers.iter().for_each(|peer| self.unhold(publisher, lease.slot, peer.pid));
+            return;
         }
-        // Our mapping and descriptor go now; the segment lives on in the receivers and
-        // disappears with the last of them, even if one crashes.
+        let slot = SlotRef { slot: lease.slot, offset: 0, len: len as u64 };
+        let head = Frame { header: out.header.clone(), payload: Payload::SharedMemory(slot) }.encode_head();
+        for peer in peers {
+            // Only where the bytes are crosses, and the descriptor the first time.
+            let result = self.link.write_to(&peer, |stream| match lease.first_for.contains(&peer.pid) {
+                true => socket::send_with_fd(stream, &head, &lease.fd),
+                false => socket::write_frame(stream, &head, &[]),
+            });
+            if !self.link.sent(peer.pid, &out.header.topic, out.node, result) {
+                self.unhold(publisher, lease.slot, peer.pid);
+            }
+        }
     }
 
     fn receive(&self, mut frame: Incoming) -> Result<Arrived, String> {
         if frame.kind != frame::KIND_SHM {
             return Err(format!("payload kind {} on a shared-memory transport", frame.kind));
         }
-        let len = u64::from_le_bytes(frame.payload.try_into().unwrap_or([0; 8]));
-        let Some(len) = usize::try_from(len).ok().filter(|&l| l <= MAX_PAYLOAD) else {
-            return Err(format!("shared-memory segment of {len} bytes is over the limit"));
+        let slot = SlotRef::decode(&frame.payload).ok_or("malformed slot reference")?;
+        let key = (frame.from_pid, frame.publisher, slot.slot);
+        let mapping = self.map_slot(&mut frame, key)?;
+        let range = usize::try_from(slot.offset)
+            .ok()
+            .zip(usize::try_from(slot.len).ok())
+            .and_then(|(offset, len)| Some(offset..offset.checked_add(len)?))
+            .filter(|r| r.end <= mapping.map.len() && r.len() <= MAX_PAYLOAD);
+        let Some(range) = range else {
+            let size = mapping.map.len();
+            return Err(format!("{} bytes at offset {} are past the end of a {size}-byte slot", slot.len, slot.offset));
         };
-        // Any other descriptor that came along is closed when `frame.fds` goes.
-        let Some(fd) = (!frame.fds.is_empty()).then(|| frame.fds.remove(0)) else {
-            return Err("shared-memory frame without a descriptor".into());
+        let segment = SegmentId { inode: mapping.inode, offset: slot.offset };
+        let release = ReleaseFrame { publisher: frame.publisher, slot: slot.slot };
+        let bytes = SlotBytes { mapping, range, back: frame.back, release };
+        Ok(Arrived { bytes: WireBytes::Mapped(Arc::new(bytes)), segment: Some(segment) })
+    }
+
+    fn release(&self, from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = pools.get_mut(&release.publisher).and_then(|p| p.get_mut(release.slot as usize));
+        let Some(slot) = slot.filter(|s| s.held_by.contains(&from_pid)) else {
+            return Err(format!(
+                "release of slot {} of publisher {}, which it does not hold",
+                release.slot, release.publisher
+            ));
         };
-        let map = map(fd, len).map_err(|e| format!("cannot map the shared-memory segment: {e}"))?;
-        Ok(Arrived { bytes: WireBytes::Mapped(Arc::new(map)), mapped: true })
+        if let Some(i) = slot.held_by.iter().position(|&p| p == from_pid) {
+            slot.held_by.swap_remove(i);
+        }
+        let segment = SegmentId { inode: slot.inode, offset: 0 };
+        self.link.tracer.emit(&Arc::from(""), || EventKind::Released { by_pid: from_pid, segment });
+        Ok(())
+    }
+
+    fn peer_gone(&self, pid: u32) {
+        let mut reclaimed = 0;
+        for slot in self.pools.lock().unwrap_or_else(|e| e.into_inner()).values_mut().flatten() {
+            let held = slot.held_by.len();
+            slot.held_by.retain(|&p| p != pid);
+            reclaimed += usize::from(slot.held_by.len() < held);
+            slot.sent_to.remove(&pid);
+        }
+        if reclaimed > 0 {
+            self.link.tracer.emit(&Arc::from(""), || EventKind::Reclaimed { pid, slots: reclaimed });
+        }
+        // Messages still queued here keep their own mapping until they are dropped.
+        self.mapped.lock().unwrap_or_else(|e| e.into_inner()).retain(|key, _| key.0 != pid);
     }
 }
 
-/// The seals a segment must carry before anyone maps it.
-fn required_seals() -> SealFlag {
-    SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_WRITE | SealFlag::F_SEAL_SEAL
-}
-
-/// A sealed segment holding a copy of a message's bytes.
-pub(crate) struct Segment {
-    fd: OwnedFd,
-    /// Where it was mapped while the bytes were copied in (unmapped since: a sealed
-    /// segment cannot keep a writable mapping).
-    addr: usize,
-}
-
-impl Segment {
-    /// A new segment holding a copy of `bytes`, sealed.
-    pub(crate) fn create_with(bytes: &[u8]) -> io::Result<Segment> {
-        let flags = MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING;
-        let fd = memfd_create(c"ipc-lab", flags).map_err(io::Error::from)?;
-        let file = std::fs::File::from(fd);
-        file.set_len(bytes.len().max(1) as u64)?;
-        // SAFETY: the memfd was just created by us and nobody else has it yet, so nothing
-        // can truncate or change it behind the mapping.
-        let mut map = unsafe { MmapMut::map_mut(&file)? };
-        map[..bytes.len()].copy_from_slice(bytes);
-        let addr = map.as_ptr() as usize;
-        drop(map);
-        fcntl(&file, FcntlArg::F_ADD_SEALS(required_seals())).map_err(io::Error::from)?;
-        Ok(Segment { fd: OwnedFd::from(file), addr })
-    }
-
-    /// Where the bytes were written in this process.
-    pub(crate) fn addr(&self) -> usize {
-        self.addr
-    }
-
-    pub(crate) fn fd(&self) -> &OwnedFd {
-        &self.fd
-    }
-}
-
-/// Maps a received segment read-only, after checking its seals and size.
-pub(crate) fn map(fd: OwnedFd, len: usize) -> io::Result<Mmap> {
-    let seals = fcntl(&fd, FcntlArg::F_GET_SEALS).map_err(io::Error::from)?;
+/// Maps a received slot read-only, after checking that it is a memfd sealed so that it
+/// cannot shrink under the mapping nor be mapped writable by anyone else.
+fn map(fd: OwnedFd) -> io::Result<Mapping> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    // Only a memfd has seals: a pipe, a directory or an ordinary file fails here.
+    let seals = fcntl(&fd, FcntlArg::F_GET_SEALS).map_err(|e| invalid(format!("not a memfd ({e})")))?;
     if !SealFlag::from_bits_truncate(seals).contains(required_seals()) {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "the segment is not sealed"));
+        return Err(invalid("the slot is not sealed against shrinking, growing and writing".into()));
     }
     let file = std::fs::File::from(fd);
-    let size = file.metadata()?.len();
-    if (size as usize) < len {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("segment of {size} bytes, frame says {len}")));
+    let metadata = file.metadata()?;
+    let size = metadata.len();
+    if size == 0 || size > MAX_PAYLOAD as u64 {
+        return Err(invalid(format!("a slot of {size} bytes")));
     }
-    // SAFETY: the segment is sealed against shrinking, growing and writing (checked
-    // above), so the mapped bytes can neither vanish nor change while we read them.
-    let map = unsafe { memmap2::MmapOptions::new().len(len.max(1)).map(&file)? };
-    Ok(map)
+    // SAFETY: the memfd is sealed against shrinking (checked above), so every page of the
+    // mapping stays backed: no SIGBUS. Its bytes may be written by the publisher's own
+    // mapping; the decoder checks every length it reads.
+    let map = unsafe { memmap2::MmapOptions::new().len(size as usize).map(&file)? };
+    Ok(Mapping { map, inode: metadata.ino() })
 }

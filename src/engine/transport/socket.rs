@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
-use super::frame::{self, Frame};
+use super::frame::{self, Frame, ReleaseFrame};
 use super::link::Handle;
-use super::{Arrived, Incoming, Outgoing, Transport};
+use super::{Arrived, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::EventKind;
 use crate::engine::wire::WireBytes;
 
@@ -42,13 +42,27 @@ impl Transport for SocketTransport {
         if peers.is_empty() {
             return;
         }
-        let head = Frame::encode_head_for(&out.header, out.bytes.len());
+        let encoded;
+        let bytes = match out.payload {
+            OutPayload::Encoded(bytes) => bytes,
+            OutPayload::Message(msg) => {
+                encoded = msg.to_cdr();
+                let bytes = encoded.len();
+                self.link.tracer.emit(out.node, || EventKind::Serialized { msg: (out.msg)(), bytes });
+                &encoded
+            }
+        };
+        let head = Frame::encode_head_for(&out.header, bytes.len());
         for peer in peers {
-            let result = self.link.write_to(&peer, |stream| write_frame(stream, &head, out.bytes));
+            let result = self.link.write_to(&peer, |stream| write_frame(stream, &head, bytes));
             if self.link.sent(peer.pid, &out.header.topic, out.node, result) {
                 // The kernel copied the bytes into the socket's buffer.
-                let bytes = out.bytes.len();
-                self.link.tracer.emit(out.node, || EventKind::Written { msg: (out.msg)(), bytes, to_pid: peer.pid });
+                let len = bytes.len();
+                self.link.tracer.emit(out.node, || EventKind::Written {
+                    msg: (out.msg)(),
+                    bytes: len,
+                    to_pid: peer.pid,
+                });
             }
         }
     }
@@ -58,8 +72,18 @@ impl Transport for SocketTransport {
             return Err(format!("payload kind {} on a socket transport", frame.kind));
         }
         // The read out of the socket already copied the bytes into this buffer of ours.
-        Ok(Arrived { bytes: WireBytes::Heap(Arc::new(frame.payload)), mapped: false })
+        Ok(Arrived { bytes: WireBytes::Heap(Arc::new(frame.payload)), segment: None })
     }
+
+    /// Nothing is lent: the bytes were copied out of the socket.
+    fn release(&self, _from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
+        Err(format!(
+            "release of slot {} of publisher {}: this process lends no memory",
+            release.slot, release.publisher
+        ))
+    }
+
+    fn peer_gone(&self, _pid: u32) {}
 }
 
 /// Writes a frame's head and payload with as few system calls as the socket allows: one
