@@ -19,7 +19,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{render_events, renderer, AppError, View};
-use crate::cli::plan::{Demo, DemoPlan, IpcMode, NodeName, Plan};
+use crate::cli::plan::{DemoPlan, IpcMode, Plan};
 use crate::engine::transport::domain_after;
 use crate::labels::Labels;
 use crate::render::json::from_json;
@@ -47,22 +47,17 @@ fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Opt
 
 /// `--split`: one child per node, with its share of `--count`.
 fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
-    let nodes: Vec<(NodeName, Option<u64>)> = match demo.demo {
-        // The consumer counts the received messages; the producer is stopped after it.
-        Demo::TwoNode => vec![(NodeName::Consumer, demo.count), (NodeName::Producer, None)],
-        // The message alternates: pipe2 receives first, so it gets the larger half.
-        Demo::Cyclic => {
-            let (pipe2, pipe1) = (demo.count.map(|n| n.div_ceil(2)), demo.count.map(|n| n / 2).filter(|&n| n > 0));
-            vec![(NodeName::Pipe2, pipe2), (NodeName::Pipe1, pipe1)]
-        }
-    };
     let ipc = if demo.ipc == IpcMode::Off { "off" } else { "on" };
-    nodes
-        .into_iter()
-        .map(|(name, count)| ChildSpec {
-            args: child_args(&["node", name.name()], ipc, demo, plan.domain, count),
-            run: 0,
-            counted: count.is_some(),
+    demo.demo
+        .nodes
+        .iter()
+        .map(|node| {
+            let count = node.count.of(demo.count);
+            ChildSpec {
+                args: child_args(&["node", node.name], ipc, demo, plan.domain, count),
+                run: 0,
+                counted: count.is_some(),
+            }
         })
         .collect()
 }
@@ -70,15 +65,11 @@ fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
 /// `--ipc both`: the demo once with IPC on and once with it off, in domains of their own
 /// (the two runs must not hear each other).
 fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
-    let command = match demo.demo {
-        Demo::TwoNode => "two-node",
-        Demo::Cyclic => "cyclic",
-    };
     ["on", "off"]
         .into_iter()
         .enumerate()
         .map(|(run, ipc)| ChildSpec {
-            args: child_args(&[command], ipc, demo, domain_after(plan.domain, run as u32), demo.count),
+            args: child_args(&[demo.demo.command], ipc, demo, domain_after(plan.domain, run as u32), demo.count),
             run,
             counted: demo.count.is_some(),
         })
@@ -115,7 +106,7 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
 /// `--split`.
 pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![demo.ipc != IpcMode::Off];
-    let title = demo.demo.upstream_name();
+    let title = demo.demo.upstream;
     let view = View { output: demo.output, title, runs, split: true, columns: Columns::default() };
     run(plan, view, split_children(plan, demo), out)
 }
@@ -123,7 +114,7 @@ pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Re
 /// `--ipc both`.
 pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = vec![true, false];
-    let title = demo.demo.upstream_name();
+    let title = demo.demo.upstream;
     let view = View { output: demo.output, title, runs, split: false, columns: Columns::default() };
     run(plan, view, both_children(plan, demo), out)
 }
@@ -211,11 +202,12 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::plan::{Format, Output};
+    use crate::cli::plan::{Demo, Format, Output};
+    use crate::demos;
     use crate::engine::transport::TransportKind;
     use std::time::Duration;
 
-    fn demo(which: Demo, count: Option<u64>) -> DemoPlan {
+    fn demo(which: &'static Demo, count: Option<u64>) -> DemoPlan {
         DemoPlan {
             demo: which,
             ipc: IpcMode::Off,
@@ -241,16 +233,16 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let s = |a: &str, n: Option<&str>| (a.to_string(), n.map(String::from));
-        assert_eq!(counts(Demo::TwoNode, Some(5)), [s("consumer", Some("5")), s("producer", None)]);
-        assert_eq!(counts(Demo::Cyclic, Some(5)), [s("pipe2", Some("3")), s("pipe1", Some("2"))]);
-        assert_eq!(counts(Demo::Cyclic, Some(1)), [s("pipe2", Some("1")), s("pipe1", None)]);
-        assert_eq!(counts(Demo::Cyclic, None), [s("pipe2", None), s("pipe1", None)]);
+        assert_eq!(counts(&demos::TWO_NODE, Some(5)), [s("consumer", Some("5")), s("producer", None)]);
+        assert_eq!(counts(&demos::CYCLIC, Some(5)), [s("pipe2", Some("3")), s("pipe1", Some("2"))]);
+        assert_eq!(counts(&demos::CYCLIC, Some(1)), [s("pipe2", Some("1")), s("pipe1", None)]);
+        assert_eq!(counts(&demos::CYCLIC, None), [s("pipe2", None), s("pipe1", None)]);
     }
 
     /// `--ipc both` runs the two variants in two domains.
     #[test]
     fn both_variants_get_their_own_domain() {
-        let children = both_children(&plan(), &demo(Demo::TwoNode, Some(3)));
+        let children = both_children(&plan(), &demo(&demos::TWO_NODE, Some(3)));
         let domains: Vec<&str> = children
             .iter()
             .map(|c| c.args[c.args.iter().position(|a| a == "--domain").unwrap() + 1].as_str())

@@ -16,10 +16,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::plan::{
-    Action, CopiesPlan, Demo, DemoPlan, Format, IpcMode, LessonPlan, NodeName, NodePlan, Output, Plan,
-};
-use crate::demos::{self, DemoError, DemoOptions};
+use crate::cli::plan::{Action, CopiesPlan, DemoPlan, Format, IpcMode, LessonPlan, NodePlan, Output, Plan};
+use crate::demos::{self, DemoError, DemoMain, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
@@ -265,9 +263,6 @@ fn execute(
     out.flush().map_err(AppError::Output)
 }
 
-/// A demo's `main`, or one node's.
-type DemoMain = fn(&Context, DemoOptions) -> Result<(), DemoError>;
-
 /// A demo, or one of its nodes, run in this process.
 struct LocalRun {
     title: &'static str,
@@ -285,41 +280,30 @@ struct LocalRun {
 
 impl LocalRun {
     fn demo(demo: &DemoPlan) -> LocalRun {
-        let main: DemoMain = match demo.demo {
-            Demo::TwoNode => demos::two_node_pipeline::main,
-            Demo::Cyclic => demos::cyclic_pipeline::main,
-        };
         LocalRun {
-            title: demo.demo.upstream_name(),
+            title: demo.demo.upstream,
             ipc: demo.ipc == IpcMode::On,
             count: demo.count,
             period: demo.period,
             output: demo.output,
             transport: demo.transport,
             needs_transport: false,
-            main,
+            main: demo.demo.main,
         }
     }
 
     /// A node of the number demos; `None` for the image nodes, which need images.
     fn node(node: &NodePlan) -> Option<LocalRun> {
-        let main: DemoMain = match node.name {
-            NodeName::Producer => demos::two_node_pipeline::producer_main,
-            NodeName::Consumer => demos::two_node_pipeline::consumer_main,
-            NodeName::Pipe1 => demos::cyclic_pipeline::pipe1_main,
-            NodeName::Pipe2 => demos::cyclic_pipeline::pipe2_main,
-            NodeName::CameraNode | NodeName::WatermarkNode | NodeName::ImageViewNode => return None,
-        };
-        let title = node.name.name();
+        let demo_node = demos::node(node.name.name())?;
         Some(LocalRun {
-            title,
+            title: demo_node.name,
             ipc: node.ipc,
             count: node.count,
             period: node.period,
             output: node.output,
             transport: node.transport,
             needs_transport: true,
-            main,
+            main: demo_node.main,
         })
     }
 }

@@ -6,8 +6,10 @@ use super::args::{
     Cli, ColorChoice, Command, DemoArgs, ImageArgs, LessonArgs, OnOff, OutputArgs, TransportChoice, ViewerCallbackArg,
 };
 use super::HELP_HINT;
+use crate::demos;
 use crate::demos::copies::Spec;
 use crate::demos::image_pipeline::ViewerCallback;
+pub use crate::demos::Demo;
 use crate::engine::transport::TransportKind;
 use crate::i18n::{Lang, Text};
 use crate::image::capture::Source;
@@ -112,26 +114,10 @@ impl PlanError {
     }
 }
 
-/// Which upstream demo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Demo {
-    TwoNode,
-    Cyclic,
-}
-
-impl Demo {
-    /// The upstream executable's name.
-    pub fn upstream_name(self) -> &'static str {
-        match self {
-            Demo::TwoNode => "two_node_pipeline",
-            Demo::Cyclic => "cyclic_pipeline",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct DemoPlan {
-    pub demo: Demo,
+    /// Which number demo, from [`crate::demos::DEMOS`].
+    pub demo: &'static Demo,
     pub ipc: IpcMode,
     /// Stop after this many receipts; `None` runs until Ctrl-C.
     pub count: Option<u64>,
@@ -246,8 +232,8 @@ impl Plan {
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
         let action = match cli.command {
-            Command::TwoNode(args) => Action::Demo(demo_plan(Demo::TwoNode, args)?),
-            Command::Cyclic(args) => Action::Demo(demo_plan(Demo::Cyclic, args)?),
+            Command::TwoNode(args) => Action::Demo(demo_plan(&demos::TWO_NODE, args)?),
+            Command::Cyclic(args) => Action::Demo(demo_plan(&demos::CYCLIC, args)?),
             Command::Copies(args) => Action::Copies(CopiesPlan {
                 spec: args.spec,
                 inter: args.inter,
@@ -313,7 +299,7 @@ fn terminal_columns() -> usize {
     from_env.or_else(|| terminal_size::terminal_size().map(|(width, _)| usize::from(width.0))).unwrap_or(80)
 }
 
-fn demo_plan(demo: Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {
+fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError> {
     if args.split && args.ipc == IpcMode::Both {
         return Err(PlanError::SplitWithBoth);
     }
@@ -343,5 +329,33 @@ fn image_plan(args: ImageArgs) -> ImagePlan {
         show: args.frame.show,
         text_scale: args.frame.text_scale,
         output: args.output.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+    use crate::demos::{self, DEMOS};
+
+    /// The demo table and clap cannot drift apart: every number demo's `command` is the
+    /// subcommand that runs it, every node of one is what `ipc-lab node` accepts, and every
+    /// node `ipc-lab node` accepts is in the table unless it is an image node.
+    #[test]
+    fn the_demo_table_is_what_clap_accepts() {
+        for demo in DEMOS {
+            let plan = crate::cli::parse(["ipc-lab", demo.command]).unwrap_or_else(|_| panic!("{}", demo.command));
+            assert!(matches!(plan.action, Action::Demo(d) if std::ptr::eq(d.demo, demo)), "{}", demo.command);
+            for node in demo.nodes {
+                let plan =
+                    crate::cli::parse(["ipc-lab", "node", node.name]).unwrap_or_else(|_| panic!("{}", node.name));
+                assert!(matches!(plan.action, Action::Node(n) if n.name.name() == node.name), "{}", node.name);
+            }
+        }
+        let image_nodes = [NodeName::CameraNode, NodeName::WatermarkNode, NodeName::ImageViewNode];
+        for name in NodeName::value_variants() {
+            assert_eq!(demos::node(name.name()).is_some(), !image_nodes.contains(name), "{}", name.name());
+        }
     }
 }
