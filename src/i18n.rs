@@ -1,7 +1,14 @@
 //! The tool's own words in Korean and English. The demos' lines are not here: they stay
 //! exactly as upstream prints them, in any language.
 
+pub mod particle;
+
 use std::ffi::OsString;
+
+/// The environment variable that sets the language for every command, like `--lang`:
+/// most containers, WSL and VMs run with `LANG=C.UTF-8`, which says nothing of the user's
+/// language, so a Korean learner sets `IPC_LAB_LANG=ko` once instead of typing `--lang ko`.
+pub const LANG_VAR: &str = "IPC_LAB_LANG";
 
 /// The language of the tool's explanations, summaries and errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -12,13 +19,23 @@ pub enum Lang {
 
 impl Lang {
     /// `--lang` if given (even when the rest of the command line is wrong, so that error
-    /// can be in the user's language), else LC_ALL, LC_MESSAGES, LANG; English by default.
+    /// can be in the user's language), else [`LANG_VAR`], else LC_ALL, LC_MESSAGES, LANG;
+    /// English by default.
     pub fn detect(args: &[OsString]) -> Lang {
-        Self::from_args(args).unwrap_or_else(|| {
-            let env =
-                ["LC_ALL", "LC_MESSAGES", "LANG"].iter().filter_map(|k| std::env::var(k).ok()).find(|v| !v.is_empty());
-            Self::from_locale(env.as_deref())
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self::from_args(args).or_else(|| Self::from_name(&var(LANG_VAR)?)).unwrap_or_else(|| {
+            let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| var(k));
+            Self::from_locale(locale.as_deref())
         })
+    }
+
+    /// `ko` or `en`, as `--lang` and [`LANG_VAR`] take them.
+    fn from_name(name: &str) -> Option<Lang> {
+        match name {
+            "ko" => Some(Lang::Ko),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
     }
 
     fn from_args(args: &[OsString]) -> Option<Lang> {
@@ -28,11 +45,7 @@ impl Lang {
             Some(rest) => rest.strip_prefix('='),
             None => None,
         })?;
-        match value {
-            "ko" => Some(Lang::Ko),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
+        Self::from_name(value)
     }
 
     /// `ko_KR.UTF-8` and friends are Korean; anything else is English.

@@ -81,6 +81,36 @@ fn help_and_version_exit_zero() {
     assert_eq!(ipc_lab(&["copies", "--help"]).status.code(), Some(0));
 }
 
+/// Korean `--help` for a Korean learner on `LANG=C.UTF-8`: by `--lang ko`, or once for
+/// every command by `IPC_LAB_LANG=ko`; `--lang` still wins over the variable.
+#[test]
+fn help_is_korean_with_lang_ko_or_ipc_lab_lang() {
+    let korean = |out: std::process::Output| {
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        (text.contains("사용법:") && text.contains("옵션:") && !text.contains("Options:"), text)
+    };
+    let (ko, text) = korean(ipc_lab(&["two-node", "--help", "--lang", "ko"]));
+    assert!(ko, "{text}");
+    let runtime = tempfile::tempdir().unwrap();
+    let with_var =
+        |args: &[&str]| common::command(runtime.path()).env("IPC_LAB_LANG", "ko").args(args).output().unwrap();
+    let (ko, text) = korean(with_var(&["copies", "--help"]));
+    assert!(ko, "{text}");
+    let (ko, text) = korean(with_var(&["--help", "--lang", "en"]));
+    assert!(!ko && text.contains("Options:"), "{text}");
+    // The variable reaches everything the tool says, errors included.
+    let out = with_var(&["two-node", "--ipc", "maybe"]);
+    assert!(String::from_utf8(out.stderr).unwrap().starts_with("오류: "));
+}
+
+/// An unset ROS_DOMAIN_ID is not shown as `[env: ROS_DOMAIN_ID=]`, an empty value.
+#[test]
+fn help_shows_no_empty_environment_value() {
+    let help = stdout_of(&["two-node", "--help"]);
+    assert!(help.contains("ROS_DOMAIN_ID]") && !help.contains("ROS_DOMAIN_ID="), "{help}");
+}
+
 /// A reader that goes away early (`| head`) ends the run quietly, with success.
 #[test]
 fn closed_pipe_is_not_an_error() {

@@ -64,13 +64,17 @@ fn code_blocks(text: &str) -> Vec<CodeBlock> {
 }
 
 /// Runs `ipc-lab ARGS` the way a learner would, but alone: its own runtime directory (no
-/// other ipc-lab process to hear), no colour, an English locale (Korean output needs the
-/// `--lang ko` the document shows), the default width, and a directory far from the
-/// repository (lessons are compiled in). Stdout, then stderr, as the terminal shows them
-/// for the commands the lessons use.
-fn run(args: &[&str]) -> String {
+/// other ipc-lab process to hear), no colour, the locale of most containers (`C.UTF-8`)
+/// with `IPC_LAB_LANG=ko` for a Korean document (as README.ko.md's install sets it), the
+/// default width, and a directory far from the repository (lessons are compiled in).
+/// Stdout, then stderr, as the terminal shows them for the commands the lessons use.
+fn run(args: &[&str], korean: bool) -> String {
     let runtime = tempfile::tempdir().expect("a temporary directory");
-    let mut child = common::command(runtime.path())
+    let mut command = common::command(runtime.path());
+    if korean {
+        command.env(ipc_lab::i18n::LANG_VAR, "ko");
+    }
+    let mut child = command
         .env_remove("COLUMNS")
         .current_dir(runtime.path())
         .args(args)
@@ -102,6 +106,11 @@ fn run(args: &[&str]) -> String {
     text
 }
 
+/// The lessons and README.ko.md are Korean; README.md is English.
+fn is_korean(path: &Path) -> bool {
+    path != Path::new("README.md")
+}
+
 /// One shown command and what the document says it prints.
 struct Shown {
     path: PathBuf,
@@ -121,7 +130,7 @@ fn run_all(shown: &[Shown]) -> Vec<String> {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(item) = shown.get(i) else { break };
                 let args = item.step.args().expect("only ipc-lab commands are collected");
-                **slots[i].lock().unwrap() = run(&args);
+                **slots[i].lock().unwrap() = run(&args, is_korean(&item.path));
             });
         }
     });
@@ -475,4 +484,14 @@ fn lessons_are_plain_when_piped_wrapped_to_the_width_and_free_of_markup() {
     }
     let coloured = lesson(&["lesson", "3", "--color", "always"], None);
     assert!(String::from_utf8(coloured.stdout).unwrap().contains('\u{1b}'));
+}
+
+/// Inside a lesson the tool's own words ("next lesson") are Korean like the lesson, even
+/// for a learner whose locale or `--lang` says English.
+#[test]
+fn a_lessons_own_words_follow_the_lesson_not_the_locale() {
+    let out = lesson(&["lesson", "3", "--lang", "en"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("다음 강의: ipc-lab lesson 4"), "{text}");
+    assert!(!text.contains("next lesson"), "{text}");
 }

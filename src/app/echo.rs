@@ -18,6 +18,7 @@ use crate::engine::transport::{discovery, runtime_dir, SCAN_PERIOD};
 use crate::engine::{
     ConstSharedPtr, Context, CreateError, InitOptions, Message, Node, NodeOptions, Serialized, SingleThreadedExecutor,
 };
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
 
 /// The CDR bytes as `--raw` prints them: `00 01 00 00 2a 00 00 00`.
@@ -41,7 +42,10 @@ fn wait_for_type(ctx: &Context, plan: &Plan, topic: &str) -> Option<String> {
         if !said {
             said = true;
             let note = match plan.lang {
-                Lang::Ko => format!("'{topic}'을(를) 발행하는 프로세스를 기다립니다... (Ctrl-C로 멈춤)"),
+                Lang::Ko => format!(
+                    "'{topic}'{} 발행하는 프로세스를 기다립니다... (Ctrl-C로 멈춤)",
+                    particle(topic, Particle::Object)
+                ),
                 Lang::En => format!("waiting for a process publishing '{topic}'... (Ctrl-C to stop)"),
             };
             super::notice(&note);

@@ -21,6 +21,7 @@ use crate::demos::{self, DemoError, DemoMain, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
 use crate::image::capture::OpenError;
 use crate::labels::Labels;
@@ -71,16 +72,21 @@ impl AppError {
             }
             (AppError::VideoFile(e), Lang::Ko) => match e {
                 OpenError::NoDecoder(path) => format!(
-                    "오류: 동영상 파일 '{}'을(를) 읽을 수 없습니다: 이 빌드에는 동영상 디코더가 없습니다 (--features opencv로 빌드하세요)",
-                    path.display()
+                    "오류: 동영상 파일 '{}'{} 읽을 수 없습니다: 이 빌드에는 동영상 디코더가 없습니다 (--features opencv로 빌드하세요)",
+                    path.display(),
+                    particle(&path.to_string_lossy(), Particle::Object)
                 ),
                 OpenError::Unreadable(path) => {
-                    format!("오류: 동영상 파일 '{}'을(를) 동영상으로 읽을 수 없습니다", path.display())
+                    format!(
+                        "오류: 동영상 파일 '{}'{} 동영상으로 읽을 수 없습니다",
+                        path.display(),
+                        particle(&path.to_string_lossy(), Particle::Object)
+                    )
                 }
             },
             (AppError::VideoFile(e), Lang::En) => format!("error: {e}"),
             (AppError::PngFolder(dir, e), Lang::Ko) => {
-                format!("오류: PNG 폴더 '{}'을(를) 만들 수 없습니다: {e}", dir.display())
+                format!("오류: PNG 폴더 '{}'{} 만들 수 없습니다: {e}", dir.display(), particle(&dir.to_string_lossy(), Particle::Object))
             }
             (AppError::PngFolder(dir, e), Lang::En) => {
                 format!("error: cannot make the PNG folder '{}': {e}", dir.display())
@@ -102,7 +108,7 @@ impl AppError {
             (AppError::Spawn(e), Lang::Ko) => format!("오류: 노드 프로세스를 시작할 수 없습니다: {e}"),
             (AppError::Spawn(e), Lang::En) => format!("error: cannot start a node process: {e}"),
             (AppError::UnknownType { topic, type_name }, Lang::Ko) => {
-                format!("오류: '{topic}'의 타입 {type_name}은(는) ipc-lab이 모르는 타입입니다")
+                format!("오류: '{topic}'의 타입 {type_name}{} ipc-lab이 모르는 타입입니다", particle(type_name, Particle::Topic))
             }
             (AppError::UnknownType { topic, type_name }, Lang::En) => {
                 format!("error: '{topic}' carries {type_name}, a type ipc-lab does not know")

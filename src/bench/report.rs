@@ -334,12 +334,12 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
     let at = target.at.map(At::label).unwrap_or_default();
     match (target.kind, lang) {
         (TargetKind::ZeroCopyFlat, Lang::En) => format!("zero copy: ipc-on at {large} against ipc-on at {small}"),
-        (TargetKind::ZeroCopyFlat, Lang::Ko) => format!("제로 카피: {large}의 ipc-on을 {small}의 ipc-on과 비교"),
+        (TargetKind::ZeroCopyFlat, Lang::Ko) => format!("zero-copy: {large}의 ipc-on을 {small}의 ipc-on과 비교"),
         (TargetKind::ZeroCopyVsChannel, Lang::En) => {
             format!("zero copy: ipc-on against the channel handoff (worst at {at})")
         }
         (TargetKind::ZeroCopyVsChannel, Lang::Ko) => {
-            format!("제로 카피: ipc-on을 채널 전달과 비교 (가장 나쁜 곳 {at})")
+            format!("zero-copy: ipc-on을 채널 전달과 비교 (가장 나쁜 곳 {at})")
         }
         (TargetKind::IpcOffVsMemcpy, Lang::En) => "IPC off: cost per MB against memcpy's (slopes)".into(),
         (TargetKind::IpcOffVsMemcpy, Lang::Ko) => "IPC 끔: MB당 비용을 memcpy와 비교 (기울기)".into(),
@@ -474,7 +474,7 @@ fn write_pipeline(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Res
         out,
         "\n{}",
         t(
-            "이미지 파이프라인 · camera_node ─▶ watermark_node ─▶ image_view_node, 합성 카메라 --fps 0, 아무것도 보여 주지 않는 뷰: 뷰가 센 초당 프레임, 같은 세 단계를 한 반복문에서 직접 부른 것(pipeline-direct)과의 비율, 프레임마다 복사 수",
+            "이미지 파이프라인 · camera_node ─▶ watermark_node ─▶ image_view_node, 합성 카메라 --fps 0, 아무것도 보여 주지 않는 뷰어: 뷰어가 센 초당 프레임, 같은 세 단계를 한 반복문에서 직접 부른 것(pipeline-direct)과의 비율, 프레임마다 복사 수",
             "image pipeline · camera_node ─▶ watermark_node ─▶ image_view_node, synthetic camera at --fps 0, a view that shows nothing: frames per second as the view counts them, against the same three steps called directly in one loop (pipeline-direct), copies per frame",
         )
     )?;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::demos::copies::Spec;
 use crate::engine::transport::MAX_DOMAIN;
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
 use crate::image::capture::Source;
 use crate::image::view::Show;
@@ -19,7 +20,7 @@ use crate::image::view::Show;
     propagate_version = true
 )]
 pub struct Cli {
-    /// Language of the tool's explanations, summaries and errors [default: from LC_ALL/LANG]
+    /// Language of the tool's explanations, summaries and errors [default: from IPC_LAB_LANG, else LC_ALL/LANG]
     #[arg(long, global = true, value_enum)]
     pub lang: Option<Lang>,
 
@@ -28,7 +29,7 @@ pub struct Cli {
     pub color: ColorChoice,
 
     /// Processes talk only within one domain, like ROS_DOMAIN_ID
-    #[arg(long, global = true, env = "ROS_DOMAIN_ID", default_value_t = 0, value_parser = parse_domain)]
+    #[arg(long, global = true, env = "ROS_DOMAIN_ID", hide_env_values = true, default_value_t = 0, value_parser = parse_domain)]
     pub domain: u32,
 
     #[command(subcommand)]
@@ -392,7 +393,7 @@ impl ValueError {
                 let what = match (e, lang) {
                     (SpecError::Empty, Lang::Ko) => "목록이 비어 있습니다".to_string(),
                     (SpecError::BadItem { position, item }, Lang::Ko) => {
-                        format!("{position}번째 항목 '{item}'은(는) U, S, R, P 가운데 하나가 아닙니다")
+                        format!("{position}번째 항목 '{item}'{} U, S, R, P 가운데 하나가 아닙니다", particle(item, Particle::Topic))
                     }
                     (SpecError::TooMany(n), Lang::Ko) => format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", Spec::MAX),
                     (e, Lang::En) => e.to_string(),
@@ -410,7 +411,7 @@ impl ValueError {
                 &format!("1 B부터 {max_mib} MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800"),
                 &format!("expected sizes in bytes from 1 B to {max_mib} MiB, separated by commas, like 64,4KiB,6220800"),
             ),
-            ValueError::Viewers => t("이미지 뷰는 1개나 2개입니다", "expected 1 or 2 image views"),
+            ValueError::Viewers => t("이미지 뷰어는 1개나 2개입니다", "expected 1 or 2 image views"),
             ValueError::Source => t(
                 "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요",
                 "expected auto, camera, camera:N, synthetic or a video file",

@@ -12,14 +12,16 @@
 //! ```
 
 pub mod args;
+pub mod help_ko;
 pub mod plan;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
 use args::{Cli, ValueError};
 use plan::Plan;
@@ -47,7 +49,8 @@ where
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let lang = Lang::detect(&args);
     let command_line = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    match Cli::try_parse_from(&args) {
+    let parsed = help_ko::command(lang).try_get_matches_from(&args).and_then(|m| Cli::from_arg_matches(&m));
+    match parsed {
         Ok(cli) => Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line).map_err(|e| {
             let prefix = lang.pick("오류", "error");
             let message = format!("{prefix}: {} ({})", e.message(lang), e.hint().get(lang));
@@ -87,7 +90,10 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::InvalidValue => {
             let valid = context(e, ContextKind::ValidValue).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("{flag}에 '{value}'은(는) 쓸 수 없습니다. 가능한 값: {valid}"),
+                Lang::Ko => format!(
+                    "{flag}에 '{value}'{} 쓸 수 없습니다. 가능한 값: {valid}",
+                    particle(&value, Particle::Topic)
+                ),
                 Lang::En => format!("invalid value '{value}' for {flag}: expected one of {valid}"),
             }
         }
@@ -97,14 +103,16 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
                 .map(|v| v.message(lang))
                 .unwrap_or_default();
             match lang {
-                Lang::Ko => format!("{flag}에 '{value}'은(는) 쓸 수 없습니다: {reason}"),
+                Lang::Ko => format!("{flag}에 '{value}'{} 쓸 수 없습니다: {reason}", particle(&value, Particle::Topic)),
                 Lang::En => format!("invalid value '{value}' for {flag}: {reason}"),
             }
         }
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
-                Lang::Ko => format!("'{sub}'(이)라는 명령은 없습니다. 명령: {}", commands()),
+                Lang::Ko => {
+                    format!("'{sub}'{} 명령은 없습니다. 명령: {}", particle(&sub, Particle::Called), commands())
+                }
                 Lang::En => format!("unknown command '{sub}': the commands are {}", commands()),
             }
         }
@@ -121,7 +129,7 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
             Lang::En => format!("give a command: {}", commands()),
         },
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
-            Lang::Ko => format!("'{arg}'을(를) 이렇게 함께 또는 여러 번 쓸 수 없습니다"),
+            Lang::Ko => format!("'{arg}'{} 이렇게 함께 또는 여러 번 쓸 수 없습니다", particle(&arg, Particle::Object)),
             Lang::En => format!("'{arg}' cannot be used like this (given twice or with a conflicting argument)"),
         },
         // Anything rarer: clap's own first line.

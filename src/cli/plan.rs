@@ -11,6 +11,7 @@ use crate::demos::copies::Spec;
 use crate::demos::image_pipeline::ViewerCallback;
 pub use crate::demos::Demo;
 use crate::engine::transport::TransportKind;
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
 use crate::image::capture::Source;
 use crate::image::view::Show;
@@ -92,7 +93,8 @@ impl PlanError {
             }
             (PlanError::NoSuchLesson(key), Lang::Ko) => {
                 format!(
-                    "'{key}'(이)라는 강의는 없습니다: 1부터 {}까지의 번호나 강의 이름을 주세요",
+                    "'{key}'{} 강의는 없습니다: 1부터 {}까지의 번호나 강의 이름을 주세요",
+                    particle(key, Particle::Called),
                     lessons::all().len()
                 )
             }

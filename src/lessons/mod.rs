@@ -20,6 +20,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+/// The language the lessons are written in.
+pub const LANGUAGE: crate::i18n::Lang = crate::i18n::Lang::Ko;
+
 /// The index, as written.
 const INDEX: &str = include_str!("../../lessons/index.toml");
 

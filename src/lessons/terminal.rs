@@ -89,6 +89,9 @@ pub fn list(out: &mut dyn Write, page: &Page) -> io::Result<()> {
 
 /// `ipc-lab lesson N`: one lesson, then where to go next.
 pub fn render(out: &mut dyn Write, lesson: &Lesson, page: &Page) -> io::Result<()> {
+    // The tool's words around a lesson ("next lesson", "an example run") are part of the
+    // page the learner reads: they follow the lesson's language, not the locale's.
+    let page = &Page { lang: super::LANGUAGE, ..*page };
     let total = all().len();
     note(out, &format!("ipc-lab {} {}/{total} · {}", LESSON.get(page.lang), lesson.number, lesson.name), page)?;
     let mut previous: Option<Block> = None;

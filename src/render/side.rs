@@ -10,6 +10,7 @@ use super::style::pad;
 use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::text::ShortText;
 use crate::engine::trace::{CopyReason, DiscardReason, EventKind, Publication, TraceEvent, Via};
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
 
 /// How many recent publications to remember (a message is received soon after it is
@@ -443,7 +444,10 @@ impl Side {
                 let pid = self.cx.labels.pid(*pid);
                 match lang {
                     Lang::Ko => {
-                        format!("   !  '{topic}'의 구독 프로세스 {pid}가 사라졌습니다. 구독자가 다시 나타나면 보냅니다")
+                        format!(
+                            "   !  '{topic}'의 구독 프로세스 {pid}{} 사라졌습니다. 구독자가 다시 나타나면 보냅니다",
+                            particle(&pid, Particle::Subject)
+                        )
                     }
                     Lang::En => {
                         format!("   !  subscriber process {pid} of '{topic}' is gone; sending resumes when one appears")
@@ -531,7 +535,8 @@ impl Side {
         let fill = bytes(tracker.fill_bytes / filled.max(1));
         match self.cx.lang {
             Lang::Ko => format!(
-                "프레임 {filled}개 찍음, {shown}개 보여 줌 · 보여 준 프레임당 복사 {copies:.1}번, {copied} · 카메라가 새 메시지마다 {fill}를 채움 (생산자의 일, 복사로 세지 않음)"
+                "프레임 {filled}개 찍음, {shown}개 보여 줌 · 보여 준 프레임당 복사 {copies:.1}번, {copied} · 카메라가 새 메시지마다 {fill}{} 채움 (생산자의 일, 복사로 세지 않음)",
+                particle(&fill, Particle::Object)
             ),
             Lang::En => format!(
                 "{filled} frames captured, {shown} shown · per frame shown: {copies:.1} copies, {copied} · the camera filled each new message with {fill} (its own work, not counted as a copy)"
