@@ -97,6 +97,11 @@ const ARGS: &[(&str, &str, &str)] = &[
         "추가하는 순서대로의 구독: U(UniquePtr), S(ConstSharedPtr), R(const T&), P(SharedPtr); 뒤에 /S나 /U를 붙이면 그 구독의 intra_process_buffer_type(U/S)",
     ),
     ("copies", "inter", "프로세스 내 통신 관리자 밖의 구독자(IPC 끔)를 하나 더합니다. 다른 프로세스를 대신합니다"),
+    (
+        "copies",
+        "ignore_local_publications",
+        "구독에 rclcpp의 ignore_local_publications를 줍니다: --inter와 함께면 미들웨어의 복사본을 받아서 버리는 일이 없어집니다",
+    ),
     ("copies", "json", "표 대신 트레이스 이벤트마다 JSON 객체 한 줄"),
     ("copies", "stable", "pid와 주소를 이름표로만 찍습니다"),
 ];
