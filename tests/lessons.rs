@@ -24,7 +24,7 @@ use ipc_lab::render::style::visible_width;
 
 /// The sections every lesson has, in this order (others may stand between them).
 const SECTIONS: [&str; 5] = ["목표", "개념", "따라 하기", "연습 문제", "소스 파일"];
-/// The heading that starts an exercise's answer, under "연습 문제".
+/// The summary of an exercise's folded answer (`<details><summary>답 1</summary>`).
 const ANSWER: &str = "답";
 /// A shown command that has not finished by then is reported, not waited for.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -302,9 +302,23 @@ fn check_lesson(lesson: &Lesson, subcommands: &HashSet<String>) -> Vec<String> {
             None => problem(format!("has no `## {section}` section after the ones before it ({SECTIONS:?})")),
         }
     }
-    let exercises = headings.iter().position(|&(_, t)| t == "연습 문제").unwrap_or(headings.len());
-    if !headings[exercises..].iter().any(|&(_, t)| t.starts_with(ANSWER)) {
-        problem(format!("its exercises have no answer (a heading starting with `{ANSWER}`)"));
+    let answers: Vec<&str> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Answer { title } => Some(title.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !answers.iter().any(|t| t.starts_with(ANSWER)) {
+        problem(format!("its exercises have no answer (a <details> block with <summary>{ANSWER} N</summary>)"));
+    }
+    if let Some((_, heading)) = headings.iter().find(|&&(_, t)| t.starts_with(ANSWER)) {
+        problem(format!("`{heading}` is a heading: fold it in <details> so the learner tries the exercise first"));
+    }
+    let opened = answers.len();
+    let closed = blocks.iter().filter(|b| matches!(b, Block::AnswerEnd)).count();
+    if opened != closed {
+        problem(format!("{opened} answers open and {closed} close (</details>)"));
     }
     if !lesson.text.contains("](../src/") {
         problem("links to no source file under src/".into());
@@ -494,4 +508,18 @@ fn a_lessons_own_words_follow_the_lesson_not_the_locale() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("다음 강의: ipc-lab lesson 4"), "{text}");
     assert!(!text.contains("next lesson"), "{text}");
+}
+
+/// `ipc-lab lesson N` keeps the answers back and says how to see them; `--answers` shows them.
+#[test]
+fn answers_are_kept_back_until_asked_for() {
+    let text = |args: &[&str]| String::from_utf8(lesson(args, None).stdout).unwrap();
+    let without = text(&["lesson", "3"]);
+    let with = text(&["lesson", "3", "--answers"]);
+    // The first answer of lesson 3 explains the allocator's reuse.
+    let answer = "할당기의 재사용";
+    assert!(!without.contains(answer), "{without}");
+    assert!(without.contains("ipc-lab lesson 3 --answers"), "{without}");
+    assert!(with.contains(answer) && with.contains("답 1"), "{with}");
+    assert!(!with.contains("--answers"), "{with}");
 }

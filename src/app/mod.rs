@@ -467,7 +467,12 @@ fn render_pairs(
 }
 
 fn show_lesson(plan: &Plan, lesson: &LessonPlan, out: &mut dyn Write) -> Result<(), AppError> {
-    let page = Page { columns: lesson.columns, painter: Painter { enabled: plan.color }, lang: plan.lang };
+    let page = Page {
+        columns: lesson.columns,
+        painter: Painter { enabled: plan.color },
+        lang: plan.lang,
+        answers: lesson.answers,
+    };
     match lesson.lesson {
         Some(lesson) => terminal::render(out, lesson, &page),
         None => terminal::list(out, &page),

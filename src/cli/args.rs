@@ -202,6 +202,10 @@ pub struct LessonArgs {
     /// A lesson's number or name, like 3 or two-node [default: list the lessons]
     #[arg(value_name = "LESSON")]
     pub lesson: Option<String>,
+
+    /// Also show the exercises' answers (hidden at first, so you try them yourself)
+    #[arg(long)]
+    pub answers: bool,
 }
 
 #[derive(Debug, Args)]

@@ -169,6 +169,8 @@ pub struct LessonPlan {
     pub lesson: Option<&'static Lesson>,
     /// The terminal's width, to wrap the text to.
     pub columns: usize,
+    /// Show the exercises' answers.
+    pub answers: bool,
 }
 
 /// `ipc-lab bench-peer`, started by the bench.
@@ -291,7 +293,7 @@ fn lesson_plan(args: LessonArgs) -> Result<LessonPlan, PlanError> {
         Some(key) => Some(lessons::find(&key).ok_or(PlanError::NoSuchLesson(key))?),
         None => None,
     };
-    Ok(LessonPlan { lesson, columns: terminal_columns() })
+    Ok(LessonPlan { lesson, columns: terminal_columns(), answers: args.answers })
 }
 
 /// `COLUMNS` if set, else the terminal's width (of stdout, stderr or stdin, so a lesson piped

@@ -38,6 +38,15 @@ pub enum Block {
     },
     /// `>` lines, joined.
     Quote(String),
+    /// An exercise's answer starts: `<details>` then `<summary>답 1</summary>`, a block
+    /// GitHub shows folded, so the reader tries the exercise first. Its blocks follow, up
+    /// to [`Block::AnswerEnd`].
+    Answer {
+        /// The summary's text, like `답 1`.
+        title: String,
+    },
+    /// `</details>`: the answer ends.
+    AnswerEnd,
     Code(CodeBlock),
     /// A line the terminal cannot draw (a table row), kept so the content check can refuse it.
     Unsupported {
@@ -171,8 +180,14 @@ pub fn parse(text: &str) -> Vec<Block> {
             continue;
         }
         let trimmed = line.trim();
-        if trimmed.is_empty() {
+        if trimmed.is_empty() || trimmed == "<details>" {
             blocks.extend(open.take());
+        } else if let Some(title) = trimmed.strip_prefix("<summary>").and_then(|t| t.strip_suffix("</summary>")) {
+            blocks.extend(open.take());
+            blocks.push(Block::Answer { title: title.trim().to_string() });
+        } else if trimmed == "</details>" {
+            blocks.extend(open.take());
+            blocks.push(Block::AnswerEnd);
         } else if let Some((level, text)) = heading(line) {
             blocks.extend(open.take());
             blocks.push(Block::Heading { level, text: text.to_string() });
@@ -227,6 +242,16 @@ mod tests {
             .collect();
         assert_eq!(checks, [Check::Illustration, Check::Pending, Check::Nothing]);
         assert!(matches!(blocks.last(), Some(Block::Unsupported { line: 18, .. })));
+    }
+
+    /// An answer in a foldable `<details>` block is its own span of blocks.
+    #[test]
+    fn answers_are_folded_blocks() {
+        let blocks = parse("### 문제 1\n\nWhy?\n\n<details>\n<summary>답 1</summary>\n\nBecause.\n\n</details>\n");
+        assert_eq!(
+            blocks[2..],
+            [Block::Answer { title: "답 1".into() }, Block::Paragraph("Because.".into()), Block::AnswerEnd]
+        );
     }
 
     #[test]

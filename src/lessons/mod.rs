@@ -64,6 +64,11 @@ pub struct Lesson {
 }
 
 impl Lesson {
+    /// How to read it in the terminal: `ipc-lab lesson N`.
+    pub fn command(&self) -> String {
+        format!("ipc-lab lesson {}", self.number)
+    }
+
     /// The title in the user's language.
     pub fn title(&self, lang: crate::i18n::Lang) -> &str {
         lang.pick(&self.title, &self.title_en)

@@ -9,7 +9,7 @@
 //! use ipc_lab::lessons::{self, terminal::{render, Page}};
 //! use ipc_lab::render::style::{visible_width, Painter};
 //!
-//! let page = Page { columns: 60, painter: Painter { enabled: false }, lang: Lang::Ko };
+//! let page = Page { columns: 60, painter: Painter { enabled: false }, lang: Lang::Ko, answers: false };
 //! let mut out = Vec::new();
 //! render(&mut out, lessons::find("3").unwrap(), &page).unwrap();
 //! let text = String::from_utf8(out).unwrap();
@@ -22,6 +22,7 @@ use std::io::{self, Write};
 
 use super::markdown::{self, Block, Check, CodeBlock};
 use super::{all, Lesson};
+use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
 use crate::render::style::{pad, visible_width, Painter};
 
@@ -63,6 +64,9 @@ pub struct Page {
     pub columns: usize,
     pub painter: Painter,
     pub lang: Lang,
+    /// Show the exercises' answers (`--answers`); without it each answer is one line that
+    /// says how to see it, so the learner tries the exercise first.
+    pub answers: bool,
 }
 
 impl Page {
@@ -95,13 +99,26 @@ pub fn render(out: &mut dyn Write, lesson: &Lesson, page: &Page) -> io::Result<(
     let total = all().len();
     note(out, &format!("ipc-lab {} {}/{total} · {}", LESSON.get(page.lang), lesson.number, lesson.name), page)?;
     let mut previous: Option<Block> = None;
+    let mut in_answer = false;
     for block in markdown::parse(lesson.text) {
+        match &block {
+            Block::Answer { .. } => in_answer = true,
+            Block::AnswerEnd => {
+                in_answer = false;
+                continue;
+            }
+            _ if in_answer && !page.answers => continue,
+            _ => {}
+        }
         // Items of one list stay together; everything else is set apart by a blank line.
         let same_list = matches!((&previous, &block), (Some(Block::Item { .. }), Block::Item { .. }));
         if !same_list {
             writeln!(out)?;
         }
-        draw(out, &block, page)?;
+        match &block {
+            Block::Answer { title } if !page.answers => note(out, &kept_back(title, lesson, page.lang), page)?,
+            _ => draw(out, &block, page)?,
+        }
         previous = Some(block);
     }
     writeln!(out)?;
@@ -110,6 +127,19 @@ pub fn render(out: &mut dyn Write, lesson: &Lesson, page: &Page) -> io::Result<(
         None => LAST.get(page.lang).to_string(),
     };
     note(out, &next, page)
+}
+
+/// The line that stands for an answer kept back, and says how to see it.
+fn kept_back(title: &str, lesson: &Lesson, lang: Lang) -> String {
+    let command = format!("{} --answers", lesson.command());
+    match lang {
+        Lang::Ko => format!(
+            "▸ {title}{} 감춰 두었습니다. 먼저 풀어 본 뒤 {command}{} 보세요",
+            particle(title, Particle::Topic),
+            particle(&command, Particle::Direction)
+        ),
+        Lang::En => format!("▸ {title} is kept back: try the exercise first, then see it with {command}"),
+    }
 }
 
 /// The tool's own words around a lesson: wrapped, and dimmed as a whole.
@@ -149,6 +179,8 @@ fn draw(out: &mut dyn Write, block: &Block, page: &Page) -> io::Result<()> {
             write_lines(out, wrap(&inline(text, Style::Plain), &bar, &bar, width, p))
         }
         Block::Code(code) => draw_code(out, code, page),
+        Block::Answer { title } => writeln!(out, "{} {}", p.dim("▸"), p.heading(title)),
+        Block::AnswerEnd => Ok(()),
         Block::Unsupported { text, .. } => writeln!(out, "{text}"),
     }
 }
