@@ -47,6 +47,14 @@ pub(crate) struct Domain {
     pub(crate) transport: OnceLock<Arc<dyn Transport>>,
 }
 
+impl Drop for Domain {
+    fn drop(&mut self) {
+        if let Some(transport) = self.transport.get() {
+            transport.close();
+        }
+    }
+}
+
 /// Who publishes, as far as matching is concerned.
 pub(crate) struct Sender {
     pub(crate) context_id: u64,

@@ -92,11 +92,19 @@ impl std::ops::Deref for Handle {
 }
 
 impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl Link {
     /// Removes our files and tells the threads to stop. They are not joined: the last
     /// handle on the domain may be dropped by one of them, which cannot wait for itself;
-    /// each one notices the stop within [`SCAN_PERIOD`].
-    fn drop(&mut self) {
-        let link = &self.0;
+    /// each one notices the stop within [`SCAN_PERIOD`]. Called when the domain goes, even
+    /// if a thread still holds the transport for a moment: the process may exit before
+    /// that thread lets go, and the files must be gone by then.
+    pub(crate) fn close(&self) {
+        let link = self;
         link.stop.store(true, Ordering::SeqCst);
         let _ = link.poke.0.try_send(());
         let me = (link.dir.clone(), link.pid, link.domain_id);

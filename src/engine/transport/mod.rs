@@ -224,6 +224,9 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// A connection with `pid` closed (the process died, or stopped talking to us): what it
     /// held is ours again, and what it had sent us is forgotten.
     fn peer_gone(&self, pid: u32);
+
+    /// This process leaves the domain: stop announcing and listening, now.
+    fn close(&self);
 }
 
 /// Starts the transport `options` asks for, for domain `domain_id`; what arrives from other

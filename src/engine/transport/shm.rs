@@ -354,6 +354,10 @@ impl Transport for ShmTransport {
         // Messages still queued here keep their own mapping until they are dropped.
         self.mapped.lock().unwrap_or_else(|e| e.into_inner()).retain(|key, _| key.0 != pid);
     }
+
+    fn close(&self) {
+        self.link.close();
+    }
 }
 
 /// Maps a received slot read-only, after checking that it is a memfd sealed so that it

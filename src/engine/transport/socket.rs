@@ -84,6 +84,10 @@ impl Transport for SocketTransport {
     }
 
     fn peer_gone(&self, _pid: u32) {}
+
+    fn close(&self) {
+        self.link.close();
+    }
 }
 
 /// Writes a frame's head and payload with as few system calls as the socket allows: one
