@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use ipc_lab::demos::copies::{self, Setup, Spec, DESIGN_TABLE, INTER_PROCESS_NODE};
-use ipc_lab::engine::trace::{CopyReason, DiscardReason, EventKind, Recorder, TraceEvent, Via};
-use ipc_lab::engine::{Context, InitOptions};
+use ipc_lab::engine::msg::std_msgs::Int32;
+use ipc_lab::engine::trace::{CopyReason, DiscardReason, EventKind, QosPolicyKind, Recorder, TraceEvent, Via};
+use ipc_lab::engine::{Context, InitOptions, Node, NodeOptions, QoS, SingleThreadedExecutor, UniquePtr};
 
 /// Runs the copies experiment and returns its events. Each run gets its own domain: tests
 /// run in parallel threads of one process, and one domain's endpoints all hear each other.
@@ -224,4 +225,80 @@ fn ignore_local_publications_avoids_the_duplicate() {
     assert!(discarded_by(&events).is_empty());
     assert_eq!(deserialized_by(&events), [INTER_PROCESS_NODE]);
     assert_eq!(received(&events).len(), 3);
+}
+
+/// Who received a message, in the order the executor ran them, and how.
+fn receipts(events: &[TraceEvent]) -> Vec<(String, Via)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Received { via, .. } => Some((e.node.to_string(), *via)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two owners `first` and `second` (created in that order) and a publisher created before
+/// them or after them; returns the one that got the original.
+fn original_goes_to(publisher_first: bool) -> String {
+    static DOMAIN: AtomicU32 = AtomicU32::new(950);
+    let recorder = Arc::new(Recorder::default());
+    let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
+    let ipc = NodeOptions::default().use_intra_process_comms(true);
+    let node = Node::new(&ctx, "n", ipc).unwrap();
+    let early = publisher_first.then(|| node.create_publisher::<Int32>("t", 10).unwrap());
+    let first = Node::new(&ctx, "first", ipc).unwrap();
+    let second = Node::new(&ctx, "second", ipc).unwrap();
+    let _a = first.create_subscription("t", 10, |_: UniquePtr<Int32>| {}).unwrap();
+    let _b = second.create_subscription("t", 10, |_: UniquePtr<Int32>| {}).unwrap();
+    let publisher = early.unwrap_or_else(|| node.create_publisher::<Int32>("t", 10).unwrap());
+    publisher.publish(Box::new(Int32 { data: 1 }));
+    let mut executor = SingleThreadedExecutor::new();
+    executor.add_node(&first);
+    executor.add_node(&second);
+    while executor.spin_some() {}
+    let got = receipts(&recorder.events());
+    got.into_iter().find(|(_, via)| *via == Via::Original).unwrap().0
+}
+
+/// The publisher's lists are built when endpoints are added (rclcpp's `pub_to_subs_`):
+/// subscriptions added after the publisher are appended in creation order, so the last
+/// created owner gets the original; those that existed before are taken in the order
+/// libstdc++'s `unordered_map` iterates them, the reverse of creation order for a few.
+#[test]
+fn the_order_of_a_publishers_list_follows_creation() {
+    assert_eq!(original_goes_to(true), "second");
+    assert_eq!(original_goes_to(false), "first");
+}
+
+/// `can_communicate`: a best-effort publisher and a reliable subscription do not match.
+/// The subscription gets nothing, and says why in an `incompatible_qos` event.
+#[test]
+fn incompatible_reliability_is_reported_not_silent() {
+    static DOMAIN: AtomicU32 = AtomicU32::new(970);
+    let recorder = Arc::new(Recorder::default());
+    let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
+    let ipc = NodeOptions::default().use_intra_process_comms(true);
+    let node = Node::new(&ctx, "camera", ipc).unwrap();
+    let publisher = node.create_publisher::<Int32>("t", QoS::keep_last(5).best_effort()).unwrap();
+    let viewer = Node::new(&ctx, "viewer", ipc).unwrap();
+    let _sub = viewer.create_subscription("t", QoS::keep_last(5), |_: UniquePtr<Int32>| {}).unwrap();
+    publisher.publish(Box::new(Int32 { data: 1 }));
+    let mut executor = SingleThreadedExecutor::new();
+    executor.add_node(&viewer);
+    while executor.spin_some() {}
+    let events = recorder.events();
+    assert!(receipts(&events).is_empty());
+    let reported: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::IncompatibleQos { policy, publisher_node, .. } => {
+                Some((e.node.to_string(), *policy, publisher_node.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reported, [("viewer".to_string(), QosPolicyKind::Reliability, "camera".to_string())]);
 }

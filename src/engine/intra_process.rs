@@ -35,26 +35,87 @@
 //! ```
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::message::{ConstSharedPtr, Message, UniquePtr};
+use super::qos::{Durability, QoS, Reliability};
 use super::subscription::{Buffered, Pending, SubscriptionInner};
-use super::trace::{CopyMade, CopyReason, Publication, Tracer, Via};
+use super::trace::{CopyMade, CopyReason, EventKind, Publication, QosPolicyKind, Tracer, Via};
 
-/// A subscription registered with the IPM.
-struct Entry {
-    takes_ownership: bool,
-    /// A `SubscriptionInner<M>` of the topic's type, behind `Any` so one map holds all
-    /// topics; weak, so a dropped subscription simply disappears.
+/// One publisher's intra-process subscriptions, split the way the rules need them:
+/// rclcpp's `SplittedSubscriptions`, one per publisher in `pub_to_subs_`
+/// (intra_process_manager.hpp:383-387 rolling). Built when a publisher or a subscription is
+/// added, so a publish call only reads it.
+pub(crate) struct SplittedSubscriptions<M: Message> {
+    take_shared_subscriptions: Vec<Listed<M>>,
+    take_ownership_subscriptions: Vec<Listed<M>>,
+}
+
+/// A subscription in a publisher's list. Weak: a dropped subscription is skipped, then
+/// pruned at the next change (rclcpp removes it in its destructor).
+struct Listed<M: Message> {
+    subscription: Weak<SubscriptionInner<M>>,
+}
+
+/// A publisher's lists, shared by the publisher (which reads them on every publish) and the
+/// IPM (which writes them when endpoints come and go).
+pub(crate) type Route<M> = RwLock<SplittedSubscriptions<M>>;
+
+/// What the IPM does with a publisher's lists without knowing its message type.
+trait RouteBase: Send + Sync {
+    /// Forgets subscriptions that no longer exist.
+    fn prune(&self);
+    /// The lists as `Any`, to be downcast to [`Route<M>`].
+    fn as_any(&self) -> &(dyn Any + Send + Sync);
+}
+
+impl<M: Message> RouteBase for Route<M> {
+    fn prune(&self) {
+        let mut lists = self.write().unwrap_or_else(|e| e.into_inner());
+        lists.take_shared_subscriptions.retain(|l| l.subscription.strong_count() > 0);
+        lists.take_ownership_subscriptions.retain(|l| l.subscription.strong_count() > 0);
+    }
+
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        self
+    }
+}
+
+/// An endpoint as `can_communicate` sees it.
+#[derive(Clone)]
+pub(crate) struct EndpointInfo {
+    pub(crate) node: Arc<str>,
+    pub(crate) topic: Arc<str>,
+    pub(crate) qos: QoS,
+}
+
+/// A subscription registered with the IPM (rclcpp's `subscriptions_`).
+struct SubscriptionEntry {
+    info: EndpointInfo,
+    /// A `SubscriptionInner<M>` of the topic's type, behind `Any` so one list holds all
+    /// topics.
     subscription: Weak<dyn Any + Send + Sync>,
+    /// Adds this subscription to a publisher's lists of the same type.
+    insert: fn(&SubscriptionEntry, &dyn RouteBase),
+}
+
+/// A publisher registered with the IPM (rclcpp's `publishers_` and its `pub_to_subs_` entry).
+struct PublisherEntry {
+    info: EndpointInfo,
+    route: Weak<dyn RouteBase>,
+}
+
+#[derive(Default)]
+struct State {
+    /// In the order they were added, as rclcpp's ids grow (`get_next_unique_id`).
+    subscriptions: Vec<SubscriptionEntry>,
+    publishers: Vec<PublisherEntry>,
 }
 
 /// One per context.
 #[derive(Default)]
 pub(crate) struct IntraProcessManager {
-    /// Per topic, the intra-process subscriptions in the order they were added.
-    topics: Mutex<HashMap<Arc<str>, Vec<Entry>>>,
+    state: Mutex<State>,
 }
 
 /// The publisher's side of one publish call, for the trace.
@@ -73,75 +134,149 @@ impl PublishInfo<'_> {
     }
 }
 
-/// The live subscriptions of a topic, split the way the rules need them.
-struct Subscribers<M: Message> {
-    shared: Vec<Arc<SubscriptionInner<M>>>,
-    owners: Vec<Arc<SubscriptionInner<M>>>,
+/// rclcpp's `can_communicate` (intra_process_manager.cpp:199-213 rolling and jazzy, :211
+/// humble): the same topic, and QoS that `qos_check_compatible` (qos.cpp:349 rolling) does
+/// not call an error. The policy that fails, if one does.
+pub(crate) fn incompatible_policy(publisher: &QoS, subscription: &QoS) -> Option<QosPolicyKind> {
+    if publisher.reliability == Reliability::BestEffort && subscription.reliability == Reliability::Reliable {
+        return Some(QosPolicyKind::Reliability);
+    }
+    if publisher.durability == Durability::Volatile && subscription.durability == Durability::TransientLocal {
+        return Some(QosPolicyKind::Durability);
+    }
+    None
+}
+
+impl State {
+    fn prune(&mut self) {
+        self.subscriptions.retain(|s| s.subscription.strong_count() > 0);
+        self.publishers.retain(|p| p.route.strong_count() > 0);
+        for publisher in &self.publishers {
+            if let Some(route) = publisher.route.upgrade() {
+                route.prune();
+            }
+        }
+    }
+}
+
+/// Whether a publisher and a subscription match; an incompatible QoS is reported, never
+/// silent (rclcpp's `RequestedIncompatibleQoS` event on the subscription's side).
+fn can_communicate(publisher: &EndpointInfo, subscription: &EndpointInfo, tracer: &Tracer) -> bool {
+    if publisher.topic != subscription.topic {
+        return false;
+    }
+    let Some(policy) = incompatible_policy(&publisher.qos, &subscription.qos) else { return true };
+    tracer.emit(&subscription.node, || EventKind::IncompatibleQos {
+        topic: subscription.topic.clone(),
+        policy,
+        publisher_node: publisher.node.clone(),
+    });
+    false
+}
+
+/// `insert_sub_id_for_pub` (intra_process_manager.cpp:186-196 rolling): appended to the
+/// list its buffer decides.
+fn insert_sub_id_for_pub<M: Message>(entry: &SubscriptionEntry, route: &dyn RouteBase) {
+    let (Some(route), Some(sub)) = (
+        route.as_any().downcast_ref::<Route<M>>(),
+        entry.subscription.upgrade().and_then(|s| s.downcast::<SubscriptionInner<M>>().ok()),
+    ) else {
+        return;
+    };
+    let listed = Listed { subscription: Arc::downgrade(&sub) };
+    let mut lists = route.write().unwrap_or_else(|e| e.into_inner());
+    if sub.takes_ownership {
+        lists.take_ownership_subscriptions.push(listed);
+    } else {
+        lists.take_shared_subscriptions.push(listed);
+    }
 }
 
 impl IntraProcessManager {
-    pub(crate) fn add_subscription<M: Message>(&self, subscription: &Arc<SubscriptionInner<M>>) {
-        let any: Arc<dyn Any + Send + Sync> = subscription.clone();
-        let entry = Entry { takes_ownership: subscription.takes_ownership, subscription: Arc::downgrade(&any) };
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        topics.entry(subscription.topic.clone()).or_default().push(entry);
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn subscribers<M: Message>(&self, topic: &str) -> Subscribers<M> {
-        let mut found = Subscribers { shared: Vec::new(), owners: Vec::new() };
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(entries) = topics.get_mut(topic) else {
-            return found;
-        };
-        entries.retain(|e| e.subscription.strong_count() > 0);
-        for entry in entries.iter() {
-            // The topic's type was checked when the subscription was created, so the
-            // downcast only fails for one that is being dropped right now.
-            let Some(sub) = entry.subscription.upgrade().and_then(|s| s.downcast().ok()) else {
-                continue;
-            };
-            if entry.takes_ownership {
-                found.owners.push(sub);
-            } else {
-                found.shared.push(sub);
+    /// rclcpp's `add_publisher` (intra_process_manager.cpp:35-69 rolling): the publisher's
+    /// lists start with the subscriptions that exist already, taken in the order rclcpp's
+    /// `std::unordered_map` iterates them. That order is unspecified; libstdc++ (GCC 12)
+    /// gives the REVERSE of creation order while the map has at most 13 entries (its first
+    /// bucket count) and a scrambled one after a rehash. ipc-lab follows libstdc++'s small
+    /// case; code must not rely on either.
+    pub(crate) fn add_publisher<M: Message>(&self, info: EndpointInfo, tracer: &Tracer) -> Arc<Route<M>> {
+        let route: Arc<Route<M>> = Arc::new(RwLock::new(SplittedSubscriptions {
+            take_shared_subscriptions: Vec::new(),
+            take_ownership_subscriptions: Vec::new(),
+        }));
+        let mut state = self.lock();
+        state.prune();
+        for entry in state.subscriptions.iter().rev() {
+            if can_communicate(&info, &entry.info, tracer) {
+                (entry.insert)(entry, &*route);
             }
         }
-        found
+        let erased: Arc<dyn RouteBase> = route.clone();
+        state.publishers.push(PublisherEntry { info, route: Arc::downgrade(&erased) });
+        route
     }
 
-    /// rclcpp's `do_intra_process_publish`, or with `inter_process` its
-    /// `do_intra_process_publish_and_return_shared`: then the returned message is the
-    /// one the middleware must serialize.
-    pub(crate) fn do_intra_process_publish<M: Message>(
+    /// rclcpp's `add_subscription` (intra_process_manager.hpp:121-149 rolling): appended to
+    /// the lists of every matching publisher, so those lists keep creation order.
+    pub(crate) fn add_subscription<M: Message>(
         &self,
+        subscription: &Arc<SubscriptionInner<M>>,
+        info: EndpointInfo,
+        tracer: &Tracer,
+    ) {
+        let any: Arc<dyn Any + Send + Sync> = subscription.clone();
+        let mut state = self.lock();
+        state.prune();
+        let entry = SubscriptionEntry { info, subscription: Arc::downgrade(&any), insert: insert_sub_id_for_pub::<M> };
+        for publisher in &state.publishers {
+            let Some(route) = publisher.route.upgrade() else { continue };
+            if can_communicate(&publisher.info, &entry.info, tracer) {
+                insert_sub_id_for_pub::<M>(&entry, &*route);
+            }
+        }
+        state.subscriptions.push(entry);
+    }
+
+    /// rclcpp's `do_intra_process_publish` (intra_process_manager.hpp:223-280 rolling), or
+    /// with `inter_process` its `do_intra_process_publish_and_return_shared` (:287-338):
+    /// then the returned message is the one the middleware must serialize.
+    pub(crate) fn do_intra_process_publish<M: Message>(
+        route: &Route<M>,
         info: &PublishInfo<'_>,
         msg: UniquePtr<M>,
         inter_process: bool,
     ) -> Option<ConstSharedPtr<M>> {
-        let Subscribers { shared, owners } = self.subscribers::<M>(info.topic);
+        let lists = route.read().unwrap_or_else(|e| e.into_inner());
+        let (shared, owners) = (&lists.take_shared_subscriptions, &lists.take_ownership_subscriptions);
         if owners.is_empty() {
             // Nobody needs to own it: promote to shared, zero copies.
             let msg: ConstSharedPtr<M> = Arc::new(msg);
-            add_shared_msg_to_buffers(&msg, &shared, info, Via::Original);
+            add_shared_msg_to_buffers(&msg, shared, info, Via::Original);
             return inter_process.then_some(msg);
         }
         if inter_process {
             // One shared copy for the middleware and the shared subscriptions
             // (intra_process_manager.hpp:318 rolling and jazzy, :278 humble).
             let copy = shared_copy(&*msg, info, CopyReason::SharedForInterProcess);
-            add_shared_msg_to_buffers(&copy, &shared, info, Via::Copy(CopyReason::SharedForInterProcess));
-            add_owned_msg_to_buffers(msg, &owners, info);
+            add_shared_msg_to_buffers(&copy, shared, info, Via::Copy(CopyReason::SharedForInterProcess));
+            add_owned_msg_to_buffers(msg, &[owners], info);
             return Some(copy);
         }
         if shared.len() <= 1 {
-            let all: Vec<_> = shared.into_iter().chain(owners).collect();
-            add_owned_msg_to_buffers(msg, &all, info);
+            // "this case is equivalent to all the buffers requiring ownership": the shared
+            // one first, then the owners (intra_process_manager.hpp:249-265 rolling).
+            add_owned_msg_to_buffers(msg, &[shared, owners], info);
         } else {
             // intra_process_manager.hpp:271 rolling and jazzy, :231 humble.
             let copy = shared_copy(&*msg, info, CopyReason::SharedForSharedSubscriptions);
-            add_shared_msg_to_buffers(&copy, &shared, info, Via::Copy(CopyReason::SharedForSharedSubscriptions));
-            add_owned_msg_to_buffers(msg, &owners, info);
+            add_shared_msg_to_buffers(&copy, shared, info, Via::Copy(CopyReason::SharedForSharedSubscriptions));
+            add_owned_msg_to_buffers(msg, &[owners], info);
         }
+        drop(lists);
         None
     }
 }
@@ -157,30 +292,32 @@ fn shared_copy<M: Message>(msg: &M, info: &PublishInfo<'_>, reason: CopyReason) 
 /// Every shared subscription gets the same pointer.
 fn add_shared_msg_to_buffers<M: Message>(
     msg: &ConstSharedPtr<M>,
-    subscriptions: &[Arc<SubscriptionInner<M>>],
+    subscriptions: &[Listed<M>],
     info: &PublishInfo<'_>,
     via: Via,
 ) {
-    for sub in subscriptions {
+    for sub in subscriptions.iter().filter_map(|l| l.subscription.upgrade()) {
         sub.provide(Pending::Intra(Buffered::Shared(msg.clone()), info.publication, via));
     }
 }
 
-/// Everyone but the last gets a copy; the last gets the original.
-fn add_owned_msg_to_buffers<M: Message>(
-    msg: UniquePtr<M>,
-    subscriptions: &[Arc<SubscriptionInner<M>>],
-    info: &PublishInfo<'_>,
-) {
-    let Some((last, others)) = subscriptions.split_last() else {
-        return;
-    };
-    for sub in others {
-        // "Copy the message since we have additional subscriptions to serve"
-        // (intra_process_manager.hpp:584-589 rolling and jazzy, :460-465 humble).
-        let copy: UniquePtr<M> = Box::new((*msg).clone());
-        info.report_copy(&*msg, &*copy, CopyReason::NotLast);
-        sub.provide_unique(copy, info.publication, Via::Copy(CopyReason::NotLast));
+/// Everyone but the last gets a copy; the last gets the original. `lists` are walked one
+/// after the other as one list, without building it.
+fn add_owned_msg_to_buffers<M: Message>(msg: UniquePtr<M>, lists: &[&Vec<Listed<M>>], info: &PublishInfo<'_>) {
+    let live = |l: &&Listed<M>| l.subscription.strong_count() > 0;
+    let mut all = lists.iter().flat_map(|list| list.iter()).filter(live);
+    let Some(mut current) = all.next() else { return };
+    for next in all {
+        if let Some(sub) = current.subscription.upgrade() {
+            // "Copy the message since we have additional subscriptions to serve"
+            // (intra_process_manager.hpp:584-589 rolling and jazzy, :460-465 humble).
+            let copy: UniquePtr<M> = Box::new((*msg).clone());
+            info.report_copy(&*msg, &*copy, CopyReason::NotLast);
+            sub.provide_unique(copy, info.publication, Via::Copy(CopyReason::NotLast));
+        }
+        current = next;
     }
-    last.provide_unique(msg, info.publication, Via::Original);
+    if let Some(last) = current.subscription.upgrade() {
+        last.provide_unique(msg, info.publication, Via::Original);
+    }
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use super::context::{Context, ContextInner};
+use super::intra_process::EndpointInfo;
 use super::message::{address_of, Message};
 use super::middleware::NewEndpoint;
 use super::publisher::{Publisher, PublisherInner};
@@ -236,14 +237,20 @@ impl Node {
     ) -> Result<Publisher<M>, CreateError> {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
-        let depth = self.check::<M>(&topic, &qos.into(), intra)?;
-        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, depth, self.inner.ctx.clone()));
+        let qos = qos.into();
+        let depth = self.check::<M>(&topic, &qos, intra)?;
+        let ctx = &self.inner.ctx;
+        let route = intra.then(|| {
+            let info = EndpointInfo { node: self.inner.name.clone(), topic: topic.clone(), qos };
+            ctx.ipm.add_publisher::<M>(info, &ctx.tracer)
+        });
+        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, depth, ctx.clone()));
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Publisher;
             transport.announce(entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive)));
         }
-        Ok(Publisher::new(inner))
+        Ok(Publisher::new(inner, route))
     }
 
     /// The callback's parameter decides ownership: `UniquePtr<M>` takes it, `ConstSharedPtr<M>`
@@ -266,7 +273,8 @@ impl Node {
     ) -> Result<Subscription<M>, CreateError> {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
-        let depth = self.check::<M>(&topic, &qos.into(), intra)?;
+        let qos = qos.into();
+        let depth = self.check::<M>(&topic, &qos, intra)?;
         let callback = callback.into_any();
         let takes_ownership = !options.intra_process_buffer_type.resolves_to_shared(&callback);
         let ctx = &self.inner.ctx;
@@ -281,7 +289,8 @@ impl Node {
             callback: Mutex::new(callback),
         });
         if intra {
-            ctx.ipm.add_subscription(&inner);
+            let info = EndpointInfo { node: self.inner.name.clone(), topic: topic.clone(), qos };
+            ctx.ipm.add_subscription(&inner, info, &ctx.tracer);
         }
         let wire: Arc<dyn super::middleware::WireSubscription> = inner.clone();
         let ignore_local_publications = options.ignore_local_publications;

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::context::ContextInner;
-use super::intra_process::PublishInfo;
+use super::intra_process::{IntraProcessManager, PublishInfo, Route};
 use super::message::{Message, UniquePtr};
 use super::middleware::Sender;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
@@ -27,12 +27,15 @@ use super::wire::{WireBytes, WireSample};
 /// A publisher handle; clones publish as the same publisher.
 pub struct Publisher<M: Message> {
     inner: Arc<PublisherInner>,
+    /// With IPC on, this publisher's intra-process subscriptions, kept up to date by the IPM
+    /// (rclcpp's `pub_to_subs_` entry): a publish reads them, it never looks them up.
+    route: Option<Arc<Route<M>>>,
     _message: PhantomData<fn(M)>,
 }
 
 impl<M: Message> Clone for Publisher<M> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), _message: PhantomData }
+        Self { inner: self.inner.clone(), route: self.route.clone(), _message: PhantomData }
     }
 }
 
@@ -59,8 +62,8 @@ impl PublisherInner {
 }
 
 impl<M: Message> Publisher<M> {
-    pub(crate) fn new(inner: Arc<PublisherInner>) -> Self {
-        Self { inner, _message: PhantomData }
+    pub(crate) fn new(inner: Arc<PublisherInner>, route: Option<Arc<Route<M>>>) -> Self {
+        Self { inner, route, _message: PhantomData }
     }
 
     pub fn topic(&self) -> &str {
@@ -118,13 +121,13 @@ impl<M: Message> Publisher<M> {
         let ctx = &self.inner.ctx;
         let sender = Sender { context_id: ctx.id, intra: self.inner.intra };
         let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender);
-        if !self.inner.intra {
+        let Some(route) = &self.route else {
             if needs_middleware {
                 self.do_inter_process_publish(info, &sender, &msg);
             }
             return;
-        }
-        if let Some(shared) = ctx.ipm.do_intra_process_publish(info, msg, needs_middleware) {
+        };
+        if let Some(shared) = IntraProcessManager::do_intra_process_publish(route, info, msg, needs_middleware) {
             self.do_inter_process_publish(info, &sender, &shared);
         }
     }

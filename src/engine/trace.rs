@@ -109,6 +109,17 @@ pub enum DiscardReason {
     DeliveredByIntraProcess,
 }
 
+/// A QoS policy on which a publisher and a subscription disagree (rclcpp's
+/// `QoSPolicyKind`). JSON writes each by its serde name (`reliability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QosPolicyKind {
+    /// A best-effort publisher cannot serve a subscription that requires reliable delivery.
+    Reliability,
+    /// A volatile publisher cannot serve a subscription that requires transient local.
+    Durability,
+}
+
 /// Where a message that came from another process was published, as its frame says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -156,6 +167,11 @@ pub enum EventKind {
     Deserialized { msg: MessageRef, bytes: usize },
     /// A full keep-last queue dropped this message to make room.
     Overwritten { msg: MessageRef },
+    /// A publisher (of node `publisher_node`) and the subscription of this event's node on
+    /// `topic` cannot communicate: `policy` is incompatible, so the subscription gets
+    /// nothing from that publisher. Reported once, when they meet (rclcpp's
+    /// `RequestedIncompatibleQoS` event); never a silent loss.
+    IncompatibleQos { topic: Arc<str>, policy: QosPolicyKind, publisher_node: Arc<str> },
     /// A subscription took `msg` (already reported `deserialized`, whose cost stands) and
     /// threw it away without running its callback. Not a receipt.
     Discarded { msg: MessageRef, reason: DiscardReason },
@@ -221,6 +237,7 @@ impl EventKind {
             | EventKind::Mapped { msg, .. } => Some(msg),
             EventKind::Printed { .. }
             | EventKind::PeerLost { .. }
+            | EventKind::IncompatibleQos { .. }
             | EventKind::Rejected { .. }
             | EventKind::Released { .. }
             | EventKind::PoolExhausted { .. }

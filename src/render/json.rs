@@ -3,7 +3,7 @@
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
 //! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`,
 //! `shm_written`, `serialized_in_place`, `mapped`, `released`, `pool_exhausted`, `reclaimed`,
-//! `peer_lost`, `rejected`; from the image pipeline `filled`, `drawn`, `shown`), `pid`,
+//! `peer_lost`, `rejected`; `incompatible_qos` (with `topic`, `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
 //! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `to_pid`,
@@ -25,7 +25,7 @@ use super::{RenderContext, Renderer};
 use crate::engine::msg::KnownType;
 use crate::engine::text::{LineText, ShortText};
 use crate::engine::trace::{
-    CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, SegmentId, TraceEvent, Via,
+    CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, QosPolicyKind, SegmentId, TraceEvent, Via,
 };
 use crate::labels::Labels;
 
@@ -262,6 +262,13 @@ enum Line {
         peer_pid: Pid,
         slots: usize,
     },
+    IncompatibleQos {
+        #[serde(flatten)]
+        head: Head,
+        topic: String,
+        policy: QosPolicyKind,
+        publisher_node: String,
+    },
     PeerLost {
         #[serde(flatten)]
         head: Head,
@@ -366,6 +373,12 @@ impl Line {
                 Line::PoolExhausted { head, topic: topic.to_string(), slots: *slots, held_by: other(*held_by) }
             }
             &EventKind::Reclaimed { pid, slots } => Line::Reclaimed { head, peer_pid: other(pid), slots },
+            EventKind::IncompatibleQos { topic, policy, publisher_node } => Line::IncompatibleQos {
+                head,
+                topic: topic.to_string(),
+                policy: *policy,
+                publisher_node: publisher_node.to_string(),
+            },
             EventKind::PeerLost { pid, topic } => {
                 Line::PeerLost { head, peer_pid: other(*pid), topic: topic.to_string() }
             }
@@ -434,6 +447,14 @@ impl Line {
             Line::Reclaimed { head, peer_pid, slots } => {
                 (head, EventKind::Reclaimed { pid: peer_pid.number()?, slots })
             }
+            Line::IncompatibleQos { head, topic, policy, publisher_node } => (
+                head,
+                EventKind::IncompatibleQos {
+                    topic: Arc::from(topic),
+                    policy,
+                    publisher_node: Arc::from(publisher_node),
+                },
+            ),
             Line::PeerLost { head, peer_pid, topic } => {
                 (head, EventKind::PeerLost { pid: peer_pid.number()?, topic: Arc::from(topic) })
             }
@@ -532,6 +553,11 @@ mod tests {
             EventKind::PoolExhausted { topic: Arc::from("number"), slots: 18, held_by: 11 },
             EventKind::Reclaimed { pid: 11, slots: 3 },
             EventKind::PeerLost { pid: 11, topic: Arc::from("number") },
+            EventKind::IncompatibleQos {
+                topic: Arc::from("image"),
+                policy: QosPolicyKind::Reliability,
+                publisher_node: Arc::from("camera_node"),
+            },
             EventKind::Rejected { from_pid: 11, reason: LineText::cut("truncated frame") },
             EventKind::Printed { line: LineText::cut("Published message with value: 42") },
             EventKind::Filled { addr: 0x20, payload_addr: None, bytes: 921_600 },

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::style::pad;
 use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::text::ShortText;
-use crate::engine::trace::{CopyReason, DiscardReason, EventKind, Publication, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, DiscardReason, EventKind, Publication, QosPolicyKind, TraceEvent, Via};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
 
@@ -271,6 +271,7 @@ impl Tracker {
                 None
             }
             EventKind::PeerLost { .. }
+            | EventKind::IncompatibleQos { .. }
             | EventKind::Rejected { .. }
             | EventKind::SerializedInPlace { .. }
             | EventKind::Released { .. }
@@ -438,6 +439,22 @@ impl Side {
                     Lang::En => {
                         format!("   !  {}'s queue was full: value {} ({addr}) overwritten", event.node, msg.value)
                     }
+                }
+            }
+            EventKind::IncompatibleQos { topic, policy, publisher_node } => {
+                let policy = match policy {
+                    QosPolicyKind::Reliability => "reliability",
+                    QosPolicyKind::Durability => "durability",
+                };
+                match lang {
+                    Lang::Ko => format!(
+                        "   !  {}: '{topic}'의 퍼블리셔({publisher_node})와 QoS({policy})가 맞지 않아 아무것도 받지 못합니다",
+                        event.node
+                    ),
+                    Lang::En => format!(
+                        "   !  {}: incompatible QoS ({policy}) with the publisher of '{topic}' ({publisher_node}): nothing will arrive",
+                        event.node
+                    ),
                 }
             }
             EventKind::PeerLost { pid, topic } => {

@@ -21,6 +21,8 @@ pub struct CameraNode {
     pub node: Node,
     pub pub_: Publisher<Image>,
     canceled_: Arc<AtomicBool>,
+    /// The reading loop, until [`CameraNode::start`] runs it on its thread.
+    camera: Option<Loop>,
     thread_: Option<JoinHandle<()>>,
 }
 
@@ -49,8 +51,16 @@ impl CameraNode {
             canceled: canceled_.clone(),
             cap,
         };
-        let thread_ = Some(thread::spawn(move || camera.run()));
-        Ok(Self { node, pub_, canceled_, thread_ })
+        Ok(Self { node, pub_, canceled_, camera: Some(camera), thread_: None })
+    }
+
+    /// Starts the camera reading loop on its own thread. Upstream's constructor starts it,
+    /// so its first frames may go to nobody; here `main` starts it once every node of the
+    /// pipeline exists, and the first frame finds everyone listening.
+    pub fn start(&mut self) {
+        if let Some(camera) = self.camera.take() {
+            self.thread_ = Some(thread::spawn(move || camera.run()));
+        }
     }
 }
 

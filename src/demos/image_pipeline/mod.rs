@@ -60,7 +60,8 @@ pub fn pid_and_ptr(labels: &Labels, addr: usize) -> String {
 
 /// `ipc-lab node camera_node`: the camera alone in this process (upstream's `camera_node`).
 pub fn camera_main(ctx: &Context, options: &ImageOptions, cap: Box<dyn VideoCapture>) -> Result<(), DemoError> {
-    let camera_node = CameraNode::new(ctx, "image", cap, options)?;
+    let mut camera_node = CameraNode::new(ctx, "image", cap, options)?;
+    camera_node.start();
     spin(&camera_node.node);
     Ok(())
 }
@@ -93,14 +94,15 @@ pub fn main(
 
     // Connect the nodes as a pipeline: camera_node -> watermark_node -> image_view_node
     // And with two views a fork:                                    \-> image_view_node2
-    // Made from the end backwards (upstream makes the camera first): the camera captures as
-    // soon as it exists, and its first frame must find everyone listening.
+    // In upstream's order. The views subscribe after the watermark's publisher exists, so its
+    // list holds them in creation order, and the last one, image_view_node2, gets the
+    // original when both take ownership (intra_process_manager.hpp:121-149 rolling).
+    let mut camera_node = CameraNode::new(ctx, "image", cap, options)?;
+    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
     let mut image_view_nodes = Vec::new();
     for name in ["image_view_node", "image_view_node2"].into_iter().take(views) {
         image_view_nodes.push(ImageViewNode::new(ctx, "watermarked_image", name, window(name), options)?);
     }
-    let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
-    let camera_node = CameraNode::new(ctx, "image", cap, options)?;
 
     executor.add_node(&camera_node.node);
     executor.add_node(&watermark_node.node);
@@ -108,6 +110,8 @@ pub fn main(
         executor.add_node(&image_view_node.node);
     }
 
+    // Every node exists: the first frame finds everyone listening.
+    camera_node.start();
     executor.spin();
     Ok(())
 }
