@@ -14,11 +14,11 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Sender};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{render_events, renderer, AppError, View};
+use super::{render_events, renderer, AppError, Tagged, View};
 use crate::cli::plan::{DemoPlan, IpcMode, Plan};
 use crate::engine::transport::domain_after;
 use crate::labels::Labels;
@@ -119,6 +119,11 @@ pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Res
     run(plan, view, both_children(plan, demo), out)
 }
 
+/// A started child, and whether it stops by itself (it was given a `--count`).
+type Started = (Child, bool);
+/// How each child ended, as the supervisor saw it.
+type Statuses = Arc<Mutex<Vec<std::io::Result<std::process::ExitStatus>>>>;
+
 fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = view.runs.len();
     let labels = Labels::new(view.output.stable);
@@ -127,52 +132,10 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     let _ = ctrlc::set_handler(interrupt_children);
 
     let (tx, rx) = bounded(1024);
-    let mut children = Vec::new();
-    let mut readers: Vec<JoinHandle<()>> = Vec::new();
-    for spec in &specs {
-        let mut child = match spawn(spec) {
-            Ok(child) => child,
-            Err(e) => {
-                interrupt_children();
-                return Err(AppError::Spawn(e));
-            }
-        };
-        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, run) = (tx.clone(), spec.run);
-        readers.push(thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(event) = from_json(&line) {
-                    if tx.send((run, event)).is_err() {
-                        break;
-                    }
-                }
-            }
-        }));
-        children.push((child, spec.counted));
-    }
+    let (children, readers) = start(&specs, &tx)?;
     drop(tx);
-
-    // Waits for the children that stop by themselves, then stops the others.
-    let statuses = Arc::new(Mutex::new(Vec::new()));
-    let supervisor = {
-        let statuses = statuses.clone();
-        thread::spawn(move || {
-            let (counted, others): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, counted)| *counted);
-            let stops_by_itself = !counted.is_empty();
-            for (child, _) in counted {
-                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
-            }
-            if stops_by_itself {
-                for (child, _) in &others {
-                    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
-                }
-            }
-            for (child, _) in others {
-                statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
-            }
-        })
-    };
+    let statuses = Statuses::default();
+    let supervisor = supervise(children, statuses.clone());
 
     let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
     let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
@@ -197,6 +160,56 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
         return Err(AppError::ChildFailed);
     }
     Ok(())
+}
+
+/// Starts the children, each with a thread that reads its events back and sends them on
+/// `tx`, tagged with its run. If one cannot start, those already started are stopped.
+fn start(specs: &[ChildSpec], tx: &Sender<Tagged>) -> Result<(Vec<Started>, Vec<JoinHandle<()>>), AppError> {
+    let mut children = Vec::new();
+    let mut readers: Vec<JoinHandle<()>> = Vec::new();
+    for spec in specs {
+        let mut child = match spawn(spec) {
+            Ok(child) => child,
+            Err(e) => {
+                interrupt_children();
+                return Err(AppError::Spawn(e));
+            }
+        };
+        CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, run) = (tx.clone(), spec.run);
+        readers.push(thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(event) = from_json(&line) {
+                    if tx.send((run, event)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }));
+        children.push((child, spec.counted));
+    }
+    Ok((children, readers))
+}
+
+/// Waits for the children that stop by themselves, then stops the others; records how
+/// each ended in `statuses`.
+fn supervise(children: Vec<Started>, statuses: Statuses) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let (counted, others): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, counted)| *counted);
+        let stops_by_itself = !counted.is_empty();
+        for (child, _) in counted {
+            statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
+        }
+        if stops_by_itself {
+            for (child, _) in &others {
+                let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
+            }
+        }
+        for (child, _) in others {
+            statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ pub mod report;
 pub mod stats;
 pub mod svg;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 
@@ -340,102 +341,139 @@ struct FrameSamples {
     copies: f64,
 }
 
+/// Everything measured so far, by path or pipeline and size.
+#[derive(Default)]
+struct Collected {
+    paths: BTreeMap<(PathKind, usize), Samples>,
+    frames: BTreeMap<(PipelineKind, (u32, u32)), FrameSamples>,
+}
+
+/// A run in progress: what it measures with, and where the samples go.
+struct Measuring<'a> {
+    plan: &'a BenchPlan,
+    paths: Vec<Box<dyn Path>>,
+    schedule: Schedule,
+    /// Only watches for Ctrl-C, which shuts every context down.
+    watch: Context,
+    collected: Collected,
+    /// Called after each step, for the progress bar.
+    step: &'a mut dyn FnMut(Measured),
+}
+
 /// Runs the bench: opens every path (starting the peer processes), counts copies, then
 /// measures in interleaved rounds. Ctrl-C ends it early with what was measured so far.
-pub fn run(options: &BenchPlan, progress: &mut dyn FnMut(&Step)) -> Result<report::Results, BenchError> {
-    // Ctrl-C shuts every context down: this one only watches for it.
+pub fn run(plan: &BenchPlan, progress: &mut dyn FnMut(&Step)) -> Result<report::Results, BenchError> {
     let watch = Context::init();
-    let schedule = Schedule::new(options.quick);
-    let mut paths = open(options)?;
-    let sizes = &options.sizes;
-    let frames = &options.pipeline_sizes;
-    let kinds = PipelineKind::ALL;
-    let total = (paths.len() * sizes.len() + kinds.len() * frames.len()) * (schedule.rounds + 1);
+    let schedule = Schedule::new(plan.quick);
+    let paths = open(plan)?;
+    let (sizes, frames) = (plan.sizes.len(), plan.pipeline_sizes.len());
+    let total = (paths.len() * sizes + PipelineKind::ALL.len() * frames) * (schedule.rounds + 1);
     let mut done = 0;
-    let mut samples: std::collections::BTreeMap<(PathKind, usize), Samples> = Default::default();
-    let mut frame_samples: std::collections::BTreeMap<(PipelineKind, (u32, u32)), FrameSamples> = Default::default();
     let mut step = |what: Measured| {
         done += 1;
         progress(&Step { done, total, what });
     };
-
-    let outcome = (|| {
-        for &bytes in sizes {
-            for path in paths.iter_mut() {
-                samples.entry((path.kind(), bytes)).or_default().copies = path.copies(bytes)?;
-                step(Measured::Path(path.kind(), bytes));
-            }
-        }
-        for &size in frames {
-            for kind in kinds {
-                frame_samples.entry((kind, size)).or_default().copies = pipeline::copies_per_frame(kind, size, &watch)?;
-                step(Measured::Pipeline(kind, size));
-            }
-        }
-        for round in 0..schedule.rounds {
-            for &bytes in sizes {
-                let count = paths.len();
-                for i in 0..count {
-                    if !watch.ok() {
-                        return Err(BenchError::Interrupted);
-                    }
-                    let path = &mut paths[(i + round) % count];
-                    let entry = samples.entry((path.kind(), bytes)).or_default();
-                    batch(path.as_mut(), bytes, &schedule, entry)?;
-                    step(Measured::Path(path.kind(), bytes));
-                }
-            }
-            for &size in frames {
-                for i in 0..kinds.len() {
-                    let kind = kinds[(i + round) % kinds.len()];
-                    let per_second = pipeline::frames_per_second(kind, size, &schedule, &watch)?;
-                    frame_samples.entry((kind, size)).or_default().per_second.push(per_second);
-                    step(Measured::Pipeline(kind, size));
-                }
-            }
-        }
-        Ok(())
-    })();
-    let interrupted = match outcome {
+    let mut run = Measuring { plan, paths, schedule, watch, collected: Collected::default(), step: &mut step };
+    let interrupted = match run.measure() {
         Ok(()) => false,
         Err(BenchError::Interrupted) => true,
         Err(e) => return Err(e),
     };
-    let rows = samples
-        .into_iter()
-        .filter(|(_, s)| !s.latencies.is_empty())
-        .map(|((path, bytes), mut s)| {
-            s.latencies.sort_unstable();
-            report::Row {
-                path,
-                bytes,
-                p50_ns: stats::percentile(&s.latencies, 50.0),
-                p99_ns: stats::percentile(&s.latencies, 99.0),
-                msgs_per_s: stats::median(&mut s.throughputs),
-                copies: s.copies,
-                samples: s.latencies.len(),
+    Ok(run.collected.results(plan, interrupted))
+}
+
+impl Measuring<'_> {
+    /// The copies of every path at every size, then the rounds.
+    fn measure(&mut self) -> Result<(), BenchError> {
+        for &bytes in &self.plan.sizes {
+            for path in self.paths.iter_mut() {
+                self.collected.paths.entry((path.kind(), bytes)).or_default().copies = path.copies(bytes)?;
+                (self.step)(Measured::Path(path.kind(), bytes));
             }
-        })
-        .collect();
-    let pipeline = frame_samples
-        .into_iter()
-        .filter(|(_, s)| !s.per_second.is_empty())
-        .map(|((kind, (width, height)), mut s)| report::PipelineRow {
-            kind,
-            width,
-            height,
-            fps: stats::median(&mut s.per_second),
-            copies_per_frame: s.copies,
-            runs: s.per_second.len(),
-        })
-        .collect();
-    Ok(report::Results { rows, sizes: sizes.clone(), pipeline, pipeline_sizes: frames.clone(), interrupted })
+        }
+        for &size in &self.plan.pipeline_sizes {
+            for kind in PipelineKind::ALL {
+                let copies = pipeline::copies_per_frame(kind, size, &self.watch)?;
+                self.collected.frames.entry((kind, size)).or_default().copies = copies;
+                (self.step)(Measured::Pipeline(kind, size));
+            }
+        }
+        for round in 0..self.schedule.rounds {
+            self.round(round)?;
+        }
+        Ok(())
+    }
+
+    /// One round: every path at every size, then the pipeline at every frame size, each
+    /// round starting with another path so that none is always measured first.
+    fn round(&mut self, round: usize) -> Result<(), BenchError> {
+        for &bytes in &self.plan.sizes {
+            let count = self.paths.len();
+            for i in 0..count {
+                if !self.watch.ok() {
+                    return Err(BenchError::Interrupted);
+                }
+                let path = &mut self.paths[(i + round) % count];
+                let entry = self.collected.paths.entry((path.kind(), bytes)).or_default();
+                batch(path.as_mut(), bytes, &self.schedule, entry)?;
+                (self.step)(Measured::Path(path.kind(), bytes));
+            }
+        }
+        let kinds = PipelineKind::ALL;
+        for &size in &self.plan.pipeline_sizes {
+            for i in 0..kinds.len() {
+                let kind = kinds[(i + round) % kinds.len()];
+                let per_second = pipeline::frames_per_second(kind, size, &self.schedule, &self.watch)?;
+                self.collected.frames.entry((kind, size)).or_default().per_second.push(per_second);
+                (self.step)(Measured::Pipeline(kind, size));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Collected {
+    /// The medians and percentiles of what was measured.
+    fn results(self, plan: &BenchPlan, interrupted: bool) -> report::Results {
+        let rows = self
+            .paths
+            .into_iter()
+            .filter(|(_, s)| !s.latencies.is_empty())
+            .map(|((path, bytes), mut s)| {
+                s.latencies.sort_unstable();
+                report::Row {
+                    path,
+                    bytes,
+                    p50_ns: stats::percentile(&s.latencies, 50.0),
+                    p99_ns: stats::percentile(&s.latencies, 99.0),
+                    msgs_per_s: stats::median(&mut s.throughputs),
+                    copies: s.copies,
+                    samples: s.latencies.len(),
+                }
+            })
+            .collect();
+        let pipeline = self
+            .frames
+            .into_iter()
+            .filter(|(_, s)| !s.per_second.is_empty())
+            .map(|((kind, (width, height)), mut s)| report::PipelineRow {
+                kind,
+                width,
+                height,
+                fps: stats::median(&mut s.per_second),
+                copies_per_frame: s.copies,
+                runs: s.per_second.len(),
+            })
+            .collect();
+        let (sizes, pipeline_sizes) = (plan.sizes.clone(), plan.pipeline_sizes.clone());
+        report::Results { rows, sizes, pipeline, pipeline_sizes, interrupted }
+    }
 }
 
 /// Opens every path and baseline; the peer processes start here.
-fn open(options: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
-    let socket = remote::RemotePath::open(crate::engine::transport::TransportKind::Socket, options)?;
-    let shm = remote::RemotePath::open(crate::engine::transport::TransportKind::SharedMemory, options)?;
+fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
+    let socket = remote::RemotePath::open(crate::engine::transport::TransportKind::Socket, plan)?;
+    let shm = remote::RemotePath::open(crate::engine::transport::TransportKind::SharedMemory, plan)?;
     Ok(vec![
         Box::new(local::LocalPath::open(true)?),
         Box::new(local::LocalPath::open(false)?),

@@ -18,9 +18,10 @@
 use std::fmt;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{unbounded, RecvTimeoutError};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 
 use super::clock::{from_stamp, now_ns};
 use super::counting::CopyCounter;
@@ -89,21 +90,7 @@ pub fn serve(
         let at = now_ns();
         let _ = to.send(Note::Received { stamp: from_stamp(msg.header.stamp), at });
     })?;
-    // Reads the bench's commands. It holds no engine handle, so when the peer stops for
-    // another reason (Ctrl-C) its blocked read keeps nothing alive.
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-            let note = match line.trim() {
-                "count" => Note::Count,
-                "report" => Note::Report,
-                _ => continue,
-            };
-            if tx.send(note).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(Note::Stop);
-    });
+    std::thread::spawn(move || read_commands(&tx));
     let spinner = {
         let node = node.clone();
         std::thread::spawn(move || {
@@ -112,6 +99,29 @@ pub fn serve(
             executor.spin();
         })
     };
+    report(&ctx, &counter, &notes, &spinner, out);
+    let _ = spinner.join();
+    Ok(())
+}
+
+/// Reads the bench's commands from stdin until it ends. It holds no engine handle, so when
+/// the peer stops for another reason (Ctrl-C) its blocked read keeps nothing alive.
+fn read_commands(tx: &Sender<Note>) {
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        let note = match line.trim() {
+            "count" => Note::Count,
+            "report" => Note::Report,
+            _ => continue,
+        };
+        if tx.send(note).is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(Note::Stop);
+}
+
+/// Writes what the notes say until the executor stops or the notes end.
+fn report(ctx: &Context, counter: &CopyCounter, notes: &Receiver<Note>, spinner: &JoinHandle<()>, out: &mut dyn Write) {
     let mut write = |line: PeerLine, flush: bool| -> std::io::Result<()> {
         writeln!(out, "{line}")?;
         if flush {
@@ -144,6 +154,4 @@ pub fn serve(
             ctx.shutdown();
         }
     }
-    let _ = spinner.join();
-    Ok(())
 }

@@ -28,7 +28,7 @@ use serde_json::json;
 
 use super::pipeline::PipelineKind;
 use super::{stats, PathKind};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::render::style::visible_width;
 
 /// One path at one size.
@@ -360,24 +360,64 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
     }
 }
 
+const TABLE_TITLE: Text = Text {
+    ko: "ipc-lab bench · 한 번 건너가는(hop) 지연 p50/p99, 버스트의 초당 메시지, hop마다 복사 수, 같은 크기 기준선과의 p50 비율",
+    en: "ipc-lab bench · per-hop latency p50/p99, messages per second in a burst, copies per hop, p50 against the baselines at the same size",
+};
+const PATH: Text = Text { ko: "경로", en: "path" };
+const MSGS_PER_S: Text = Text { ko: "메시지/초", en: "msgs/s" };
+const COPIES: Text = Text { ko: "복사", en: "copies" };
+const TIMES_CHANNEL: Text = Text { ko: "×채널", en: "×channel" };
+const COPIES_TITLE: Text = Text {
+    ko: "hop마다 복사: 엔진의 길은 trace가 센 수, 기준선은 만든 그대로의 수, 그리고 크기에 따른 비용의 기울기를 memcpy의 기울기로 나눈 값",
+    en: "copies per hop: counted by the engine's trace on its paths, fixed by construction for the baselines; and the slope of cost against size over memcpy's slope",
+};
+const COUNTED: Text = Text { ko: "셈", en: "counted" };
+const BY_SLOPE: Text = Text { ko: "기울기", en: "by slope" };
+const TARGETS_TITLE: Text = Text {
+    ko: "목표 (이번 실행의 비율; 엔진의 목표일 뿐 테스트가 아닙니다)",
+    en: "targets (ratios from this run; goals for the engine, never tests)",
+};
+const NOT_MEASURED: Text = Text { ko: "측정 안 함", en: "not measured" };
+const GOAL: Text = Text { ko: "목표", en: "goal" };
+const HOW_MEASURED: Text = Text {
+    ko: "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 모두 ConstSharedPtr를 받습니다.",
+    en: "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Every callback takes ConstSharedPtr.",
+};
+const INTERRUPTED: Text = Text {
+    ko: "Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.",
+    en: "stopped early by Ctrl-C: partly measured.",
+};
+const PIPELINE_TITLE: Text = Text {
+    ko: "이미지 파이프라인 · camera_node ─▶ watermark_node ─▶ image_view_node, 합성 카메라 --fps 0, 아무것도 보여 주지 않는 뷰어: 뷰어가 센 초당 프레임, 같은 세 단계를 한 반복문에서 직접 부른 것(pipeline-direct)과의 비율, 프레임마다 복사 수",
+    en: "image pipeline · camera_node ─▶ watermark_node ─▶ image_view_node, synthetic camera at --fps 0, a view that shows nothing: frames per second as the view counts them, against the same three steps called directly in one loop (pipeline-direct), copies per frame",
+};
+const FRAMES_PER_S: Text = Text { ko: "프레임/초", en: "frames/s" };
+const TIMES_DIRECT: Text = Text { ko: "×직접", en: "×direct" };
+
 /// The table, the copies cross-check and the targets, for people.
 pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
-    let t = |ko, en| lang.pick(ko, en);
-    writeln!(
-        out,
-        "{}",
-        t(
-            "ipc-lab bench · 한 번 건너가는(hop) 지연 p50/p99, 버스트의 초당 메시지, hop마다 복사 수, 같은 크기 기준선과의 p50 비율",
-            "ipc-lab bench · per-hop latency p50/p99, messages per second in a burst, copies per hop, p50 against the baselines at the same size",
-        )
-    )?;
+    writeln!(out, "{}", TABLE_TITLE.get(lang))?;
+    write_sizes(out, results, lang)?;
+    write_copies(out, results, lang)?;
+    write_pipeline(out, results, lang)?;
+    write_targets(out, results, lang)?;
+    writeln!(out, "\n{}", HOW_MEASURED.get(lang))?;
+    if results.interrupted {
+        writeln!(out, "{}", INTERRUPTED.get(lang))?;
+    }
+    Ok(())
+}
+
+/// One table per payload size: latency, rate, copies and the ratios to the baselines.
+fn write_sizes(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
     let heading = [
-        t("경로", "path"),
+        PATH.get(lang),
         "p50",
         "p99",
-        t("메시지/초", "msgs/s"),
-        t("복사", "copies"),
-        t("×채널", "×channel"),
+        MSGS_PER_S.get(lang),
+        COPIES.get(lang),
+        TIMES_CHANNEL.get(lang),
         "×memcpy",
         "×socketpair",
     ];
@@ -406,15 +446,14 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             )?;
         }
     }
-    writeln!(
-        out,
-        "\n{}",
-        t(
-            "hop마다 복사: 엔진의 길은 trace가 센 수, 기준선은 만든 그대로의 수, 그리고 크기에 따른 비용의 기울기를 memcpy의 기울기로 나눈 값",
-            "copies per hop: counted by the engine's trace on its paths, fixed by construction for the baselines; and the slope of cost against size over memcpy's slope",
-        )
-    )?;
-    writeln!(out, "  {} {} {}", pad(heading[0], -20), pad(t("셈", "counted"), 8), pad(t("기울기", "by slope"), 9))?;
+    Ok(())
+}
+
+/// The copies each path counted at its largest size, beside the copies its slope implies.
+fn write_copies(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
+    writeln!(out, "\n{}", COPIES_TITLE.get(lang))?;
+    let (path, counted, by_slope) = (pad(PATH.get(lang), -20), pad(COUNTED.get(lang), 8), pad(BY_SLOPE.get(lang), 9));
+    writeln!(out, "  {path} {counted} {by_slope}")?;
     for path in PathKind::ALL {
         let Some(largest) = results.rows.iter().filter(|r| r.path == path).max_by_key(|r| r.bytes) else {
             continue;
@@ -422,15 +461,12 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
         let by_slope = results.copies_by_slope(path).map_or_else(|| "-".into(), |c| format!("{c:.1}"));
         writeln!(out, "  {:<20} {:>8} {:>9}", path.name(), significant_copies(largest.copies), by_slope)?;
     }
-    write_pipeline(out, results, lang)?;
-    writeln!(
-        out,
-        "\n{}",
-        t(
-            "목표 (이번 실행의 비율; 엔진의 목표일 뿐 테스트가 아닙니다)",
-            "targets (ratios from this run; goals for the engine, never tests)",
-        )
-    )?;
+    Ok(())
+}
+
+/// Each target, whether this run met it, and by what ratio.
+fn write_targets(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Result<()> {
+    writeln!(out, "\n{}", TARGETS_TITLE.get(lang))?;
     for target in results.targets() {
         let mark = match target.holds() {
             Some(true) => "✓",
@@ -442,23 +478,9 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
             Goal::AtLeast(g) => format!("≥ {g}×"),
         };
         // Two decimals, as `Target::holds` decides.
-        let measured = target.ratio.map_or_else(|| t("측정 안 함", "not measured").to_string(), |r| format!("{r:.2}×"));
-        writeln!(out, "  {mark} {}: {measured} ({} {goal})", target_text(&target, results, lang), t("목표", "goal"))?;
-    }
-    writeln!(
-        out,
-        "\n{}",
-        t(
-            "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 모두 ConstSharedPtr를 받습니다.",
-            "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Every callback takes ConstSharedPtr.",
-        )
-    )?;
-    if results.interrupted {
-        writeln!(
-            out,
-            "{}",
-            t("Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.", "stopped early by Ctrl-C: partly measured.")
-        )?;
+        let measured = target.ratio.map_or_else(|| NOT_MEASURED.get(lang).to_string(), |r| format!("{r:.2}×"));
+        let what = target_text(&target, results, lang);
+        writeln!(out, "  {mark} {what}: {measured} ({} {goal})", GOAL.get(lang))?;
     }
     Ok(())
 }
@@ -469,16 +491,8 @@ fn write_pipeline(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Res
     if results.pipeline.is_empty() {
         return Ok(());
     }
-    let t = |ko, en| lang.pick(ko, en);
-    writeln!(
-        out,
-        "\n{}",
-        t(
-            "이미지 파이프라인 · camera_node ─▶ watermark_node ─▶ image_view_node, 합성 카메라 --fps 0, 아무것도 보여 주지 않는 뷰어: 뷰어가 센 초당 프레임, 같은 세 단계를 한 반복문에서 직접 부른 것(pipeline-direct)과의 비율, 프레임마다 복사 수",
-            "image pipeline · camera_node ─▶ watermark_node ─▶ image_view_node, synthetic camera at --fps 0, a view that shows nothing: frames per second as the view counts them, against the same three steps called directly in one loop (pipeline-direct), copies per frame",
-        )
-    )?;
-    let heading = [t("경로", "path"), t("프레임/초", "frames/s"), t("×직접", "×direct"), t("복사", "copies")];
+    writeln!(out, "\n{}", PIPELINE_TITLE.get(lang))?;
+    let heading = [PATH.get(lang), FRAMES_PER_S.get(lang), TIMES_DIRECT.get(lang), COPIES.get(lang)];
     let widths = [-20, 10, 9, 6];
     for &size in &results.pipeline_sizes {
         let rows: Vec<&PipelineRow> = PipelineKind::ALL.iter().filter_map(|&k| results.pipeline_row(k, size)).collect();

@@ -22,7 +22,7 @@ use std::fmt::Write;
 
 use super::report::Results;
 use super::PathKind;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 
 const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 540.0;
@@ -58,16 +58,44 @@ fn decade_label(decade: i32, units: [&str; 4]) -> String {
     format!("{} {}", 10u64.pow((decade - unit * 3) as u32), units[unit as usize])
 }
 
+const TITLE: Text = Text {
+    ko: "ipc-lab bench: 메시지 크기에 따른 hop당 p50 지연 (로그-로그)",
+    en: "ipc-lab bench: p50 latency per hop against message size (log-log)",
+};
+const X_AXIS: Text = Text { ko: "메시지 크기 (바이트)", en: "message size (bytes)" };
+const Y_AXIS: Text = Text { ko: "hop당 p50 지연", en: "p50 latency per hop" };
+
+/// Where the plot puts sizes and latencies: both axes in whole decades, log scale.
+struct Scale {
+    /// The decades of message sizes in bytes, first and last.
+    x0: i32,
+    x1: i32,
+    /// The decades of latencies in nanoseconds, first and last.
+    y0: i32,
+    y1: i32,
+}
+
+impl Scale {
+    fn of(results: &Results) -> Scale {
+        let sizes = results.rows.iter().map(|r| r.bytes as f64);
+        let (x0, x1) = decades(sizes.clone().fold(f64::MAX, f64::min), sizes.fold(0.0, f64::max));
+        let latencies = results.rows.iter().map(|r| r.p50_ns as f64);
+        let (y0, y1) = decades(latencies.clone().fold(f64::MAX, f64::min), latencies.fold(0.0, f64::max));
+        Scale { x0, x1, y0, y1 }
+    }
+
+    fn x(&self, bytes: f64) -> f64 {
+        LEFT + (bytes.max(1.0).log10() - f64::from(self.x0)) / f64::from(self.x1 - self.x0) * (RIGHT - LEFT)
+    }
+
+    fn y(&self, ns: f64) -> f64 {
+        BOTTOM - (ns.max(1.0).log10() - f64::from(self.y0)) / f64::from(self.y1 - self.y0) * (BOTTOM - TOP)
+    }
+}
+
 /// The SVG document.
 pub fn render(results: &Results, lang: Lang) -> String {
-    let t = |ko, en| lang.pick(ko, en);
-    let sizes = results.rows.iter().map(|r| r.bytes as f64);
-    let (x0, x1) = decades(sizes.clone().fold(f64::MAX, f64::min), sizes.fold(0.0, f64::max));
-    let latencies = results.rows.iter().map(|r| r.p50_ns as f64);
-    let (y0, y1) = decades(latencies.clone().fold(f64::MAX, f64::min), latencies.fold(0.0, f64::max));
-    let x = |bytes: f64| LEFT + (bytes.max(1.0).log10() - f64::from(x0)) / f64::from(x1 - x0) * (RIGHT - LEFT);
-    let y = |ns: f64| BOTTOM - (ns.max(1.0).log10() - f64::from(y0)) / f64::from(y1 - y0) * (BOTTOM - TOP);
-
+    let scale = Scale::of(results);
     let mut svg = String::new();
     let _ = writeln!(svg, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     let _ = writeln!(
@@ -75,19 +103,23 @@ pub fn render(results: &Results, lang: Lang) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(svg, r#"<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>"#);
-    let title = t(
-        "ipc-lab bench: 메시지 크기에 따른 hop당 p50 지연 (로그-로그)",
-        "ipc-lab bench: p50 latency per hop against message size (log-log)",
-    );
-    let _ = writeln!(svg, r#"<text x="{LEFT}" y="30" font-size="16">{title}</text>"#);
-    for decade in x0..=x1 {
-        let at = x(10f64.powi(decade));
+    let _ = writeln!(svg, r#"<text x="{LEFT}" y="30" font-size="16">{}</text>"#, TITLE.get(lang));
+    axes(&mut svg, &scale, lang);
+    lines(&mut svg, &scale, results);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The grid, its decade labels, the frame and the axis titles.
+fn axes(svg: &mut String, scale: &Scale, lang: Lang) {
+    for decade in scale.x0..=scale.x1 {
+        let at = scale.x(10f64.powi(decade));
         let _ = writeln!(svg, r##"<line x1="{at:.1}" y1="{TOP}" x2="{at:.1}" y2="{BOTTOM}" stroke="#ddd"/>"##);
         let label = decade_label(decade, ["B", "kB", "MB", "GB"]);
         let _ = writeln!(svg, r#"<text x="{at:.1}" y="{}" text-anchor="middle">{label}</text>"#, BOTTOM + 18.0);
     }
-    for decade in y0..=y1 {
-        let at = y(10f64.powi(decade));
+    for decade in scale.y0..=scale.y1 {
+        let at = scale.y(10f64.powi(decade));
         let _ = writeln!(svg, r##"<line x1="{LEFT}" y1="{at:.1}" x2="{RIGHT}" y2="{at:.1}" stroke="#ddd"/>"##);
         let label = decade_label(decade, ["ns", "µs", "ms", "s"]);
         let _ = writeln!(svg, r#"<text x="{}" y="{:.1}" text-anchor="end">{label}</text>"#, LEFT - 8.0, at + 4.0);
@@ -103,21 +135,25 @@ pub fn render(results: &Results, lang: Lang) -> String {
         r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
         (LEFT + RIGHT) / 2.0,
         BOTTOM + 45.0,
-        t("메시지 크기 (바이트)", "message size (bytes)")
+        X_AXIS.get(lang)
     );
     let _ = writeln!(
         svg,
         r#"<text transform="translate(22 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
         (TOP + BOTTOM) / 2.0,
-        t("hop당 p50 지연", "p50 latency per hop")
+        Y_AXIS.get(lang)
     );
+}
+
+/// One line per path, dashed for the baselines, with its legend entry.
+fn lines(svg: &mut String, scale: &Scale, results: &Results) {
     let mut legend_y = TOP + 10.0;
     for path in PathKind::ALL {
         let points: Vec<String> = results
             .rows
             .iter()
             .filter(|r| r.path == path)
-            .map(|r| format!("{:.1},{:.1}", x(r.bytes as f64), y(r.p50_ns as f64)))
+            .map(|r| format!("{:.1},{:.1}", scale.x(r.bytes as f64), scale.y(r.p50_ns as f64)))
             .collect();
         if points.is_empty() {
             continue;
@@ -138,6 +174,4 @@ pub fn render(results: &Results, lang: Lang) -> String {
         let _ = writeln!(svg, r#"<text x="{}" y="{}">{name}</text>"#, RIGHT + 52.0, legend_y + 4.0);
         legend_y += 20.0;
     }
-    svg.push_str("</svg>\n");
-    svg
 }

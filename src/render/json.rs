@@ -330,22 +330,7 @@ impl Line {
         let other = |p: u32| Pid::new(labels, p);
         match &event.kind {
             EventKind::Published { msg: m } => Line::Published { head, msg: msg(m) },
-            EventKind::Received { msg: m, via, origin } => Line::Received {
-                head,
-                msg: msg(m),
-                via: match via {
-                    Via::Original => ViaName::Original,
-                    Via::Copy(_) => ViaName::Copy,
-                    Via::Middleware => ViaName::Middleware,
-                },
-                reason: if let Via::Copy(reason) = via { Some(*reason) } else { None },
-                origin: origin.as_ref().map(|o| FromProcess {
-                    from_pid: other(o.pid),
-                    from_node: o.node.to_string(),
-                    from_addr: labels.addr(o.pid, o.addr),
-                    serialized_bytes: o.serialized_bytes,
-                }),
-            },
+            EventKind::Received { msg: m, via, origin } => Line::received(head, msg(m), *via, origin.as_ref(), labels),
             &EventKind::Copied { msg: ref m, from, reason, bytes } => {
                 Line::Copied { head, msg: msg(m), bytes, reason, from: addr(from) }
             }
@@ -394,27 +379,31 @@ impl Line {
         }
     }
 
+    /// A `received` event: how the message came, and from which process if another.
+    fn received(head: Head, msg: Msg, via: Via, origin: Option<&Origin>, labels: &Labels) -> Line {
+        Line::Received {
+            head,
+            msg,
+            via: match via {
+                Via::Original => ViaName::Original,
+                Via::Copy(_) => ViaName::Copy,
+                Via::Middleware => ViaName::Middleware,
+            },
+            reason: if let Via::Copy(reason) = via { Some(reason) } else { None },
+            origin: origin.map(|o| FromProcess {
+                from_pid: Pid::new(labels, o.pid),
+                from_node: o.node.to_string(),
+                from_addr: labels.addr(o.pid, o.addr),
+                serialized_bytes: o.serialized_bytes,
+            }),
+        }
+    }
+
     /// The event this line was written from, if it was written without `--stable`.
     fn read_back(self) -> Option<TraceEvent> {
         let (head, kind) = match self {
             Line::Published { head, msg } => (head, EventKind::Published { msg: msg.read_back()? }),
-            Line::Received { head, msg, via, reason, origin } => {
-                let via = match via {
-                    ViaName::Original => Via::Original,
-                    ViaName::Copy => Via::Copy(reason?),
-                    ViaName::Middleware => Via::Middleware,
-                };
-                let origin = match origin {
-                    Some(o) => Some(Origin {
-                        pid: o.from_pid.number()?,
-                        node: Arc::from(o.from_node),
-                        addr: address(&o.from_addr)?,
-                        serialized_bytes: o.serialized_bytes,
-                    }),
-                    None => None,
-                };
-                (head, EventKind::Received { msg: msg.read_back()?, via, origin })
-            }
+            Line::Received { head, msg, via, reason, origin } => (head, read_back_received(msg, via, reason, origin)?),
             Line::Copied { head, msg, bytes, reason, from } => {
                 (head, EventKind::Copied { msg: msg.read_back()?, from: address(&from)?, reason, bytes })
             }
@@ -471,6 +460,30 @@ impl Line {
         };
         Some(TraceEvent { pid: head.pid.number()?, node: Arc::from(head.node), kind })
     }
+}
+
+/// A `received` event read back.
+fn read_back_received(
+    msg: Msg,
+    via: ViaName,
+    reason: Option<CopyReason>,
+    origin: Option<FromProcess>,
+) -> Option<EventKind> {
+    let via = match via {
+        ViaName::Original => Via::Original,
+        ViaName::Copy => Via::Copy(reason?),
+        ViaName::Middleware => Via::Middleware,
+    };
+    let origin = match origin {
+        Some(o) => Some(Origin {
+            pid: o.from_pid.number()?,
+            node: Arc::from(o.from_node),
+            addr: address(&o.from_addr)?,
+            serialized_bytes: o.serialized_bytes,
+        }),
+        None => None,
+    };
+    Some(EventKind::Received { msg: msg.read_back()?, via, origin })
 }
 
 /// The event as one line of JSON (without its newline); `ipc` says which run of `--ipc
