@@ -34,7 +34,7 @@
 //!   [`app::ps`] collects `ipc-lab ps` from the announcements in the runtime directory.
 //! - [`lessons`]: the Korean lessons, compiled in from `lessons/` (an index and a file per
 //!   lesson), and a small Markdown renderer for the terminal.
-//! - [`bench`]: what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
+//! - [`bench`](mod@bench): what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
 //! - [`child_process`]: children of ipc-lab that never outlive it.
 //! - [`i18n`]: the tool's own words in Korean and English.
 //!

@@ -11,7 +11,7 @@
 //!
 //! # What a hop is
 //! One `publish` on one node to the start of the callback of another, through the real
-//! engine: [`Context`](crate::engine::Context), nodes, publisher, subscription,
+//! engine: [`Context`], nodes, publisher, subscription,
 //! [`SingleThreadedExecutor`](crate::engine::SingleThreadedExecutor), the middleware and the
 //! transport. The message is a `sensor_msgs/Image` whose `data` has the measured size.
 //! - `ipc-on`, `ipc-off`: both nodes in this process, published and spun on one thread, as
