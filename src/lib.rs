@@ -37,6 +37,7 @@
 //! - [`bench`](mod@bench): what a hop costs on each path, beside the physical limits (`ipc-lab bench`).
 //! - [`child_process`]: children of ipc-lab that never outlive it.
 //! - [`i18n`]: the tool's own words in Korean and English.
+//! - [`safe_file`]: files written all or nothing, never through a symlink.
 //!
 //! # Design decisions worth knowing
 //! - A shared message is `Arc<Box<M>>` ([`engine::ConstSharedPtr`]), not `Arc<M>`: turning
@@ -68,3 +69,4 @@ pub mod image;
 pub mod labels;
 pub mod lessons;
 pub mod render;
+pub mod safe_file;

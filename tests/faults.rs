@@ -63,3 +63,45 @@ fn echo_waits_and_prints_with_a_closed_stderr() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("data:"), "{out:?}");
 }
+
+/// A full disk under the runtime directory: a node says it cannot announce itself and exits
+/// 1 (it waited forever, unseen by `ps` and its peers), leaving no temporary file. Run in a
+/// user and mount namespace with a tiny tmpfs, which `unshare` makes without privileges.
+#[test]
+fn a_full_disk_is_reported_and_leaves_nothing() {
+    let binary = env!("CARGO_BIN_EXE_ipc-lab");
+    let script = format!(
+        "set -e; d=$(mktemp -d); mount -t tmpfs -o size=8k none \"$d\"; mkdir -m 700 \"$d/ipc-lab\"; \
+         dd if=/dev/zero of=\"$d/fill\" bs=1k count=64 2>/dev/null || true; \
+         XDG_RUNTIME_DIR=\"$d\" timeout 30 '{binary}' node consumer --count 1 --lang en || echo \"exit $?\"; \
+         echo \"left: $(ls -A \"$d/ipc-lab\" | wc -l)\""
+    );
+    let out = Command::new("unshare").args(["-rm", "sh", "-c", &script]).env_remove("ROS_DOMAIN_ID").output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "unshare failed: {stderr}");
+    assert!(stdout.contains("exit 1"), "{stdout} {stderr}");
+    assert!(stdout.contains("left: 0"), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+}
+
+/// A symlink planted where a PNG frame will go is not written through: the file it points
+/// to keeps its bytes, and the run says why it stopped.
+#[test]
+fn a_symlink_in_the_png_folder_is_not_followed() {
+    let runtime = tempfile::tempdir().unwrap();
+    let frames = runtime.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let victim = runtime.path().join("victim");
+    std::fs::write(&victim, b"keep").unwrap();
+    std::os::unix::fs::symlink(&victim, frames.join("image_view_node-0001.png")).unwrap();
+    let show = format!("png:{}", frames.display());
+    let out = common::command(runtime.path())
+        .args(["image-pipeline", "--source", "synthetic", "--frames", "2", "--fps", "0", "--show", &show])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("symlink"), "{stderr}");
+}

@@ -121,10 +121,20 @@ impl Window for PngFiles {
     }
 }
 
-/// Writes `mat` as a PNG file: colour as RGB or RGBA, grey as 8 or 16 bits.
+/// Writes `mat` as a PNG file, all or nothing ([`crate::safe_file`]): a full disk leaves no
+/// partial picture, and a symlink at `path` is refused rather than written through.
 pub fn write_png(path: &Path, mat: &Mat<'_>) -> io::Result<()> {
-    let file = io::BufWriter::new(std::fs::File::create(path)?);
-    let mut encoder = png::Encoder::new(file, mat.cols(), mat.rows());
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a symlink is there; it is not written through"));
+    }
+    let mut encoded = Vec::new();
+    encode_png(&mut encoded, mat)?;
+    crate::safe_file::replace(path, 0o644, |file| file.write_all(&encoded))
+}
+
+/// `mat` in PNG: colour as RGB or RGBA, grey as 8 or 16 bits.
+fn encode_png(out: &mut Vec<u8>, mat: &Mat<'_>) -> io::Result<()> {
+    let mut encoder = png::Encoder::new(out, mat.cols(), mat.rows());
     let (color, depth) = match mat.encoding() {
         Encoding::Bgr8 => (png::ColorType::Rgb, png::BitDepth::Eight),
         Encoding::Rgba8 => (png::ColorType::Rgba, png::BitDepth::Eight),

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,13 +59,12 @@ pub fn is_alive(pid: u32) -> bool {
     }
 }
 
-/// Writes atomically (a temporary file renamed over), readable by this user only.
+/// Writes atomically, readable by this user only, never through a symlink, leaving no
+/// temporary file behind on failure ([`crate::safe_file`]).
 pub fn write(dir: &Path, announcement: &Announcement) -> io::Result<()> {
     let path = announcement_path(dir, announcement.pid, announcement.domain);
-    let tmp = path.with_extension("json.tmp");
-    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    file.write_all(&serde_json::to_vec(announcement).map_err(io::Error::other)?)?;
-    fs::rename(&tmp, &path)
+    let bytes = serde_json::to_vec(announcement).map_err(io::Error::other)?;
+    crate::safe_file::replace(&path, 0o600, |file| file.write_all(&bytes))
 }
 
 /// Removes a process's files in a domain.
@@ -81,12 +79,25 @@ fn parse_stem(stem: &str) -> Option<(u32, u32)> {
     Some((pid.parse().ok()?, domain.parse().ok()?))
 }
 
+/// The process and domain of a temporary announcement file ([`crate::safe_file`]'s name).
+fn temporary_of(name: &str) -> Option<(u32, u32)> {
+    let stem = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    parse_stem(stem.split_once(".json.")?.0)
+}
+
 /// Every live process's announcement; the files of dead processes are removed.
 pub fn read_all(dir: &Path) -> Vec<Announcement> {
     let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
     let mut found = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
+        // A temporary file of a process that died while writing (`.<pid>-<domain>.json.…`).
+        if let Some((pid, _)) = name.to_str().and_then(temporary_of) {
+            if !is_alive(pid) {
+                let _ = fs::remove_file(entry.path());
+            }
+            continue;
+        }
         // A socket whose process is gone (killed before it announced, or after).
         if let Some((pid, domain)) = name.to_str().and_then(|n| n.strip_suffix(".sock")).and_then(parse_stem) {
             if !is_alive(pid) {

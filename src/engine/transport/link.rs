@@ -71,6 +71,9 @@ pub(crate) struct Link {
     /// Peers whose loss was reported and who have not answered since.
     lost: Mutex<HashSet<u32>>,
     stop: AtomicBool,
+    /// Held while our announcement is written or removed: a scan still writing when the
+    /// transport is dropped would otherwise put the file back after its removal.
+    announcing: Mutex<()>,
     /// Wakes the discovery thread early (an endpoint was added).
     poke: (Sender<()>, Receiver<()>),
     /// Makes sense of frames, and of releases coming back; set once by [`Listening::begin`].
@@ -105,6 +108,7 @@ impl Link {
     /// that thread lets go, and the files must be gone by then.
     pub(crate) fn close(&self) {
         let link = self;
+        let _announcing = link.announcing.lock().unwrap_or_else(|e| e.into_inner());
         link.stop.store(true, Ordering::SeqCst);
         let _ = link.poke.0.try_send(());
         let me = (link.dir.clone(), link.pid, link.domain_id);
@@ -161,12 +165,20 @@ impl Link {
             connections: Mutex::new(HashMap::new()),
             lost: Mutex::new(HashSet::new()),
             stop: AtomicBool::new(false),
+            announcing: Mutex::new(()),
             poke: bounded(1),
             transport: OnceLock::new(),
             me: me.clone(),
         });
         ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).push((link.dir.clone(), pid, domain_id));
-        link.scan();
+        if let Err(source) = link.scan() {
+            // Nobody would find us: better to say so now than to wait for peers forever.
+            link.stop.store(true, Ordering::SeqCst);
+            ANNOUNCED.lock().unwrap_or_else(|e| e.into_inner()).retain(|a| a.1 != pid || a.2 != domain_id);
+            discovery::remove(&link.dir, pid, domain_id);
+            let path = discovery::announcement_path(&link.dir, pid, domain_id);
+            return Err(TransportError::Announce { path, source });
+        }
         let l = link.clone();
         std::thread::spawn(move || l.discovery_loop());
         Ok((Handle(link.clone()), Listening { link, listener }))
@@ -239,19 +251,26 @@ impl Link {
         }
     }
 
-    /// Writes our announcement if it changed, and reads everyone else's.
-    fn scan(&self) {
+    /// Writes our announcement if it changed, and reads everyone else's. A failed write is
+    /// tried again at the next scan; the first one fails the start.
+    fn scan(&self) -> io::Result<()> {
         let mine = self.announcement();
         let path = discovery::announcement_path(&self.dir, self.pid, self.domain_id);
         let current = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Announcement>(&b).ok());
-        if current.as_ref() != Some(&mine) {
-            let _ = discovery::write(&self.dir, &mine);
-        }
+        let written = {
+            let _announcing = self.announcing.lock().unwrap_or_else(|e| e.into_inner());
+            if current.as_ref() != Some(&mine) && !self.stopping() {
+                discovery::write(&self.dir, &mine)
+            } else {
+                Ok(())
+            }
+        };
         let peers: Vec<Announcement> = discovery::read_all(&self.dir)
             .into_iter()
             .filter(|a| a.pid != self.pid && a.domain == self.domain_id)
             .collect();
         *self.peers.lock().unwrap_or_else(|e| e.into_inner()) = peers;
+        written
     }
 
     fn discovery_loop(&self) {
@@ -260,7 +279,7 @@ impl Link {
             if self.stopping() {
                 break;
             }
-            self.scan();
+            let _ = self.scan();
         }
     }
 

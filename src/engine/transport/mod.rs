@@ -92,6 +92,8 @@ pub enum TransportError {
     RuntimeDir(runtime_dir::RuntimeDirError),
     /// The listening socket could not be created.
     Listen { path: PathBuf, source: io::Error },
+    /// The announcement could not be written (a full disk): nobody would find us.
+    Announce { path: PathBuf, source: io::Error },
 }
 
 impl fmt::Display for TransportError {
@@ -99,6 +101,7 @@ impl fmt::Display for TransportError {
         match self {
             TransportError::RuntimeDir(e) => e.fmt(f),
             TransportError::Listen { path, source } => write!(f, "cannot listen on {}: {source}", path.display()),
+            TransportError::Announce { path, source } => write!(f, "cannot write {}: {source}", path.display()),
         }
     }
 }
