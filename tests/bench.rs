@@ -127,3 +127,16 @@ fn bench_is_in_the_help_and_its_peer_is_not() {
     assert!(help.contains("bench"), "{help}");
     assert!(!help.contains("bench-peer"), "{help}");
 }
+
+/// A plot that cannot be written (a full disk) costs neither the table nor a clear error.
+#[test]
+fn a_failed_plot_keeps_the_table() {
+    let runtime = tempfile::tempdir().unwrap();
+    let args = ["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--plot", "/dev/full"];
+    let out = common::command(runtime.path()).args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("socket"), "no table");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/dev/full"), "{stderr}");
+}

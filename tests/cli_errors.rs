@@ -34,7 +34,32 @@ const CASES: &[(&[&str], &str)] = &[
     (&["image-pipeline", "--fps", "-1"], "--fps"),
     (&["image-pipeline", "--text-scale", "9"], "--text-scale"),
     (&[], "command"),
+    (&["two-node", "--stable=yes"], "takes no value"),
+    (&["echo", ""], "topic name"),
+    (&["echo", "\u{1b}[2J"], "topic name"),
+    (&["node", "producer", "--count", "1"], "receives nothing"),
+    (&["node", "consumer", "--period", "1s"], "--period"),
+    (&["node", "producer", "--show", "none"], "--show"),
+    (&["node", "image_view_node", "--size", "640x480"], "--size"),
 ];
+
+/// An option at the end of the line without its value says that the value is missing
+/// (it said "expected one of" and an empty list).
+#[test]
+fn a_missing_value_is_named() {
+    for args in
+        [&["two-node", "--count"][..], &["cyclic", "--period"], &["bench", "--plot"], &["image-pipeline", "--show"]]
+    {
+        for (lang, said) in [("en", "needs a value"), ("ko", "값이 빠졌습니다")] {
+            let runtime = tempfile::tempdir().unwrap();
+            let out = common::command(runtime.path()).args(["--lang", lang]).args(args).output().unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.contains(said) && stderr.contains(args[1]), "{args:?}: {stderr}");
+        }
+    }
+}
 
 fn check(args: &[&str], lang: &str) -> String {
     let mut full = args.to_vec();
@@ -79,6 +104,55 @@ fn help_and_version_exit_zero() {
     assert!(stdout_of(&["--help"]).contains("two-node"));
     assert!(stdout_of(&["--version"]).starts_with("ipc-lab "));
     assert_eq!(ipc_lab(&["copies", "--help"]).status.code(), Some(0));
+    assert!(stdout_of(&["help", "--help"]).contains("two-node"));
+}
+
+/// An empty `ROS_DOMAIN_ID` is unset, as in ROS 2: domain 0, not an error.
+#[test]
+fn an_empty_ros_domain_id_is_the_default_domain() {
+    let runtime = tempfile::tempdir().unwrap();
+    let out = common::command(runtime.path()).env("ROS_DOMAIN_ID", "").args(["ps", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::command(runtime.path()).env("ROS_DOMAIN_ID", "x").args(["ps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A runtime directory others can write to: `ps` and `--split` say so once, with its real
+/// mode, and exit 1 (`ps` said nobody runs; `--split` printed an empty table, and the error
+/// once per child).
+#[test]
+fn an_unsafe_runtime_dir_is_one_error() {
+    use std::os::unix::fs::PermissionsExt;
+    for mode in [0o777, 0o1777] {
+        let runtime = tempfile::tempdir().unwrap();
+        let dir = runtime.path().join("ipc-lab");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        for args in [&["ps"][..], &["two-node", "--split", "--count", "1", "--period", "0"]] {
+            let out = common::command(runtime.path()).args(args).output().unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+            assert!(stderr.contains(&format!("mode {mode:o}")), "{args:?}: {stderr}");
+        }
+    }
+}
+
+/// `--show png:FILE` where FILE is a file says it is not a folder (it said "File exists").
+#[test]
+fn a_png_folder_that_is_a_file_is_named() {
+    let runtime = tempfile::tempdir().unwrap();
+    let file = runtime.path().join("frames");
+    std::fs::write(&file, b"").unwrap();
+    let show = format!("png:{}", file.display());
+    let out = common::command(runtime.path())
+        .args(["image-pipeline", "--source", "synthetic", "--frames", "1", "--show", &show])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a folder"), "{stderr}");
 }
 
 /// Korean `--help` for a Korean learner on `LANG=C.UTF-8`: by `--lang ko`, or once for

@@ -31,16 +31,22 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
     });
     bar.finish_and_clear();
     let results = results.map_err(AppError::Bench)?;
-    // The plot first: a reader of the table that goes away early (`| head`) must not cost it.
+    let table =
+        if bench.json { report::write_json(out, &results) } else { report::write_table(out, &results, plan.lang) };
+    // Written whatever became of the table: a reader that went away early (`| head`) must
+    // not cost the plot, nor a plot that cannot be written the table.
     if let Some((path, mut file)) = plot {
         let written = file.write_all(svg::render(&results, plan.lang).as_bytes());
-        written.map_err(|source| AppError::Plot { path: path.clone(), source })?;
+        if let Err(source) = written {
+            drop(file);
+            // Not a half-written chart left behind (only a file: `/dev/full` stays).
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(AppError::Plot { path: path.clone(), source });
+        }
     }
-    if bench.json {
-        report::write_json(out, &results).map_err(AppError::Output)
-    } else {
-        report::write_table(out, &results, plan.lang).map_err(AppError::Output)
-    }
+    table.map_err(AppError::Output)
 }
 
 pub(super) fn peer(plan: &Plan, peer: &BenchPeerPlan, out: &mut dyn Write) -> Result<(), AppError> {

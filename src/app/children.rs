@@ -14,13 +14,14 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
+use clap::ValueEnum;
 use crossbeam_channel::{bounded, Sender};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{render_events, renderer, AppError, Tagged, View};
-use crate::cli::plan::{DemoPlan, IpcMode, Plan};
-use crate::engine::transport::domain_after;
+use crate::cli::plan::{node_uses, DemoPlan, IpcMode, NodeName, Plan};
+use crate::engine::transport::{domain_after, runtime_dir, TransportError};
 use crate::labels::Labels;
 use crate::render::json::from_json;
 use crate::render::Columns;
@@ -35,12 +36,19 @@ struct ChildSpec {
     counted: bool,
 }
 
-/// `ipc-lab WHAT… --ipc … --transport … --period … --domain … [--count …]`: a child with
-/// the demo's settings.
+/// `ipc-lab WHAT… --ipc … --transport … [--period …] --domain … [--count …]`: a child with
+/// the demo's settings (`--period` only where it is used: a node refuses options it ignores).
 fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Option<u64>) -> Vec<String> {
     let mut args: Vec<String> = what.iter().map(|s| s.to_string()).collect();
     args.extend(["--ipc", ipc, "--transport", demo.transport.name()].map(String::from));
-    args.extend(["--period".into(), format!("{}ns", demo.period.as_nanos()), "--domain".into(), domain.to_string()]);
+    let node = match what {
+        ["node", name] => NodeName::from_str(name, false).ok(),
+        _ => None,
+    };
+    if node.map_or(true, |n| node_uses(n, "period")) {
+        args.extend(["--period".into(), format!("{}ns", demo.period.as_nanos())]);
+    }
+    args.extend(["--domain".into(), domain.to_string()]);
     args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
     args
 }
@@ -105,6 +113,8 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
 
 /// `--split`.
 pub(super) fn run_split(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Result<(), AppError> {
+    // Said once, before any table: otherwise every child would say it, after an empty one.
+    runtime_dir::ensure().map_err(|e| AppError::Transport(TransportError::RuntimeDir(e)))?;
     let runs = vec![demo.ipc != IpcMode::Off];
     let title = demo.demo.upstream;
     let view = View { output: demo.output, title, runs, split: true, columns: Columns::default() };

@@ -241,6 +241,10 @@ fn windows(show: &Show, folder: Option<&str>, failed: &ShowFailure, color: bool)
     let mut make: Box<dyn FnMut() -> Box<dyn Window> + Send> = match show {
         Show::Png(dir) => {
             let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
+            // A file in the way would fail with a bare "File exists": say what it is.
+            if dir.exists() && !dir.is_dir() {
+                return Err(AppError::PngNotAFolder(dir));
+            }
             std::fs::create_dir_all(&dir).map_err(|e| AppError::PngFolder(dir.clone(), e))?;
             Box::new(move || Box::new(PngFiles::new(&dir)))
         }

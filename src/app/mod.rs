@@ -58,6 +58,8 @@ pub enum AppError {
     VideoFile(OpenError),
     /// The folder of `--show png:DIR` could not be made.
     PngFolder(PathBuf, io::Error),
+    /// `--show png:DIR` names something that is not a folder.
+    PngNotAFolder(PathBuf),
     /// A view could not show a frame (a PNG file not written, a window gone wrong).
     Show(io::Error),
 }
@@ -90,6 +92,13 @@ impl AppError {
             }
             (AppError::PngFolder(dir, e), Lang::En) => {
                 format!("error: cannot make the PNG folder '{}': {e}", dir.display())
+            }
+            (AppError::PngNotAFolder(dir), Lang::Ko) => {
+                let shown = dir.display().to_string();
+                format!("오류: '{shown}'{} 폴더가 아닙니다: --show png:폴더에는 폴더를 주세요", particle(&shown, Particle::Topic))
+            }
+            (AppError::PngNotAFolder(dir), Lang::En) => {
+                format!("error: '{}' is not a folder: --show png:DIR takes a folder", dir.display())
             }
             (AppError::Show(e), Lang::Ko) => format!("오류: 프레임을 보여 줄 수 없습니다: {e}"),
             (AppError::Show(e), Lang::En) => format!("error: cannot show a frame: {e}"),

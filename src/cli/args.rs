@@ -175,6 +175,7 @@ pub struct ImageArgs {
 #[derive(Debug, Args)]
 pub struct EchoArgs {
     /// The topic, like `number`
+    #[arg(value_parser = parse_topic)]
     pub topic: String,
 
     /// Print each message's CDR bytes in hex, one message per line
@@ -380,6 +381,8 @@ pub enum ValueError {
     Show,
     /// `--text-scale` from 1 to 4.
     TextScale,
+    /// A topic name as ROS 2 allows it.
+    Topic,
 }
 
 impl ValueError {
@@ -442,6 +445,10 @@ impl ValueError {
                 "expected auto, window, terminal, png:DIR or none",
             ),
             ValueError::TextScale => t("글자 크기를 1부터 4까지로 주세요", "expected a text scale from 1 to 4"),
+            ValueError::Topic => t(
+                "number, /image처럼 영문자, 숫자, _, /로 된 토픽 이름을 주세요",
+                "expected a topic name of letters, digits, _ and /, like number or /image",
+            ),
         }
     }
 }
@@ -458,7 +465,25 @@ fn parse_count(s: &str) -> Result<u64, ValueError> {
     s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Count)
 }
 
+/// A domain id; empty is the default domain 0, as ROS 2 reads an empty `ROS_DOMAIN_ID`
+/// (rcl/src/rcl/domain_id.c, rolling: an empty value leaves the default).
+/// A topic name: not empty, of the characters ROS 2 allows, not starting with a digit
+/// (rcl's topic name validation, rcl/src/rcl/validate_topic_name.c, rolling; its
+/// substitutions in braces and `~` are not used here).
+fn parse_topic(s: &str) -> Result<String, ValueError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '/';
+    let starts_well = s.chars().next().is_some_and(|c| !c.is_ascii_digit());
+    if starts_well && s.chars().all(allowed) && !s.contains("//") {
+        Ok(s.to_string())
+    } else {
+        Err(ValueError::Topic)
+    }
+}
+
 fn parse_domain(s: &str) -> Result<u32, ValueError> {
+    if s.is_empty() {
+        return Ok(0);
+    }
     s.parse::<u32>().ok().filter(|&d| d <= MAX_DOMAIN).ok_or(ValueError::Domain)
 }
 
@@ -632,6 +657,15 @@ mod tests {
         assert_eq!(parse_source("/no/such/clip.mp4"), Err(ValueError::NoSuchFile));
         assert_eq!(parse_show("png:"), Err(ValueError::Show));
         assert_eq!(parse_text_scale("5"), Err(ValueError::TextScale));
+    }
+
+    #[test]
+    fn topics() {
+        assert_eq!(parse_topic("number"), Ok("number".into()));
+        assert_eq!(parse_topic("/image"), Ok("/image".into()));
+        for bad in ["", "1x", "a b", "a//b", "\u{1b}[2J"] {
+            assert_eq!(parse_topic(bad), Err(ValueError::Topic), "{bad:?}");
+        }
     }
 
     #[test]

@@ -46,21 +46,40 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
 {
-    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // `ipc-lab help --help` is help about help: the same page as `ipc-lab help`.
+    if args.get(1).is_some_and(|a| a == "help") {
+        args.retain(|a| a != "--help" && a != "-h");
+    }
     let lang = Lang::detect(&args);
     let command_line = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
-    let parsed = help_ko::command(lang).try_get_matches_from(&args).and_then(|m| Cli::from_arg_matches(&m));
+    let parsed = help_ko::command(lang).try_get_matches_from(&args).and_then(|m| {
+        let given = given_node_options(&m);
+        Cli::from_arg_matches(&m).map(|cli| (cli, given))
+    });
     match parsed {
-        Ok(cli) => Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line).map_err(|e| {
-            let prefix = lang.pick("오류", "error");
-            let message = format!("{prefix}: {} ({})", e.message(lang), e.hint().get(lang));
-            CliExit { code: 2, message, to_stdout: false }
-        }),
+        Ok((cli, given)) => {
+            Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line, &given).map_err(|e| {
+                let prefix = lang.pick("오류", "error");
+                let message = format!("{prefix}: {} ({})", e.message(lang), e.hint().get(lang));
+                CliExit { code: 2, message, to_stdout: false }
+            })
+        }
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             Err(CliExit { code: 0, message: e.render().to_string(), to_stdout: true })
         }
         Err(e) => Err(CliExit { code: 2, message: describe(&e, lang), to_stdout: false }),
     }
+}
+
+/// The options of `ipc-lab node` typed on the command line (not defaults), by their ids:
+/// a node refuses those it would not use rather than ignore them.
+fn given_node_options(matches: &clap::ArgMatches) -> Vec<String> {
+    let Some(("node", node)) = matches.subcommand() else { return Vec::new() };
+    node.ids()
+        .filter(|id| node.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.to_string())
+        .collect()
 }
 
 /// The subcommands a learner may type (not the hidden ones), for the messages that list them.
@@ -87,6 +106,17 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
     let value = context(e, ContextKind::InvalidValue).unwrap_or_default();
     let hint = HELP_HINT.get(lang);
     let body = match e.kind() {
+        // `--count` at the end of the line: clap reports an empty value (with no list for a
+        // free-form one).
+        ErrorKind::InvalidValue if value.is_empty() => {
+            let valid = context(e, ContextKind::ValidValue).filter(|v| !v.is_empty());
+            match (lang, valid) {
+                (Lang::Ko, Some(valid)) => format!("{flag}에 값이 빠졌습니다. 가능한 값: {valid}"),
+                (Lang::Ko, None) => format!("{flag}에 값이 빠졌습니다. 예: {arg}"),
+                (Lang::En, Some(valid)) => format!("{flag} needs a value, one of {valid}"),
+                (Lang::En, None) => format!("{flag} needs a value: {arg}"),
+            }
+        }
         ErrorKind::InvalidValue => {
             let valid = context(e, ContextKind::ValidValue).unwrap_or_default();
             match lang {
@@ -127,6 +157,11 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => match lang {
             Lang::Ko => format!("명령을 주세요: {}", commands()),
             Lang::En => format!("give a command: {}", commands()),
+        },
+        // `--stable=yes`: a switch given a value.
+        ErrorKind::TooManyValues if value.is_empty() || !arg.contains('<') => match lang {
+            Lang::Ko => format!("{flag}{} 값을 받지 않습니다: {flag}만 쓰세요", particle(&flag, Particle::Topic)),
+            Lang::En => format!("{flag} takes no value: write {flag} alone"),
         },
         ErrorKind::ArgumentConflict | ErrorKind::TooManyValues => match lang {
             Lang::Ko => format!("'{arg}'{} 이렇게 함께 또는 여러 번 쓸 수 없습니다", particle(&arg, Particle::Object)),

@@ -80,6 +80,8 @@ pub enum PlanError {
     SplitWithBoth,
     /// `ipc-lab lesson KEY` names no lesson.
     NoSuchLesson(String),
+    /// `ipc-lab node NAME --OPTION` with an option that node does not use.
+    NotForNode { node: NodeName, option: String },
 }
 
 impl PlanError {
@@ -90,6 +92,17 @@ impl PlanError {
             }
             (PlanError::SplitWithBoth, Lang::En) => {
                 "--split cannot be combined with --ipc both: use --split with --ipc on or off".into()
+            }
+            (PlanError::NotForNode { node, option }, Lang::Ko) => {
+                let subject = particle(option, Particle::Subject);
+                format!(
+                    "{}에는 --{option}{subject} 쓰이지 않습니다{}",
+                    node.name(),
+                    not_for_node_why(*node, option, lang)
+                )
+            }
+            (PlanError::NotForNode { node, option }, Lang::En) => {
+                format!("{} does not use --{option}{}", node.name(), not_for_node_why(*node, option, lang))
             }
             (PlanError::NoSuchLesson(key), Lang::Ko) => {
                 format!(
@@ -110,9 +123,37 @@ impl PlanError {
     /// What to do next.
     pub fn hint(&self) -> Text {
         match self {
-            PlanError::SplitWithBoth => HELP_HINT,
+            PlanError::SplitWithBoth | PlanError::NotForNode { .. } => HELP_HINT,
             PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
         }
+    }
+}
+
+/// The options of `ipc-lab node` that only some nodes use (clap's ids), and who uses them.
+/// `--ipc`, `--transport`, `--format` and `--stable` apply to every node.
+pub fn node_uses(node: NodeName, option: &str) -> bool {
+    use NodeName::*;
+    match option {
+        // What the node receives: the producer and the camera receive nothing (the camera's
+        // `--count` is its number of frames).
+        "count" => node != Producer,
+        // The timer of the producer and the sleep of the pipes.
+        "period" => matches!(node, Producer | Pipe1 | Pipe2),
+        "source" | "size" | "fps" => node == CameraNode,
+        "show" => node == ImageViewNode,
+        "text_scale" => matches!(node, CameraNode | WatermarkNode | ImageViewNode),
+        _ => true,
+    }
+}
+
+/// Why a node does not use an option, where the reason is not plain from its name.
+fn not_for_node_why(node: NodeName, option: &str, lang: Lang) -> &'static str {
+    match (node, option) {
+        (NodeName::Producer, "count") => lang.pick(
+            ": producer는 받는 메시지가 없어서 --count로 멈출 수 없습니다 (Ctrl-C로 멈추세요)",
+            ": the producer receives nothing, so --count could never stop it (stop it with Ctrl-C)",
+        ),
+        _ => "",
     }
 }
 
@@ -228,6 +269,7 @@ impl Plan {
         detected_lang: Lang,
         stdout_is_terminal: bool,
         command_line: String,
+        given_node_options: &[String],
     ) -> Result<Plan, PlanError> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match cli.color {
@@ -245,21 +287,27 @@ impl Plan {
                 json: args.json,
                 stable: args.stable,
             }),
-            Command::Node(args) => Action::Node(NodePlan {
-                name: args.name,
-                ipc: args.ipc == OnOff::On,
-                count: args.count,
-                period: args.period,
-                output: args.output.into(),
-                transport: transport(args.transport),
-                image: ImageNodePlan {
-                    source: args.image.source,
-                    size: args.image.size,
-                    fps: args.image.fps,
-                    show: args.image.show,
-                    text_scale: args.image.text_scale,
-                },
-            }),
+            Command::Node(args) => {
+                if let Some(option) = given_node_options.iter().find(|o| !node_uses(args.name, o)) {
+                    let option = option.replace('_', "-");
+                    return Err(PlanError::NotForNode { node: args.name, option });
+                }
+                Action::Node(NodePlan {
+                    name: args.name,
+                    ipc: args.ipc == OnOff::On,
+                    count: args.count,
+                    period: args.period,
+                    output: args.output.into(),
+                    transport: transport(args.transport),
+                    image: ImageNodePlan {
+                        source: args.image.source,
+                        size: args.image.size,
+                        fps: args.image.fps,
+                        show: args.image.show,
+                        text_scale: args.image.text_scale,
+                    },
+                })
+            }
             Command::Echo(args) => Action::Echo(EchoPlan {
                 topic: args.topic,
                 raw: args.raw,

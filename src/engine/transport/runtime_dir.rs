@@ -71,7 +71,8 @@ pub fn check(path: &Path) -> Result<(), RuntimeDirError> {
     if meta.uid() != me {
         return Err(RuntimeDirError::NotOwned { path: path.into(), owner: meta.uid() });
     }
-    let mode = meta.mode() & 0o777;
+    // With the sticky and set-id bits: `1777` is what `ls` shows and what to look for.
+    let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
         return Err(RuntimeDirError::TooOpen { path: path.into(), mode });
     }
@@ -88,6 +89,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         assert!(matches!(check(dir.path()), Err(RuntimeDirError::TooOpen { mode: 0o777, .. })));
+        // /tmp's mode, reported as it is: the sticky bit does not make it safe.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let err = check(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("mode 1777"), "{err}");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         assert!(check(dir.path()).is_ok());
     }
