@@ -164,7 +164,9 @@ type Tagged = (usize, TraceEvent);
 
 /// Forwards a run's events to the rendering thread, tagged with the run's index.
 pub(crate) struct ChannelSink {
+    /// Which run of the view (0, or 1 for IPC off in `--ipc both`) the events belong to.
     run: usize,
+    /// To the rendering thread.
     tx: Sender<Tagged>,
     /// With `--stable` in the image pipeline: labels given here, on the thread that did the
     /// work and in the order it did it, not later on the rendering thread. The pipeline
@@ -198,7 +200,9 @@ fn event_channel() -> (Sender<Tagged>, Receiver<Tagged>) {
 
 /// One run of a demo: its context, and its `main` to call on a worker thread.
 struct Run {
+    /// Its context: shut down if the demo fails to start.
     ctx: Context,
+    /// The demo's `main`, with its context and options bound.
     main: Box<dyn FnOnce() -> Result<(), DemoError> + Send>,
 }
 
@@ -280,16 +284,21 @@ fn execute(
 
 /// A demo, or one of its nodes, run in this process.
 struct LocalRun {
+    /// What the view is titled: the upstream executable or the node.
     title: &'static str,
     /// `use_intra_process_comms` for its nodes.
     ipc: bool,
+    /// Stop after this many receipts; `None` runs until Ctrl-C.
     count: Option<u64>,
+    /// The timer period and the cyclic sleep.
     period: Duration,
     output: Output,
+    /// How it talks to other processes.
     transport: TransportKind,
     /// Whether the run is pointless without other processes (`node`): then a transport
     /// that cannot start is an error; a demo only warns and runs on its own.
     needs_transport: bool,
+    /// The demo's or the node's `main`, from `demos::DEMOS`.
     main: DemoMain,
 }
 
@@ -326,6 +335,7 @@ impl LocalRun {
 /// What a view shows, besides the plan's language and colour.
 pub(crate) struct View {
     pub(crate) output: Output,
+    /// The upstream executable or the node, for the title line.
     pub(crate) title: &'static str,
     /// The IPC setting of each variant.
     pub(crate) runs: Vec<bool>,
@@ -397,7 +407,9 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
 /// `--ipc both` can put the same step of both runs side by side.
 #[derive(Default)]
 struct Segments {
+    /// The segment being filled, from the last `received` event on.
     current: Vec<TraceEvent>,
+    /// Closed segments, waiting for the other run's to be shown beside them.
     done: std::collections::VecDeque<Vec<TraceEvent>>,
 }
 

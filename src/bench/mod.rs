@@ -302,8 +302,11 @@ impl Schedule {
 /// Where the run is, for a progress bar.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// Steps done, this one included.
     pub done: usize,
+    /// Steps in the whole run.
     pub total: usize,
+    /// What this step measured.
     pub what: Measured,
 }
 
@@ -328,8 +331,11 @@ impl fmt::Display for Measured {
 /// What one path at one size gave over all rounds.
 #[derive(Debug, Default)]
 struct Samples {
+    /// Each timed hop, in nanoseconds.
     latencies: Vec<u64>,
+    /// Messages per second, one per burst.
     throughputs: Vec<f64>,
+    /// Copies per hop, counted once before the rounds.
     copies: f64,
 }
 
@@ -338,20 +344,26 @@ struct Samples {
 struct FrameSamples {
     /// One per round.
     per_second: Vec<f64>,
+    /// Copies per frame, counted once before the rounds.
     copies: f64,
 }
 
 /// Everything measured so far, by path or pipeline and size.
 #[derive(Default)]
 struct Collected {
+    /// Each path at each payload size.
     paths: BTreeMap<(PathKind, usize), Samples>,
+    /// The pipeline and its direct loop at each frame size.
     frames: BTreeMap<(PipelineKind, (u32, u32)), FrameSamples>,
 }
 
 /// A run in progress: what it measures with, and where the samples go.
 struct Measuring<'a> {
+    /// The sizes to measure and how long.
     plan: &'a BenchPlan,
+    /// Every path and baseline, opened.
     paths: Vec<Box<dyn Path>>,
+    /// How many rounds and hops.
     schedule: Schedule,
     /// Only watches for Ctrl-C, which shuts every context down.
     watch: Context,

@@ -24,6 +24,7 @@ pub use crate::bench::BenchPlan;
 /// to the renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Output {
+    /// side, classic or json.
     pub format: Format,
     /// Pids and addresses as labels in order of first appearance.
     pub stable: bool,
@@ -38,6 +39,7 @@ impl From<OutputArgs> for Output {
 /// Everything a run needs to know, decided once.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The language of the tool's own words (`--lang`, else the locale).
     pub lang: Lang,
     /// Whether to write ANSI colours.
     pub color: bool,
@@ -45,6 +47,7 @@ pub struct Plan {
     pub domain: u32,
     /// The command line, as `ipc-lab ps` shows it.
     pub command_line: String,
+    /// What to do: the subcommand, validated.
     pub action: Action,
 }
 
@@ -161,13 +164,16 @@ fn not_for_node_why(node: NodeName, option: &str, lang: Lang) -> &'static str {
 pub struct DemoPlan {
     /// Which number demo, from [`crate::demos::DEMOS`].
     pub demo: &'static Demo,
+    /// On, off, or both side by side.
     pub ipc: IpcMode,
     /// Stop after this many receipts; `None` runs until Ctrl-C.
     pub count: Option<u64>,
+    /// The timer period and the cyclic demo's sleep (upstream: 1 s).
     pub period: Duration,
     pub output: Output,
     /// Each node in its own child process.
     pub split: bool,
+    /// How messages cross to other processes (`--split`, a node in another terminal).
     pub transport: TransportKind,
 }
 
@@ -175,10 +181,14 @@ pub struct DemoPlan {
 #[derive(Debug, Clone)]
 pub struct NodePlan {
     pub name: NodeName,
+    /// `use_intra_process_comms` for the node.
     pub ipc: bool,
+    /// Stop after this many receipts (the camera: frames); `None` runs until Ctrl-C.
     pub count: Option<u64>,
+    /// The timer period and the cyclic sleep.
     pub period: Duration,
     pub output: Output,
+    /// How it talks to the demo's other nodes, in other processes.
     pub transport: TransportKind,
     /// For the image nodes.
     pub image: ImageNodePlan,
@@ -187,10 +197,15 @@ pub struct NodePlan {
 /// What `camera_node` and `image_view_node` need when they run alone.
 #[derive(Debug, Clone)]
 pub struct ImageNodePlan {
+    /// Where the camera's frames come from.
     pub source: Source,
+    /// Width and height of the frames.
     pub size: (u32, u32),
+    /// Pace of the synthetic camera and of video files; 0 is as fast as possible.
     pub fps: u32,
+    /// Where the view shows frames: a window, the terminal, PNG files or nowhere.
     pub show: Show,
+    /// How large the text drawn on frames is.
     pub text_scale: u32,
 }
 
@@ -198,7 +213,9 @@ pub struct ImageNodePlan {
 #[derive(Debug, Clone)]
 pub struct EchoPlan {
     pub topic: String,
+    /// The CDR bytes in hex instead of YAML.
     pub raw: bool,
+    /// Stop after this many messages.
     pub count: Option<u64>,
     pub transport: TransportKind,
 }
@@ -218,6 +235,7 @@ pub struct LessonPlan {
 #[derive(Debug, Clone)]
 pub struct BenchPeerPlan {
     pub transport: TransportKind,
+    /// The topic the bench publishes on.
     pub topic: String,
 }
 
@@ -225,10 +243,13 @@ pub struct BenchPeerPlan {
 /// resolves (they depend on the camera and the display it finds).
 #[derive(Debug, Clone)]
 pub struct ImagePlan {
+    /// On, off, or both one after the other.
     pub ipc: IpcMode,
     /// 1 or 2 image views.
     pub viewers: usize,
+    /// Whether the views take ownership or share the image.
     pub viewer_callback: ViewerCallback,
+    /// Where the camera's frames come from (`auto` resolved by the run).
     pub source: Source,
     /// Width and height.
     pub size: (u32, u32),
@@ -236,7 +257,9 @@ pub struct ImagePlan {
     pub frames: Option<u64>,
     /// Pace of the synthetic camera and of video files; 0 is as fast as possible.
     pub fps: u32,
+    /// Where the views show frames (`auto` resolved by the run).
     pub show: Show,
+    /// How large the text drawn on frames is.
     pub text_scale: u32,
     pub output: Output,
 }
@@ -254,11 +277,14 @@ impl ImagePlan {
 
 #[derive(Debug, Clone)]
 pub struct CopiesPlan {
+    /// The subscriptions, in the order they are added.
     pub spec: Spec,
     pub inter: bool,
     /// The subscriptions of the spec ignore local publications.
     pub ignore_local: bool,
+    /// The trace events as JSON lines instead of the table.
     pub json: bool,
+    /// Labels instead of addresses.
     pub stable: bool,
 }
 

@@ -47,7 +47,9 @@ use super::trace::{CopyMade, CopyReason, EventKind, Publication, QosPolicyKind, 
 /// (intra_process_manager.hpp:383-387 rolling). Built when a publisher or a subscription is
 /// added, so a publish call only reads it.
 pub(crate) struct SplittedSubscriptions<M: Message> {
+    /// The subscriptions that take a `ConstSharedPtr`: they can share one message.
     take_shared_subscriptions: Vec<Listed<M>>,
+    /// The owners (`UniquePtr`, `const T&`, `SharedPtr`): each needs a message of its own.
     take_ownership_subscriptions: Vec<Listed<M>>,
 }
 
@@ -86,6 +88,7 @@ impl<M: Message> RouteBase for Route<M> {
 pub(crate) struct EndpointInfo {
     pub(crate) node: Arc<str>,
     pub(crate) topic: Arc<str>,
+    /// Its QoS, checked for compatibility as rclcpp's `can_communicate` does.
     pub(crate) qos: QoS,
 }
 
@@ -102,6 +105,7 @@ struct SubscriptionEntry {
 /// A publisher registered with the IPM (rclcpp's `publishers_` and its `pub_to_subs_` entry).
 struct PublisherEntry {
     info: EndpointInfo,
+    /// The publisher's lists of subscriptions; gone when the publisher is.
     route: Weak<dyn RouteBase>,
 }
 
@@ -109,20 +113,25 @@ struct PublisherEntry {
 struct State {
     /// In the order they were added, as rclcpp's ids grow (`get_next_unique_id`).
     subscriptions: Vec<SubscriptionEntry>,
+    /// In the order they were added.
     publishers: Vec<PublisherEntry>,
 }
 
 /// One per context.
 #[derive(Default)]
 pub(crate) struct IntraProcessManager {
+    /// Changed when an endpoint comes or goes, never on a publish.
     state: Mutex<State>,
 }
 
 /// The publisher's side of one publish call, for the trace.
 pub(crate) struct PublishInfo<'a> {
+    /// Where the call's events go.
     pub(crate) tracer: &'a Tracer,
+    /// The publishing node, which the events name.
     pub(crate) node: &'a Arc<str>,
     pub(crate) topic: &'a Arc<str>,
+    /// Names this call in every event it causes.
     pub(crate) publication: Publication,
 }
 

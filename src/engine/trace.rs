@@ -35,6 +35,7 @@ pub struct Publication {
 /// A message as the trace sees it at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRef {
+    /// The topic it was published on.
     pub topic: Arc<str>,
     /// The ROS type name.
     pub type_name: &'static str,
@@ -123,7 +124,9 @@ pub enum QosPolicyKind {
 /// Where a message that came from another process was published, as its frame says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The publishing process.
     pub pid: u32,
+    /// The publishing node there.
     pub node: Arc<str>,
     /// The published message's address in ITS process: a number that means nothing here.
     pub addr: usize,
@@ -136,7 +139,9 @@ pub struct Origin {
 /// in it. A virtual address differs from process to process; this does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SegmentId {
+    /// The memfd's inode number.
     pub inode: u64,
+    /// Where in the memfd, in bytes.
     pub offset: u64,
 }
 
@@ -271,6 +276,7 @@ pub struct TraceEvent {
     pub pid: u32,
     /// The node that did it (empty for the demo's `main`).
     pub node: Arc<str>,
+    /// What happened.
     pub kind: EventKind,
 }
 
@@ -289,6 +295,7 @@ pub trait TraceSink: Send + Sync {
 /// A sink that keeps every event, for tests and for renderers that need the whole run.
 #[derive(Debug, Default)]
 pub struct Recorder {
+    /// Every event so far, in the order the sink got them.
     events: Mutex<Vec<TraceEvent>>,
 }
 
@@ -320,7 +327,9 @@ impl TraceSink for Discard {
 /// Stamps events with the pid and a node name before handing them to the sink.
 #[derive(Clone)]
 pub(crate) struct Tracer {
+    /// Where the events go.
     pub(crate) sink: Arc<dyn TraceSink>,
+    /// This process, stamped on every event.
     pub(crate) pid: u32,
 }
 
@@ -348,10 +357,12 @@ impl Tracer {
 /// A deep copy, as [`Tracer::copied`] reports it.
 pub(crate) struct CopyMade<'a, M> {
     pub(crate) topic: &'a Arc<str>,
+    /// The publish call the copied message comes from.
     pub(crate) publication: Publication,
     /// The message that was copied.
     pub(crate) from: &'a M,
     /// The new message.
     pub(crate) copy: &'a M,
+    /// Which rule made the copy.
     pub(crate) reason: CopyReason,
 }
