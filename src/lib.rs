@@ -67,6 +67,7 @@ pub mod engine;
 pub mod i18n;
 pub mod image;
 pub mod labels;
+pub mod ledger;
 pub mod lessons;
 pub mod render;
 pub mod safe_file;

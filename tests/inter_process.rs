@@ -244,6 +244,9 @@ fn hostile_frames_are_refused_and_counted() {
         seq: 1,
         node: "intruder".into(),
         message_addr: 0,
+        copied_bytes: 0,
+        serialized_bytes: 9,
+        written_bytes: 9,
     };
     let wrong_type = Frame { header: header.clone(), payload: Payload::Bytes(vec![0, 1, 0, 0, 1, 0, 0, 0, 0]) };
     send(&wrong_type.encode());

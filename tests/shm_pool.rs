@@ -61,6 +61,9 @@ fn slot_frame(seq: u64, slot: SlotRef) -> Vec<u8> {
         seq,
         node: "intruder".into(),
         message_addr: 0,
+        copied_bytes: 0,
+        serialized_bytes: 8,
+        written_bytes: 0,
     };
     Frame { header, payload: Payload::SharedMemory(slot) }.encode()
 }

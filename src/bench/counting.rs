@@ -1,4 +1,4 @@
-//! A trace sink that counts copies, switched on only for the short counted pass: the timed
+//! A trace sink that counts copies with the ledger, switched on only for the short counted pass: the timed
 //! runs do not pay for tracing.
 //!
 //! ```
@@ -20,36 +20,42 @@
 //! assert_eq!(counter.stop(), 2); // serialized, deserialized
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use crate::engine::trace::{TraceEvent, TraceSink};
+use crate::ledger::Ledger;
 
-/// Counts the trace events that copy a message (`bytes_copied`), while switched on.
+/// Files the trace's events in a [`Ledger`] while switched on, and says how many copies it
+/// holds: the bench's copies are the ledger's, as every view's are.
 #[derive(Debug, Default)]
 pub struct CopyCounter {
     on: AtomicBool,
-    copies: AtomicU64,
+    ledger: Mutex<Ledger>,
 }
 
 impl CopyCounter {
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Starts counting from zero.
     pub fn start(&self) {
-        self.copies.store(0, Ordering::SeqCst);
+        *self.ledger() = Ledger::default();
         self.on.store(true, Ordering::SeqCst);
     }
 
-    /// Stops counting and returns the copies seen since [`CopyCounter::start`].
+    /// Stops counting and returns the copies seen since [`CopyCounter::start`], whichever
+    /// receipt they were for.
     pub fn stop(&self) -> u64 {
         self.on.store(false, Ordering::SeqCst);
-        self.copies.load(Ordering::SeqCst)
+        self.ledger().totals().all.copies
     }
 }
 
 impl TraceSink for CopyCounter {
     fn record(&self, event: TraceEvent) {
-        if event.kind.bytes_copied().is_some() {
-            self.copies.fetch_add(1, Ordering::Relaxed);
-        }
+        self.ledger().record(&event);
     }
 
     /// Off, the engine builds no event at all: a timed run costs what an untraced one does.

@@ -133,6 +133,9 @@ pub(crate) struct PublishInfo<'a> {
     pub(crate) topic: &'a Arc<str>,
     /// Names this call in every event it causes.
     pub(crate) publication: Publication,
+    /// The bytes of the shared copy made for the middleware (0: none), so that a frame to
+    /// another process can say everything its sender copied for it.
+    pub(crate) copied_for_middleware: std::cell::Cell<u64>,
 }
 
 impl PublishInfo<'_> {
@@ -271,6 +274,7 @@ impl IntraProcessManager {
             // One shared copy for the middleware and the shared subscriptions
             // (intra_process_manager.hpp:318 rolling and jazzy, :278 humble).
             let copy = shared_copy(&*msg, info, CopyReason::SharedForInterProcess);
+            info.copied_for_middleware.set(msg.deep_size() as u64);
             add_shared_msg_to_buffers(&copy, shared, info, Via::Copy(CopyReason::SharedForInterProcess));
             add_owned_msg_to_buffers(msg, &[owners], info);
             return Some(copy);

@@ -277,12 +277,14 @@ impl Node {
         let depth = self.check::<M>(&topic, &qos, intra)?;
         let callback = callback.into_any();
         let takes_ownership = !options.intra_process_buffer_type.resolves_to_shared(&callback);
+        let shares = callback.use_take_shared_method();
         let ctx = &self.inner.ctx;
         let inner = Arc::new(SubscriptionInner {
             node: self.inner.name.clone(),
             topic: topic.clone(),
             intra,
             takes_ownership,
+            shares,
             ctx: ctx.clone(),
             queue: Mutex::new(RingBuffer::new(depth)),
             overwritten: Mutex::new(0),

@@ -109,6 +109,7 @@ impl<M: Message> Publisher<M> {
             node: &self.inner.node,
             topic: &self.inner.topic,
             publication,
+            copied_for_middleware: Default::default(),
         };
         info.tracer.emit(info.node, || EventKind::Published { msg: MessageRef::of(msg, info.topic, publication) });
         info
@@ -158,6 +159,10 @@ impl<M: Message> Publisher<M> {
             seq: info.publication.seq,
             node: self.inner.node.to_string(),
             message_addr: super::message::address_of(msg) as u64,
+            copied_bytes: info.copied_for_middleware.get(),
+            // The transport says what it serialized (or found serialized) and wrote.
+            serialized_bytes: 0,
+            written_bytes: 0,
         };
         if !domain.has_local_readers(&self.inner.topic, sender) {
             if let Some(transport) = transport {

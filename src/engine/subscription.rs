@@ -172,6 +172,9 @@ pub(crate) struct SubscriptionInner<M: Message> {
     /// The intra-process buffer stores `UniquePtr`s (the IPM's "take ownership" list), as
     /// resolved from the callback and the `intra_process_buffer_type` option.
     pub(crate) takes_ownership: bool,
+    /// The callback takes a `ConstSharedPtr`: it shares what it gets, never owns it (the
+    /// trace says so on every receipt).
+    pub(crate) shares: bool,
     pub(crate) ctx: Arc<ContextInner>,
     /// The keep-last queue of depth = QoS depth (rclcpp's intra-process buffer and the
     /// middleware's reader history, in one).
@@ -405,6 +408,7 @@ impl<M: Message> SubscriptionInner<M> {
             msg: MessageRef::of(msg, &self.topic, publication),
             via,
             origin: origin.cloned(),
+            shared: self.shares,
         });
     }
 }

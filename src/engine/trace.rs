@@ -130,8 +130,13 @@ pub struct Origin {
     pub node: Arc<str>,
     /// The published message's address in ITS process: a number that means nothing here.
     pub addr: usize,
-    /// The length of the CDR encoding it was sent as.
+    /// What the publishing process copied to send it here, as the frame says: a shared
+    /// copy for subscribers outside its intra-process manager (0: none)...
+    pub copied_bytes: usize,
+    /// ...the length of the CDR encoding it was sent as...
     pub serialized_bytes: usize,
+    /// ...and the bytes it copied into the socket or the shared-memory segment.
+    pub written_bytes: usize,
 }
 
 /// Names a place in shared memory the same way in every process that maps it: the memfd's
@@ -162,8 +167,9 @@ pub enum EventKind {
     /// A publisher was handed a message.
     Published { msg: MessageRef },
     /// A callback is about to get a message. `origin` is set when it came from another
-    /// process.
-    Received { msg: MessageRef, via: Via, origin: Option<Origin> },
+    /// process; `shared` when the callback takes a `ConstSharedPtr` (it shares the message
+    /// and never owns it, so nothing "moved" to it).
+    Received { msg: MessageRef, via: Via, origin: Option<Origin>, shared: bool },
     /// A deep copy: `msg` is the new message, `from` the address of the copied one.
     Copied { msg: MessageRef, from: usize, reason: CopyReason, bytes: usize },
     /// A message was encoded to CDR: `bytes` is the length of the encoding.

@@ -4,66 +4,14 @@
 use std::io::{self, Write};
 
 use super::bytes;
-use super::side::reason_text;
+use super::costs::receipt_steps;
 use super::style::{pad, visible_width, Painter};
 use crate::demos::copies::{subscriber_name, Spec, Sub, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
-use crate::engine::trace::{EventKind, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, EventKind, TraceEvent, Via};
 use crate::engine::IntraProcessBufferType;
 use crate::i18n::Lang;
 use crate::labels::Labels;
-
-/// What one subscription got.
-struct Got {
-    addr: usize,
-    via: Via,
-    /// Bytes of the copy (or of serialize + deserialize) behind it.
-    bytes: usize,
-}
-
-fn got(events: &[TraceEvent], node: &str) -> Option<Got> {
-    let (addr, via) = events.iter().find_map(|e| match &e.kind {
-        EventKind::Received { msg, via, .. } if &*e.node == node => Some((msg.addr, *via)),
-        _ => None,
-    })?;
-    let bytes = match via {
-        Via::Original => 0,
-        Via::Copy(_) => events
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::Copied { msg, bytes, .. } if msg.addr == addr => Some(*bytes),
-                _ => None,
-            })
-            .unwrap_or(0),
-        Via::Middleware => events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Serialized { bytes, .. } => Some(*bytes),
-                EventKind::Deserialized { bytes, .. } | EventKind::Copied { bytes, .. } if &*e.node == node => {
-                    Some(*bytes)
-                }
-                _ => None,
-            })
-            .sum(),
-    };
-    Some(Got { addr, via, bytes })
-}
-
-/// The bytes a subscription deserialized only to discard them (the duplicate rclcpp's
-/// executor takes when the publisher also reaches another process).
-fn discarded(events: &[TraceEvent], node: &str) -> Option<usize> {
-    let addr = events.iter().find_map(|e| match &e.kind {
-        EventKind::Discarded { msg, .. } if &*e.node == node => Some(msg.addr),
-        _ => None,
-    })?;
-    events.iter().find_map(|e| match &e.kind {
-        EventKind::Deserialized { msg, bytes } if &*e.node == node && msg.addr == addr => Some(*bytes),
-        _ => None,
-    })
-}
-
-fn bytes_text(n: usize) -> String {
-    bytes(n as u64)
-}
+use crate::ledger::{Ledger, Receipt, Tally};
 
 /// Design-table labels: the original is `@1`, other addresses are numbered as they appear.
 struct Notation {
@@ -137,10 +85,12 @@ pub fn render(
     // As wide as the widest kind (a buffer type makes it longer), 30 at least.
     let kinds: Vec<(String, Option<Sub>)> = nodes.collect();
     let width = spec.0.iter().map(|sub| visible_width(&sub_text(*sub, lang)) + 2).max().unwrap_or(0).max(30);
+    let mut ledger = Ledger::default();
+    let receipts: Vec<Receipt> = events.iter().filter_map(|e| ledger.record(e)).collect();
     let mut in_notation = Vec::new();
     for (node, take) in kinds {
-        let Some(got) = got(events, &node) else { continue };
-        let label = notation.label(got.addr);
+        let Some(got) = receipts.iter().find(|r| *r.to.node == *node) else { continue };
+        let label = notation.label(got.to.addr);
         if take.is_some() {
             in_notation.push(label.clone());
         }
@@ -148,49 +98,37 @@ pub fn render(
             Some(sub) => sub_text(sub, lang),
             None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)").to_string(),
         };
-        let how = match got.via {
-            Via::Original => painter.good(lang.pick("원본: 복사 없음", "the original: no copy")),
-            Via::Copy(reason) => painter.copy(&format!(
-                "{} {} ({})",
-                lang.pick("복사", "copy"),
-                bytes(got.bytes as u64),
-                reason_text(lang, reason)
-            )),
-            Via::Middleware => painter.copy(&format!(
-                "{} {}",
-                lang.pick("직렬화 + 역직렬화", "serialize + deserialize"),
-                bytes(got.bytes as u64)
-            )),
-        };
-        let address = painter.dim(&raw(got.addr));
+        let (address, how) = (painter.dim(&raw(got.to.addr)), how_text(lang, painter, got));
         writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4))?;
-        if let Some(bytes) = discarded(events, &node) {
-            let text = match lang {
-                Lang::Ko => format!(
-                    "+ 미들웨어로도 온 사본을 역직렬화({})한 뒤 버림 (IPC로 이미 받음, rclcpp #1722)",
-                    bytes_text(bytes)
-                ),
-                Lang::En => format!(
-                    "+ deserialized the middleware's copy too, {}, then discarded it (already delivered by IPC, rclcpp #1722)",
-                    bytes_text(bytes)
-                ),
-            };
+        if let Some(text) = discarded_text(lang, ledger.discarded_by(&node)) {
             writeln!(out, "  {}{}", pad("", 15 + width + 4), painter.copy(&text))?;
         }
     }
-    let copies: Vec<usize> = events.iter().filter_map(|e| e.kind.bytes_copied()).collect();
+    let all = ledger.totals().all;
     let result = in_notation.join(",");
     let totals = match lang {
-        Lang::Ko => format!("복사 {}번, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64)),
+        Lang::Ko => format!("복사 {}번, {}", all.copies, bytes(all.bytes)),
         Lang::En => {
-            let noun = if copies.len() == 1 { "copy" } else { "copies" };
-            format!("{} {noun}, {}", copies.len(), bytes(copies.iter().sum::<usize>() as u64))
+            let noun = if all.copies == 1 { "copy" } else { "copies" };
+            format!("{} {noun}, {}", all.copies, bytes(all.bytes))
         }
     };
     writeln!(out, "{}: {spec} -> {result} · {totals}", lang.pick("결과", "result"))?;
+    verdict(out, spec, &result, inter, lang, painter)
+}
+
+/// The design table's row for this list, and whether the run matches it.
+fn verdict(
+    out: &mut dyn Write,
+    spec: &Spec,
+    result: &str,
+    inter: bool,
+    lang: Lang,
+    painter: Painter,
+) -> io::Result<()> {
     let spec_text = spec.to_string();
     if let Some((_, expected)) = DESIGN_TABLE.iter().find(|(row, _)| *row == spec_text) {
-        let same = sorted(expected) == sorted(&result);
+        let same = sorted(expected) == sorted(result);
         let verdict = match (lang, same, result == *expected) {
             (_, true, true) => painter.good(lang.pick("일치", "matches")),
             (Lang::Ko, true, false) => painter.good(
@@ -209,4 +147,40 @@ pub fn render(
         writeln!(out, "{}{context}: {spec} -> {expected} · {verdict}", lang.pick("설계 표", "design table"))?;
     }
     Ok(())
+}
+
+/// What one subscription got, from the ledger: the original, the same message as an
+/// earlier one, or the copies made for it.
+fn how_text(lang: Lang, painter: Painter, got: &Receipt) -> String {
+    if got.end_to_end().copies > 0 {
+        return painter.copy(&receipt_steps(lang, got).join(" + "));
+    }
+    match got.via {
+        Via::Copy(CopyReason::SharedForInterProcess) => painter.good(lang.pick(
+            "다른 프로세스 몫으로 만든 공유 복사본을 함께 읽음: 복사 없음",
+            "reads the shared copy made for outside subscribers: no copy of its own",
+        )),
+        _ if got.shared_with_earlier => {
+            painter.good(lang.pick("앞의 구독과 같은 메시지를 공유: 복사 없음", "shared with an earlier one: no copy"))
+        }
+        Via::Original => painter.good(lang.pick("원본: 복사 없음", "the original: no copy")),
+        _ => painter.good(lang.pick("복사 없음", "no copy")),
+    }
+}
+
+/// What a subscription spent on the middleware's duplicate of a message the intra-process
+/// manager had delivered to it (rclcpp #1722), if anything.
+fn discarded_text(lang: Lang, spent: Tally) -> Option<String> {
+    (spent.copies > 0).then(|| match lang {
+        Lang::Ko => {
+            format!(
+                "+ 미들웨어로도 온 사본을 역직렬화({})한 뒤 버림 (IPC로 이미 받음, rclcpp #1722)",
+                bytes(spent.bytes)
+            )
+        }
+        Lang::En => format!(
+            "+ deserialized the middleware's copy too, {}, then discarded it (already delivered by IPC, rclcpp #1722)",
+            bytes(spent.bytes)
+        ),
+    })
 }

@@ -8,7 +8,8 @@
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
 //! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `to_pid`,
 //! `peer_pid` where they apply; a message from another process also has `from_pid`,
-//! `from_node`, `from_addr` and `serialized_bytes`; `line` for `printed`, `y` and `text` for
+//! `from_node`, `from_addr`, and what its sender copied for it, `copied_bytes`, `serialized_bytes` and
+//! `written_bytes`; a received event says whether its callback shares (`shared`); `line` for `printed`, `y` and `text` for
 //! `drawn`, and `ipc` (`on`/`off`) with `--ipc both`. A `filled` event's `bytes` are the producer's own work
 //! (the camera copying its frame into a new message), not a copy on the way; a `mapped`
 //! event copies nothing and says how much it mapped in `mapped_bytes`, a
@@ -122,7 +123,34 @@ struct FromProcess {
     from_node: String,
     /// The address in the publisher's process.
     from_addr: String,
+    /// What the publishing process copied to send it, as its frame says.
+    copied_bytes: usize,
     serialized_bytes: usize,
+    written_bytes: usize,
+}
+
+impl FromProcess {
+    fn new(o: &Origin, labels: &Labels) -> FromProcess {
+        FromProcess {
+            from_pid: Pid::new(labels, o.pid),
+            from_node: o.node.to_string(),
+            from_addr: labels.addr(o.pid, o.addr),
+            copied_bytes: o.copied_bytes,
+            serialized_bytes: o.serialized_bytes,
+            written_bytes: o.written_bytes,
+        }
+    }
+
+    fn read_back(self) -> Option<Origin> {
+        Some(Origin {
+            pid: self.from_pid.number()?,
+            node: Arc::from(self.from_node),
+            addr: address(&self.from_addr)?,
+            copied_bytes: self.copied_bytes,
+            serialized_bytes: self.serialized_bytes,
+            written_bytes: self.written_bytes,
+        })
+    }
 }
 
 /// How a received message reached its callback ([`Via`] without the copy's reason).
@@ -158,6 +186,8 @@ enum Line {
         /// Set when the message came from another process.
         #[serde(flatten)]
         origin: Option<FromProcess>,
+        /// The callback takes a `ConstSharedPtr`.
+        shared: bool,
     },
     Copied {
         #[serde(flatten)]
@@ -330,7 +360,9 @@ impl Line {
         let other = |p: u32| Pid::new(labels, p);
         match &event.kind {
             EventKind::Published { msg: m } => Line::Published { head, msg: msg(m) },
-            EventKind::Received { msg: m, via, origin } => Line::received(head, msg(m), *via, origin.as_ref(), labels),
+            EventKind::Received { msg: m, via, origin, shared } => {
+                Line::received(head, msg(m), *via, origin.as_ref(), *shared, labels)
+            }
             &EventKind::Copied { msg: ref m, from, reason, bytes } => {
                 Line::Copied { head, msg: msg(m), bytes, reason, from: addr(from) }
             }
@@ -380,7 +412,7 @@ impl Line {
     }
 
     /// A `received` event: how the message came, and from which process if another.
-    fn received(head: Head, msg: Msg, via: Via, origin: Option<&Origin>, labels: &Labels) -> Line {
+    fn received(head: Head, msg: Msg, via: Via, origin: Option<&Origin>, shared: bool, labels: &Labels) -> Line {
         Line::Received {
             head,
             msg,
@@ -390,12 +422,8 @@ impl Line {
                 Via::Middleware => ViaName::Middleware,
             },
             reason: if let Via::Copy(reason) = via { Some(reason) } else { None },
-            origin: origin.map(|o| FromProcess {
-                from_pid: Pid::new(labels, o.pid),
-                from_node: o.node.to_string(),
-                from_addr: labels.addr(o.pid, o.addr),
-                serialized_bytes: o.serialized_bytes,
-            }),
+            origin: origin.map(|o| FromProcess::new(o, labels)),
+            shared,
         }
     }
 
@@ -403,7 +431,9 @@ impl Line {
     fn read_back(self) -> Option<TraceEvent> {
         let (head, kind) = match self {
             Line::Published { head, msg } => (head, EventKind::Published { msg: msg.read_back()? }),
-            Line::Received { head, msg, via, reason, origin } => (head, read_back_received(msg, via, reason, origin)?),
+            Line::Received { head, msg, via, reason, origin, shared } => {
+                (head, read_back_received(msg, via, reason, origin, shared)?)
+            }
             Line::Copied { head, msg, bytes, reason, from } => {
                 (head, EventKind::Copied { msg: msg.read_back()?, from: address(&from)?, reason, bytes })
             }
@@ -468,6 +498,7 @@ fn read_back_received(
     via: ViaName,
     reason: Option<CopyReason>,
     origin: Option<FromProcess>,
+    shared: bool,
 ) -> Option<EventKind> {
     let via = match via {
         ViaName::Original => Via::Original,
@@ -475,15 +506,10 @@ fn read_back_received(
         ViaName::Middleware => Via::Middleware,
     };
     let origin = match origin {
-        Some(o) => Some(Origin {
-            pid: o.from_pid.number()?,
-            node: Arc::from(o.from_node),
-            addr: address(&o.from_addr)?,
-            serialized_bytes: o.serialized_bytes,
-        }),
+        Some(o) => Some(o.read_back()?),
         None => None,
     };
-    Some(EventKind::Received { msg: msg.read_back()?, via, origin })
+    Some(EventKind::Received { msg: msg.read_back()?, via, origin, shared })
 }
 
 /// The event as one line of JSON (without its newline); `ipc` says which run of `--ipc
@@ -546,12 +572,19 @@ mod tests {
     #[test]
     fn every_event_kind_reads_back_as_written() {
         let int32 = KnownType::Int32.type_name();
-        let origin = Origin { pid: 9, node: Arc::from("producer"), addr: 0x55, serialized_bytes: 8 };
+        let origin = Origin {
+            pid: 9,
+            node: Arc::from("producer"),
+            addr: 0x55,
+            copied_bytes: 4,
+            serialized_bytes: 8,
+            written_bytes: 8,
+        };
         let segment = SegmentId { inode: 4242, offset: 64 };
         let kinds = [
             EventKind::Published { msg: msg(int32) },
-            EventKind::Received { msg: msg(int32), via: Via::Copy(CopyReason::NotLast), origin: None },
-            EventKind::Received { msg: msg(int32), via: Via::Middleware, origin: Some(origin) },
+            EventKind::Received { msg: msg(int32), via: Via::Copy(CopyReason::NotLast), origin: None, shared: true },
+            EventKind::Received { msg: msg(int32), via: Via::Middleware, origin: Some(origin), shared: false },
             EventKind::Copied { msg: msg(int32), from: 0x10, reason: CopyReason::ReadOnlyToDrawOn, bytes: 4 },
             EventKind::Serialized { msg: msg(int32), bytes: 8 },
             EventKind::Deserialized { msg: msg(int32), bytes: 8 },

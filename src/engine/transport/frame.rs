@@ -12,6 +12,9 @@
 //!         seq: 7,
 //!         node: "producer".into(),
 //!         message_addr: 0x5561_0000_1000,
+//!         copied_bytes: 0,
+//!         serialized_bytes: 8,
+//!         written_bytes: 8,
 //!     },
 //!     payload: Payload::Bytes(vec![0, 1, 0, 0, 42, 0, 0, 0]),
 //! };
@@ -29,7 +32,8 @@ use std::fmt;
 
 /// `IPCL`.
 pub const MAGIC: [u8; 4] = *b"IPCL";
-pub const VERSION: u16 = 1;
+/// 2: the header says what the sender copied.
+pub const VERSION: u16 = 2;
 /// The fixed prefix: magic, version, kind, header length, payload length.
 pub const PREFIX_LEN: usize = 4 + 2 + 2 + 4 + 4;
 /// No header field list is longer than this.
@@ -53,6 +57,15 @@ pub struct FrameHeader {
     /// The published message's address in the publisher's process (for the trace only:
     /// an address means nothing in another process).
     pub message_addr: u64,
+    /// What the publishing process copied for this frame, so that the receiving process
+    /// can tell the whole cost of a message whose sender it cannot see: a shared copy made
+    /// for the subscribers outside its intra-process manager (0: none)...
+    pub copied_bytes: u64,
+    /// ...the CDR encoding's length...
+    pub serialized_bytes: u64,
+    /// ...and the bytes it copied again to send them: into the socket, or into a slot
+    /// (0 when it serialized straight into the slot).
+    pub written_bytes: u64,
 }
 
 /// What follows the header.
@@ -266,6 +279,9 @@ impl FrameHeader {
         out.extend_from_slice(&self.seq.to_le_bytes());
         put_str(out, &self.node);
         out.extend_from_slice(&self.message_addr.to_le_bytes());
+        out.extend_from_slice(&self.copied_bytes.to_le_bytes());
+        out.extend_from_slice(&self.serialized_bytes.to_le_bytes());
+        out.extend_from_slice(&self.written_bytes.to_le_bytes());
     }
 
     /// Decodes exactly `bytes` (the header as its length says).
@@ -279,6 +295,9 @@ impl FrameHeader {
             seq: f.u64()?,
             node: f.string()?,
             message_addr: f.u64()?,
+            copied_bytes: f.u64()?,
+            serialized_bytes: f.u64()?,
+            written_bytes: f.u64()?,
         };
         if !f.data.is_empty() {
             return Err(FrameError::MalformedHeader);
@@ -364,6 +383,9 @@ mod tests {
                 seq: 3,
                 node: "n".into(),
                 message_addr: 4,
+                copied_bytes: 0,
+                serialized_bytes: 8,
+                written_bytes: 8,
             },
             payload: Payload::Bytes(vec![0, 1, 0, 0, 1, 0, 0, 0]),
         }

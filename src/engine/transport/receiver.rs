@@ -227,7 +227,6 @@ impl Link {
 
 /// What a transport made of a frame, as the subscriptions of this process get it.
 fn sample(peer_pid: u32, header: &FrameHeader, arrived: Arrived) -> WireSample {
-    let serialized_bytes = arrived.bytes.as_slice().len();
     WireSample {
         bytes: arrived.bytes,
         publication: Publication { pid: peer_pid, publisher: header.publisher_id, seq: header.seq },
@@ -238,7 +237,9 @@ fn sample(peer_pid: u32, header: &FrameHeader, arrived: Arrived) -> WireSample {
                 pid: peer_pid,
                 node: Arc::from(header.node.as_str()),
                 addr: header.message_addr as usize,
-                serialized_bytes,
+                copied_bytes: header.copied_bytes as usize,
+                serialized_bytes: header.serialized_bytes as usize,
+                written_bytes: header.written_bytes as usize,
             },
             segment: arrived.segment,
         }),

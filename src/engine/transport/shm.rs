@@ -33,7 +33,7 @@ use memmap2::{Mmap, MmapMut};
 use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
 
-use super::frame::{self, Frame, Payload, ReleaseFrame, SlotRef, MAX_PAYLOAD};
+use super::frame::{self, Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, MAX_PAYLOAD};
 use super::link::{Handle, Peer};
 use super::{socket, Arrived, BackChannel, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::{EventKind, MessageRef, SegmentId};
@@ -288,7 +288,11 @@ impl Transport for ShmTransport {
             return;
         }
         let slot = SlotRef { slot: lease.slot, offset: 0, len: len as u64 };
-        let head = Frame { header: out.header.clone(), payload: Payload::SharedMemory(slot) }.encode_head();
+        // The frame says what this process copied: the encoding, and a copy of it into the
+        // slot unless it was serialized there in the first place.
+        let written = if matches!(out.payload, OutPayload::Encoded(_)) { len as u64 } else { 0 };
+        let header = FrameHeader { serialized_bytes: len as u64, written_bytes: written, ..out.header.clone() };
+        let head = Frame { header, payload: Payload::SharedMemory(slot) }.encode_head();
         for peer in peers {
             // Only where the bytes are crosses, and the descriptor the first time.
             let result = self.link.write_to(&peer, |stream| match lease.first_for.contains(&peer.pid) {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
-use super::frame::{self, Frame, ReleaseFrame};
+use super::frame::{self, Frame, FrameHeader, ReleaseFrame};
 use super::link::Handle;
 use super::{Arrived, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::EventKind;
@@ -52,7 +52,10 @@ impl Transport for SocketTransport {
                 &encoded
             }
         };
-        let head = Frame::encode_head_for(&out.header, bytes.len());
+        // The frame says what this process copied: the encoding, and the write into the socket.
+        let len = bytes.len() as u64;
+        let header = FrameHeader { serialized_bytes: len, written_bytes: len, ..out.header.clone() };
+        let head = Frame::encode_head_for(&header, bytes.len());
         for peer in peers {
             let result = self.link.write_to(&peer, |stream| write_frame(stream, &head, bytes));
             if self.link.sent(peer.pid, &out.header.topic, out.node, result) {
