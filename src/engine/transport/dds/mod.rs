@@ -21,6 +21,8 @@
 //! branch (2ec6f21, 2024-11), ros2/rmw_dds_common and ros2/rosidl on `rolling` (3.2.0,
 //! 2024; their files quoted here are unchanged since Iron).
 
+#[cfg(feature = "dds")]
+pub mod cyclone;
 pub mod graph;
 pub mod names;
 pub mod qos;

@@ -1,0 +1,296 @@
+//! Cyclone DDS itself, the C library rmw_cyclonedds_cpp is built on, in this process
+//! through the `cyclors` crate (feature `dds`). Only what ipc-lab needs: a participant, and
+//! readers and writers that move CDR bytes ipc-lab wrote itself. The topics use the
+//! "blob" type of cyclors (cyclocut/src/cdds_blob.c), which keeps the bytes as they are:
+//! no second serializer, and no knowledge of the type beyond its name.
+//!
+//! What Cyclone does with the bytes after [`Writer::write`] (its own copy into a sample,
+//! fragmenting, resending) and before [`Reader::take`] (reassembly into its own buffer)
+//! happens inside the middleware: ipc-lab can count its own copies around it, not those.
+
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::ptr;
+use std::time::Duration;
+
+use cyclors as c;
+
+use super::graph::Gid;
+use super::qos::{DdsDurability, DdsHistory, DdsQos, DdsReliability, PARTICIPANT_USER_DATA};
+
+/// A call into Cyclone that failed, with Cyclone's own words for why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DdsError {
+    /// The C function that failed.
+    pub call: &'static str,
+    /// `dds_strretcode` of its return code.
+    pub reason: String,
+}
+
+impl fmt::Display for DdsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.call, self.reason)
+    }
+}
+
+impl std::error::Error for DdsError {}
+
+/// A negative return is an error code; anything else is a handle or a count.
+fn check(call: &'static str, ret: i32) -> Result<i32, DdsError> {
+    if ret >= 0 {
+        return Ok(ret);
+    }
+    // SAFETY: dds_strretcode returns a pointer to a static, NUL-terminated string.
+    let reason = unsafe { CStr::from_ptr(c::dds_strretcode(ret)) }.to_string_lossy().into_owned();
+    Err(DdsError { call, reason })
+}
+
+/// A DDS entity, deleted (with everything it contains) when dropped.
+#[derive(Debug)]
+struct Entity(c::dds_entity_t);
+
+impl Drop for Entity {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from a successful create call and is deleted once.
+        unsafe { c::dds_delete(self.0) };
+    }
+}
+
+/// A `dds_qos_t` built from [`DdsQos`], freed when dropped.
+struct Qos(*mut c::dds_qos_t);
+
+impl Qos {
+    fn user_data_only(user_data: &str) -> Self {
+        // SAFETY: dds_create_qos returns a new QoS object that we own.
+        let qos = Qos(unsafe { c::dds_create_qos() });
+        // SAFETY: the pointer and length describe `user_data`, which Cyclone copies.
+        unsafe { c::dds_qset_userdata(qos.0, user_data.as_ptr().cast(), user_data.len()) };
+        qos
+    }
+
+    /// The policies rmw_cyclonedds sets (see [`super::qos`]), plus XCDR1 as the only data
+    /// representation, as its sertype allows (rmw_cyclonedds_cpp/src/serdata.cpp line 707,
+    /// jazzy).
+    fn from(qos: &DdsQos) -> Self {
+        let q = Self::user_data_only(&qos.user_data);
+        let (kind, depth) = match qos.history {
+            DdsHistory::KeepLast(depth) => (c::dds_history_kind_DDS_HISTORY_KEEP_LAST, depth),
+            DdsHistory::KeepAll => (c::dds_history_kind_DDS_HISTORY_KEEP_ALL, c::DDS_LENGTH_UNLIMITED),
+        };
+        let xcdr1 = c::DDS_DATA_REPRESENTATION_XCDR1 as c::dds_data_representation_id_t;
+        // SAFETY: q.0 is a valid QoS object; every value is plain data.
+        unsafe {
+            c::dds_qset_writer_data_lifecycle(q.0, qos.autodispose);
+            c::dds_qset_history(q.0, kind, depth);
+            match qos.reliability {
+                DdsReliability::Reliable => {
+                    c::dds_qset_reliability(q.0, c::dds_reliability_kind_DDS_RELIABILITY_RELIABLE, i64::MAX)
+                }
+                DdsReliability::BestEffort => {
+                    c::dds_qset_reliability(q.0, c::dds_reliability_kind_DDS_RELIABILITY_BEST_EFFORT, 0)
+                }
+            }
+            match qos.durability {
+                DdsDurability::Volatile => c::dds_qset_durability(q.0, c::dds_durability_kind_DDS_DURABILITY_VOLATILE),
+                DdsDurability::TransientLocal => {
+                    c::dds_qset_durability(q.0, c::dds_durability_kind_DDS_DURABILITY_TRANSIENT_LOCAL);
+                    let unlimited = c::DDS_LENGTH_UNLIMITED;
+                    c::dds_qset_durability_service(q.0, 0, kind, depth, unlimited, unlimited, unlimited);
+                }
+            }
+            // DDS_INFINITY is INT64_MAX.
+            c::dds_qset_liveliness(q.0, c::dds_liveliness_kind_DDS_LIVELINESS_AUTOMATIC, i64::MAX);
+            if qos.ignore_local {
+                c::dds_qset_ignorelocal(q.0, c::dds_ignorelocal_kind_DDS_IGNORELOCAL_PARTICIPANT);
+            }
+            c::dds_qset_data_representation(q.0, 1, &xcdr1);
+        }
+        q
+    }
+}
+
+impl Drop for Qos {
+    fn drop(&mut self) {
+        // SAFETY: created by dds_create_qos, freed once.
+        unsafe { c::dds_delete_qos(self.0) };
+    }
+}
+
+/// One DDS participant: what a ROS 2 context is on DDS.
+#[derive(Debug)]
+pub struct Participant {
+    entity: Entity,
+}
+
+impl Participant {
+    /// Joins DDS domain `domain` (`ROS_DOMAIN_ID`), with ROS's participant user data.
+    pub fn new(domain: u32) -> Result<Self, DdsError> {
+        let qos = Qos::user_data_only(PARTICIPANT_USER_DATA);
+        // SAFETY: qos is valid for the call; no listener.
+        let handle = unsafe { c::dds_create_participant(domain, qos.0, ptr::null()) };
+        Ok(Self { entity: Entity(check("dds_create_participant", handle)?) })
+    }
+
+    /// The participant's GUID, which the ROS graph names it by.
+    pub fn gid(&self) -> Result<Gid, DdsError> {
+        gid_of(self.entity.0)
+    }
+
+    /// A topic carrying bytes: one per reader or writer (Cyclone shares the definition).
+    fn topic(&self, topic: &str, type_name: &str) -> Result<Entity, DdsError> {
+        let bad = |_| DdsError { call: "cdds_create_blob_topic", reason: "a name contains NUL".into() };
+        let topic = CString::new(topic).map_err(bad)?;
+        let type_name = CString::new(type_name).map_err(bad)?;
+        // SAFETY: both strings outlive the call, which copies them; ROS topics are keyless.
+        let handle = unsafe {
+            c::cdds_create_blob_topic(self.entity.0, topic.as_ptr().cast_mut(), type_name.as_ptr().cast_mut(), true)
+        };
+        Ok(Entity(check("cdds_create_blob_topic", handle)?))
+    }
+
+    /// A writer of `topic` (a DDS name: `rt/number`) with type `type_name` (a DDS name).
+    pub fn writer(&self, topic: &str, type_name: &str, qos: &DdsQos) -> Result<Writer, DdsError> {
+        let topic = self.topic(topic, type_name)?;
+        let qos = Qos::from(qos);
+        // SAFETY: participant and topic are live handles; qos is valid for the call.
+        let handle = unsafe { c::dds_create_writer(self.entity.0, topic.0, qos.0, ptr::null()) };
+        let entity = Entity(check("dds_create_writer", handle)?);
+        let mut sertype = ptr::null();
+        // SAFETY: the writer is live; Cyclone stores a pointer it keeps alive with the topic.
+        check("dds_get_entity_sertype", unsafe { c::dds_get_entity_sertype(entity.0, &mut sertype) })?;
+        Ok(Writer { entity, _topic: topic, sertype })
+    }
+
+    /// A reader of `topic` with type `type_name` (DDS names).
+    pub fn reader(&self, topic: &str, type_name: &str, qos: &DdsQos) -> Result<Reader, DdsError> {
+        let topic = self.topic(topic, type_name)?;
+        let qos = Qos::from(qos);
+        // SAFETY: as for the writer.
+        let handle = unsafe { c::dds_create_reader(self.entity.0, topic.0, qos.0, ptr::null()) };
+        let entity = Entity(check("dds_create_reader", handle)?);
+        // A waitset that wakes when a sample arrives, so a receiving thread can sleep.
+        // SAFETY: live handles; the condition and waitset belong to the reader/participant.
+        let condition =
+            check("dds_create_readcondition", unsafe { c::dds_create_readcondition(entity.0, c::DDS_ANY_STATE) })?;
+        let waitset = Entity(check("dds_create_waitset", unsafe { c::dds_create_waitset(self.entity.0) })?);
+        check("dds_waitset_attach", unsafe { c::dds_waitset_attach(waitset.0, condition, 0) })?;
+        Ok(Reader { entity, _topic: topic, waitset })
+    }
+}
+
+fn gid_of(entity: c::dds_entity_t) -> Result<Gid, DdsError> {
+    let mut guid = c::dds_guid_t { v: [0; 16] };
+    // SAFETY: a live handle and a place for 16 bytes.
+    check("dds_get_guid", unsafe { c::dds_get_guid(entity, &mut guid) })?;
+    Ok(Gid(guid.v))
+}
+
+/// A DDS writer of bytes.
+#[derive(Debug)]
+pub struct Writer {
+    entity: Entity,
+    /// Kept so the topic is deleted after the writer.
+    _topic: Entity,
+    /// The blob type, to wrap bytes in Cyclone's sample type.
+    sertype: *const c::ddsi_sertype,
+}
+
+// SAFETY: Cyclone's entities are handles usable from any thread; the sertype is immutable
+// and lives as long as the topic we hold.
+unsafe impl Send for Writer {}
+// SAFETY: as above: dds_writecdr may be called from several threads at once.
+unsafe impl Sync for Writer {}
+
+impl Writer {
+    /// The writer's GUID, for the ROS graph.
+    pub fn gid(&self) -> Result<Gid, DdsError> {
+        gid_of(self.entity.0)
+    }
+
+    /// Hands one complete CDR encoding (header included, padded) to Cyclone. Cyclone
+    /// copies it into its own sample here: a copy inside the middleware.
+    pub fn write(&self, cdr: &[u8]) -> Result<(), DdsError> {
+        let iov = c::ddsrt_iovec_t { iov_base: cdr.as_ptr().cast_mut().cast(), iov_len: cdr.len() };
+        // SAFETY: iov points into `cdr`, which outlives the call; the blob type copies it.
+        let serdata =
+            unsafe { c::ddsi_serdata_from_ser_iov(self.sertype, c::ddsi_serdata_kind_SDK_DATA, 1, &iov, cdr.len()) };
+        if serdata.is_null() {
+            return Err(DdsError { call: "ddsi_serdata_from_ser_iov", reason: "out of memory".into() });
+        }
+        // SAFETY: dds_writecdr takes over our reference to serdata, even when it fails.
+        check("dds_writecdr", unsafe { c::dds_writecdr(self.entity.0, serdata) }).map(drop)
+    }
+
+    /// How many readers this writer has found (a peer that discovered us).
+    pub fn matched_readers(&self) -> Result<u32, DdsError> {
+        // SAFETY: a status of plain integers, all zero, is valid.
+        let mut status: c::dds_publication_matched_status_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a live writer and a place for the status.
+        check("dds_get_publication_matched_status", unsafe {
+            c::dds_get_publication_matched_status(self.entity.0, &mut status)
+        })?;
+        Ok(status.current_count)
+    }
+}
+
+/// A DDS reader of bytes.
+#[derive(Debug)]
+pub struct Reader {
+    entity: Entity,
+    _topic: Entity,
+    /// Wakes [`Reader::take`] when a sample arrives.
+    waitset: Entity,
+}
+
+impl Reader {
+    /// The reader's GUID, for the ROS graph.
+    pub fn gid(&self) -> Result<Gid, DdsError> {
+        gid_of(self.entity.0)
+    }
+
+    /// The next sample's bytes, waiting up to `timeout` for one; `None` if none came.
+    /// The bytes are copied out of Cyclone's buffer into a new `Vec`: ipc-lab's copy.
+    pub fn take(&self, timeout: Duration) -> Result<Option<Vec<u8>>, DdsError> {
+        if let Some(bytes) = self.try_take()? {
+            return Ok(Some(bytes));
+        }
+        let nanos = i64::try_from(timeout.as_nanos()).unwrap_or(i64::MAX);
+        // SAFETY: a live waitset; no attachment array is asked for.
+        check("dds_waitset_wait", unsafe { c::dds_waitset_wait(self.waitset.0, ptr::null_mut(), 0, nanos) })?;
+        self.try_take()
+    }
+
+    fn try_take(&self) -> Result<Option<Vec<u8>>, DdsError> {
+        loop {
+            let mut serdata: *mut c::ddsi_serdata = ptr::null_mut();
+            // SAFETY: zeroed sample info is a valid out-parameter.
+            let mut info: c::dds_sample_info_t = unsafe { std::mem::zeroed() };
+            // SAFETY: room for one serdata pointer and one info.
+            let n = check("dds_takecdr", unsafe {
+                c::dds_takecdr(self.entity.0, &mut serdata, 1, &mut info, c::DDS_ANY_STATE)
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            // SAFETY: dds_takecdr gave us one reference to serdata, released in copy_out.
+            let bytes = unsafe { copy_out(serdata) };
+            // A writer going away arrives as a sample without data: skip it.
+            if info.valid_data {
+                return Ok(Some(bytes));
+            }
+        }
+    }
+}
+
+/// Copies a serdata's bytes into a new `Vec` and drops our reference to it.
+///
+/// SAFETY: `serdata` must be a valid serdata whose reference the caller owns.
+unsafe fn copy_out(serdata: *mut c::ddsi_serdata) -> Vec<u8> {
+    let size = c::ddsi_serdata_size(serdata) as usize;
+    let mut iov = c::ddsrt_iovec_t { iov_base: ptr::null_mut(), iov_len: 0 };
+    let held = c::ddsi_serdata_to_ser_ref(serdata, 0, size, &mut iov);
+    let bytes = std::slice::from_raw_parts(iov.iov_base.cast::<u8>(), iov.iov_len).to_vec();
+    c::ddsi_serdata_to_ser_unref(held, &iov);
+    c::ddsi_serdata_unref(serdata);
+    bytes
+}

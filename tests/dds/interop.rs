@@ -1,0 +1,279 @@
+//! The tests with the `dds` feature: each outer test re-runs one inner test of this binary
+//! inside a fresh network namespace (`unshare -n`, loopback up with multicast), where the
+//! inner test talks to `peer.py` through Cyclone DDS.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use ipc_lab::engine::msg::builtin_interfaces::Time;
+use ipc_lab::engine::msg::sensor_msgs::Image;
+use ipc_lab::engine::msg::std_msgs::{Header, Int32};
+use ipc_lab::engine::transport::dds::cyclone::{Participant, Reader, Writer};
+use ipc_lab::engine::transport::dds::graph::{NodeEntitiesInfo, ParticipantEntitiesInfo};
+use ipc_lab::engine::transport::dds::{names, padded, qos, type_hash};
+use ipc_lab::engine::{Message, QoS};
+use serde_json::Value;
+
+/// The Cyclone DDS Python binding the peer runs on: the same Cyclone (11.0.1) as cyclors.
+const PEER_PACKAGE: &str = "cyclonedds==11.0.1";
+
+/// Cyclone on loopback only, with multicast, for both sides of every test.
+const LOOPBACK_CONFIG: &str = r#"<CycloneDDS><Domain Id="any"><General><Interfaces><NetworkInterface name="lo" multicast="true"/></Interfaces></General></Domain></CycloneDDS>"#;
+
+/// A Python with the pinned binding, in a venv under target/ made on first use.
+fn peer_python() -> &'static PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dds-venv");
+        let python = venv.join("bin/python");
+        let ready =
+            |p: &PathBuf| Command::new(p).args(["-c", "import cyclonedds"]).output().is_ok_and(|o| o.status.success());
+        if !ready(&python) {
+            let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap();
+            assert!(made.success(), "python3 -m venv failed");
+            let pip = Command::new(venv.join("bin/pip")).args(["install", "-q", PEER_PACKAGE]).status().unwrap();
+            assert!(pip.success(), "pip install {PEER_PACKAGE} failed");
+        }
+        python
+    })
+}
+
+/// Runs the inner test `name` in a new network namespace and checks that it passed.
+fn in_netns(name: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("unshare")
+        .args(["-n", "--", "sh", "-c", "ip link set lo up && ip link set lo multicast on && exec \"$@\"", "sh"])
+        .arg(exe)
+        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("IPC_LAB_PEER_PYTHON", peer_python())
+        .env("CYCLONEDDS_URI", LOOPBACK_CONFIG)
+        .output()
+        .expect("unshare runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && text.contains("1 passed"), "{name} in a network namespace:\n{text}");
+}
+
+/// Refuses to run anywhere but in the namespace [`in_netns`] makes: only `lo` exists.
+fn only_loopback() {
+    // /proc/net/dev is this network namespace's (sysfs would still show the host's).
+    let dev = std::fs::read_to_string("/proc/net/dev").unwrap();
+    let interfaces: Vec<_> = dev.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
+    assert_eq!(interfaces, ["lo"], "inner DDS tests run only through their outer test (unshare -n)");
+}
+
+/// The peer, and its JSON lines as they come.
+struct Peer {
+    child: Child,
+    lines: std::io::Lines<BufReader<ChildStdout>>,
+}
+
+impl Peer {
+    fn start(args: &[&str]) -> Peer {
+        only_loopback();
+        let python = std::env::var("IPC_LAB_PEER_PYTHON").expect("set by in_netns");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dds/peer.py");
+        let mut child =
+            Command::new(python).arg(script).args(args).stdout(Stdio::piped()).spawn().expect("the peer starts");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Peer { child, lines }
+    }
+
+    /// The next line with `key`, skipping others; panics with what came if none does.
+    fn next(&mut self, key: &str) -> Value {
+        let mut seen = Vec::new();
+        for line in self.lines.by_ref() {
+            let value: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if let Some(found) = value.get(key) {
+                return found.clone();
+            }
+            seen.push(value);
+        }
+        panic!("the peer ended without {key:?}; it said {seen:?}");
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn participant() -> Participant {
+    Participant::new(0).expect("Cyclone starts")
+}
+
+fn writer_for<M: Message>(p: &Participant, topic: &str, ros_qos: QoS) -> Writer {
+    let qos = qos::endpoint_qos(&ros_qos, M::TYPE_NAME).unwrap();
+    p.writer(&names::dds_topic(topic), &names::dds_type_name(M::TYPE_NAME).unwrap(), &qos).unwrap()
+}
+
+fn reader_for<M: Message>(p: &Participant, topic: &str, ros_qos: QoS) -> Reader {
+    let qos = qos::endpoint_qos(&ros_qos, M::TYPE_NAME).unwrap();
+    p.reader(&names::dds_topic(topic), &names::dds_type_name(M::TYPE_NAME).unwrap(), &qos).unwrap()
+}
+
+fn wait_for_reader(writer: &Writer) {
+    let start = Instant::now();
+    while writer.matched_readers().unwrap() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the peer's reader was never discovered");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What the peer saw of one of our endpoints.
+fn check_endpoint(seen: &Value, topic: &str, type_name: &str, reliable: bool, depth: usize) {
+    assert_eq!(seen["topic"], names::dds_topic(topic));
+    assert_eq!(seen["type"], names::dds_type_name(type_name).unwrap());
+    assert_eq!(seen["reliability"].as_str().unwrap().ends_with("BestEffort"), !reliable, "{seen}");
+    assert_eq!(seen["history"], format!("Policy.History.KeepLast(depth={depth})"));
+    assert_eq!(seen["durability"], "Policy.Durability.Volatile");
+    assert_eq!(seen["user_data"], type_hash::user_data(type_name).unwrap());
+}
+
+/// The frame the peer makes for `seed`: its pixel pattern, rebuilt here.
+fn peer_image(seed: usize) -> Image {
+    let (width, height) = (1920, 1080);
+    Image {
+        header: Header { stamp: Time { sec: 1, nanosec: 2 }, frame_id: "camera_frame".into() },
+        height,
+        width,
+        encoding: "bgr8".into(),
+        is_bigendian: 0,
+        step: width * 3,
+        data: (0..(width * height * 3) as usize).map(|i| ((seed + i % 256) % 251) as u8).collect(),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn int32_from_ipc_lab_to_a_cyclone_peer() {
+    in_netns("interop::inner_int32_out");
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of int32_from_ipc_lab_to_a_cyclone_peer"]
+fn inner_int32_out() {
+    let mut peer = Peer::start(&["sub-int32", "--count", "3"]);
+    peer.next("ready");
+    let p = participant();
+    let writer = writer_for::<Int32>(&p, "number", QoS::from(10));
+    check_endpoint(&peer.next("endpoint"), "number", Int32::TYPE_NAME, true, 10);
+    wait_for_reader(&writer);
+    for data in 0..3 {
+        writer.write(&padded(Int32 { data }.to_cdr())).unwrap();
+    }
+    let received: Vec<_> = (0..3).map(|_| peer.next("received")).collect();
+    assert_eq!(received, [0, 1, 2]);
+}
+
+#[test]
+fn int32_from_a_cyclone_peer_to_ipc_lab() {
+    in_netns("interop::inner_int32_in");
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of int32_from_a_cyclone_peer_to_ipc_lab"]
+fn inner_int32_in() {
+    let p = participant();
+    let reader = reader_for::<Int32>(&p, "number", QoS::from(10));
+    let mut peer = Peer::start(&["pub-int32", "--count", "3"]);
+    check_endpoint(&peer.next("endpoint"), "number", Int32::TYPE_NAME, true, 10);
+    for data in 0..3 {
+        let bytes = reader.take(Duration::from_secs(20)).unwrap().expect("a sample from the peer");
+        // Byte for byte what ipc-lab would have sent: XCDR1, little-endian, 8 bytes.
+        assert_eq!(bytes, padded(Int32 { data }.to_cdr()));
+    }
+}
+
+#[test]
+fn image_from_ipc_lab_to_a_cyclone_peer() {
+    in_netns("interop::inner_image_out");
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of image_from_ipc_lab_to_a_cyclone_peer"]
+fn inner_image_out() {
+    let mut peer = Peer::start(&["sub-image", "--topic", "rt/image", "--best-effort", "--depth", "5", "--count", "1"]);
+    peer.next("ready");
+    let p = participant();
+    let writer = writer_for::<Image>(&p, "image", QoS::sensor_data());
+    check_endpoint(&peer.next("endpoint"), "image", Image::TYPE_NAME, false, 5);
+    wait_for_reader(&writer);
+    let image = peer_image(7);
+    let bytes = padded(image.to_cdr());
+    // Best effort, as the image nodes declare: a frame may be lost, so a few are sent.
+    let sender = std::thread::spawn(move || {
+        for _ in 0..30 {
+            writer.write(&bytes).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let received = peer.next("received");
+    assert_eq!(received["width"], 1920);
+    assert_eq!(received["height"], 1080);
+    assert_eq!(received["encoding"], "bgr8");
+    assert_eq!(received["step"], 5760);
+    assert_eq!(received["frame_id"], "camera_frame");
+    assert_eq!(received["size"], 1920 * 1080 * 3);
+    assert_eq!(received["sha256"], sha256_hex(&image.data));
+    drop(peer);
+    sender.join().unwrap();
+}
+
+#[test]
+fn image_from_a_cyclone_peer_to_ipc_lab() {
+    in_netns("interop::inner_image_in");
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of image_from_a_cyclone_peer_to_ipc_lab"]
+fn inner_image_in() {
+    let p = participant();
+    let reader = reader_for::<Image>(&p, "image", QoS::sensor_data());
+    let mut peer = Peer::start(&["pub-image", "--topic", "rt/image", "--best-effort", "--depth", "5", "--count", "20"]);
+    check_endpoint(&peer.next("endpoint"), "image", Image::TYPE_NAME, false, 5);
+    let bytes = reader.take(Duration::from_secs(30)).unwrap().expect("a frame from the peer");
+    let image = Image::from_cdr(&bytes).unwrap();
+    let seed = usize::from(image.data[0]);
+    assert_eq!(*image, peer_image(seed));
+    // The peer's bytes are ipc-lab's encoding of the same image, padding aside.
+    let ours = image.to_cdr();
+    assert_eq!(&bytes[..ours.len()], &ours[..]);
+    assert!(bytes.len() - ours.len() < 4);
+}
+
+#[test]
+fn the_ros_graph_reaches_a_cyclone_peer() {
+    in_netns("interop::inner_graph");
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of the_ros_graph_reaches_a_cyclone_peer"]
+fn inner_graph() {
+    let mut peer = Peer::start(&["graph"]);
+    peer.next("ready");
+    let p = participant();
+    let writer = writer_for::<Int32>(&p, "number", QoS::from(10));
+    let graph_qos = qos::discovery_writer_qos();
+    let type_name = names::dds_type_name(ParticipantEntitiesInfo::TYPE_NAME).unwrap();
+    let graph = p.writer(names::DISCOVERY_TOPIC, &type_name, &graph_qos).unwrap();
+    let mut node = NodeEntitiesInfo::new("producer");
+    node.writer_gid_seq.push(writer.gid().unwrap());
+    let info = ParticipantEntitiesInfo { gid: p.gid().unwrap(), node_entities_info_seq: vec![node] };
+    graph.write(&padded(info.to_cdr())).unwrap();
+    let seen = peer.next("endpoint");
+    assert_eq!(seen["topic"], "ros_discovery_info");
+    assert_eq!(seen["type"], "rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_");
+    assert_eq!(seen["durability"], "Policy.Durability.TransientLocal");
+    assert_eq!(seen["user_data"], graph_qos.user_data);
+    let nodes = peer.next("nodes");
+    assert_eq!(nodes, serde_json::json!([{"namespace": "/", "name": "producer", "readers": 0, "writers": 1}]));
+}
