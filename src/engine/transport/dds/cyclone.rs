@@ -11,7 +11,7 @@
 use std::ffi::{CStr, CString};
 use std::fmt;
 use std::ptr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cyclors as c;
 
@@ -251,13 +251,20 @@ impl Reader {
     /// The next sample's bytes, waiting up to `timeout` for one; `None` if none came.
     /// The bytes are copied out of Cyclone's buffer into a new `Vec`: ipc-lab's copy.
     pub fn take(&self, timeout: Duration) -> Result<Option<Vec<u8>>, DdsError> {
-        if let Some(bytes) = self.try_take()? {
-            return Ok(Some(bytes));
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(bytes) = self.try_take()? {
+                return Ok(Some(bytes));
+            }
+            // A wake-up may bring no data (a writer went away): wait again until the deadline.
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let nanos = i64::try_from(left.as_nanos()).unwrap_or(i64::MAX);
+            // SAFETY: a live waitset; no attachment array is asked for.
+            check("dds_waitset_wait", unsafe { c::dds_waitset_wait(self.waitset.0, ptr::null_mut(), 0, nanos) })?;
         }
-        let nanos = i64::try_from(timeout.as_nanos()).unwrap_or(i64::MAX);
-        // SAFETY: a live waitset; no attachment array is asked for.
-        check("dds_waitset_wait", unsafe { c::dds_waitset_wait(self.waitset.0, ptr::null_mut(), 0, nanos) })?;
-        self.try_take()
     }
 
     fn try_take(&self) -> Result<Option<Vec<u8>>, DdsError> {
