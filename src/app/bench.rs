@@ -50,6 +50,12 @@ pub(super) fn run(plan: &Plan, bench: &BenchPlan, out: &mut dyn Write) -> Result
 }
 
 pub(super) fn peer(plan: &Plan, peer: &BenchPeerPlan, out: &mut dyn Write) -> Result<(), AppError> {
-    bench::peer::serve(plan.domain, peer.transport, &peer.topic, plan.command_line.clone(), out)
-        .map_err(AppError::Bench)
+    let (kind, command) = (peer.transport, plan.command_line.clone());
+    bench::peer::serve(
+        plan.domain,
+        bench::peer::Subscribe { kind, topic: &peer.topic, loaned: peer.loaned },
+        command,
+        out,
+    )
+    .map_err(AppError::Bench)
 }

@@ -91,8 +91,12 @@ pub enum PathKind {
     IpcOff,
     /// To another process through the Unix socket.
     Socket,
-    /// To another process with the payload in shared memory.
+    /// To another process, serialized straight into a slot of the publisher's shared-memory
+    /// pool and read there through a `Loaned<Image>` view: one copy.
     Shm,
+    /// To another process as a loaned message: the pixels written in place in a slot, read
+    /// there through a `Loaned<Image>` view: no copy.
+    ShmLoan,
     /// A `Box` of the same size through a crossbeam channel.
     ChannelBaseline,
     /// One copy of the same bytes.
@@ -103,11 +107,12 @@ pub enum PathKind {
 
 impl PathKind {
     /// Every path and baseline, in the order the table shows them.
-    pub const ALL: [PathKind; 7] = [
+    pub const ALL: [PathKind; 8] = [
         PathKind::IpcOn,
         PathKind::IpcOff,
         PathKind::Socket,
         PathKind::Shm,
+        PathKind::ShmLoan,
         PathKind::ChannelBaseline,
         PathKind::MemcpyBaseline,
         PathKind::SocketpairBaseline,
@@ -120,6 +125,7 @@ impl PathKind {
             PathKind::IpcOff => "ipc-off",
             PathKind::Socket => "socket",
             PathKind::Shm => "shm",
+            PathKind::ShmLoan => "shm-loan",
             PathKind::ChannelBaseline => "channel-baseline",
             PathKind::MemcpyBaseline => "memcpy-baseline",
             PathKind::SocketpairBaseline => "socketpair-baseline",
@@ -484,13 +490,15 @@ impl Collected {
 
 /// Opens every path and baseline; the peer processes start here.
 fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
-    let socket = remote::RemotePath::open(crate::engine::transport::TransportKind::Socket, plan)?;
-    let shm = remote::RemotePath::open(crate::engine::transport::TransportKind::SharedMemory, plan)?;
+    let socket = remote::RemotePath::open(PathKind::Socket, plan)?;
+    let shm = remote::RemotePath::open(PathKind::Shm, plan)?;
+    let shm_loan = remote::RemotePath::open(PathKind::ShmLoan, plan)?;
     Ok(vec![
         Box::new(local::LocalPath::open(true)?),
         Box::new(local::LocalPath::open(false)?),
         Box::new(socket.connected()?),
         Box::new(shm.connected()?),
+        Box::new(shm_loan.connected()?),
         Box::new(baselines::Channel::default()),
         Box::new(baselines::Memcpy::default()),
         Box::new(baselines::Socketpair::open()?),

@@ -26,6 +26,7 @@ use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use super::clock::{from_stamp, now_ns};
 use super::counting::CopyCounter;
 use super::{BenchError, DEPTH};
+use crate::engine::loan::Loaned;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::transport::{TransportKind, TransportOptions};
 use crate::engine::{ConstSharedPtr, Context, InitOptions, Node, NodeOptions, SingleThreadedExecutor};
@@ -72,24 +73,34 @@ enum Note {
     Stop,
 }
 
+/// What the peer subscribes to, and how.
+pub struct Subscribe<'a> {
+    pub kind: TransportKind,
+    pub topic: &'a str,
+    /// A `Loaned<Image>` callback (read where it arrived) instead of a `ConstSharedPtr` one.
+    pub loaned: bool,
+}
+
 /// Runs the peer until its input ends (or Ctrl-C), writing [`PeerLine`]s to `out`.
-pub fn serve(
-    domain: u32,
-    kind: TransportKind,
-    topic: &str,
-    command: String,
-    out: &mut dyn Write,
-) -> Result<(), BenchError> {
+pub fn serve(domain: u32, subscribe: Subscribe<'_>, command: String, out: &mut dyn Write) -> Result<(), BenchError> {
+    let Subscribe { kind, topic, loaned } = subscribe;
     let counter = Arc::new(CopyCounter::default());
     let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));
     ctx.enable_transport(TransportOptions { kind, command }).map_err(BenchError::Transport)?;
     let node = Node::new(&ctx, "bench_peer", NodeOptions::default())?;
     let (tx, notes) = unbounded();
     let to = tx.clone();
-    let _subscription = node.create_subscription(topic, DEPTH, move |msg: ConstSharedPtr<Image>| {
-        let at = now_ns();
-        let _ = to.send(Note::Received { stamp: from_stamp(msg.header.stamp), at });
-    })?;
+    let _subscription = if loaned {
+        node.create_subscription(topic, DEPTH, move |msg: Loaned<Image>| {
+            let at = now_ns();
+            let _ = to.send(Note::Received { stamp: from_stamp(msg.header().stamp), at });
+        })?
+    } else {
+        node.create_subscription(topic, DEPTH, move |msg: ConstSharedPtr<Image>| {
+            let at = now_ns();
+            let _ = to.send(Note::Received { stamp: from_stamp(msg.header.stamp), at });
+        })?
+    };
     std::thread::spawn(move || read_commands(&tx));
     let spinner = {
         let node = node.clone();

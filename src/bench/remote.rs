@@ -21,6 +21,7 @@ use super::clock::{now_ns, to_stamp};
 use super::counting::CopyCounter;
 use super::peer::PeerLine;
 use super::{image, BenchError, BenchPlan, Path, PathKind, DEPTH};
+use crate::engine::loan::ImageLayout;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::transport::{discovery, runtime_dir, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions, Node, NodeOptions, Publisher};
@@ -39,9 +40,11 @@ struct Peer {
 }
 
 impl Peer {
-    fn spawn(kind: TransportKind, domain: u32, topic: &str) -> std::io::Result<Peer> {
+    fn spawn(kind: TransportKind, domain: u32, topic: &str, loaned: bool) -> std::io::Result<Peer> {
+        let loaned: &[&str] = if loaned { &["--loaned"] } else { &[] };
         let mut child = crate::child_process::ipc_lab()?
             .args(["bench-peer", "--transport", kind.name(), "--topic", topic])
+            .args(loaned)
             .args(["--domain", &domain.to_string(), "--color", "never"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -107,10 +110,12 @@ pub struct RemotePath {
 
 impl RemotePath {
     /// Starts the transport and the peer; [`RemotePath::connected`] waits for it.
-    pub fn open(transport: TransportKind, options: &BenchPlan) -> Result<Self, BenchError> {
-        let (kind, domain) = match transport {
-            TransportKind::Socket => (PathKind::Socket, options.domain),
-            TransportKind::SharedMemory => (PathKind::Shm, crate::engine::transport::domain_after(options.domain, 1)),
+    pub fn open(kind: PathKind, options: &BenchPlan) -> Result<Self, BenchError> {
+        let after = |n| crate::engine::transport::domain_after(options.domain, n);
+        let (transport, domain) = match kind {
+            PathKind::Shm => (TransportKind::SharedMemory, after(1)),
+            PathKind::ShmLoan => (TransportKind::SharedMemory, after(2)),
+            _ => (TransportKind::Socket, options.domain),
         };
         let counter = Arc::new(CopyCounter::default());
         let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));
@@ -118,9 +123,11 @@ impl RemotePath {
         ctx.enable_transport(TransportOptions { kind: transport, command }).map_err(BenchError::Transport)?;
         let node = Node::new(&ctx, "bench", NodeOptions::default())?;
         // The pid keeps two benches of one domain from hearing each other.
-        let topic = format!("bench_{}_{}", std::process::id(), transport.name());
+        let topic = format!("bench_{}_{}", std::process::id(), kind.name().replace('-', "_"));
         let publisher = node.create_publisher::<Image>(&topic, DEPTH)?;
-        let peer = Peer::spawn(transport, domain, &topic).map_err(BenchError::Peer)?;
+        // Both shared-memory paths read where the bytes are; the socket's reads decode.
+        let loaned = transport == TransportKind::SharedMemory;
+        let peer = Peer::spawn(transport, domain, &topic, loaned).map_err(BenchError::Peer)?;
         Ok(Self { kind, ctx, counter, publisher, _node: node, peer })
     }
 
@@ -143,6 +150,24 @@ impl RemotePath {
         let stamp = now_ns();
         msg.header.stamp = to_stamp(stamp);
         self.publisher.publish(msg);
+        stamp
+    }
+
+    /// A loaned image of `bytes` pixels: borrowed and filled (the camera's work), then
+    /// stamped and published (the hop's).
+    fn publish_loaned(&self, bytes: usize) -> u64 {
+        let layout = ImageLayout {
+            width: bytes as u32,
+            height: 1,
+            step: bytes as u32,
+            encoding: "mono8".into(),
+            frame_id: "bench".into(),
+        };
+        let mut loaned = self.publisher.borrow_loaned_message(layout);
+        loaned.data_mut().fill(0xA5);
+        let stamp = now_ns();
+        loaned.set_stamp(to_stamp(stamp));
+        self.publisher.publish_loaned(loaned);
         stamp
     }
 
@@ -182,8 +207,10 @@ impl Path for RemotePath {
 
     fn hop(&mut self, bytes: usize) -> Result<u64, BenchError> {
         // Making the message is the camera's work, not the hop's.
-        let msg = image(bytes);
-        let stamp = self.publish(msg);
+        let stamp = match self.kind {
+            PathKind::ShmLoan => self.publish_loaned(bytes),
+            _ => self.publish(image(bytes)),
+        };
         Ok(self.receipt(Some(stamp))? - stamp)
     }
 
@@ -191,7 +218,10 @@ impl Path for RemotePath {
         let msgs: Vec<_> = (0..n).map(|_| image(bytes)).collect();
         let mut first = None;
         for msg in msgs {
-            let stamp = self.publish(msg);
+            let stamp = match self.kind {
+                PathKind::ShmLoan => self.publish_loaned(bytes),
+                _ => self.publish(msg),
+            };
             first.get_or_insert(stamp);
         }
         let first = first.unwrap_or_else(now_ns);

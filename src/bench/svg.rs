@@ -39,6 +39,7 @@ fn color(path: PathKind) -> &'static str {
         PathKind::IpcOff => "#d95f02",
         PathKind::Socket => "#7570b3",
         PathKind::Shm => "#e7298a",
+        PathKind::ShmLoan => "#66a61e",
         PathKind::ChannelBaseline => "#1b9e77",
         PathKind::MemcpyBaseline => "#d95f02",
         PathKind::SocketpairBaseline => "#7570b3",

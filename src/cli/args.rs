@@ -243,6 +243,10 @@ pub struct BenchPeerArgs {
     /// The bench's topic
     #[arg(long)]
     pub topic: String,
+
+    /// Take each image as a read-only view where it arrived (Loaned<Image>), not decoded
+    #[arg(long)]
+    pub loaned: bool,
 }
 
 #[derive(Debug, Args)]

@@ -237,6 +237,8 @@ pub struct BenchPeerPlan {
     pub transport: TransportKind,
     /// The topic the bench publishes on.
     pub topic: String,
+    /// The callback takes a `Loaned<Image>` view: nothing decoded, nothing copied.
+    pub loaned: bool,
 }
 
 /// `ipc-lab image-pipeline`: everything but `--source auto` and `--show auto`, which the run
@@ -353,9 +355,11 @@ impl Plan {
                 json: args.json,
                 plot: args.plot,
             }),
-            Command::BenchPeer(args) => {
-                Action::BenchPeer(BenchPeerPlan { transport: transport(args.transport), topic: args.topic })
-            }
+            Command::BenchPeer(args) => Action::BenchPeer(BenchPeerPlan {
+                transport: transport(args.transport),
+                topic: args.topic,
+                loaned: args.loaned,
+            }),
             Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })

@@ -38,6 +38,7 @@ pub mod context;
 pub mod executor;
 pub mod guard_condition;
 pub mod intra_process;
+pub mod loan;
 pub mod message;
 pub mod middleware;
 pub mod msg;

@@ -17,8 +17,11 @@ use std::sync::Arc;
 
 use super::context::ContextInner;
 use super::intra_process::{IntraProcessManager, PublishInfo, Route};
+use super::loan::{ImageLayout, LoanedMessage, SharedImage};
 use super::message::{Message, UniquePtr};
 use super::middleware::Sender;
+use super::msg::sensor_msgs::Image;
+use super::text::ShortText;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
 use super::transport::{OutPayload, Outgoing};
@@ -197,5 +200,72 @@ impl<M: Message> Publisher<M> {
                 msg: &msg_ref,
             });
         }
+    }
+}
+
+impl Publisher<Image> {
+    /// rclcpp's `borrow_loaned_message` (publisher.hpp:203 rolling): memory for one message,
+    /// lent by the middleware if it can, else on the heap (loaned_message.hpp:78). Unlike
+    /// rclcpp's middlewares this one can loan an `Image`: `layout` fixes where its pixels go
+    /// (see [`super::loan`]). Shared memory is lent only when every reader of the topic is in
+    /// another process: a reader here needs a message on the heap.
+    pub fn borrow_loaned_message(&self, layout: ImageLayout) -> LoanedMessage<Image> {
+        let inner = &self.inner;
+        let lend = || {
+            if inner.ctx.domain.local_subscription_count(&inner.topic) > 0 {
+                return None;
+            }
+            let transport = inner.ctx.domain.transport.get()?;
+            let offset = layout.data_offset();
+            let len = offset + layout.data_len();
+            let loan = transport.lend(inner.id, &inner.topic, &inner.node, inner.depth, len)?;
+            Some(SharedImage { loan, layout: layout.clone(), stamp: Default::default(), offset })
+        };
+        match lend() {
+            Some(image) => LoanedMessage::shared(image),
+            None => LoanedMessage::heap(&layout),
+        }
+    }
+
+    /// rclcpp's `publish(LoanedMessage &&)` (publisher.hpp:398 rolling): a heap fallback is
+    /// published like any message; a message in shared memory gets the ~50 bytes in front of
+    /// its pixels written, and only where it is goes to the receivers. Nothing is copied.
+    pub fn publish_loaned(&self, msg: LoanedMessage<Image>) {
+        let mut image = match msg.into_inner() {
+            Ok(heap) => return self.publish(heap),
+            Err(shared) => shared,
+        };
+        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let publication = Publication { pid: self.inner.ctx.tracer.pid, publisher: self.inner.id, seq };
+        let len = image.write_header();
+        let addr = image.loan.addr();
+        let (layout, segment) = (&image.layout, image.loan.segment());
+        let msg_ref = || MessageRef {
+            topic: self.inner.topic.clone(),
+            type_name: Image::TYPE_NAME,
+            publication,
+            addr,
+            payload_addr: Some(addr + image.offset),
+            value: ShortText::format(format_args!("{}x{} {}", layout.width, layout.height, layout.encoding)),
+        };
+        let (tracer, node) = (&self.inner.ctx.tracer, &self.inner.node);
+        tracer.emit(node, || EventKind::Published { msg: msg_ref() });
+        let header_bytes = image.offset;
+        tracer.emit(node, || EventKind::LoanPublished { msg: msg_ref(), header_bytes, bytes: len, segment });
+        let header = FrameHeader {
+            topic: self.inner.topic.to_string(),
+            type_name: Image::TYPE_NAME.to_string(),
+            publisher_pid: publication.pid,
+            publisher_id: publication.publisher,
+            seq,
+            node: node.to_string(),
+            message_addr: addr as u64,
+            // Nothing copied: the shared-memory transport says so in the frame.
+            copied_bytes: 0,
+            serialized_bytes: 0,
+            written_bytes: 0,
+        };
+        let out = Outgoing { header, payload: OutPayload::Encoded(&[]), depth: self.inner.depth, node, msg: &msg_ref };
+        image.loan.send(&out, len);
     }
 }

@@ -17,13 +17,16 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
+use super::cdr::CdrError;
 use super::context::ContextInner;
+use super::loan::Loaned;
 use super::message::{ConstSharedPtr, Message, SharedPtr, UniquePtr};
 use super::middleware::WireSubscription;
+use super::msg::sensor_msgs::Image;
 use super::ring_buffer::RingBuffer;
 use super::text::LineText;
 use super::trace::{CopyMade, CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, Via};
-use super::wire::WireSample;
+use super::wire::{WireBytes, WireSample};
 
 /// Marks callbacks that take ownership (`FnMut(UniquePtr<M>)`).
 pub struct TakesOwnership;
@@ -33,6 +36,9 @@ pub struct TakesShared;
 pub struct TakesRef;
 /// Marks callbacks that take a mutable shared pointer (`FnMut(SharedPtr<M>)`).
 pub struct TakesSharedPtr;
+/// Marks callbacks that take a read-only view of the message where the middleware put it
+/// (`FnMut(Loaned<Image>)`).
+pub struct TakesLoaned;
 
 /// A closure usable as a subscription callback. `Kind` is inferred from the closure's
 /// parameter type, so one `create_subscription` serves every kind, as in rclcpp.
@@ -74,6 +80,29 @@ pub enum AnySubscriptionCallback<M> {
     ConstRef(Box<dyn FnMut(&M) + Send>),
     /// `SharedPtr` (mutable): an owner too.
     Shared(Box<dyn FnMut(SharedPtr<M>) + Send>),
+    /// [`Loaned`]: read-only, where the middleware put the message, as rclcpp hands a
+    /// callback the `ConstSharedPtr` of a message taken loaned (`rcl_take_loaned_message`,
+    /// subscription.hpp, when subscription loans are on): it shares, and takes no copy.
+    Loaned(LoanedCallback<M>),
+}
+
+/// A callback taking [`Loaned`] views, with the ways to make one.
+pub struct LoanedCallback<M> {
+    callback: Box<dyn FnMut(Loaned<M>) + Send>,
+    /// A view of middleware bytes, checked whole.
+    from_wire: fn(WireBytes) -> Result<Loaned<M>, CdrError>,
+    /// A view of a message the intra-process manager delivered.
+    from_message: fn(ConstSharedPtr<M>) -> Loaned<M>,
+}
+
+impl<F: FnMut(Loaned<Image>) + Send + 'static> SubscriptionCallback<Image, TakesLoaned> for F {
+    fn into_any(self) -> AnySubscriptionCallback<Image> {
+        AnySubscriptionCallback::Loaned(LoanedCallback {
+            callback: Box::new(self),
+            from_wire: Loaned::from_wire,
+            from_message: Loaned::from_message,
+        })
+    }
 }
 
 impl<M> AnySubscriptionCallback<M> {
@@ -82,7 +111,7 @@ impl<M> AnySubscriptionCallback<M> {
     /// `const T &` or `SharedPtr` callback could share too, but rclcpp counts it as an
     /// owner, and the intra-process manager copies for it accordingly.
     pub fn use_take_shared_method(&self) -> bool {
-        matches!(self, AnySubscriptionCallback::ConstShared(_))
+        matches!(self, AnySubscriptionCallback::ConstShared(_) | AnySubscriptionCallback::Loaned(_))
     }
 }
 
@@ -285,6 +314,11 @@ impl<M: Message> SubscriptionInner<M> {
                 self.received(&m, publication, via);
                 f(m);
             }
+            AnySubscriptionCallback::Loaned(loaned) => {
+                let m = consume_shared(msg);
+                self.received(&m, publication, via);
+                (loaned.callback)((loaned.from_message)(m));
+            }
             AnySubscriptionCallback::Unique(f) => {
                 let (m, via) = self.consume_unique(msg, publication, via);
                 self.received(&m, publication, via);
@@ -323,6 +357,9 @@ impl<M: Message> SubscriptionInner<M> {
     /// `Subscription::handle_message` drops it if the IPM delivered it already, or hands it
     /// to `dispatch`. Returns whether the callback ran.
     fn handle_message(&self, sample: &WireSample, callback: &mut AnySubscriptionCallback<M>) -> bool {
+        if let AnySubscriptionCallback::Loaned(loaned) = callback {
+            return self.dispatch_loaned(sample, loaned);
+        }
         let Some(taken) = self.take_from_wire(sample) else { return false };
         // `matches_any_intra_process_publishers` (subscription.hpp:289 rolling): only an
         // IPC subscription of the publisher's own context got it from the IPM.
@@ -335,6 +372,32 @@ impl<M: Message> SubscriptionInner<M> {
         true
     }
 
+    /// A loaned view of the bytes where they are: nothing decoded but the ~50 bytes in front
+    /// of the pixels, nothing copied. Returns whether the callback ran.
+    fn dispatch_loaned(&self, sample: &WireSample, loaned: &mut LoanedCallback<M>) -> bool {
+        if self.intra && sample.intra_process_context == Some(self.ctx.id) {
+            let msg = self.bytes_ref(sample);
+            self.emit(|| EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess });
+            return false;
+        }
+        match (loaned.from_wire)(sample.bytes.clone()) {
+            Ok(view) => {
+                DISPATCHING.set(Some((sample.publication, self.topic.clone())));
+                let origin = sample.arrival.as_ref().map(|a| a.origin.clone());
+                let msg = view.trace_ref(&self.topic, sample.publication);
+                self.emit(|| EventKind::Received { msg, via: Via::Middleware, origin, shared: true });
+                (loaned.callback)(view);
+                true
+            }
+            Err(e) => {
+                let from_pid = sample.arrival.as_ref().map_or(sample.publication.pid, |a| a.origin.pid);
+                let reason = LineText::cut(&format!("{}: {e}", M::TYPE_NAME));
+                self.emit(|| EventKind::Rejected { from_pid, reason });
+                false
+            }
+        }
+    }
+
     /// `dispatch` (any_subscription_callback.hpp:468-540 rolling): the taken message to the
     /// callback, copied only for a `UniquePtr` one.
     fn dispatch(&self, sample: &WireSample, taken: UniquePtr<M>, callback: &mut AnySubscriptionCallback<M>) {
@@ -344,6 +407,12 @@ impl<M: Message> SubscriptionInner<M> {
             AnySubscriptionCallback::ConstShared(f) => {
                 self.received_from(&taken, publication, via, origin);
                 f(Arc::new(taken));
+            }
+            // `handle_message` gives a loaned callback the bytes themselves; a view of a
+            // taken message is as good, should one ever come this way.
+            AnySubscriptionCallback::Loaned(loaned) => {
+                self.received_from(&taken, publication, via, origin);
+                (loaned.callback)((loaned.from_message)(Arc::new(taken)));
             }
             AnySubscriptionCallback::Shared(f) => {
                 self.received_from(&taken, publication, via, origin);

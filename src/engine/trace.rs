@@ -203,6 +203,11 @@ pub enum EventKind {
     /// the same physical memory (`segment`, as in the publisher's events) at another
     /// virtual address; no byte copied. The slot was mapped once, when its descriptor came.
     Mapped { msg: MessageRef, bytes: usize, from_pid: u32, segment: SegmentId },
+    /// A loaned message was published: its producer wrote its pixels in place in the
+    /// shared-memory slot `segment` (mapped at `msg.addr` here), and publishing wrote only the
+    /// `header_bytes` in front of them. Not a copy of the message: `bytes` is its whole
+    /// encoding, read where it is by the other processes.
+    LoanPublished { msg: MessageRef, header_bytes: usize, bytes: usize, segment: SegmentId },
     /// A receiving process gave a slot of this publisher's pool back: the last reference to
     /// the message in it was dropped there. The slot can take the next message.
     Released { by_pid: u32, segment: SegmentId },
@@ -245,6 +250,7 @@ impl EventKind {
             | EventKind::Read { msg, .. }
             | EventKind::SharedMemoryWritten { msg, .. }
             | EventKind::SerializedInPlace { msg, .. }
+            | EventKind::LoanPublished { msg, .. }
             | EventKind::Mapped { msg, .. } => Some(msg),
             EventKind::Printed { .. }
             | EventKind::PeerLost { .. }

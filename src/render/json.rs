@@ -2,8 +2,9 @@
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
 //! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`,
-//! `shm_written`, `serialized_in_place`, `mapped`, `released`, `pool_exhausted`, `reclaimed`,
-//! `peer_lost`, `rejected`; `incompatible_qos` (with `topic`, `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
+//! `shm_written`, `serialized_in_place`, `loan_published`, `mapped`, `released`,
+//! `pool_exhausted`, `reclaimed`, `peer_lost`, `rejected`; `incompatible_qos` (with `topic`,
+//! `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
 //! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `to_pid`,
@@ -272,6 +273,18 @@ enum Line {
         #[serde(flatten)]
         segment: SegmentId,
     },
+    LoanPublished {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        /// The bytes written in front of the pixels: not counted as a copy of the message.
+        header_bytes: usize,
+        /// The whole encoding, read in place by the receivers.
+        loaned_bytes: usize,
+        #[serde(flatten)]
+        segment: SegmentId,
+    },
     Released {
         #[serde(flatten)]
         head: Head,
@@ -385,6 +398,9 @@ impl Line {
             &EventKind::Mapped { msg: ref m, bytes, from_pid, segment } => {
                 Line::Mapped { head, msg: msg(m), mapped_bytes: bytes, from_pid: other(from_pid), segment }
             }
+            &EventKind::LoanPublished { msg: ref m, header_bytes, bytes, segment } => {
+                Line::LoanPublished { head, msg: msg(m), header_bytes, loaned_bytes: bytes, segment }
+            }
             &EventKind::Released { by_pid, segment } => Line::Released { head, by_pid: other(by_pid), segment },
             EventKind::PoolExhausted { topic, slots, held_by } => {
                 Line::PoolExhausted { head, topic: topic.to_string(), slots: *slots, held_by: other(*held_by) }
@@ -456,6 +472,10 @@ impl Line {
             Line::Mapped { head, msg, mapped_bytes, from_pid, segment } => {
                 let from_pid = from_pid.number()?;
                 (head, EventKind::Mapped { msg: msg.read_back()?, bytes: mapped_bytes, from_pid, segment })
+            }
+            Line::LoanPublished { head, msg, header_bytes, loaned_bytes, segment } => {
+                let msg = msg.read_back()?;
+                (head, EventKind::LoanPublished { msg, header_bytes, bytes: loaned_bytes, segment })
             }
             Line::Released { head, by_pid, segment } => {
                 (head, EventKind::Released { by_pid: by_pid.number()?, segment })
@@ -595,6 +615,7 @@ mod tests {
             EventKind::SharedMemoryWritten { msg: msg(KnownType::Image.type_name()), bytes: 8, segment },
             EventKind::SerializedInPlace { msg: msg(int32), bytes: 8, segment },
             EventKind::Mapped { msg: msg(int32), bytes: 8, from_pid: 11, segment },
+            EventKind::LoanPublished { msg: msg(KnownType::Image.type_name()), header_bytes: 52, bytes: 60, segment },
             EventKind::Released { by_pid: 11, segment },
             EventKind::PoolExhausted { topic: Arc::from("number"), slots: 18, held_by: 11 },
             EventKind::Reclaimed { pid: 11, slots: 3 },

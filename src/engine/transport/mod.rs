@@ -44,6 +44,7 @@ use super::wire::{WireBytes, WireSample};
 use frame::FrameHeader;
 
 pub(crate) use link::{LocalEntry, LocalKind};
+pub(crate) use shm::Loan;
 pub(crate) use socket::write_frame;
 
 /// The largest domain id, as for `ROS_DOMAIN_ID`.
@@ -230,6 +231,15 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
 
     /// This process leaves the domain: stop announcing and listening, now.
     fn close(&self);
+
+    /// Lends `len` bytes of memory that the subscribing processes of `topic` can read where
+    /// they are, for a loaned message of publisher `publisher` (whose keep-last depth is
+    /// `depth`). `None` if this transport cannot lend (rclcpp's `can_loan_messages`), or
+    /// nobody listens.
+    fn lend(&self, publisher: u64, topic: &str, node: &Arc<str>, depth: usize, len: usize) -> Option<Loan> {
+        let _ = (publisher, topic, node, depth, len);
+        None
+    }
 }
 
 /// Starts the transport `options` asks for, for domain `domain_id`; what arrives from other

@@ -63,8 +63,10 @@ struct Slot {
     fd: Arc<OwnedFd>,
     /// The memfd's inode: names the slot the same way in every process.
     inode: u64,
-    /// Our writable mapping, made once. Locked only by the one publish writing into it.
-    memory: Arc<Mutex<MmapMut>>,
+    size: usize,
+    /// Our writable mapping, made once. Locked by the one publish writing into it; taken out
+    /// while the slot is lent to a publisher for a loaned message.
+    memory: Arc<Mutex<Option<MmapMut>>>,
     /// One entry per receiving process that has the message in it and has not released it.
     held_by: Vec<u32>,
     /// The processes that have the slot's descriptor already.
@@ -83,12 +85,8 @@ impl Slot {
         let memory = unsafe { MmapMut::map_mut(&file)? };
         fcntl(&file, FcntlArg::F_ADD_SEALS(publisher_seals())).map_err(io::Error::from)?;
         let inode = file.metadata()?.ino();
-        let memory = Arc::new(Mutex::new(memory));
-        Ok(Slot { fd: Arc::new(OwnedFd::from(file)), inode, memory, held_by: Vec::new(), sent_to: HashSet::new() })
-    }
-
-    fn size(&self) -> usize {
-        self.memory.lock().unwrap_or_else(|e| e.into_inner()).len()
+        let (fd, memory) = (Arc::new(OwnedFd::from(file)), Arc::new(Mutex::new(Some(memory))));
+        Ok(Slot { fd, inode, size, memory, held_by: Vec::new(), sent_to: HashSet::new() })
     }
 }
 
@@ -97,9 +95,82 @@ struct Lease {
     slot: u32,
     fd: Arc<OwnedFd>,
     inode: u64,
-    memory: Arc<Mutex<MmapMut>>,
+    memory: Arc<Mutex<Option<MmapMut>>>,
+    /// The receivers it is for, holding it from now on.
+    peers: Vec<Peer>,
     /// The receivers that get the descriptor with this frame (the first time for them).
     first_for: HashSet<u32>,
+}
+
+/// What the sending process copied to put a message in a slot, for the frame.
+#[derive(Clone, Copy)]
+struct Copied {
+    /// Bytes encoded (into the slot or into a buffer first); 0 for a loaned message.
+    serialized: usize,
+    /// Bytes copied into the slot after they were encoded elsewhere.
+    written: usize,
+}
+
+/// Who a slot is taken for.
+struct Taker<'a> {
+    publisher: u64,
+    topic: &'a str,
+    node: &'a Arc<str>,
+    depth: usize,
+}
+
+/// Shared memory lent to a publisher for one message ([`Transport::lend`]): the producer
+/// writes the message in place, then [`Loan::send`] tells the receivers where it is.
+/// Dropped unsent, the slot is free again.
+pub(crate) struct Loan {
+    core: Arc<Core>,
+    publisher: u64,
+    lease: Lease,
+    /// Taken out of the slot while lent: nobody else can write it meanwhile.
+    memory: Option<MmapMut>,
+    sent: bool,
+}
+
+impl Loan {
+    /// The slot's memory, from its start.
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        self.memory.as_deref_mut().unwrap_or_default()
+    }
+
+    /// Where the slot is mapped in this process.
+    pub(crate) fn addr(&self) -> usize {
+        self.memory.as_ref().map_or(0, |m| m.as_ptr() as usize)
+    }
+
+    /// The slot, named as every process names it.
+    pub(crate) fn segment(&self) -> SegmentId {
+        SegmentId { inode: self.lease.inode, offset: 0 }
+    }
+
+    /// Sends the message, `len` bytes at the slot's start, to the receivers it was lent for.
+    pub(crate) fn send(mut self, out: &Outgoing<'_>, len: usize) {
+        self.sent = true;
+        self.give_back_memory();
+        // Written in place by the producer; the ~50 bytes in front are not a copy of it.
+        self.core.send_frames(out, &self.lease, len, Copied { serialized: 0, written: 0 });
+    }
+
+    fn give_back_memory(&mut self) {
+        if let Some(memory) = self.memory.take() {
+            *self.lease.memory.lock().unwrap_or_else(|e| e.into_inner()) = Some(memory);
+        }
+    }
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        self.give_back_memory();
+        if !self.sent {
+            for peer in &self.lease.peers {
+                self.core.unhold(self.publisher, self.lease.slot, peer.pid);
+            }
+        }
+    }
 }
 
 /// A receiver's mapping of a publisher's slot.
@@ -138,6 +209,12 @@ type SlotKey = (u32, u64, u32);
 /// Bytes in shared memory, a slot reference through the socket.
 #[derive(Debug)]
 pub(crate) struct ShmTransport {
+    core: Arc<Core>,
+}
+
+/// What the transport and its loans share.
+#[derive(Debug)]
+struct Core {
     link: Handle,
     /// Our publishers' pools, by publisher id.
     pools: Mutex<HashMap<u64, Vec<Slot>>>,
@@ -159,22 +236,24 @@ impl std::fmt::Debug for Mapping {
 
 impl ShmTransport {
     pub(crate) fn new(link: Handle) -> Self {
-        Self { link, pools: Mutex::default(), mapped: Mutex::default() }
+        Self { core: Arc::new(Core { link, pools: Mutex::default(), mapped: Mutex::default() }) }
     }
+}
 
+impl Core {
     /// Takes a free slot of at least `len` bytes for `peers`, growing the pool if needed;
     /// `None` (reported) when every slot is held.
-    fn lease(&self, out: &Outgoing<'_>, len: usize, peers: &[Peer]) -> io::Result<Option<Lease>> {
+    fn lease(&self, taker: &Taker<'_>, len: usize, peers: Vec<Peer>) -> io::Result<Option<Lease>> {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let pool = pools.entry(out.header.publisher_id).or_default();
+        let pool = pools.entry(taker.publisher).or_default();
         let free = |s: &Slot| s.held_by.is_empty();
         // The smallest free slot that fits, so large slots stay for large messages.
-        let fitting =
-            (0..pool.len()).filter(|&i| free(&pool[i]) && pool[i].size() >= len).min_by_key(|&i| pool[i].size());
+        let fitting = (0..pool.len()).filter(|&i| free(&pool[i]) && pool[i].size >= len).min_by_key(|&i| pool[i].size);
         let size = len.max(MIN_SLOT).next_power_of_two();
+        let capacity = taker.depth.saturating_add(IN_FLIGHT).clamp(*SLOTS.start(), *SLOTS.end());
         let index = match fitting {
             Some(i) => i,
-            None if pool.len() < out.depth.saturating_add(IN_FLIGHT).clamp(*SLOTS.start(), *SLOTS.end()) => {
+            None if pool.len() < capacity => {
                 pool.push(Slot::create(size)?);
                 pool.len() - 1
             }
@@ -186,7 +265,7 @@ impl ShmTransport {
                     i
                 }
                 None => {
-                    self.exhausted(out, pool);
+                    self.exhausted(taker, pool);
                     return Ok(None);
                 }
             },
@@ -195,22 +274,23 @@ impl ShmTransport {
         slot.held_by = peers.iter().map(|p| p.pid).collect();
         let first_for = peers.iter().map(|p| p.pid).filter(|pid| slot.sent_to.insert(*pid)).collect();
         let (fd, inode, memory) = (slot.fd.clone(), slot.inode, slot.memory.clone());
-        Ok(Some(Lease { slot: index as u32, fd, inode, memory, first_for }))
+        Ok(Some(Lease { slot: index as u32, fd, inode, memory, peers, first_for }))
     }
 
-    fn exhausted(&self, out: &Outgoing<'_>, pool: &[Slot]) {
+    fn exhausted(&self, taker: &Taker<'_>, pool: &[Slot]) {
         let mut counts: HashMap<u32, usize> = HashMap::new();
         for pid in pool.iter().flat_map(|s| &s.held_by) {
             *counts.entry(*pid).or_default() += 1;
         }
         let held_by = counts.into_iter().max_by_key(|&(pid, n)| (n, pid)).map_or(0, |(pid, _)| pid);
-        let topic = Arc::from(out.header.topic.as_str());
-        self.link.tracer.emit(out.node, || EventKind::PoolExhausted { topic, slots: pool.len(), held_by });
+        let topic = Arc::from(taker.topic);
+        self.link.tracer.emit(taker.node, || EventKind::PoolExhausted { topic, slots: pool.len(), held_by });
     }
 
     /// Writes the message into the leased slot and reports that copy.
     fn fill(&self, out: &Outgoing<'_>, lease: &Lease, len: usize) -> Option<()> {
         let mut memory = lease.memory.lock().unwrap_or_else(|e| e.into_inner());
+        let memory = memory.as_mut()?;
         let addr = memory.as_ptr() as usize;
         let segment = SegmentId { inode: lease.inode, offset: 0 };
         let here = || MessageRef { addr, payload_addr: None, ..(out.msg)() };
@@ -227,6 +307,25 @@ impl ShmTransport {
             }
         }
         Some(())
+    }
+
+    /// Tells each receiver where the message is; the descriptor goes along the first time.
+    /// The frame says what this process copied to get it there (`copied`).
+    fn send_frames(&self, out: &Outgoing<'_>, lease: &Lease, len: usize, copied: Copied) {
+        let slot = SlotRef { slot: lease.slot, offset: 0, len: len as u64 };
+        let (serialized_bytes, written_bytes) = (copied.serialized as u64, copied.written as u64);
+        let header = FrameHeader { serialized_bytes, written_bytes, ..out.header.clone() };
+        let head = Frame { header, payload: Payload::SharedMemory(slot) }.encode_head();
+        for peer in &lease.peers {
+            // Only where the bytes are crosses, and the descriptor the first time.
+            let result = self.link.write_to(peer, |stream| match lease.first_for.contains(&peer.pid) {
+                true => socket::send_with_fd(stream, &head, &lease.fd),
+                false => socket::write_frame(stream, &head, &[]),
+            });
+            if !self.link.sent(peer.pid, &out.header.topic, out.node, result) {
+                self.unhold(out.header.publisher_id, lease.slot, peer.pid);
+            }
+        }
     }
 
     /// A receiver will never release what it was not sent.
@@ -255,15 +354,16 @@ impl ShmTransport {
 
 impl Transport for ShmTransport {
     fn announce(&self, entry: super::LocalEntry) {
-        self.link.announce(entry);
+        self.core.link.announce(entry);
     }
 
     fn remote_subscriber_count(&self, topic: &str) -> usize {
-        self.link.subscribers_of(topic).len()
+        self.core.link.subscribers_of(topic).len()
     }
 
     fn send(&self, out: &Outgoing<'_>) {
-        let peers = self.link.subscribers_of(&out.header.topic);
+        let core = &self.core;
+        let peers = core.link.subscribers_of(&out.header.topic);
         if peers.is_empty() {
             return;
         }
@@ -271,38 +371,25 @@ impl Transport for ShmTransport {
             OutPayload::Encoded(bytes) => bytes.len(),
             OutPayload::Message(msg) => msg.cdr_len(),
         };
-        let lease = match self.lease(out, len, &peers) {
-            Ok(Some(lease)) => lease,
-            Ok(None) => return,
-            // No memory for a slot: nobody can be reached this time.
-            Err(e) => {
-                for peer in peers {
-                    self.link.sent(peer.pid, &out.header.topic, out.node, Err(e.kind().into()));
-                }
-                return;
-            }
-        };
-        let publisher = out.header.publisher_id;
-        if self.fill(out, &lease, len).is_none() {
-            peers.iter().for_each(|peer| self.unhold(publisher, lease.slot, peer.pid));
+        let taker =
+            Taker { publisher: out.header.publisher_id, topic: &out.header.topic, node: out.node, depth: out.depth };
+        let Some(lease) = self.lease_or_report(&taker, len, peers) else { return };
+        if core.fill(out, &lease, len).is_none() {
+            lease.peers.iter().for_each(|peer| core.unhold(taker.publisher, lease.slot, peer.pid));
             return;
         }
-        let slot = SlotRef { slot: lease.slot, offset: 0, len: len as u64 };
-        // The frame says what this process copied: the encoding, and a copy of it into the
-        // slot unless it was serialized there in the first place.
-        let written = if matches!(out.payload, OutPayload::Encoded(_)) { len as u64 } else { 0 };
-        let header = FrameHeader { serialized_bytes: len as u64, written_bytes: written, ..out.header.clone() };
-        let head = Frame { header, payload: Payload::SharedMemory(slot) }.encode_head();
-        for peer in peers {
-            // Only where the bytes are crosses, and the descriptor the first time.
-            let result = self.link.write_to(&peer, |stream| match lease.first_for.contains(&peer.pid) {
-                true => socket::send_with_fd(stream, &head, &lease.fd),
-                false => socket::write_frame(stream, &head, &[]),
-            });
-            if !self.link.sent(peer.pid, &out.header.topic, out.node, result) {
-                self.unhold(publisher, lease.slot, peer.pid);
-            }
+        let written = if matches!(out.payload, OutPayload::Encoded(_)) { len } else { 0 };
+        core.send_frames(out, &lease, len, Copied { serialized: len, written });
+    }
+
+    fn lend(&self, publisher: u64, topic: &str, node: &Arc<str>, depth: usize, len: usize) -> Option<Loan> {
+        let peers = self.core.link.subscribers_of(topic);
+        if peers.is_empty() {
+            return None;
         }
+        let lease = self.lease_or_report(&Taker { publisher, topic, node, depth }, len, peers)?;
+        let memory = lease.memory.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Some(Loan { core: self.core.clone(), publisher, lease, memory, sent: false })
     }
 
     fn receive(&self, mut frame: Incoming) -> Result<Arrived, String> {
@@ -311,7 +398,7 @@ impl Transport for ShmTransport {
         }
         let slot = SlotRef::decode(&frame.payload).ok_or("malformed slot reference")?;
         let key = (frame.from_pid, frame.publisher, slot.slot);
-        let mapping = self.map_slot(&mut frame, key)?;
+        let mapping = self.core.map_slot(&mut frame, key)?;
         let range = usize::try_from(slot.offset)
             .ok()
             .zip(usize::try_from(slot.len).ok())
@@ -328,7 +415,7 @@ impl Transport for ShmTransport {
     }
 
     fn release(&self, from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pools = self.core.pools.lock().unwrap_or_else(|e| e.into_inner());
         let slot = pools.get_mut(&release.publisher).and_then(|p| p.get_mut(release.slot as usize));
         let Some(slot) = slot.filter(|s| s.held_by.contains(&from_pid)) else {
             return Err(format!(
@@ -340,27 +427,44 @@ impl Transport for ShmTransport {
             slot.held_by.swap_remove(i);
         }
         let segment = SegmentId { inode: slot.inode, offset: 0 };
-        self.link.tracer.emit(&Arc::from(""), || EventKind::Released { by_pid: from_pid, segment });
+        self.core.link.tracer.emit(&Arc::from(""), || EventKind::Released { by_pid: from_pid, segment });
         Ok(())
     }
 
     fn peer_gone(&self, pid: u32) {
         let mut reclaimed = 0;
-        for slot in self.pools.lock().unwrap_or_else(|e| e.into_inner()).values_mut().flatten() {
+        for slot in self.core.pools.lock().unwrap_or_else(|e| e.into_inner()).values_mut().flatten() {
             let held = slot.held_by.len();
             slot.held_by.retain(|&p| p != pid);
             reclaimed += usize::from(slot.held_by.len() < held);
             slot.sent_to.remove(&pid);
         }
         if reclaimed > 0 {
-            self.link.tracer.emit(&Arc::from(""), || EventKind::Reclaimed { pid, slots: reclaimed });
+            self.core.link.tracer.emit(&Arc::from(""), || EventKind::Reclaimed { pid, slots: reclaimed });
         }
         // Messages still queued here keep their own mapping until they are dropped.
-        self.mapped.lock().unwrap_or_else(|e| e.into_inner()).retain(|key, _| key.0 != pid);
+        self.core.mapped.lock().unwrap_or_else(|e| e.into_inner()).retain(|key, _| key.0 != pid);
     }
 
     fn close(&self) {
-        self.link.close();
+        self.core.link.close();
+    }
+}
+
+impl ShmTransport {
+    /// A lease, or `None` after reporting why not (a full pool, or no memory for a slot).
+    fn lease_or_report(&self, taker: &Taker<'_>, len: usize, peers: Vec<Peer>) -> Option<Lease> {
+        let pids: Vec<u32> = peers.iter().map(|p| p.pid).collect();
+        match self.core.lease(taker, len, peers) {
+            Ok(lease) => lease,
+            // No memory for a slot: nobody can be reached this time.
+            Err(e) => {
+                for pid in pids {
+                    self.core.link.sent(pid, taker.topic, taker.node, Err(e.kind().into()));
+                }
+                None
+            }
+        }
     }
 }
 
