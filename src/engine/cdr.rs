@@ -177,6 +177,9 @@ pub enum CdrError {
         /// Byte offset (after the header) of the string's length field.
         at: usize,
     },
+    /// Every field decoded, but together they do not make a valid message
+    /// ([`crate::engine::Message::validate`] says why).
+    Invalid(String),
 }
 
 impl fmt::Display for CdrError {
@@ -187,6 +190,7 @@ impl fmt::Display for CdrError {
                 write!(f, "truncated CDR data: {needed} bytes needed at offset {at}")
             }
             CdrError::BadString { at } => write!(f, "malformed CDR string at offset {at}"),
+            CdrError::Invalid(why) => write!(f, "invalid message: {why}"),
         }
     }
 }

@@ -30,6 +30,13 @@ pub trait Message: Clone + Send + Sync + 'static {
     /// Builds a new message from CDR fields.
     fn deserialize(r: &mut CdrReader<'_>) -> Result<Self, CdrError>;
 
+    /// Whether the decoded fields make sense together (an image's size against its
+    /// bytes). Checked after every decode, so that no code downstream of a subscription
+    /// meets a message it would trip over: bytes from another process may come from anyone.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     /// How many bytes a deep copy moves: the struct itself plus the heap buffers it owns.
     fn deep_size(&self) -> usize;
 
@@ -68,10 +75,12 @@ pub trait Message: Clone + Send + Sync + 'static {
         w.finish()
     }
 
-    /// Decodes a complete CDR encoding into a newly allocated message.
+    /// Decodes a complete CDR encoding into a newly allocated message, and checks it.
     fn from_cdr(bytes: &[u8]) -> Result<Box<Self>, CdrError> {
         let mut r = CdrReader::new(bytes)?;
-        Self::deserialize(&mut r).map(Box::new)
+        let msg = Self::deserialize(&mut r)?;
+        msg.validate().map_err(CdrError::Invalid)?;
+        Ok(Box::new(msg))
     }
 }
 

@@ -231,10 +231,46 @@ impl<'a> Mat<'a> {
     }
 }
 
+/// Enough bytes for `rows` rows of `row` bytes, `step` apart. Received images were checked
+/// when decoded ([`Image::check`]); this guards the pictures made here, in checked
+/// arithmetic all the same.
 fn check_size(step: usize, row: usize, rows: usize, got: usize) -> Result<(), ImageError> {
-    let needed = if rows == 0 { 0 } else { step * (rows - 1) + row };
-    if got < needed {
-        return Err(ImageError::TooFewBytes { needed, got });
+    let needed = match rows {
+        0 => Some(0),
+        _ => step.checked_mul(rows - 1).and_then(|n| n.checked_add(row)),
+    };
+    match needed {
+        Some(needed) if got >= needed && (step > 0 || rows == 0) => Ok(()),
+        Some(needed) => Err(ImageError::TooFewBytes { needed, got }),
+        None => Err(ImageError::TooFewBytes { needed: usize::MAX, got }),
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Message;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The Image path beyond the frame decoder: any image that decodes is one every
+        /// consumer can use (a frame copied out, the message wrapped, every pixel read)
+        /// without a panic; sizes near the limits of u32 included.
+        #[test]
+        fn any_image_that_decodes_can_be_shown(
+            width in prop_oneof![0u32..6, Just(1 << 31), Just(u32::MAX)],
+            height in prop_oneof![0u32..6, Just(1 << 31), Just(u32::MAX)],
+            step in prop_oneof![0u32..30, Just(u32::MAX)],
+            encoding in prop_oneof![Just("mono8"), Just("mono16"), Just("bgr8"), Just("rgba8"), Just("rgb16"), Just("")],
+            len in 0usize..200,
+        ) {
+            let msg = Image { width, height, step, encoding: encoding.into(), data: vec![1; len], ..Default::default() };
+            if let Ok(mut decoded) = Image::from_cdr(&msg.to_cdr()) {
+                let frame = Frame::from_image(&decoded).expect("a valid image copies");
+                prop_assert_eq!(frame.data.len(), frame.step() * height as usize);
+                let mat = Mat::wrap(&mut decoded).expect("a valid image wraps");
+                let _ = mat.rgb(width - 1, height - 1);
+            }
+        }
+    }
 }

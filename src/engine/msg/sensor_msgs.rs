@@ -3,7 +3,7 @@
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
 
 use crate::engine::message::Message;
-use crate::engine::text::ShortText;
+use crate::engine::text::{printable, ShortText};
 
 use super::std_msgs::Header;
 
@@ -22,8 +22,48 @@ pub struct Image {
     pub data: Vec<u8>,
 }
 
+/// Bytes per pixel of the encodings ipc-lab draws and shows, after
+/// sensor_msgs/include/sensor_msgs/image_encodings.hpp (common_interfaces, rolling):
+/// `None` for any other.
+pub fn bytes_per_pixel(encoding: &str) -> Option<usize> {
+    match encoding {
+        "mono8" => Some(1),
+        "mono16" => Some(2),
+        "bgr8" => Some(3),
+        "rgba8" => Some(4),
+        _ => None,
+    }
+}
+
+impl Image {
+    /// The checks every received image passes before any view or watermark sees it: a
+    /// known encoding, at least one pixel, `step` at least a row's bytes, and exactly
+    /// `step * height` bytes, all in checked arithmetic (a hostile 2^31 x 2^31 must not
+    /// wrap around to a small number).
+    pub fn check(&self) -> Result<(), String> {
+        let bpp = bytes_per_pixel(&self.encoding)
+            .ok_or_else(|| format!("unsupported encoding '{}'", self.encoding.escape_debug()))?;
+        if self.width == 0 || self.height == 0 {
+            return Err(format!("an image of {}x{} pixels", self.width, self.height));
+        }
+        let row = (self.width as usize).checked_mul(bpp).ok_or("a row too long to count")?;
+        if (self.step as usize) < row {
+            return Err(format!("step {} is shorter than a row of {row} bytes", self.step));
+        }
+        let needed = (self.step as usize).checked_mul(self.height as usize).ok_or("an image too large to count")?;
+        if self.data.len() != needed {
+            return Err(format!("{} bytes of pixels where step x height is {needed}", self.data.len()));
+        }
+        Ok(())
+    }
+}
+
 impl Message for Image {
     const TYPE_NAME: &'static str = "sensor_msgs/msg/Image";
+
+    fn validate(&self) -> Result<(), String> {
+        self.check()
+    }
 
     fn serialize(&self, w: &mut CdrWriter) {
         self.header.serialize(w);
@@ -62,10 +102,10 @@ impl Message for Image {
             "header:\n  stamp:\n    sec: {}\n    nanosec: {}\n  frame_id: {}\nheight: {}\nwidth: {}\nencoding: {}\nis_bigendian: {}\nstep: {}\ndata: '<sequence type: uint8, length: {}>'\n",
             self.header.stamp.sec,
             self.header.stamp.nanosec,
-            self.header.frame_id,
+            printable(&self.header.frame_id),
             self.height,
             self.width,
-            self.encoding,
+            printable(&self.encoding),
             self.is_bigendian,
             self.step,
             self.data.len()
@@ -73,7 +113,7 @@ impl Message for Image {
     }
 
     fn summary(&self) -> ShortText {
-        ShortText::format(format_args!("{}x{} {}", self.width, self.height, self.encoding))
+        ShortText::format(format_args!("{}x{} {}", self.width, self.height, printable(&self.encoding)))
     }
 }
 
