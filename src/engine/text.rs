@@ -7,6 +7,30 @@
 //! assert_eq!(text.as_str(), "hello");
 //! ```
 
+/// `s` with its control characters escaped (`ESC` becomes `\u{1b}`), for text that came
+/// from another process and will reach a terminal: a peer must not be able to clear the
+/// screen or set the window's title by naming a node `\x1b[2J`.
+///
+/// ```
+/// use ipc_lab::engine::text::printable;
+/// assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+/// assert_eq!(printable("대화 ok"), "대화 ok");
+/// ```
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Text kept inline, without a heap allocation: `N` bytes at most.
 ///
 /// Why not `String`: trace events are made on the demo's thread and dropped on the

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::bytes;
 use super::style::{pad, visible_width};
+use crate::engine::text::printable;
 use crate::engine::transport::discovery::{self, Announcement};
 use crate::i18n::{Lang, Text};
 
@@ -71,10 +72,11 @@ pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang) -> io::Result<(
     Ok(())
 }
 
-/// One process's cells, in the header's order.
+/// One process's cells, in the header's order. Everything in an announcement was written
+/// by another process: its control characters are escaped before they reach the terminal.
 fn row(e: &Entry) -> [String; 9] {
     let a = &e.announcement;
-    [
+    let cells = [
         a.pid.to_string(),
         a.ppid.to_string(),
         format!("{}s", e.uptime_s),
@@ -84,7 +86,8 @@ fn row(e: &Entry) -> [String; 9] {
         a.nodes.join(","),
         format!("{} / {}", topics(&a.publishers), topics(&a.subscriptions)),
         a.command.clone(),
-    ]
+    ];
+    cells.map(|c| printable(&c).into_owned())
 }
 
 fn topics(endpoints: &[discovery::Endpoint]) -> String {

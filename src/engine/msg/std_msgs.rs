@@ -3,7 +3,7 @@
 use crate::engine::cdr::{CdrError, CdrReader, CdrWriter};
 
 use crate::engine::message::Message;
-use crate::engine::text::ShortText;
+use crate::engine::text::{printable, ShortText};
 
 use super::builtin_interfaces::Time;
 
@@ -67,7 +67,7 @@ impl Message for String {
     }
 
     fn to_yaml(&self) -> std::string::String {
-        format!("data: '{}'\n", self.data.replace('\'', "''"))
+        format!("data: '{}'\n", printable(&self.data).replace('\'', "''"))
     }
 }
 

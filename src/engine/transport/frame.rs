@@ -165,6 +165,8 @@ pub enum FrameError {
     PayloadTooLarge { len: usize, limit: usize },
     /// The header fields do not fit the header length, or a string is not UTF-8.
     MalformedHeader,
+    /// A name (topic, type, node) holds a control character: it would reach a terminal.
+    ControlCharacter,
 }
 
 impl fmt::Display for FrameError {
@@ -178,6 +180,7 @@ impl fmt::Display for FrameError {
                 write!(f, "payload of {len} bytes is over the limit of {limit}")
             }
             FrameError::MalformedHeader => write!(f, "malformed frame header"),
+            FrameError::ControlCharacter => write!(f, "a name in the frame header holds a control character"),
         }
     }
 }
@@ -223,10 +226,16 @@ impl<'a> Fields<'a> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
 
+    /// A name: UTF-8 without control characters (names are printed; an escape sequence in
+    /// one would reach the learner's terminal).
     fn string(&mut self) -> Result<String, FrameError> {
         let len = self.u16()? as usize;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| FrameError::MalformedHeader)
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| FrameError::MalformedHeader)?;
+        if text.chars().any(char::is_control) {
+            return Err(FrameError::ControlCharacter);
+        }
+        Ok(text)
     }
 }
 

@@ -1,0 +1,163 @@
+//! A hostile local peer: anything of the same user that can connect to a node's socket or
+//! write into the runtime directory. What it sends is refused with a `rejected` event, and
+//! the node goes on; nothing it sends reaches a terminal raw.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{events, interrupt, kind};
+use ipc_lab::engine::msg::sensor_msgs::Image;
+use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload};
+use ipc_lab::engine::Message;
+
+fn spawn(runtime: &Path, args: &[&str]) -> Child {
+    common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+/// Waits until `cond` holds, for a generous while (a loaded machine is slow).
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The socket `child` listens on in domain 0, once it is there.
+fn socket_of(runtime: &Path, child: &Child) -> PathBuf {
+    let socket = runtime.join("ipc-lab").join(format!("{}-0.sock", child.id()));
+    eventually("the node's socket", || socket.exists());
+    socket
+}
+
+/// A frame from this test process (the receiver checks the pid against the socket's peer).
+fn frame(topic: &str, type_name: &str, node: &str, cdr: Vec<u8>) -> Vec<u8> {
+    let header = FrameHeader {
+        topic: topic.into(),
+        type_name: type_name.into(),
+        publisher_pid: std::process::id(),
+        publisher_id: 1,
+        seq: 1,
+        node: node.into(),
+        message_addr: 0,
+    };
+    Frame { header, payload: Payload::Bytes(cdr) }.encode()
+}
+
+fn image(width: u32, height: u32, encoding: &str, step: u32, data: usize) -> Vec<u8> {
+    Image { width, height, encoding: encoding.into(), step, data: vec![7; data], ..Default::default() }.to_cdr()
+}
+
+/// Malformed images (no pixels, a size that overflows, a short step, too few or too many
+/// bytes, an unknown encoding) are each refused, and a good image after them is shown: the
+/// view does not die (width 0 and 2^31 x 2^31 panicked it).
+#[test]
+fn malformed_images_are_refused_and_the_view_goes_on() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut view =
+        Watched::new(spawn(runtime.path(), &["node", "image_view_node", "--show", "none", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &view.child);
+    let bad = [
+        image(0, 4, "mono8", 0, 0),
+        image(1 << 31, 1 << 31, "rgba8", 0, 0),
+        image(1 << 31, 1 << 31, "rgba8", u32::MAX, 16),
+        image(4, 4, "mono8", 2, 8),
+        image(4, 4, "mono8", 4, 15),
+        image(4, 4, "mono8", 4, 17),
+        image(4, 4, "yuv422", 8, 32),
+    ];
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    // One at a time: the view's queue keeps the last 5 (sensor data QoS).
+    for (n, cdr) in bad.into_iter().enumerate() {
+        stream.write_all(&frame("watermarked_image", Image::TYPE_NAME, "camera", cdr)).unwrap();
+        view.wait_until(|events| kind(events, "rejected").len() > n);
+    }
+    stream.write_all(&frame("watermarked_image", Image::TYPE_NAME, "camera", image(4, 4, "mono8", 4, 16))).unwrap();
+    view.wait_until(|events| !kind(events, "received").is_empty());
+    let out = view.finish();
+    let rejected = kind(&out, "rejected");
+    assert_eq!(rejected.len(), 7, "{rejected:?}");
+    assert!(rejected.iter().all(|r| r["reason"].as_str().unwrap().contains("invalid message")), "{rejected:?}");
+    assert_eq!(kind(&out, "received").len(), 1);
+}
+
+/// A node whose JSON events are read as they come.
+struct Watched {
+    child: Child,
+    rx: crossbeam_channel::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+    lines: Vec<String>,
+}
+
+impl Watched {
+    fn new(mut child: Child) -> Watched {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Watched { child, rx, reader, lines: Vec::new() }
+    }
+
+    /// Waits until the events so far satisfy `done`.
+    fn wait_until(&mut self, done: impl Fn(&[serde_json::Value]) -> bool) {
+        let start = Instant::now();
+        while !done(&events(&self.lines.join("\n"))) {
+            assert!(start.elapsed() < Duration::from_secs(30), "timed out: {:?}", self.lines);
+            if let Ok(line) = self.rx.recv_timeout(Duration::from_millis(100)) {
+                self.lines.push(line);
+            }
+        }
+    }
+
+    /// Interrupts the node and returns all its events; it must exit cleanly, without a panic.
+    fn finish(mut self) -> Vec<serde_json::Value> {
+        interrupt(&self.child);
+        let out = self.child.wait_with_output().unwrap();
+        self.reader.join().unwrap();
+        self.lines.extend(self.rx.try_iter());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(out.status.success(), "{:?}: {stderr}", out.status);
+        events(&self.lines.join("\n"))
+    }
+}
+
+/// Escape sequences from another process never reach the terminal raw: a frame whose node
+/// name clears the screen is refused, and `ps` shows a command line with an escape in it
+/// escaped (`\u{1b}`).
+#[test]
+fn escape_sequences_from_peers_are_not_printed() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let mut stream = UnixStream::connect(&socket).unwrap();
+    let int32 = ipc_lab::engine::msg::std_msgs::Int32 { data: 1 }.to_cdr();
+    stream.write_all(&frame("number", "std_msgs/msg/Int32", "\u{1b}[2J\u{1b}]0;owned\u{7}", int32)).unwrap();
+    consumer.wait_until(|events| !kind(events, "rejected").is_empty());
+    let out = consumer.finish();
+    assert!(kind(&out, "rejected")[0]["reason"].as_str().unwrap().contains("control character"));
+    assert!(kind(&out, "received").is_empty());
+
+    // An announcement in our own name (a live pid), with a hostile command line.
+    let dir = runtime.path().join("ipc-lab");
+    let pid = std::process::id();
+    let announcement = serde_json::json!({
+        "pid": pid, "ppid": 1, "command": "ipc-lab \u{1b}[2J\u{1b}]0;owned\u{7}", "domain": 0, "started": 0,
+        "ipc": "on", "transport": "socket", "socket": dir.join(format!("{pid}-0.sock")),
+        "nodes": ["n\u{1b}[31m"], "publishers": [], "subscriptions": [],
+    });
+    std::fs::write(dir.join(format!("{pid}-0.json")), announcement.to_string()).unwrap();
+    let ps = common::stdout_in(runtime.path(), &["ps"]);
+    std::fs::remove_file(dir.join(format!("{pid}-0.json"))).unwrap();
+    assert!(!ps.contains('\u{1b}') && !ps.contains('\u{7}'), "{ps:?}");
+    assert!(ps.contains("\\u{1b}[2J"), "{ps}");
+}
