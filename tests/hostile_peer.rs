@@ -45,6 +45,9 @@ fn frame(topic: &str, type_name: &str, node: &str, cdr: Vec<u8>) -> Vec<u8> {
         seq: 1,
         node: node.into(),
         message_addr: 0,
+        copied_bytes: 0,
+        serialized_bytes: cdr.len() as u64,
+        written_bytes: cdr.len() as u64,
     };
     Frame { header, payload: Payload::Bytes(cdr) }.encode()
 }
