@@ -13,6 +13,7 @@ use ipc_lab::engine::msg::sensor_msgs::Image;
 use ipc_lab::engine::msg::std_msgs::{Header, Int32};
 use ipc_lab::engine::transport::dds::cyclone::{Participant, Reader, Writer};
 use ipc_lab::engine::transport::dds::graph::{NodeEntitiesInfo, ParticipantEntitiesInfo};
+use ipc_lab::engine::transport::dds::type_hash::PeerType;
 use ipc_lab::engine::transport::dds::{names, padded, qos, type_hash};
 use ipc_lab::engine::{Message, QoS};
 use serde_json::Value;
@@ -128,11 +129,7 @@ fn reader_for<M: Message>(p: &Participant, topic: &str, ros_qos: QoS) -> Reader 
 }
 
 fn wait_for_reader(writer: &Writer) {
-    let start = Instant::now();
-    while writer.matched_readers().unwrap() == 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "the peer's reader was never discovered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the peer's reader discovered", || writer.matched_readers().unwrap() > 0);
 }
 
 /// What the peer saw of one of our endpoints.
@@ -304,4 +301,60 @@ fn inner_graph() {
     assert_eq!(seen["user_data"], graph_qos.user_data);
     let nodes = peer.next("nodes");
     assert_eq!(nodes, serde_json::json!([{"namespace": "/", "name": "producer", "readers": 0, "writers": 1}]));
+}
+
+/// Waits up to 20 s for `ready` to say yes.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(20), "{what} never happened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_peer_type_with_the_same_name_and_another_hash_is_told_apart() {
+    in_netns("interop::inner_type_mismatch", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of a_peer_type_with_the_same_name_and_another_hash_is_told_apart"]
+fn inner_type_mismatch() {
+    let p = participant();
+    let reader = reader_for::<Int32>(&p, "number", QoS::from(10));
+    let other = "RIHS01_00000000000000000000000000000000000000000000000000000000000000ff";
+    let user_data = format!("typehash={other};");
+    let _peer = Peer::start(&["pub-int32", "--count", "100", "--user-data", &user_data]);
+    let mut writers = Vec::new();
+    wait_until("the peer's writer matched", || {
+        writers = reader.matched_writers().unwrap();
+        !writers.is_empty()
+    });
+    assert_eq!(writers[0].type_name, "std_msgs::msg::dds_::Int32_");
+    let ours = type_hash::rihs01(Int32::TYPE_NAME).unwrap();
+    assert_eq!(
+        type_hash::compare_peer(Int32::TYPE_NAME, &writers[0].user_data),
+        PeerType::Different { ours, theirs: other.into() }
+    );
+}
+
+#[test]
+fn a_best_effort_peer_and_a_reliable_reader_do_not_communicate() {
+    in_netns("interop::inner_incompatible_qos", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of a_best_effort_peer_and_a_reliable_reader_do_not_communicate"]
+fn inner_incompatible_qos() {
+    let p = participant();
+    let reader = reader_for::<Int32>(&p, "number", QoS::from(10));
+    let _peer = Peer::start(&["pub-int32", "--best-effort", "--count", "100"]);
+    let mut incompatible = None;
+    wait_until("an incompatible QoS reported", || {
+        incompatible = reader.incompatible_qos().unwrap();
+        incompatible.is_some()
+    });
+    assert_eq!(incompatible.unwrap().policy, "reliability");
+    assert!(reader.matched_writers().unwrap().is_empty());
+    assert_eq!(reader.take(Duration::from_millis(500)).unwrap(), None);
 }

@@ -61,13 +61,15 @@ def say(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def qos(reliable, depth, transient_local=False):
+def qos(reliable, depth, transient_local=False, user_data=None):
     policies = [
         Policy.Reliability.Reliable(duration(seconds=10)) if reliable else Policy.Reliability.BestEffort,
         Policy.History.KeepLast(depth),
         Policy.Durability.TransientLocal if transient_local else Policy.Durability.Volatile,
         Policy.DataRepresentation(use_cdrv0_representation=True),
     ]
+    if user_data is not None:
+        policies.append(Policy.Userdata(user_data.encode()))
     return Qos(*policies)
 
 
@@ -125,7 +127,7 @@ def subscribe(participant, args, kind):
 
 def publish(participant, args, kind):
     topic = Topic(participant, args.topic, kind)
-    writer = DataWriter(participant, topic, qos=qos(args.reliable, args.depth))
+    writer = DataWriter(participant, topic, qos=qos(args.reliable, args.depth, user_data=args.user_data))
     deadline = time.time() + args.timeout
     while writer.get_matched_subscriptions() == [] and time.time() < deadline:
         time.sleep(0.05)
@@ -181,6 +183,7 @@ def main():
     parser.add_argument("--period", type=float, default=0.1)
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--domain", type=int, default=0)
+    parser.add_argument("--user-data", help="the writer's user data (a type hash as ROS 2 sends it)")
     args = parser.parse_args()
     participant = DomainParticipant(args.domain)
     if args.role == "graph":

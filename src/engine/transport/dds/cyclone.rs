@@ -289,6 +289,93 @@ impl Reader {
     }
 }
 
+/// A writer a reader has matched, as DDS discovery describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedWriter {
+    /// Its GUID.
+    pub gid: Gid,
+    /// Its DDS type name (the same as ours, or Cyclone would not have matched it).
+    pub type_name: String,
+    /// Its user data: `typehash=...;` from ROS 2 Iron and later.
+    pub user_data: Vec<u8>,
+}
+
+/// A writer this reader found but cannot hear: its QoS offers less than the reader asks
+/// (a best-effort writer and a reliable reader). Cyclone counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncompatibleQos {
+    /// How many writers so far.
+    pub count: u32,
+    /// The last policy that did not match, by its DDS name.
+    pub policy: &'static str,
+}
+
+impl Reader {
+    /// The writers this reader hears now.
+    pub fn matched_writers(&self) -> Result<Vec<MatchedWriter>, DdsError> {
+        let mut handles = [0; 64];
+        // SAFETY: room for 64 handles; Cyclone writes at most that many.
+        let n = check("dds_get_matched_publications", unsafe {
+            c::dds_get_matched_publications(self.entity.0, handles.as_mut_ptr(), handles.len())
+        })?;
+        let mut writers = Vec::new();
+        for &handle in &handles[..(n as usize).min(handles.len())] {
+            // SAFETY: a handle Cyclone just gave; the result is ours to free (null if the
+            // writer went away meanwhile).
+            let data = unsafe { c::dds_get_matched_publication_data(self.entity.0, handle) };
+            if data.is_null() {
+                continue;
+            }
+            // SAFETY: a valid endpoint description until freed below.
+            writers.push(unsafe { describe(&*data) });
+            // SAFETY: freed once, as the API asks.
+            unsafe { c::dds_builtintopic_free_endpoint(data) };
+        }
+        Ok(writers)
+    }
+
+    /// The writers found but not heard because of their QoS, if any.
+    pub fn incompatible_qos(&self) -> Result<Option<IncompatibleQos>, DdsError> {
+        // SAFETY: a status of plain integers, all zero, is valid.
+        let mut status: c::dds_requested_incompatible_qos_status_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a live reader and a place for the status.
+        check("dds_get_requested_incompatible_qos_status", unsafe {
+            c::dds_get_requested_incompatible_qos_status(self.entity.0, &mut status)
+        })?;
+        Ok((status.total_count > 0)
+            .then(|| IncompatibleQos { count: status.total_count, policy: policy_name(status.last_policy_id) }))
+    }
+}
+
+/// DDS's names of the policies a reader and a writer must agree on.
+fn policy_name(id: u32) -> &'static str {
+    match id {
+        c::dds_qos_policy_id_DDS_RELIABILITY_QOS_POLICY_ID => "reliability",
+        c::dds_qos_policy_id_DDS_DURABILITY_QOS_POLICY_ID => "durability",
+        c::dds_qos_policy_id_DDS_DEADLINE_QOS_POLICY_ID => "deadline",
+        c::dds_qos_policy_id_DDS_LIVELINESS_QOS_POLICY_ID => "liveliness",
+        c::dds_qos_policy_id_DDS_DATA_REPRESENTATION_QOS_POLICY_ID => "data representation",
+        _ => "another policy",
+    }
+}
+
+/// What a matched endpoint's description says.
+///
+/// SAFETY: `data` must be a valid description from Cyclone.
+unsafe fn describe(data: &c::dds_builtintopic_endpoint_t) -> MatchedWriter {
+    let type_name = CStr::from_ptr(data.type_name).to_string_lossy().into_owned();
+    let mut value = ptr::null_mut();
+    let mut size = 0;
+    let user_data = if c::dds_qget_userdata(data.qos, &mut value, &mut size) && !value.is_null() {
+        let bytes = std::slice::from_raw_parts(value.cast::<u8>(), size).to_vec();
+        c::dds_free(value);
+        bytes
+    } else {
+        Vec::new()
+    };
+    MatchedWriter { gid: Gid(data.key.v), type_name, user_data }
+}
+
 /// Copies a serdata's bytes into a new `Vec` and drops our reference to it.
 ///
 /// SAFETY: `serdata` must be a valid serdata whose reference the caller owns.

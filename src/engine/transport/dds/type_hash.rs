@@ -203,6 +203,29 @@ pub fn from_user_data(user_data: &[u8]) -> Option<&str> {
     text.split(';').find_map(|pair| pair.strip_prefix("typehash="))
 }
 
+/// What a peer's endpoint says about its type, beside ipc-lab's type of the same name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerType {
+    /// The same hash: the same fields in the same order.
+    Same,
+    /// Another hash under the same name: another layout (a changed `.msg`), whose samples
+    /// would decode into wrong values or fail. ROS 2 itself only shows the hashes
+    /// (`ros2 topic info -v`); ipc-lab reports the difference.
+    Different { ours: String, theirs: String },
+    /// Nothing to compare: the peer sends no hash (ROS 2 before Iron), or ipc-lab does not
+    /// know the type.
+    Unknown,
+}
+
+/// Compares a peer endpoint's user data with ipc-lab's hash of `type_name`.
+pub fn compare_peer(type_name: &str, peer_user_data: &[u8]) -> PeerType {
+    match (rihs01(type_name), from_user_data(peer_user_data)) {
+        (Some(ours), Some(theirs)) if ours == theirs => PeerType::Same,
+        (Some(ours), Some(theirs)) => PeerType::Different { ours, theirs: theirs.to_owned() },
+        _ => PeerType::Unknown,
+    }
+}
+
 /// json.dumps's separators: `", "` between items and `": "` after a key.
 struct PythonSeparators;
 
@@ -286,6 +309,23 @@ mod tests {
         assert_eq!(from_user_data(data.as_bytes()), rihs01(Int32::TYPE_NAME).as_deref());
         assert_eq!(from_user_data(b"enclave=/;"), None);
         assert_eq!(from_user_data(b"clientid=1;typehash=RIHS01_ab;"), Some("RIHS01_ab"));
+    }
+
+    #[test]
+    fn peers_are_compared_by_hash() {
+        let ours = user_data(Int32::TYPE_NAME).unwrap();
+        assert_eq!(compare_peer(Int32::TYPE_NAME, ours.as_bytes()), PeerType::Same);
+        let other = b"typehash=RIHS01_0000000000000000000000000000000000000000000000000000000000000000;";
+        assert_eq!(
+            compare_peer(Int32::TYPE_NAME, other),
+            PeerType::Different {
+                ours: rihs01(Int32::TYPE_NAME).unwrap(),
+                theirs: "RIHS01_0000000000000000000000000000000000000000000000000000000000000000".into()
+            }
+        );
+        // A Humble peer sends no hash.
+        assert_eq!(compare_peer(Int32::TYPE_NAME, b""), PeerType::Unknown);
+        assert_eq!(compare_peer("pkg/msg/Unknown", ours.as_bytes()), PeerType::Unknown);
     }
 
     #[test]
