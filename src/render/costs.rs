@@ -69,7 +69,11 @@ pub fn receipt_steps(lang: Lang, receipt: &Receipt) -> Vec<String> {
 fn sent_steps(lang: Lang, sent: Sent, crossing: Option<Crossing>) -> Vec<String> {
     let mut parts = Vec::new();
     if sent.copied > 0 {
-        parts.push(step_text(lang, Step::Copy(CopyReason::SharedForInterProcess), sent.copied));
+        // The frame's address is this copy's: what the sender serialized, not the message
+        // its own subscriptions (and its frames' drawn lines) show.
+        let copy = step_text(lang, Step::Copy(CopyReason::SharedForInterProcess), sent.copied);
+        let whose = lang.pick("보낸 쪽 주소는 이 복사본의 주소", "the sender's address shown is this copy's");
+        parts.push(format!("{copy} [{whose}]"));
     }
     parts.push(step_text(lang, Step::Serialize, sent.serialized));
     let between = lang.pick("프로세스 사이 복사 0 B", "0 B copied between the processes");
@@ -79,9 +83,12 @@ fn sent_steps(lang: Lang, sent: Sent, crossing: Option<Crossing>) -> Vec<String>
         }
         // Serialized straight into the slot: that was the only copy on this side.
         Some(Crossing::Mapped { .. }) => {
-            let serialized = parts.pop().unwrap_or_default();
-            let place = lang.pick("공유 메모리 슬롯 안에서", "in the shared-memory slot");
-            parts.push(format!("{serialized} {place} ({between})"));
+            parts.pop();
+            let b = bytes(sent.serialized);
+            parts.push(match lang {
+                Lang::Ko => format!("공유 메모리 슬롯에 바로 직렬화 {b} ({between})"),
+                Lang::En => format!("serialize {b} straight into a shared-memory slot ({between})"),
+            });
         }
         _ if sent.written > 0 => parts.push(step_text(lang, Step::SocketWrite, sent.written)),
         _ => {}
