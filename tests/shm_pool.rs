@@ -220,3 +220,37 @@ fn a_subscriber_that_never_releases_exhausts_the_pool_and_its_end_reclaims_it() 
     let last_published = events.iter().rposition(|e| e["event"] == "published").unwrap();
     assert!(last_published > events.iter().position(|e| e["event"] == "pool_exhausted").unwrap());
 }
+
+/// `ipc-lab ps` shows each process's share of the shared-memory slots: a page that the
+/// producer wrote and the consumer read is mapped by both, and `/proc/<pid>/smaps` counts half
+/// of it for each (Pss below Rss); a process that maps no slot has no such figure.
+#[test]
+fn ps_shows_the_slots_shared_by_two_processes() {
+    let runtime = tempfile::tempdir().unwrap();
+    let consumer = spawn(runtime.path(), &["node", "consumer", "--transport", "shm"]);
+    let producer = spawn(runtime.path(), &["node", "producer", "--transport", "shm", "--period", "20ms"]);
+    let ps = || {
+        let out = common::command(runtime.path()).args(["ps", "--json"]).output().unwrap();
+        assert!(out.status.success());
+        events(&String::from_utf8(out.stdout).unwrap())
+    };
+    let of = |entries: &[serde_json::Value], pid: u32| entries.iter().find(|e| e["pid"] == pid).cloned();
+    eventually("both to map slots", || {
+        let entries = ps();
+        [producer.id(), consumer.id()].iter().all(|&pid| of(&entries, pid).is_some_and(|e| e["shm_pss_bytes"].is_u64()))
+    });
+    let entries = ps();
+    let producer_entry = of(&entries, producer.id()).unwrap();
+    let (rss, pss) =
+        (producer_entry["shm_rss_bytes"].as_u64().unwrap(), producer_entry["shm_pss_bytes"].as_u64().unwrap());
+    assert!(rss > 0 && pss < rss, "shared pages count half: rss {rss}, pss {pss}");
+    let table = common::command(runtime.path()).args(["ps", "--lang", "en"]).output().unwrap();
+    assert!(String::from_utf8(table.stdout).unwrap().lines().next().unwrap().contains("SHM PSS"));
+    for child in [&producer, &consumer] {
+        interrupt(child);
+    }
+    for child in [producer, consumer] {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    eventually("the runtime directory to empty", || common::leftovers(runtime.path()).is_empty());
+}

@@ -12,7 +12,7 @@ use super::AppError;
 use crate::cli::plan::Plan;
 use crate::engine::transport::discovery;
 use crate::engine::transport::{runtime_dir, TransportError};
-use crate::render::ps::{self, Entry};
+use crate::render::ps::{self, Entry, SharedMemory};
 
 /// Shows every running ipc-lab process, as a table or (`json`) one JSON object a line.
 pub fn run(plan: &Plan, json: bool, out: &mut dyn Write) -> Result<(), AppError> {
@@ -46,8 +46,41 @@ fn entries() -> Result<Vec<Entry>, AppError> {
         .into_iter()
         .map(|a| Entry {
             rss_bytes: system.process(Pid::from_u32(a.pid)).map(|p| p.memory()),
+            shared_memory: shared_memory(a.pid),
             uptime_s: now.saturating_sub(a.started),
             announcement: a,
         })
         .collect())
+}
+
+/// The memfd name of the shared-memory slots, as `/proc/<pid>/smaps` shows their mappings.
+const SLOT_MAPPING: &str = "/memfd:ipc-lab-pool";
+
+/// What `pid` has mapped of shared-memory slots, from `/proc/<pid>/smaps` (readable for our
+/// own processes without privilege): Rss counts every resident page it maps, Pss divides each
+/// page by the number of processes mapping it, so a slot read by a second process halves in
+/// both. `None` if the process maps no slot.
+fn shared_memory(pid: u32) -> Option<SharedMemory> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+    let mut total: Option<SharedMemory> = None;
+    let mut in_slot = false;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(first), second) = (words.next(), words.next()) else { continue };
+        // A mapping's first line starts with its address range (`7f..-7f..`).
+        if first.contains('-') && !first.ends_with(':') {
+            in_slot = line.contains(SLOT_MAPPING);
+            continue;
+        }
+        let kib = || second.and_then(|n| n.parse::<u64>().ok()).unwrap_or(0) * 1024;
+        if in_slot {
+            let sum = total.get_or_insert(SharedMemory::default());
+            match first {
+                "Rss:" => sum.rss_bytes += kib(),
+                "Pss:" => sum.pss_bytes += kib(),
+                _ => {}
+            }
+        }
+    }
+    total
 }

@@ -17,8 +17,22 @@ pub struct Entry {
     pub announcement: Announcement,
     /// Its resident memory, if the system still knows the process.
     pub rss_bytes: Option<u64>,
+    /// The shared-memory slots it maps, if any.
+    pub shared_memory: Option<SharedMemory>,
     pub uptime_s: u64,
 }
+
+/// A process's share of shared-memory slots (`/proc/<pid>/smaps`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SharedMemory {
+    /// Resident pages of the slots it maps, each counted whole.
+    pub rss_bytes: u64,
+    /// The same pages, each divided by the number of processes that map it.
+    pub pss_bytes: u64,
+}
+
+/// The column shown when some process maps shared-memory slots.
+const SHM_HEADER: Text = Text { ko: "공유 메모리 Pss", en: "SHM PSS" };
 
 const NONE_RUNNING: Text =
     Text { ko: "실행 중인 ipc-lab 프로세스가 없습니다", en: "no ipc-lab process is running" };
@@ -41,6 +55,8 @@ pub fn json_lines(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
             "ipc": a.ipc,
             "transport": a.transport,
             "rss_bytes": e.rss_bytes,
+            "shm_rss_bytes": e.shared_memory.map(|s| s.rss_bytes),
+            "shm_pss_bytes": e.shared_memory.map(|s| s.pss_bytes),
             "uptime_s": e.uptime_s,
         });
         writeln!(out, "{object}")?;
@@ -57,11 +73,23 @@ pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang) -> io::Result<(
         Lang::Ko => HEADER_KO,
         Lang::En => HEADER_EN,
     };
-    let rows: Vec<[String; 9]> = entries.iter().map(row).collect();
-    let header = header.map(String::from);
-    let widths: Vec<usize> =
-        (0..9).map(|c| rows.iter().chain([&header]).map(|r| visible_width(&r[c])).max().unwrap_or(0)).collect();
-    let line = |cells: &[String; 9]| {
+    // Only when some process maps shared memory, after RSS.
+    let shm = entries.iter().any(|e| e.shared_memory.is_some());
+    let with_shm = |mut cells: Vec<String>, cell: String| {
+        if shm {
+            cells.insert(4, cell);
+        }
+        cells
+    };
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| with_shm(row(e).to_vec(), e.shared_memory.map_or("-".into(), |s| bytes(s.pss_bytes))))
+        .collect();
+    let header = with_shm(header.map(String::from).to_vec(), SHM_HEADER.get(lang).into());
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().chain([&header]).map(|r| visible_width(&r[c])).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &Vec<String>| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| pad(c, w)).collect();
         padded.join("  ").trim_end().to_string()
     };
