@@ -22,7 +22,7 @@ use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::particle::{particle, Particle};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::image::capture::OpenError;
 use crate::labels::Labels;
 use crate::lessons::terminal::{self, Page};
@@ -64,73 +64,104 @@ pub enum AppError {
     Show(io::Error),
 }
 
+/// What failed, in both languages; [`AppError::message`] adds the cause after a colon.
+const DEMO_FAILED: Text =
+    Text { ko: "오류: 데모를 시작할 수 없습니다", en: "error: the demo could not start" };
+const OUTPUT_FAILED: Text = Text { ko: "오류: 출력을 쓸 수 없습니다", en: "error: cannot write the output" };
+const SHOW_FAILED: Text =
+    Text { ko: "오류: 프레임을 보여 줄 수 없습니다", en: "error: cannot show a frame" };
+const TRANSPORT_FAILED: Text = Text {
+    ko: "오류: 프로세스 사이 통신을 시작할 수 없습니다",
+    en: "error: cannot start talking to other processes",
+};
+const SPAWN_FAILED: Text =
+    Text { ko: "오류: 노드 프로세스를 시작할 수 없습니다", en: "error: cannot start a node process" };
+const BENCH_FAILED: Text =
+    Text { ko: "오류: 벤치를 끝까지 할 수 없었습니다", en: "error: the bench could not finish" };
+const CRASHED: Text = Text {
+    ko: "오류: 내부 오류로 데모가 멈췄습니다 (ipc-lab의 버그입니다)",
+    en: "error: the demo stopped on an internal error (a bug in ipc-lab)",
+};
+const CHILD_FAILED: Text = Text {
+    ko: "오류: 노드 프로세스 하나가 실패했습니다 (위의 메시지를 보세요)",
+    en: "error: a node process failed (see its message above)",
+};
+
 impl AppError {
-    /// One line in the user's language.
+    /// One line in the user's language: what failed, then why.
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
+        let failed = |what: Text, cause: &dyn std::fmt::Display| format!("{}: {cause}", what.get(lang));
+        match self {
             // Upstream's own words, then what to do about it here.
-            (AppError::Demo(DemoError::CouldNotOpenVideoStream), lang) => {
+            AppError::Demo(DemoError::CouldNotOpenVideoStream) => {
                 format!("Could not open video stream! Exiting..\n{}", image_pipeline::no_camera_hint(lang))
             }
-            (AppError::VideoFile(e), Lang::Ko) => match e {
-                OpenError::NoDecoder(path) => format!(
-                    "오류: 동영상 파일 '{}'{} 읽을 수 없습니다: 이 빌드에는 동영상 디코더가 없습니다 (--features opencv로 빌드하세요)",
-                    path.display(),
-                    particle(&path.to_string_lossy(), Particle::Object)
-                ),
-                OpenError::Unreadable(path) => {
-                    format!(
-                        "오류: 동영상 파일 '{}'{} 동영상으로 읽을 수 없습니다",
-                        path.display(),
-                        particle(&path.to_string_lossy(), Particle::Object)
-                    )
+            AppError::Demo(e) => failed(DEMO_FAILED, e),
+            AppError::Output(e) => failed(OUTPUT_FAILED, e),
+            AppError::Show(e) => failed(SHOW_FAILED, e),
+            AppError::Transport(e) => failed(TRANSPORT_FAILED, e),
+            AppError::Spawn(e) => failed(SPAWN_FAILED, e),
+            AppError::Bench(e) => failed(BENCH_FAILED, e),
+            AppError::Crashed => CRASHED.get(lang).into(),
+            AppError::ChildFailed => CHILD_FAILED.get(lang).into(),
+            AppError::VideoFile(e) => video_file_message(e, lang),
+            AppError::PngFolder(dir, e) => {
+                let dir = dir.display().to_string();
+                match lang {
+                    Lang::Ko => {
+                        format!("오류: PNG 폴더 '{dir}'{} 만들 수 없습니다: {e}", particle(&dir, Particle::Object))
+                    }
+                    Lang::En => format!("error: cannot make the PNG folder '{dir}': {e}"),
                 }
+            }
+            AppError::PngNotAFolder(dir) => {
+                let dir = dir.display().to_string();
+                match lang {
+                    Lang::Ko => {
+                        format!(
+                            "오류: '{dir}'{} 폴더가 아닙니다: --show png:폴더에는 폴더를 주세요",
+                            particle(&dir, Particle::Topic)
+                        )
+                    }
+                    Lang::En => format!("error: '{dir}' is not a folder: --show png:DIR takes a folder"),
+                }
+            }
+            AppError::UnknownType { topic, type_name } => unknown_type_message(topic, type_name, lang),
+            AppError::Plot { path, source } => match lang {
+                Lang::Ko => format!("오류: 그래프를 {}에 쓸 수 없습니다: {source}", path.display()),
+                Lang::En => format!("error: cannot write the plot to {}: {source}", path.display()),
             },
-            (AppError::VideoFile(e), Lang::En) => format!("error: {e}"),
-            (AppError::PngFolder(dir, e), Lang::Ko) => {
-                format!("오류: PNG 폴더 '{}'{} 만들 수 없습니다: {e}", dir.display(), particle(&dir.to_string_lossy(), Particle::Object))
-            }
-            (AppError::PngFolder(dir, e), Lang::En) => {
-                format!("error: cannot make the PNG folder '{}': {e}", dir.display())
-            }
-            (AppError::PngNotAFolder(dir), Lang::Ko) => {
-                let shown = dir.display().to_string();
-                format!("오류: '{shown}'{} 폴더가 아닙니다: --show png:폴더에는 폴더를 주세요", particle(&shown, Particle::Topic))
-            }
-            (AppError::PngNotAFolder(dir), Lang::En) => {
-                format!("error: '{}' is not a folder: --show png:DIR takes a folder", dir.display())
-            }
-            (AppError::Show(e), Lang::Ko) => format!("오류: 프레임을 보여 줄 수 없습니다: {e}"),
-            (AppError::Show(e), Lang::En) => format!("error: cannot show a frame: {e}"),
-            (AppError::Demo(e), Lang::Ko) => format!("오류: 데모를 시작할 수 없습니다: {e}"),
-            (AppError::Demo(e), Lang::En) => format!("error: the demo could not start: {e}"),
-            (AppError::Output(e), Lang::Ko) => format!("오류: 출력을 쓸 수 없습니다: {e}"),
-            (AppError::Output(e), Lang::En) => format!("error: cannot write the output: {e}"),
-            (AppError::Crashed, Lang::Ko) => "오류: 내부 오류로 데모가 멈췄습니다 (ipc-lab의 버그입니다)".into(),
-            (AppError::Crashed, Lang::En) => "error: the demo stopped on an internal error (a bug in ipc-lab)".into(),
-            (AppError::Transport(e), Lang::Ko) => format!("오류: 프로세스 사이 통신을 시작할 수 없습니다: {e}"),
-            (AppError::Transport(e), Lang::En) => format!("error: cannot start talking to other processes: {e}"),
-            (AppError::ChildFailed, Lang::Ko) => {
-                "오류: 노드 프로세스 하나가 실패했습니다 (위의 메시지를 보세요)".into()
-            }
-            (AppError::ChildFailed, Lang::En) => "error: a node process failed (see its message above)".into(),
-            (AppError::Spawn(e), Lang::Ko) => format!("오류: 노드 프로세스를 시작할 수 없습니다: {e}"),
-            (AppError::Spawn(e), Lang::En) => format!("error: cannot start a node process: {e}"),
-            (AppError::UnknownType { topic, type_name }, Lang::Ko) => {
-                format!("오류: '{topic}'의 타입 {type_name}{} ipc-lab이 모르는 타입입니다", particle(type_name, Particle::Topic))
-            }
-            (AppError::UnknownType { topic, type_name }, Lang::En) => {
-                format!("error: '{topic}' carries {type_name}, a type ipc-lab does not know")
-            }
-            (AppError::Bench(e), Lang::Ko) => format!("오류: 벤치를 끝까지 할 수 없었습니다: {e}"),
-            (AppError::Bench(e), Lang::En) => format!("error: the bench could not finish: {e}"),
-            (AppError::Plot { path, source }, Lang::Ko) => {
-                format!("오류: 그래프를 {}에 쓸 수 없습니다: {source}", path.display())
-            }
-            (AppError::Plot { path, source }, Lang::En) => {
-                format!("error: cannot write the plot to {}: {source}", path.display())
-            }
         }
+    }
+}
+
+/// `echo` found a publisher of a type it cannot show.
+fn unknown_type_message(topic: &str, type_name: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => {
+            format!(
+                "오류: '{topic}'의 타입 {type_name}{} ipc-lab이 모르는 타입입니다",
+                particle(type_name, Particle::Topic)
+            )
+        }
+        Lang::En => format!("error: '{topic}' carries {type_name}, a type ipc-lab does not know"),
+    }
+}
+
+/// `--source FILE` that cannot be read as a video.
+fn video_file_message(e: &OpenError, lang: Lang) -> String {
+    let path = match e {
+        OpenError::NoDecoder(path) | OpenError::Unreadable(path) => path.display().to_string(),
+    };
+    let object = particle(&path, Particle::Object);
+    match lang {
+        Lang::Ko => match e {
+            OpenError::NoDecoder(_) => format!(
+                "오류: 동영상 파일 '{path}'{object} 읽을 수 없습니다: 이 빌드에는 동영상 디코더가 없습니다 (--features opencv로 빌드하세요)"
+            ),
+            OpenError::Unreadable(_) => format!("오류: 동영상 파일 '{path}'{object} 동영상으로 읽을 수 없습니다"),
+        },
+        Lang::En => format!("error: {e}"),
     }
 }
 
