@@ -406,7 +406,7 @@ pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Rende
     match format {
         Format::Side => Box::new(Side::new(cx)),
         Format::Classic => Box::new(Classic::new(cx)),
-        Format::Json => Box::new(Json { cx }),
+        Format::Json => Box::new(Json::new(cx)),
     }
 }
 

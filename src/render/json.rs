@@ -30,9 +30,74 @@ use crate::engine::trace::{
     CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, QosPolicyKind, SegmentId, TraceEvent, Via,
 };
 use crate::labels::Labels;
+use crate::ledger::{Ledger, Totals};
 
 pub struct Json {
     pub cx: RenderContext,
+    /// One ledger per run, for the summary line at the end.
+    ledgers: Vec<Ledger>,
+}
+
+impl Json {
+    pub fn new(cx: RenderContext) -> Json {
+        let ledgers = cx.runs.iter().map(|_| Ledger::default()).collect();
+        Json { cx, ledgers }
+    }
+}
+
+/// The last line of a run: the ledger's totals (`"event": "summary"`), with their scope.
+/// Its figures are named `*_copies` and `*_bytes`, never `bytes`: tools sum `bytes` as the
+/// bytes copied by events.
+#[derive(Serialize)]
+struct SummaryLine {
+    event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ipc: Option<&'static str>,
+    /// `one_process`, `processes` (every process's events are here) or
+    /// `this_process_and_frames` (a sender's share read from its frames).
+    scope: &'static str,
+    processes: usize,
+    receipts: u64,
+    /// The receipts' copies from publish to callback: `receipts` × per receipt.
+    end_to_end_copies: u64,
+    end_to_end_bytes: u64,
+    in_flight_copies: u64,
+    dropped_copies: u64,
+    discarded_copies: u64,
+    for_others_copies: u64,
+    tool_only_copies: u64,
+    /// Every copy event: the end-to-end copies seen here and every share above.
+    all_copies: u64,
+    all_bytes: u64,
+    overwritten: u64,
+}
+
+impl SummaryLine {
+    fn new(t: &Totals, ipc: Option<&'static str>) -> SummaryLine {
+        let scope = match (t.from_unseen_processes, t.processes) {
+            (1.., _) => "this_process_and_frames",
+            (0, 0 | 1) => "one_process",
+            _ => "processes",
+        };
+        let e2e = t.end_to_end();
+        SummaryLine {
+            event: "summary",
+            ipc,
+            scope,
+            processes: t.processes,
+            receipts: t.receipts,
+            end_to_end_copies: e2e.copies,
+            end_to_end_bytes: e2e.bytes,
+            in_flight_copies: t.in_flight.copies,
+            dropped_copies: t.dropped.copies,
+            discarded_copies: t.discarded.copies,
+            for_others_copies: t.for_others.copies,
+            tool_only_copies: t.tool_only.copies,
+            all_copies: t.all.copies + t.sent_unseen.copies,
+            all_bytes: t.all.bytes + t.sent_unseen.bytes,
+            overwritten: t.overwritten,
+        }
+    }
 }
 
 /// A pid: a number, or its label (`pid#1`) with `--stable`.
@@ -554,20 +619,30 @@ impl Json {
 
 impl Renderer for Json {
     fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
+        self.ledgers[0].record(event);
         self.write(out, event, None)
     }
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
         for event in on {
+            self.ledgers[0].record(event);
             self.write(out, event, Some(true))?;
         }
         for event in off {
+            self.ledgers[1].record(event);
             self.write(out, event, Some(false))?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let both = self.cx.runs.len() > 1;
+        for (ledger, &on) in self.ledgers.iter().zip(&self.cx.runs) {
+            let ipc = both.then_some(if on { "on" } else { "off" });
+            let line = SummaryLine::new(&ledger.totals(), ipc);
+            // Every field is a number or a plain string: serializing cannot fail.
+            writeln!(out, "{}", serde_json::to_string(&line).unwrap_or_default())?;
+        }
         Ok(())
     }
 }
