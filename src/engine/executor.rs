@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::sync::atomic::{AtomicU32, Ordering};
-//! use std::sync::Arc;
+//! use std::sync::{Arc, Weak};
 //! use std::time::Duration;
 //! use ipc_lab::engine::{Context, Node, NodeOptions, SingleThreadedExecutor};
 //!
@@ -23,7 +23,7 @@
 //! ```
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::node::{Node, NodeInner};
@@ -38,9 +38,20 @@ const MULTI_CONTEXT_POLL: Duration = Duration::from_millis(1);
 #[derive(Default)]
 pub struct SingleThreadedExecutor {
     nodes: Vec<Arc<NodeInner>>,
-    /// The live subscriptions of the node being served, reused from one `spin_some` to the
-    /// next so that serving a message allocates nothing.
-    ready: Vec<Arc<dyn SubscriptionBase>>,
+    /// Per node (same order), its subscriptions as last collected: collected again only when
+    /// the node has made a new one, as rclcpp's executor updates its entities collection
+    /// when notified of a change (executor_entities_collector.cpp, jazzy and rolling), not
+    /// on every round.
+    collected: Vec<Collected>,
+}
+
+/// One node's subscriptions, as an executor last collected them.
+#[derive(Default)]
+struct Collected {
+    /// The node's `subscriptions_added` when collected.
+    added: u64,
+    /// Weak, like the node's own list: a dropped subscription is skipped.
+    subscriptions: Vec<Weak<dyn SubscriptionBase>>,
 }
 
 impl SingleThreadedExecutor {
@@ -51,6 +62,7 @@ impl SingleThreadedExecutor {
     pub fn add_node(&mut self, node: &Node) {
         if !self.nodes.iter().any(|n| Arc::ptr_eq(n, &node.inner)) {
             self.nodes.push(node.inner.clone());
+            self.collected.push(Collected { added: u64::MAX, subscriptions: Vec::new() });
         }
     }
 
@@ -86,20 +98,17 @@ impl SingleThreadedExecutor {
     /// differs; at `--period 0` this order lets each message be received before the timer
     /// makes the next, so the output reads in pairs as it does upstream.
     pub fn spin_some(&mut self) -> bool {
+        self.collect();
         let mut ran = false;
-        let mut ready = std::mem::take(&mut self.ready);
-        'nodes: for node in &self.nodes {
-            // A snapshot, so that a callback may create subscriptions on its node.
-            live_into(&node.subscriptions, &mut ready);
-            for sub in ready.drain(..) {
+        // The collection is a snapshot, so that a callback may create subscriptions.
+        'nodes: for collected in &self.collected {
+            for sub in collected.subscriptions.iter().filter_map(Weak::upgrade) {
                 if !self.ok() {
                     break 'nodes;
                 }
                 ran |= sub.execute_one();
             }
         }
-        // Kept, emptied, for the next round: no allocation per round.
-        self.ready = ready;
         if !self.ok() {
             return ran;
         }
@@ -112,6 +121,19 @@ impl SingleThreadedExecutor {
             }
         }
         ran
+    }
+
+    /// Collects again the subscriptions of the nodes that made new ones since the last round.
+    fn collect(&mut self) {
+        for (node, collected) in self.nodes.iter().zip(&mut self.collected) {
+            let added = node.subscriptions_added.load(Ordering::Acquire);
+            if added != collected.added {
+                let mut list = node.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+                list.retain(|w| w.strong_count() > 0);
+                collected.subscriptions.clone_from(&list);
+                collected.added = added;
+            }
+        }
     }
 
     /// Sleeps until a guard condition fires, a timer is due, or the idle wait ends.

@@ -40,7 +40,9 @@ impl GuardCondition {
     /// the trigger announces must be in place before it: a waiter looks at everything again
     /// after it wakes, so triggers that come together may wake it once.
     pub fn trigger(&self) {
-        if self.pending.swap(true, Ordering::AcqRel) {
+        // A load first: on a busy topic the trigger is nearly always pending already, and a
+        // read costs less than the swap.
+        if self.pending.load(Ordering::Acquire) || self.pending.swap(true, Ordering::AcqRel) {
             return;
         }
         *self.lock() = true;

@@ -8,6 +8,7 @@
 //! subscriptions of other processes, and theirs reach it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use super::transport::{Handed, ToLocalSubscriptions, Transport};
@@ -43,6 +44,10 @@ struct Topic {
 pub(crate) struct Domain {
     pub(crate) id: u32,
     topics: Mutex<HashMap<Arc<str>, Topic>>,
+    /// Counts the subscriptions added so far: a publisher that found no local subscription
+    /// needing the middleware keeps that answer while this has not moved, instead of
+    /// looking again on every publish (rclcpp reads matched counts that discovery keeps).
+    generation: AtomicU64,
     /// The way to other processes, once a context asks for it.
     pub(crate) transport: OnceLock<Arc<dyn Transport>>,
 }
@@ -95,7 +100,12 @@ impl Domain {
         if let Some(domain) = domains.get(&id).and_then(Weak::upgrade) {
             return domain;
         }
-        let domain = Arc::new(Domain { id, topics: Mutex::default(), transport: OnceLock::new() });
+        let domain = Arc::new(Domain {
+            id,
+            topics: Mutex::default(),
+            generation: AtomicU64::new(1),
+            transport: OnceLock::new(),
+        });
         domains.insert(id, Arc::downgrade(&domain));
         domain
     }
@@ -120,15 +130,26 @@ impl Domain {
         let NewEndpoint { context_id, intra, ignore_local_publications, subscription } = new;
         if let Some(entry) = self.lock().get_mut(topic) {
             entry.endpoints.push(Endpoint { context_id, intra, ignore_local_publications, subscription });
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 
     /// Whether a message from `sender` must also take the middleware path: some live
     /// subscription is outside the sender's intra-process reach, here or in another process.
-    pub(crate) fn has_other_subscribers(&self, topic: &str, sender: &Sender) -> bool {
-        let local = self.lock().get(topic).is_some_and(|t| {
-            t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
-        });
+    ///
+    /// `none_local_at` is the sender's memory of the last answer: the generation at which no
+    /// local subscription needed the middleware (0: unknown).
+    pub(crate) fn has_other_subscribers(&self, topic: &str, sender: &Sender, none_local_at: &AtomicU64) -> bool {
+        let generation = self.generation.load(Ordering::Acquire);
+        let local = none_local_at.load(Ordering::Relaxed) != generation && {
+            let found = self.lock().get(topic).is_some_and(|t| {
+                t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
+            });
+            if !found {
+                none_local_at.store(generation, Ordering::Relaxed);
+            }
+            found
+        };
         local || self.transport.get().is_some_and(|t| t.remote_subscriber_count(topic) > 0)
     }
 

@@ -11,6 +11,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -132,6 +133,9 @@ pub(crate) struct NodeInner {
     use_intra_process_comms: bool,
     /// Weak, like rclcpp's callback groups: the handles the user keeps own them.
     pub(crate) subscriptions: Mutex<Vec<Weak<dyn SubscriptionBase>>>,
+    /// Counts the subscriptions created on this node: an executor collects the list again
+    /// only when it has moved.
+    pub(crate) subscriptions_added: AtomicU64,
     pub(crate) timers: Mutex<Vec<Weak<TimerInner>>>,
 }
 
@@ -147,6 +151,7 @@ impl Node {
             ctx: ctx.inner.clone(),
             use_intra_process_comms: options.use_intra_process_comms,
             subscriptions: Mutex::new(Vec::new()),
+            subscriptions_added: AtomicU64::new(0),
             timers: Mutex::new(Vec::new()),
         });
         if let Some(transport) = ctx.inner.domain.transport.get() {
@@ -306,6 +311,7 @@ impl Node {
         }
         let base: Arc<dyn SubscriptionBase> = inner.clone();
         self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));
+        self.inner.subscriptions_added.fetch_add(1, Ordering::Release);
         Ok(Subscription { inner })
     }
 

@@ -53,6 +53,9 @@ pub(crate) struct PublisherInner {
     /// hold at once.
     depth: usize,
     seq: AtomicU64,
+    /// The domain's generation when no subscription of this process needed the middleware
+    /// (see `Domain::has_other_subscribers`): 0 until known.
+    none_local_at: AtomicU64,
     pub(crate) ctx: Arc<ContextInner>,
 }
 
@@ -60,7 +63,7 @@ impl PublisherInner {
     pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, depth: usize, ctx: Arc<ContextInner>) -> Self {
         // Numbered per context, so a run's trace does not depend on what other threads do.
         let id = ctx.next_publisher_id.fetch_add(1, Ordering::Relaxed);
-        Self { id, node, topic, intra, depth, seq: AtomicU64::new(0), ctx }
+        Self { id, node, topic, intra, depth, seq: AtomicU64::new(0), none_local_at: AtomicU64::new(0), ctx }
     }
 }
 
@@ -91,7 +94,7 @@ impl<M: Message> Publisher<M> {
         let info = self.begin(msg);
         if !self.inner.intra {
             let sender = Sender { context_id: self.inner.ctx.id, intra: false };
-            if self.inner.ctx.domain.has_other_subscribers(&self.inner.topic, &sender) {
+            if self.inner.ctx.domain.has_other_subscribers(&self.inner.topic, &sender, &self.inner.none_local_at) {
                 self.do_inter_process_publish(&info, &sender, msg);
             }
             return;
@@ -124,7 +127,7 @@ impl<M: Message> Publisher<M> {
     fn publish_unique(&self, info: &PublishInfo<'_>, msg: UniquePtr<M>) {
         let ctx = &self.inner.ctx;
         let sender = Sender { context_id: ctx.id, intra: self.inner.intra };
-        let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender);
+        let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender, &self.inner.none_local_at);
         let Some(route) = &self.route else {
             if needs_middleware {
                 self.do_inter_process_publish(info, &sender, &msg);

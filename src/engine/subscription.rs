@@ -280,7 +280,11 @@ impl<M: Message> SubscriptionBase for SubscriptionInner<M> {
             Pending::Wire(sample) => self.handle_message(&sample, &mut callback),
         };
         drop(callback);
-        DISPATCHING.set(None);
+        DISPATCHING.with_borrow_mut(|d| {
+            if d.is_some() {
+                *d = None;
+            }
+        });
         if ran {
             self.ctx.count_receipt();
         }
@@ -471,8 +475,12 @@ impl<M: Message> SubscriptionInner<M> {
     }
 
     fn received_from(&self, msg: &M, publication: Publication, via: Via, origin: Option<&Origin>) {
+        // Untraced, a hop pays for neither the event nor the publication it would report.
+        if !self.ctx.tracer.sink.enabled() {
+            return;
+        }
         // The callback runs next: what it reports belongs to this publication.
-        DISPATCHING.set(Some((publication, self.topic.clone())));
+        DISPATCHING.with_borrow_mut(|d| *d = Some((publication, self.topic.clone())));
         self.emit(|| EventKind::Received {
             msg: MessageRef::of(msg, &self.topic, publication),
             via,
