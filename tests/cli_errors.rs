@@ -35,6 +35,7 @@ const CASES: &[(&[&str], &str)] = &[
     (&["image-pipeline", "--text-scale", "9"], "--text-scale"),
     (&[], "command"),
     (&["two-node", "--stable=yes"], "takes no value"),
+    (&["node", "camera_node", "--source", "synthetic", "--size", "7680x4320", "--count", "1"], "64 MiB"),
     (&["echo", ""], "topic name"),
     (&["echo", "\u{1b}[2J"], "topic name"),
     (&["node", "producer", "--count", "1"], "receives nothing"),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::demos::copies::Spec;
+use crate::engine::transport::frame::MAX_PAYLOAD;
 use crate::engine::transport::MAX_DOMAIN;
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
@@ -375,6 +376,8 @@ pub enum ValueError {
     NoSuchFile,
     /// `--size` must be WIDTHxHEIGHT within the limits.
     Size,
+    /// A `--size` whose frame would not fit in a message between processes.
+    FrameTooLarge { width: u32, height: u32 },
     /// `--pipeline-sizes` must be WIDTHxHEIGHT sizes within the limits, separated by commas.
     FrameSizes,
     /// `--frames` must be a whole number of at least 1.
@@ -431,6 +434,14 @@ impl ValueError {
                 "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)",
                 "no such video file (or use auto, camera, camera:N or synthetic)",
             ),
+            ValueError::FrameTooLarge { width, height } => {
+                let mib = frame_bytes(*width, *height) as f64 / f64::from(1 << 20);
+                let limit = MAX_PAYLOAD >> 20;
+                t(
+                    &format!("{width}x{height} 프레임은 {mib:.1} MiB라서 프로세스 사이 메시지 한도 {limit} MiB를 넘습니다 (3840x2160은 됩니다)"),
+                    &format!("a {width}x{height} frame is {mib:.1} MiB, over the {limit} MiB a message between processes may carry (3840x2160 fits)"),
+                )
+            }
             ValueError::Size => t(
                 &format!("320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 {w}x{h}까지)"),
                 &format!("expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {w}x{h}"),
@@ -540,7 +551,26 @@ fn parse_source(s: &str) -> Result<Source, ValueError> {
 const MAX_WIDTH: u32 = 7680;
 const MAX_HEIGHT: u32 = 4320;
 
+/// The bytes of a camera frame of `width` x `height` (`bgr8`, as the camera publishes), with
+/// room for the rest of the message.
+fn frame_bytes(width: u32, height: u32) -> usize {
+    const MESSAGE_OVERHEAD: usize = 256;
+    let bpp = crate::engine::msg::sensor_msgs::bytes_per_pixel("bgr8").unwrap_or(3);
+    width as usize * height as usize * bpp + MESSAGE_OVERHEAD
+}
+
+/// A size whose frames every path can carry: within the width and height limits, and
+/// within the frame limit between processes ([`MAX_PAYLOAD`]), said up front rather than by
+/// a viewer refusing every frame.
 fn parse_size(s: &str) -> Result<(u32, u32), ValueError> {
+    let (width, height) = parse_dimensions(s)?;
+    if frame_bytes(width, height) > MAX_PAYLOAD {
+        return Err(ValueError::FrameTooLarge { width, height });
+    }
+    Ok((width, height))
+}
+
+fn parse_dimensions(s: &str) -> Result<(u32, u32), ValueError> {
     let (w, h) = s.split_once(['x', 'X']).ok_or(ValueError::Size)?;
     let (w, h): (u32, u32) = (w.parse().map_err(|_| ValueError::Size)?, h.parse().map_err(|_| ValueError::Size)?);
     if (16..=MAX_WIDTH).contains(&w) && (16..=MAX_HEIGHT).contains(&h) {
@@ -656,6 +686,8 @@ mod tests {
         assert_eq!(parse_size("0x240"), Err(ValueError::Size));
         assert_eq!(parse_size("320"), Err(ValueError::Size));
         assert_eq!(parse_size("99999x240"), Err(ValueError::Size));
+        assert_eq!(parse_size("3840x2160"), Ok((3840, 2160)));
+        assert_eq!(parse_size("7680x4320"), Err(ValueError::FrameTooLarge { width: 7680, height: 4320 }));
         assert_eq!(parse_viewers("3"), Err(ValueError::Viewers));
         assert_eq!(parse_source("camera:x"), Err(ValueError::Source));
         assert_eq!(parse_source("/no/such/clip.mp4"), Err(ValueError::NoSuchFile));
