@@ -105,3 +105,57 @@ fn a_symlink_in_the_png_folder_is_not_followed() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("symlink"), "{stderr}");
 }
+
+/// The pid of the process announcing `node` in `runtime`, once there is one.
+fn pid_of_node(runtime: &std::path::Path, node: &str) -> u32 {
+    let start = std::time::Instant::now();
+    loop {
+        let ps = common::stdout_in(runtime, &["ps", "--json"]);
+        let found = common::events(&ps)
+            .into_iter()
+            .find(|p| p["nodes"].as_array().is_some_and(|n| n.iter().any(|n| n == node)));
+        if let Some(p) = found {
+            return p["pid"].as_u64().unwrap() as u32;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "no process announced {node}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A node process of `--split` killed from outside: the parent notices, stops the other
+/// node, says which node died and how, and exits 1 (it waited forever, or said "see its
+/// message above" with no message). With and without `--count`, whichever node dies.
+#[test]
+fn a_killed_split_child_ends_the_run_with_its_name() {
+    for (node, count) in [("producer", Some("50")), ("consumer", Some("50")), ("producer", None)] {
+        let runtime = tempfile::tempdir().unwrap();
+        let mut args = vec!["two-node", "--split", "--period", "100ms", "--format", "json"];
+        args.extend(count.iter().flat_map(|c| ["--count", c]));
+        let mut parent =
+            common::command(runtime.path()).args(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let pid = pid_of_node(runtime.path(), node);
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = parent.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = parent.kill();
+                let _ = parent.wait();
+                panic!("the parent did not notice that {node} died");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut parent.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(1), "{node}: {stderr}");
+        assert!(stderr.contains(node) && stderr.contains("SIGKILL"), "{node}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let start = std::time::Instant::now();
+        while !common::leftovers(runtime.path()).is_empty() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", common::leftovers(runtime.path()));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

@@ -13,6 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use clap::ValueEnum;
 use crossbeam_channel::{bounded, Sender};
@@ -21,13 +22,17 @@ use nix::unistd::Pid;
 
 use super::{render_events, renderer, AppError, Tagged, View};
 use crate::cli::plan::{node_uses, DemoPlan, IpcMode, NodeName, Plan};
-use crate::engine::transport::{domain_after, runtime_dir, TransportError};
+use crate::engine::transport::{discovery, domain_after, runtime_dir, TransportError};
+use crate::i18n::particle::{particle, Particle};
+use crate::i18n::Lang;
 use crate::labels::Labels;
 use crate::render::json::from_json;
 use crate::render::Columns;
 
 /// A child to start.
 struct ChildSpec {
+    /// What the learner calls it: the node's name (`--split`) or the run (`--ipc both`).
+    name: String,
     /// The arguments after the program name.
     args: Vec<String>,
     /// Which run of the view its events belong to.
@@ -62,6 +67,7 @@ fn split_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
         .map(|node| {
             let count = node.count.of(demo.count);
             ChildSpec {
+                name: node.name.to_string(),
                 args: child_args(&["node", node.name], ipc, demo, plan.domain, count),
                 run: 0,
                 counted: count.is_some(),
@@ -77,6 +83,7 @@ fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
         .into_iter()
         .enumerate()
         .map(|(run, ipc)| ChildSpec {
+            name: format!("{} --ipc {ipc}", demo.demo.command),
             args: child_args(&[demo.demo.command], ipc, demo, domain_after(plan.domain, run as u32), demo.count),
             run,
             counted: demo.count.is_some(),
@@ -94,12 +101,10 @@ fn interrupt_children() {
     }
 }
 
-/// Waits for a child, then takes it off the list the Ctrl-C handler signals.
-fn reap(mut child: Child) -> std::io::Result<std::process::ExitStatus> {
+/// Takes a reaped child off the list the Ctrl-C handler signals.
+fn forget(child: &Child) {
     let pid = child.id() as i32;
-    let status = child.wait();
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
-    status
 }
 
 fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
@@ -129,10 +134,19 @@ pub(super) fn run_both(plan: &Plan, demo: &DemoPlan, out: &mut dyn Write) -> Res
     run(plan, view, both_children(plan, demo), out)
 }
 
-/// A started child, and whether it stops by itself (it was given a `--count`).
-type Started = (Child, bool);
-/// How each child ended, as the supervisor saw it.
-type Statuses = Arc<Mutex<Vec<std::io::Result<std::process::ExitStatus>>>>;
+/// A started child.
+struct Started {
+    child: Child,
+    name: String,
+    /// It stops by itself (it was given a `--count`).
+    counted: bool,
+}
+
+/// The first child that ended badly, as the supervisor saw it.
+type Failure = Arc<Mutex<Option<ChildFailure>>>;
+
+/// How often the supervisor looks at its children: a dead one is noticed within this.
+const SUPERVISE_PERIOD: Duration = Duration::from_millis(100);
 
 fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = view.runs.len();
@@ -144,8 +158,8 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     let (tx, rx) = bounded(1024);
     let (children, readers) = start(&specs, &tx)?;
     drop(tx);
-    let statuses = Statuses::default();
-    let supervisor = supervise(children, statuses.clone());
+    let failure = Failure::default();
+    let supervisor = supervise(children, failure.clone());
 
     let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
     let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
@@ -160,16 +174,11 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
         let _ = reader.join();
     }
     rendered.map_err(AppError::Output)?;
-    // Children stop with 0 (or 130 after a second Ctrl-C). Anything else, a signal that
-    // killed one included, is a failure: it said why on stderr, or the signal says it.
-    let failed = statuses.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| match s {
-        Ok(status) => !matches!(status.code(), Some(0 | 130)),
-        Err(_) => true,
-    });
-    if failed {
-        return Err(AppError::ChildFailed);
-    }
-    Ok(())
+    // A child killed from outside could not remove its own files: read once more, which
+    // removes those of every process that is gone.
+    let _ = discovery::read_all(&runtime_dir::location());
+    let failed = failure.lock().unwrap_or_else(|e| e.into_inner()).take();
+    failed.map_or(Ok(()), |f| Err(AppError::ChildFailed(f)))
 }
 
 /// Starts the children, each with a thread that reads its events back and sends them on
@@ -197,29 +206,90 @@ fn start(specs: &[ChildSpec], tx: &Sender<Tagged>) -> Result<(Vec<Started>, Vec<
                 }
             }
         }));
-        children.push((child, spec.counted));
+        children.push(Started { child, name: spec.name.clone(), counted: spec.counted });
     }
     Ok((children, readers))
 }
 
-/// Waits for the children that stop by themselves, then stops the others; records how
-/// each ended in `statuses`.
-fn supervise(children: Vec<Started>, statuses: Statuses) -> JoinHandle<()> {
+/// Watches the children until all have ended, and records the first that ended badly in
+/// `failure`. The run ends for everyone when the counted children are all done, or as soon
+/// as any child ends otherwise (killed, failed, or stopped without being asked): the others
+/// would wait for it forever.
+fn supervise(mut children: Vec<Started>, failure: Failure) -> JoinHandle<()> {
+    let any_counted = children.iter().any(|c| c.counted);
     thread::spawn(move || {
-        let (counted, others): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, counted)| *counted);
-        let stops_by_itself = !counted.is_empty();
-        for (child, _) in counted {
-            statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
-        }
-        if stops_by_itself {
-            for (child, _) in &others {
-                let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
+        let mut stopping = false;
+        while !children.is_empty() {
+            let mut ended_early = false;
+            children.retain_mut(|started| {
+                let outcome = match started.child.try_wait() {
+                    Ok(None) => return true,
+                    Ok(Some(status)) => Some(status),
+                    Err(_) => None,
+                };
+                forget(&started.child);
+                let clean = outcome.is_some_and(|s| matches!(s.code(), Some(0 | 130)));
+                if !clean {
+                    let mut first = failure.lock().unwrap_or_else(|e| e.into_inner());
+                    first.get_or_insert_with(|| ChildFailure::of(started, outcome));
+                }
+                ended_early |= !clean || !started.counted;
+                false
+            });
+            let counted_done = any_counted && !children.iter().any(|c| c.counted);
+            if !stopping && (ended_early || counted_done) {
+                stopping = true;
+                for started in &children {
+                    let _ = kill(Pid::from_raw(started.child.id() as i32), Signal::SIGINT);
+                }
+            }
+            if !children.is_empty() {
+                thread::sleep(SUPERVISE_PERIOD);
             }
         }
-        for (child, _) in others {
-            statuses.lock().unwrap_or_else(|e| e.into_inner()).push(reap(child));
-        }
     })
+}
+
+/// A child that ended badly: which, and how.
+#[derive(Debug)]
+pub struct ChildFailure {
+    /// The node (`--split`) or the run (`--ipc both`).
+    pub name: String,
+    pub pid: u32,
+    /// How it ended; `None` if even that could not be learned.
+    pub status: Option<std::process::ExitStatus>,
+}
+
+impl ChildFailure {
+    fn of(started: &Started, status: Option<std::process::ExitStatus>) -> ChildFailure {
+        ChildFailure { name: started.name.clone(), pid: started.child.id(), status }
+    }
+
+    /// "producer (pid 42) was killed by SIGKILL", in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        let (name, pid) = (&self.name, self.pid);
+        let ga = particle(name, Particle::Subject);
+        let signal = self
+            .status
+            .and_then(|s| s.signal())
+            .map(|n| Signal::try_from(n).map_or_else(|_| format!("signal {n}"), |s| s.as_str().to_string()));
+        match (lang, signal, self.status.and_then(|s| s.code())) {
+            (Lang::Ko, Some(signal), _) => format!("pid {pid}의 노드 프로세스 {name}{ga} {signal} 시그널로 죽었습니다"),
+            (Lang::En, Some(signal), _) => format!("the node process {name} (pid {pid}) was killed by {signal}"),
+            (Lang::Ko, None, Some(code)) => {
+                format!(
+                    "pid {pid}의 노드 프로세스 {name}{ga} 종료 코드 {code}{} 끝났습니다 (위의 메시지를 보세요)",
+                    particle(&code.to_string(), Particle::Direction)
+                )
+            }
+            (Lang::En, None, Some(code)) => {
+                format!("the node process {name} (pid {pid}) exited with code {code} (see its message above)")
+            }
+            (Lang::Ko, None, None) => format!("pid {pid}의 노드 프로세스 {name}{ga} 어떻게 끝났는지 알 수 없습니다"),
+            (Lang::En, None, None) => format!("the node process {name} (pid {pid}) ended in a way that cannot be told"),
+        }
+    }
 }
 
 #[cfg(test)]

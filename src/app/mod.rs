@@ -48,8 +48,8 @@ pub enum AppError {
     Spawn(io::Error),
     /// `echo` found a publisher of a type it cannot show.
     UnknownType { topic: String, type_name: String },
-    /// A node process of `--split` failed (it printed why).
-    ChildFailed,
+    /// A child process (a node of `--split`, a run of `--ipc both`) failed or was killed.
+    ChildFailed(children::ChildFailure),
     /// The bench could not run to the end.
     Bench(crate::bench::BenchError),
     /// The bench's plot could not be written.
@@ -82,10 +82,6 @@ const CRASHED: Text = Text {
     ko: "오류: 내부 오류로 데모가 멈췄습니다 (ipc-lab의 버그입니다)",
     en: "error: the demo stopped on an internal error (a bug in ipc-lab)",
 };
-const CHILD_FAILED: Text = Text {
-    ko: "오류: 노드 프로세스 하나가 실패했습니다 (위의 메시지를 보세요)",
-    en: "error: a node process failed (see its message above)",
-};
 
 impl AppError {
     /// One line in the user's language: what failed, then why.
@@ -103,7 +99,7 @@ impl AppError {
             AppError::Spawn(e) => failed(SPAWN_FAILED, e),
             AppError::Bench(e) => failed(BENCH_FAILED, e),
             AppError::Crashed => CRASHED.get(lang).into(),
-            AppError::ChildFailed => CHILD_FAILED.get(lang).into(),
+            AppError::ChildFailed(failure) => format!("{}: {}", lang.pick("오류", "error"), failure.message(lang)),
             AppError::VideoFile(e) => video_file_message(e, lang),
             AppError::PngFolder(dir, e) => {
                 let dir = dir.display().to_string();
