@@ -63,3 +63,12 @@ fn copies_tables_for_every_signature() {
     }
     snapshot!("copies-U-with-shared-buffer", stdout_of(&["copies", "U/S", "--stable"]));
 }
+
+/// `copies` takes `--format json` like the demos; `--json`, the flag it had first, stays.
+#[test]
+fn copies_takes_format_json_and_keeps_json() {
+    let format = common::stdout_of(&["copies", "U,S", "--stable", "--format", "json"]);
+    let alias = common::stdout_of(&["copies", "U,S", "--stable", "--json"]);
+    assert_eq!(format, alias);
+    assert!(!common::events(&format).is_empty());
+}

@@ -11,6 +11,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -95,7 +96,16 @@ fn both_children(plan: &Plan, demo: &DemoPlan) -> Vec<ChildSpec> {
 /// another process's soon).
 static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
+/// Whether Ctrl-C reached this process (rather than the children ending on their own).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the user pressed Ctrl-C during `--split` or `--ipc both`.
+pub(super) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 fn interrupt_children() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
     for &pid in CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
     }
@@ -163,6 +173,7 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
 
     let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
     let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
+        .and_then(|()| super::after_ctrl_c(out))
         .and_then(|()| renderer.finish(out))
         .and_then(|()| out.flush());
     if rendered.is_err() {

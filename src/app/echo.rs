@@ -79,7 +79,7 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
     let Some(type_name) = wait_for_type(&ctx, plan, &echo.topic) else {
         return Ok(());
     };
-    let node = Node::new(&ctx, "echo", NodeOptions::default()).map_err(|e| AppError::Demo(DemoError::Node(e)))?;
+    let node = Node::new(&ctx, "echo", NodeOptions::default()).map_err(|e| AppError::Echo(DemoError::Node(e)))?;
     let (tx, rx) = bounded(256);
     let Some(known) = KnownType::from_name(&type_name) else {
         return Err(AppError::UnknownType { topic: echo.topic.clone(), type_name });
@@ -89,7 +89,7 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
         KnownType::String => subscribe::<StringMsg>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
         KnownType::Image => subscribe::<Image>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
     };
-    let _subscription = created.map_err(|e| AppError::Demo(DemoError::Create(e)))?;
+    let _subscription = created.map_err(|e| AppError::Echo(DemoError::Create(e)))?;
     let spinner = {
         let node = node.clone();
         thread::spawn(move || {
@@ -115,4 +115,21 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
     }
     let _ = spinner.join();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NodeError;
+
+    /// A failure of echo's own node or subscription is said as echo's, in both languages,
+    /// not as "the demo could not start".
+    #[test]
+    fn echo_failures_are_echos() {
+        let error = AppError::Echo(DemoError::Node(NodeError::InvalidName("1echo".into())));
+        let en = error.message(Lang::En);
+        assert!(en.starts_with("error: echo could not subscribe") && !en.contains("demo"), "{en}");
+        let ko = error.message(Lang::Ko);
+        assert!(ko.starts_with("오류: echo가") && !ko.contains("데모"), "{ko}");
+    }
 }

@@ -8,7 +8,7 @@ pub mod echo;
 mod image_pipeline;
 pub mod ps;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
@@ -46,6 +46,9 @@ pub enum AppError {
     Transport(TransportError),
     /// A child process for `--split` could not be started.
     Spawn(io::Error),
+    /// `echo` could not make its node or its subscription: said as echo's failure, not a
+    /// demo's.
+    Echo(DemoError),
     /// `echo` found a publisher of a type it cannot show.
     UnknownType { topic: String, type_name: String },
     /// A child process (a node of `--split`, a run of `--ipc both`) failed or was killed.
@@ -67,6 +70,8 @@ pub enum AppError {
 /// What failed, in both languages; [`AppError::message`] adds the cause after a colon.
 const DEMO_FAILED: Text =
     Text { ko: "오류: 데모를 시작할 수 없습니다", en: "error: the demo could not start" };
+const ECHO_FAILED: Text =
+    Text { ko: "오류: echo가 토픽을 구독할 수 없습니다", en: "error: echo could not subscribe to the topic" };
 const OUTPUT_FAILED: Text = Text { ko: "오류: 출력을 쓸 수 없습니다", en: "error: cannot write the output" };
 const SHOW_FAILED: Text =
     Text { ko: "오류: 프레임을 보여 줄 수 없습니다", en: "error: cannot show a frame" };
@@ -93,6 +98,7 @@ impl AppError {
                 format!("Could not open video stream! Exiting..\n{}", image_pipeline::no_camera_hint(lang))
             }
             AppError::Demo(e) => failed(DEMO_FAILED, e),
+            AppError::Echo(e) => failed(ECHO_FAILED, e),
             AppError::Output(e) => failed(OUTPUT_FAILED, e),
             AppError::Show(e) => failed(SHOW_FAILED, e),
             AppError::Transport(e) => failed(TRANSPORT_FAILED, e),
@@ -305,8 +311,20 @@ fn execute(
         sampler.sample();
         renderer.measured(Measurements { elapsed, resident: sampler.resident() });
     }
+    after_ctrl_c(out).map_err(AppError::Output)?;
     renderer.finish(out).map_err(AppError::Output)?;
     out.flush().map_err(AppError::Output)
+}
+
+/// The terminal echoes Ctrl-C as `^C` where the cursor is, at the start of a line: the
+/// summary starts on the next one instead of after it (`^C요약`). Piped output gets no
+/// `^C`, so nothing is added there.
+fn after_ctrl_c(out: &mut dyn Write) -> io::Result<()> {
+    let interrupted = crate::engine::context::interrupted() || children::interrupted();
+    if interrupted && io::stdout().is_terminal() {
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// A demo, or one of its nodes, run in this process.

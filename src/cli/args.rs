@@ -275,8 +275,12 @@ pub struct CopiesArgs {
     #[arg(long)]
     pub ignore_local_publications: bool,
 
-    /// One JSON object per trace event per line instead of the table
-    #[arg(long)]
+    /// table: who got the original and who a copy; json: one trace event per line
+    #[arg(long, value_enum, default_value_t = CopiesFormat::Table)]
+    pub format: CopiesFormat,
+
+    /// The same as --format json (the flag copies had first)
+    #[arg(long, hide = true)]
     pub json: bool,
 
     /// Print pids and addresses as labels only
@@ -343,6 +347,13 @@ pub enum ViewerCallbackArg {
 pub enum Format {
     Side,
     Classic,
+    Json,
+}
+
+/// What `copies` prints: its table, or the events as JSON like the demos' `--format json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopiesFormat {
+    Table,
     Json,
 }
 

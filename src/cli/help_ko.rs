@@ -103,7 +103,7 @@ const ARGS: &[(&str, &str, &str)] = &[
         "ignore_local_publications",
         "구독에 rclcpp의 ignore_local_publications를 줍니다: --inter와 함께면 미들웨어의 복사본을 받아서 버리는 일이 없어집니다",
     ),
-    ("copies", "json", "표 대신 트레이스 이벤트마다 JSON 객체 한 줄"),
+    ("copies", "format", "table: 누가 원본을, 누가 복사본을 받았는지의 표; json: 트레이스 이벤트마다 JSON 한 줄"),
     ("copies", "stable", "pid와 주소를 이름표로만 찍습니다"),
 ];
 

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::args::{
-    Cli, ColorChoice, Command, DemoArgs, ImageArgs, LessonArgs, OnOff, OutputArgs, TransportChoice, ViewerCallbackArg,
+    Cli, ColorChoice, Command, CopiesFormat, DemoArgs, ImageArgs, LessonArgs, OnOff, OutputArgs, TransportChoice,
+    ViewerCallbackArg,
 };
 use super::HELP_HINT;
 use crate::demos;
@@ -312,7 +313,7 @@ impl Plan {
                 spec: args.spec,
                 inter: args.inter,
                 ignore_local: args.ignore_local_publications,
-                json: args.json,
+                json: args.json || args.format == CopiesFormat::Json,
                 stable: args.stable,
             }),
             Command::Node(args) => {

@@ -195,6 +195,12 @@ impl ContextInner {
     }
 }
 
+/// Whether the run was cut short by Ctrl-C (rather than ending on its own, by `--count`),
+/// for whoever writes what comes after.
+pub fn interrupted() -> bool {
+    signals::INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Ctrl-C handling, as rclcpp installs it in `init`: the first Ctrl-C shuts down every
 /// context so demos end cleanly and print their summary; a second one exits at once.
 mod signals {
@@ -214,8 +220,10 @@ mod signals {
         contexts.push(Arc::downgrade(ctx));
     }
 
+    /// Whether Ctrl-C has been pressed (the first one shuts down, the second exits).
+    pub(super) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
     fn on_interrupt() {
-        static INTERRUPTED: AtomicBool = AtomicBool::new(false);
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             crate::engine::transport::remove_own_files();
             std::process::exit(130);

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use super::costs::{self, average_text, receipt_steps, summary_text};
+use super::frame_clock::FrameClock;
 use super::style::pad;
 use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::trace::{CopyReason, DiscardReason, EventKind, QosPolicyKind, TraceEvent, Via};
@@ -43,12 +44,15 @@ pub struct Side {
     any_reused: bool,
     /// What the app measured (time, memory), for the image pipeline's summary.
     measured: Option<Measurements>,
+    /// When each run showed its frames, for frames per second.
+    clocks: Vec<FrameClock>,
 }
 
 impl Side {
     pub fn new(cx: RenderContext) -> Self {
         let ledgers = cx.runs.iter().map(|_| Ledger::default()).collect();
-        Self { cx, ledgers, title_done: false, columns_done: false, any_reused: false, measured: None }
+        let clocks = vec![FrameClock::default(); cx.runs.len()];
+        Self { cx, ledgers, title_done: false, columns_done: false, any_reused: false, measured: None, clocks }
     }
 
     fn t<'a>(&self, ko: &'a str, en: &'a str) -> &'a str {
@@ -202,7 +206,7 @@ impl Side {
         for (i, &on) in self.cx.runs.iter().enumerate() {
             let seconds = measured.elapsed.get(i).map_or(0.0, |d| d.as_secs_f64());
             let shown = self.ledgers[i].totals().frames.shown();
-            let fps = if seconds > 0.0 { shown as f64 / seconds } else { 0.0 };
+            let fps = self.clocks[i].per_second(shown, seconds);
             let label = if self.cx.runs.len() > 1 { format!(" ({})", self.cx.ipc_label(on)) } else { String::new() };
             parts.push(match self.cx.lang {
                 Lang::Ko => format!("초당 {fps:.1} 프레임{label}"),
@@ -242,6 +246,7 @@ impl Renderer for Side {
         if let Some(text) = self.warning(event) {
             writeln!(out, "{}", self.cx.painter.warn(&text))?;
         }
+        self.clocks[0].tick(event);
         let Some(row) = self.ledgers[0].record(event) else {
             return Ok(());
         };
@@ -261,6 +266,8 @@ impl Renderer for Side {
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
         self.title(out)?;
+        on.iter().for_each(|e| self.clocks[0].tick(e));
+        off.iter().for_each(|e| self.clocks[1].tick(e));
         let on_row = on.iter().filter_map(|e| self.ledgers[0].record(e)).last();
         let off_row = off.iter().filter_map(|e| self.ledgers[1].record(e)).last();
         let Some(first) = on_row.as_ref().or(off_row.as_ref()) else {
