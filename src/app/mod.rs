@@ -70,8 +70,10 @@ pub enum AppError {
 /// What failed, in both languages; [`AppError::message`] adds the cause after a colon.
 const DEMO_FAILED: Text =
     Text { ko: "오류: 데모를 시작할 수 없습니다", en: "error: the demo could not start" };
-const ECHO_FAILED: Text =
-    Text { ko: "오류: echo가 토픽을 구독할 수 없습니다", en: "error: echo could not subscribe to the topic" };
+const ECHO_FAILED: Text = Text {
+    ko: "오류: echo가 토픽을 구독할 수 없습니다",
+    en: "error: echo could not subscribe to the topic",
+};
 const OUTPUT_FAILED: Text = Text { ko: "오류: 출력을 쓸 수 없습니다", en: "error: cannot write the output" };
 const SHOW_FAILED: Text =
     Text { ko: "오류: 프레임을 보여 줄 수 없습니다", en: "error: cannot show a frame" };
