@@ -134,7 +134,7 @@ pub fn summary_text(lang: Lang, t: &Totals) -> String {
         (t.dropped, lang.pick("덮어쓴 메시지 몫", "for messages a full queue dropped")),
         (t.discarded, lang.pick("IPC로 이미 받아 버린 중복 몫", "for duplicates discarded (already delivered by IPC)")),
         (t.for_others, lang.pick("다른 프로세스 구독자 몫", "for subscribers in other processes")),
-        (t.tool_only, lang.pick("ipc-lab만의 복사", "ipc-lab's own copies")),
+        (t.tool_only, lang.pick("ipc-lab만의 복사", "made by ipc-lab itself (rclcpp would not copy)")),
     ];
     let shown: Vec<_> = extras.iter().filter(|(tally, _)| tally.copies > 0).collect();
     for (tally, what) in &shown {
