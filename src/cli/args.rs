@@ -9,7 +9,7 @@ use crate::demos::copies::Spec;
 use crate::engine::transport::frame::MAX_PAYLOAD;
 use crate::engine::transport::MAX_DOMAIN;
 use crate::i18n::particle::{particle, Particle};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::image::capture::Source;
 use crate::image::view::Show;
 
@@ -403,79 +403,121 @@ pub enum ValueError {
     Topic,
 }
 
+const COUNT: Text = Text {
+    ko: "받을 메시지 수를 1 이상의 정수로 주세요",
+    en: "expected a whole number of messages, 1 or more",
+};
+const PERIOD: Text = Text {
+    ko: "1s, 250ms, 100us, 0 같은 시간을 주세요",
+    en: "expected a duration such as 1s, 250ms, 100us or 0",
+};
+const PERIOD_TOO_LONG: Text = Text { ko: "60분(60m)을 넘을 수 없습니다", en: "at most 60m" };
+const VIEWERS: Text = Text { ko: "이미지 뷰어는 1개나 2개입니다", en: "expected 1 or 2 image views" };
+const SOURCE: Text = Text {
+    ko: "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요",
+    en: "expected auto, camera, camera:N, synthetic or a video file",
+};
+const NO_SUCH_FILE: Text = Text {
+    ko: "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)",
+    en: "no such video file (or use auto, camera, camera:N or synthetic)",
+};
+const FRAMES: Text =
+    Text { ko: "프레임 수를 1 이상의 정수로 주세요", en: "expected a whole number of frames, 1 or more" };
+const FPS: Text = Text {
+    ko: "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요",
+    en: "expected frames per second from 0 (as fast as possible) to 1000",
+};
+const SHOW: Text = Text {
+    ko: "auto, window, terminal, png:폴더, none 가운데 하나를 주세요",
+    en: "expected auto, window, terminal, png:DIR or none",
+};
+const TEXT_SCALE: Text =
+    Text { ko: "글자 크기를 1부터 4까지로 주세요", en: "expected a text scale from 1 to 4" };
+const TOPIC: Text = Text {
+    ko: "number, /image처럼 영문자, 숫자, _, /로 된 토픽 이름을 주세요",
+    en: "expected a topic name of letters, digits, _ and /, like number or /image",
+};
+
 impl ValueError {
     /// Why the value was refused, in `lang`; the limits come from the parsers' constants.
     pub fn message(&self, lang: Lang) -> String {
-        use crate::demos::copies::SpecError;
-        let t = |ko: &str, en: &str| lang.pick(ko, en).to_string();
+        let fixed = match self {
+            ValueError::Count => COUNT,
+            ValueError::Period => PERIOD,
+            ValueError::PeriodTooLong => PERIOD_TOO_LONG,
+            ValueError::Viewers => VIEWERS,
+            ValueError::Source => SOURCE,
+            ValueError::NoSuchFile => NO_SUCH_FILE,
+            ValueError::Frames => FRAMES,
+            ValueError::Fps => FPS,
+            ValueError::Show => SHOW,
+            ValueError::TextScale => TEXT_SCALE,
+            ValueError::Topic => TOPIC,
+            ValueError::Spec(e) => return spec_message(e, lang),
+            ValueError::FrameTooLarge { width, height } => return frame_too_large_message(*width, *height, lang),
+            ValueError::Domain | ValueError::Sizes | ValueError::Size | ValueError::FrameSizes => {
+                return self.limits_message(lang)
+            }
+        };
+        fixed.get(lang).to_string()
+    }
+
+    /// The messages that state a limit taken from the parsers' constants.
+    fn limits_message(&self, lang: Lang) -> String {
         let max_mib = MAX_SIZE >> 20;
         let (w, h) = (MAX_WIDTH, MAX_HEIGHT);
-        match self {
-            ValueError::Count => t("받을 메시지 수를 1 이상의 정수로 주세요", "expected a whole number of messages, 1 or more"),
-            ValueError::Period => t("1s, 250ms, 100us, 0 같은 시간을 주세요", "expected a duration such as 1s, 250ms, 100us or 0"),
-            ValueError::PeriodTooLong => t("60분(60m)을 넘을 수 없습니다", "at most 60m"),
-            ValueError::Spec(e) => {
-                let what = match (e, lang) {
-                    (SpecError::Empty, Lang::Ko) => "목록이 비어 있습니다".to_string(),
-                    (SpecError::BadItem { position, item }, Lang::Ko) => {
-                        format!("{position}번째 항목 '{item}'{} U, S, R, P 가운데 하나가 아닙니다", particle(item, Particle::Topic))
-                    }
-                    (SpecError::TooMany(n), Lang::Ko) => format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", Spec::MAX),
-                    (e, Lang::En) => e.to_string(),
-                };
-                t(
-                    &format!("{what}. 구독을 U(UniquePtr), S(ConstSharedPtr), R(const T&), P(SharedPtr)로 쉼표로 나눠 쓰세요. 버퍼 종류는 U/S처럼 붙입니다. 예: U,U,S,S"),
-                    &format!("{what}; write subscriptions as U (UniquePtr), S (ConstSharedPtr), R (const T&) or P (SharedPtr) separated by commas, a buffer type after a slash (U/S), like U,U,S,S"),
-                )
-            }
-            ValueError::Domain => t(
-                &format!("ROS_DOMAIN_ID처럼 0부터 {MAX_DOMAIN}까지의 도메인 번호를 주세요"),
-                &format!("expected a domain id from 0 to {MAX_DOMAIN}, as ROS_DOMAIN_ID"),
-            ),
-            ValueError::Sizes => t(
-                &format!("1 B부터 {max_mib} MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800"),
-                &format!("expected sizes in bytes from 1 B to {max_mib} MiB, separated by commas, like 64,4KiB,6220800"),
-            ),
-            ValueError::Viewers => t("이미지 뷰어는 1개나 2개입니다", "expected 1 or 2 image views"),
-            ValueError::Source => t(
-                "auto, camera, camera:N, synthetic 또는 동영상 파일을 주세요",
-                "expected auto, camera, camera:N, synthetic or a video file",
-            ),
-            ValueError::NoSuchFile => t(
-                "그런 동영상 파일이 없습니다 (auto, camera, camera:N, synthetic도 쓸 수 있습니다)",
-                "no such video file (or use auto, camera, camera:N or synthetic)",
-            ),
-            ValueError::FrameTooLarge { width, height } => {
-                let mib = frame_bytes(*width, *height) as f64 / f64::from(1 << 20);
-                let limit = MAX_PAYLOAD >> 20;
-                t(
-                    &format!("{width}x{height} 프레임은 {mib:.1} MiB라서 프로세스 사이 메시지 한도 {limit} MiB를 넘습니다 (3840x2160은 됩니다)"),
-                    &format!("a {width}x{height} frame is {mib:.1} MiB, over the {limit} MiB a message between processes may carry (3840x2160 fits)"),
-                )
-            }
-            ValueError::Size => t(
-                &format!("320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 {w}x{h}까지)"),
-                &format!("expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {w}x{h}"),
-            ),
-            ValueError::FrameSizes => t(
-                &format!("640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 {w}x{h}까지)"),
-                &format!("expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {w}x{h}"),
-            ),
-            ValueError::Frames => t("프레임 수를 1 이상의 정수로 주세요", "expected a whole number of frames, 1 or more"),
-            ValueError::Fps => t(
-                "초당 프레임을 0(최대한 빨리)부터 1000까지로 주세요",
-                "expected frames per second from 0 (as fast as possible) to 1000",
-            ),
-            ValueError::Show => t(
-                "auto, window, terminal, png:폴더, none 가운데 하나를 주세요",
-                "expected auto, window, terminal, png:DIR or none",
-            ),
-            ValueError::TextScale => t("글자 크기를 1부터 4까지로 주세요", "expected a text scale from 1 to 4"),
-            ValueError::Topic => t(
-                "number, /image처럼 영문자, 숫자, _, /로 된 토픽 이름을 주세요",
-                "expected a topic name of letters, digits, _ and /, like number or /image",
-            ),
+        match lang {
+            Lang::Ko => match self {
+                ValueError::Domain => format!("ROS_DOMAIN_ID처럼 0부터 {MAX_DOMAIN}까지의 도메인 번호를 주세요"),
+                ValueError::Sizes => {
+                    format!("1 B부터 {max_mib} MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800")
+                }
+                ValueError::Size => format!("320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 {w}x{h}까지)"),
+                _ => format!("640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 {w}x{h}까지)"),
+            },
+            Lang::En => match self {
+                ValueError::Domain => format!("expected a domain id from 0 to {MAX_DOMAIN}, as ROS_DOMAIN_ID"),
+                ValueError::Sizes => {
+                    format!("expected sizes in bytes from 1 B to {max_mib} MiB, separated by commas, like 64,4KiB,6220800")
+                }
+                ValueError::Size => format!("expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {w}x{h}"),
+                _ => format!(
+                    "expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {w}x{h}"
+                ),
+            },
         }
+    }
+}
+
+/// A `--size` whose frame would not fit in a message between processes.
+fn frame_too_large_message(width: u32, height: u32, lang: Lang) -> String {
+    let mib = frame_bytes(width, height) as f64 / f64::from(1 << 20);
+    let limit = MAX_PAYLOAD >> 20;
+    match lang {
+        Lang::Ko => format!(
+            "{width}x{height} 프레임은 {mib:.1} MiB라서 프로세스 사이 메시지 한도 {limit} MiB를 넘습니다 (3840x2160은 됩니다)"
+        ),
+        Lang::En => format!(
+            "a {width}x{height} frame is {mib:.1} MiB, over the {limit} MiB a message between processes may carry (3840x2160 fits)"
+        ),
+    }
+}
+
+/// What is wrong with a `copies` spec, then how to write one.
+fn spec_message(e: &crate::demos::copies::SpecError, lang: Lang) -> String {
+    use crate::demos::copies::SpecError;
+    match lang {
+        Lang::Ko => {
+            let what = match e {
+                SpecError::Empty => "목록이 비어 있습니다".to_string(),
+                SpecError::BadItem { position, item } => {
+                    format!("{position}번째 항목 '{item}'{} U, S, R, P 가운데 하나가 아닙니다", particle(item, Particle::Topic))
+                }
+                SpecError::TooMany(n) => format!("구독이 {n}개입니다. 최대 {}개까지 됩니다", Spec::MAX),
+            };
+            format!("{what}. 구독을 U(UniquePtr), S(ConstSharedPtr), R(const T&), P(SharedPtr)로 쉼표로 나눠 쓰세요. 버퍼 종류는 U/S처럼 붙입니다. 예: U,U,S,S")
+        }
+        Lang::En => format!("{e}; write subscriptions as U (UniquePtr), S (ConstSharedPtr), R (const T&) or P (SharedPtr) separated by commas, a buffer type after a slash (U/S), like U,U,S,S"),
     }
 }
 

@@ -26,6 +26,9 @@ use crate::i18n::{Lang, Text};
 use args::{Cli, ValueError};
 use plan::Plan;
 
+/// What every error line starts with.
+const ERROR: Text = Text { ko: "오류", en: "error" };
+
 /// Where to look after a mistake on the command line.
 const HELP_HINT: Text =
     Text { ko: "'ipc-lab --help'로 사용법을 볼 수 있습니다", en: "see 'ipc-lab --help'" };
@@ -60,8 +63,7 @@ where
     match parsed {
         Ok((cli, given)) => {
             Plan::from_cli(cli, lang, std::io::stdout().is_terminal(), command_line, &given).map_err(|e| {
-                let prefix = lang.pick("오류", "error");
-                let message = format!("{prefix}: {} ({})", e.message(lang), e.hint().get(lang));
+                let message = format!("{}: {} ({})", ERROR.get(lang), e.message(lang), e.hint().get(lang));
                 CliExit { code: 2, message, to_stdout: false }
             })
         }
@@ -108,35 +110,7 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
     let body = match e.kind() {
         // `--count` at the end of the line: clap reports an empty value (with no list for a
         // free-form one).
-        ErrorKind::InvalidValue if value.is_empty() => {
-            let valid = context(e, ContextKind::ValidValue).filter(|v| !v.is_empty());
-            match (lang, valid) {
-                (Lang::Ko, Some(valid)) => format!("{flag}에 값이 빠졌습니다. 가능한 값: {valid}"),
-                (Lang::Ko, None) => format!("{flag}에 값이 빠졌습니다. 예: {arg}"),
-                (Lang::En, Some(valid)) => format!("{flag} needs a value, one of {valid}"),
-                (Lang::En, None) => format!("{flag} needs a value: {arg}"),
-            }
-        }
-        ErrorKind::InvalidValue => {
-            let valid = context(e, ContextKind::ValidValue).unwrap_or_default();
-            match lang {
-                Lang::Ko => format!(
-                    "{flag}에 '{value}'{} 쓸 수 없습니다. 가능한 값: {valid}",
-                    particle(&value, Particle::Topic)
-                ),
-                Lang::En => format!("invalid value '{value}' for {flag}: expected one of {valid}"),
-            }
-        }
-        ErrorKind::ValueValidation => {
-            let reason = std::error::Error::source(e)
-                .and_then(|s| s.downcast_ref::<ValueError>())
-                .map(|v| v.message(lang))
-                .unwrap_or_default();
-            match lang {
-                Lang::Ko => format!("{flag}에 '{value}'{} 쓸 수 없습니다: {reason}", particle(&value, Particle::Topic)),
-                Lang::En => format!("invalid value '{value}' for {flag}: {reason}"),
-            }
-        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => value_refused(e, lang, &flag, &arg, &value),
         ErrorKind::InvalidSubcommand => {
             let sub = context(e, ContextKind::InvalidSubcommand).unwrap_or_default();
             match lang {
@@ -174,8 +148,41 @@ fn describe(e: &clap::Error, lang: Lang) -> String {
             first.trim_start_matches("error: ").to_string()
         }
     };
-    match lang {
-        Lang::Ko => format!("오류: {body} ({hint})"),
-        Lang::En => format!("error: {body} ({hint})"),
+    format!("{}: {body} ({hint})", ERROR.get(lang))
+}
+
+/// A value clap or our parsers refused, or a value left out.
+fn value_refused(e: &clap::Error, lang: Lang, flag: &str, arg: &str, value: &str) -> String {
+    match e.kind() {
+        // `--count` at the end of the line: clap reports an empty value (with no list for a
+        // free-form one).
+        ErrorKind::InvalidValue if value.is_empty() => {
+            let valid = context(e, ContextKind::ValidValue).filter(|v| !v.is_empty());
+            match (lang, valid) {
+                (Lang::Ko, Some(valid)) => format!("{flag}에 값이 빠졌습니다. 가능한 값: {valid}"),
+                (Lang::Ko, None) => format!("{flag}에 값이 빠졌습니다. 예: {arg}"),
+                (Lang::En, Some(valid)) => format!("{flag} needs a value, one of {valid}"),
+                (Lang::En, None) => format!("{flag} needs a value: {arg}"),
+            }
+        }
+        ErrorKind::ValueValidation => {
+            let reason = std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<ValueError>())
+                .map(|v| v.message(lang))
+                .unwrap_or_default();
+            match lang {
+                Lang::Ko => format!("{flag}에 '{value}'{} 쓸 수 없습니다: {reason}", particle(value, Particle::Topic)),
+                Lang::En => format!("invalid value '{value}' for {flag}: {reason}"),
+            }
+        }
+        _ => {
+            let valid = context(e, ContextKind::ValidValue).unwrap_or_default();
+            match lang {
+                Lang::Ko => {
+                    format!("{flag}에 '{value}'{} 쓸 수 없습니다. 가능한 값: {valid}", particle(value, Particle::Topic))
+                }
+                Lang::En => format!("invalid value '{value}' for {flag}: expected one of {valid}"),
+            }
+        }
     }
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::args::{
-    Cli, ColorChoice, Command, CopiesFormat, DemoArgs, ImageArgs, LessonArgs, OnOff, OutputArgs, TransportChoice,
-    ViewerCallbackArg,
+    BenchArgs, Cli, ColorChoice, Command, CopiesFormat, DemoArgs, ImageArgs, LessonArgs, NodeArgs, OnOff, OutputArgs,
+    TransportChoice, ViewerCallbackArg,
 };
 use super::HELP_HINT;
 use crate::demos;
@@ -316,27 +316,7 @@ impl Plan {
                 json: args.json || args.format == CopiesFormat::Json,
                 stable: args.stable,
             }),
-            Command::Node(args) => {
-                if let Some(option) = given_node_options.iter().find(|o| !node_uses(args.name, o)) {
-                    let option = option.replace('_', "-");
-                    return Err(PlanError::NotForNode { node: args.name, option });
-                }
-                Action::Node(NodePlan {
-                    name: args.name,
-                    ipc: args.ipc == OnOff::On,
-                    count: args.count,
-                    period: args.period,
-                    output: args.output.into(),
-                    transport: transport(args.transport),
-                    image: ImageNodePlan {
-                        source: args.image.source,
-                        size: args.image.size,
-                        fps: args.image.fps,
-                        show: args.image.show,
-                        text_scale: args.image.text_scale,
-                    },
-                })
-            }
+            Command::Node(args) => Action::Node(node_plan(args, given_node_options)?),
             Command::Echo(args) => Action::Echo(EchoPlan {
                 topic: args.topic,
                 raw: args.raw,
@@ -345,17 +325,7 @@ impl Plan {
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
             Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
-            Command::Bench(args) => Action::Bench(BenchPlan {
-                sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
-                pipeline_sizes: args
-                    .pipeline_sizes
-                    .map_or_else(|| crate::bench::DEFAULT_PIPELINE_SIZES.to_vec(), |s| s.0),
-                quick: args.quick,
-                domain: cli.domain,
-                command: command_line.clone(),
-                json: args.json,
-                plot: args.plot,
-            }),
+            Command::Bench(args) => Action::Bench(bench_plan(args, cli.domain, &command_line)),
             Command::BenchPeer(args) => Action::BenchPeer(BenchPeerPlan {
                 transport: transport(args.transport),
                 topic: args.topic,
@@ -364,6 +334,42 @@ impl Plan {
             Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
         Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
+    }
+}
+
+/// `ipc-lab node`: refuses the options this node would not use rather than ignore them.
+fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, PlanError> {
+    if let Some(option) = given_node_options.iter().find(|o| !node_uses(args.name, o)) {
+        let option = option.replace('_', "-");
+        return Err(PlanError::NotForNode { node: args.name, option });
+    }
+    Ok(NodePlan {
+        name: args.name,
+        ipc: args.ipc == OnOff::On,
+        count: args.count,
+        period: args.period,
+        output: args.output.into(),
+        transport: transport(args.transport),
+        image: ImageNodePlan {
+            source: args.image.source,
+            size: args.image.size,
+            fps: args.image.fps,
+            show: args.image.show,
+            text_scale: args.image.text_scale,
+        },
+    })
+}
+
+/// `ipc-lab bench`: the default sizes where none are given.
+fn bench_plan(args: BenchArgs, domain: u32, command_line: &str) -> BenchPlan {
+    BenchPlan {
+        sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
+        pipeline_sizes: args.pipeline_sizes.map_or_else(|| crate::bench::DEFAULT_PIPELINE_SIZES.to_vec(), |s| s.0),
+        quick: args.quick,
+        domain,
+        command: command_line.to_string(),
+        json: args.json,
+        plot: args.plot,
     }
 }
 

@@ -508,7 +508,8 @@ impl Line {
         }
     }
 
-    /// The event this line was written from, if it was written without `--stable`.
+    /// The event this line was written from, if it was written without `--stable`. The
+    /// events about one message are read back here, the others in `read_back_other`.
     fn read_back(self) -> Option<TraceEvent> {
         let (head, kind) = match self {
             Line::Published { head, msg } => (head, EventKind::Published { msg: msg.read_back()? }),
@@ -542,6 +543,14 @@ impl Line {
                 let msg = msg.read_back()?;
                 (head, EventKind::LoanPublished { msg, header_bytes, bytes: loaned_bytes, segment })
             }
+            other => other.read_back_other()?,
+        };
+        Some(TraceEvent { pid: head.pid.number()?, node: Arc::from(head.node), kind })
+    }
+
+    /// [`Line::read_back`] for the events that are not about one message.
+    fn read_back_other(self) -> Option<(Head, EventKind)> {
+        let read = match self {
             Line::Released { head, by_pid, segment } => {
                 (head, EventKind::Released { by_pid: by_pid.number()?, segment })
             }
@@ -572,8 +581,10 @@ impl Line {
             }
             Line::Drawn { head, y, text } => (head, EventKind::Drawn { y, text: ShortText::cut(&text) }),
             Line::Shown { head, addr } => (head, EventKind::Shown { addr: address(&addr)? }),
+            // The events about one message, read back by `read_back`.
+            _ => return None,
         };
-        Some(TraceEvent { pid: head.pid.number()?, node: Arc::from(head.node), kind })
+        Some(read)
     }
 }
 
