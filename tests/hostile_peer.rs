@@ -114,7 +114,7 @@ impl Watched {
     fn wait_until(&mut self, done: impl Fn(&[serde_json::Value]) -> bool) {
         let start = Instant::now();
         while !done(&events(&self.lines.join("\n"))) {
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out: {:?}", self.lines);
+            assert!(start.elapsed() < Duration::from_secs(30), "timed out after {} lines", self.lines.len());
             if let Ok(line) = self.rx.recv_timeout(Duration::from_millis(100)) {
                 self.lines.push(line);
             }
@@ -163,4 +163,40 @@ fn escape_sequences_from_peers_are_not_printed() {
     std::fs::remove_file(dir.join(format!("{pid}-0.json"))).unwrap();
     assert!(!ps.contains('\u{1b}') && !ps.contains('\u{7}'), "{ps:?}");
     assert!(ps.contains("\\u{1b}[2J"), "{ps}");
+}
+
+/// How many descriptors a process has open.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// Frames that come with many descriptors (8, where the protocol sends at most 1) are
+/// refused and every descriptor is closed: forty such connections leave the consumer's
+/// descriptor table as it was (each leaked 4, until no publisher could connect).
+#[test]
+fn passed_descriptors_are_never_leaked() {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let pid = consumer.child.id();
+    let before = open_fds(pid);
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let fds = [null.as_raw_fd(); 8];
+    let int32 = ipc_lab::engine::msg::std_msgs::Int32 { data: 1 }.to_cdr();
+    let bytes = frame("number", "std_msgs/msg/Int32", "intruder", int32);
+    // Under the cap on connections at once (each is refused and closed in turn).
+    for _ in 0..40 {
+        let stream = UnixStream::connect(&socket).unwrap();
+        let iov = [std::io::IoSlice::new(&bytes)];
+        let _ = sendmsg::<()>(stream.as_raw_fd(), &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None);
+    }
+    consumer.wait_until(|events| kind(events, "rejected").len() >= 40);
+    // The reader threads close their connections as they end; wait for the table to settle.
+    eventually("the descriptors to be closed", || open_fds(pid) <= before + 4);
+    let out = consumer.finish();
+    let rejected = kind(&out, "rejected");
+    assert!(rejected.iter().all(|r| r["reason"].as_str().unwrap().contains("8 descriptors")), "{rejected:?}");
+    assert!(kind(&out, "received").is_empty());
 }

@@ -40,6 +40,9 @@ pub const PREFIX_LEN: usize = 4 + 2 + 2 + 4 + 4;
 pub const MAX_HEADER: usize = 4096;
 /// The largest payload accepted: a 4K RGBA frame fits, anything larger is refused.
 pub const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+/// Descriptors that may come with one frame: a shared-memory frame sends its segment's, no
+/// other frame sends any. More are closed at once and the connection refused.
+pub const MAX_FDS_PER_FRAME: usize = 1;
 
 /// Who sent what, as the header says.
 #[derive(Debug, Clone, PartialEq, Eq)]

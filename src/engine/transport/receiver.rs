@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::frame::{FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+use super::frame::{FrameHeader, Prefix, MAX_FDS_PER_FRAME, MAX_PAYLOAD, PREFIX_LEN};
 use super::frame::{ReleaseFrame, KIND_RELEASE, RELEASE_LEN};
 use super::link::Link;
 use super::{socket, Arrived, BackChannel, Handed, Incoming, Transport, SCAN_PERIOD};
@@ -71,6 +71,7 @@ impl Link {
                 Ok(Some(fds)) => fds,
                 Ok(None) => return,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.truncated(peer_pid),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => return self.reject(peer_pid, &e.to_string()),
                 Err(_) => return,
             };
             let prefix = match Prefix::decode(&prefix, MAX_PAYLOAD) {
@@ -198,6 +199,11 @@ impl Link {
                 Ok((n, received)) => {
                     filled += n;
                     fds.extend(received);
+                    // Closed on the way out (they are owned): a peer cannot fill our table.
+                    if fds.len() > MAX_FDS_PER_FRAME {
+                        let why = format!("{} descriptors with one frame, at most {MAX_FDS_PER_FRAME}", fds.len());
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+                    }
                 }
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -124,13 +124,22 @@ pub(crate) fn send_with_fd(stream: &mut UnixStream, head: &[u8], fd: &OwnedFd) -
     stream.write_all(&head[sent..])
 }
 
-/// Reads into `buf`; returns the bytes read and the descriptors that came with them.
+/// The most descriptors Linux passes in one message (`SCM_MAX_FD`, include/net/scm.h).
+const SCM_MAX_FD: usize = 253;
+
+/// Reads into `buf`; returns the bytes read and the descriptors that came with them, every
+/// one of them owned (and so closed when dropped). The control buffer has room for as many
+/// descriptors as the kernel passes at once: with less, the kernel installs what fits in our
+/// table and flags the rest truncated, and nix then refuses to list the ones it installed,
+/// which would leak them.
 pub(crate) fn recv_with_fds(stream: &UnixStream, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; SCM_MAX_FD]);
     let mut iov = [IoSliceMut::new(buf)];
     let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
         .map_err(io::Error::from)?;
     let mut fds = Vec::new();
+    // Truncated control data (another kind of control message than descriptors) cannot be
+    // listed; the connection is refused.
     for cmsg in msg.cmsgs().map_err(io::Error::from)? {
         if let ControlMessageOwned::ScmRights(received) = cmsg {
             for raw in received {
