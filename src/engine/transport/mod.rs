@@ -21,6 +21,27 @@
 //! Threads: one announces this process and reads the others' announcements every
 //! [`SCAN_PERIOD`]; one accepts connections; one per connection reads frames and hands
 //! them to the local subscriptions. Sending happens on the publisher's thread.
+//!
+//! # Limits
+//! Every number that bounds what a peer (or a fault) can cost a process, in one list; each
+//! is a named constant where it is enforced:
+//!
+//! | limit | value | where |
+//! |---|---|---|
+//! | payload of one frame, checked before any allocation | 64 MiB | [`frame::MAX_PAYLOAD`] (also bounds `--size`) |
+//! | header of one frame | 4096 B | [`frame::MAX_HEADER`] |
+//! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
+//! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
+//! | connections read at once; beyond, a connection is closed | 64 | `receiver.rs`, `MAX_CONNECTIONS` |
+//! | a peer that takes no bytes for this long is lost | 2 s | `link.rs`, `WRITE_TIMEOUT` |
+//! | announcements written and read again | every 200 ms | [`SCAN_PERIOD`] |
+//! | domains, as `ROS_DOMAIN_ID` | 0 to 232 | [`MAX_DOMAIN`] |
+//! | shared-memory slots per publisher (its depth plus 8 in flight) | 16 to 128 | `shm.rs`, `SLOTS`, `IN_FLIGHT` |
+//!
+//! Outside the transport: a run's events wait in a channel of 1024 (`app::event_channel`,
+//! a demo running flat out waits for a slow terminal); `--split`'s parent looks at its
+//! children every 100 ms (`app/children.rs`, `SUPERVISE_PERIOD`); a temporary file name is
+//! tried 16 times ([`crate::safe_file`]).
 
 pub mod dds;
 pub mod discovery;
