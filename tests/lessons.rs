@@ -285,6 +285,13 @@ fn check_lesson(lesson: &Lesson, subcommands: &HashSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
     let mut problem = |p: String| problems.push(format!("lessons/{}: {p}", lesson.file));
     let blocks = markdown::parse(lesson.text);
+    check_shape(lesson, &blocks, &mut problem);
+    check_commands(lesson, &blocks, subcommands, &mut problem);
+    problems
+}
+
+/// The title, the sections in order, folded answers, and links that lead somewhere.
+fn check_shape(lesson: &Lesson, blocks: &[Block], problem: &mut dyn FnMut(String)) {
     if blocks.first() != Some(&Block::Heading { level: 1, text: lesson.title.clone() }) {
         problem(format!("must start with `# {}`, the title in the index", lesson.title));
     }
@@ -328,8 +335,13 @@ fn check_lesson(lesson: &Lesson, subcommands: &HashSet<String>) -> Vec<String> {
             problem(format!("points at {}, which does not exist", path.display()));
         }
     }
+}
+
+/// Every command a block runs is listed in the index, and every listed command exists and
+/// is run.
+fn check_commands(lesson: &Lesson, blocks: &[Block], subcommands: &HashSet<String>, problem: &mut dyn FnMut(String)) {
     let mut used = HashSet::new();
-    for block in &blocks {
+    for block in blocks {
         match block {
             Block::Unsupported { line, text } => {
                 problem(format!("line {line}: the terminal cannot draw this (a table?): {text}"))
@@ -376,7 +388,6 @@ fn check_lesson(lesson: &Lesson, subcommands: &HashSet<String>) -> Vec<String> {
             ));
         }
     }
-    problems
 }
 
 /// The content check: the index and every lesson in it.
