@@ -26,10 +26,12 @@ struct Endpoint {
     /// The context that created it: an intra-process subscription already gets the
     /// messages of intra-process publishers of the same context from the IPM.
     context_id: u64,
+    /// Whether it is an intra-process subscription.
     intra: bool,
     /// The `ignore_local_publications` subscription option: the middleware does not deliver
     /// what publishers of the same context (rmw's participant) send.
     ignore_local_publications: bool,
+    /// The subscription itself; gone when its handle is dropped.
     subscription: Weak<dyn WireSubscription>,
 }
 
@@ -37,12 +39,15 @@ struct Endpoint {
 struct Topic {
     /// The ROS type name of the first endpoint; a second type on the same topic is refused.
     type_name: &'static str,
+    /// Its subscriptions, in the order they were added.
     endpoints: Vec<Endpoint>,
 }
 
 /// One domain: the endpoints that can hear each other.
 pub(crate) struct Domain {
+    /// `ROS_DOMAIN_ID`: only endpoints of one domain hear each other.
     pub(crate) id: u32,
+    /// Every topic with a subscription or a publisher in this process.
     topics: Mutex<HashMap<Arc<str>, Topic>>,
     /// Counts the subscriptions added so far: a publisher that found no local subscription
     /// needing the middleware keeps that answer while this has not moved, instead of
@@ -62,7 +67,9 @@ impl Drop for Domain {
 
 /// Who publishes, as far as matching is concerned.
 pub(crate) struct Sender {
+    /// The publisher's context.
     pub(crate) context_id: u64,
+    /// Whether the publisher uses intra-process communication.
     pub(crate) intra: bool,
 }
 
@@ -85,9 +92,13 @@ impl Sender {
 
 /// A subscription as the middleware registers it.
 pub(crate) struct NewEndpoint {
+    /// The subscription's context.
     pub(crate) context_id: u64,
+    /// Whether it is an intra-process subscription.
     pub(crate) intra: bool,
+    /// The `ignore_local_publications` subscription option.
     pub(crate) ignore_local_publications: bool,
+    /// The subscription itself.
     pub(crate) subscription: Weak<dyn WireSubscription>,
 }
 

@@ -39,7 +39,9 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 /// shows would depend on timing too. Inline text keeps every run's addresses repeatable.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct InlineText<const N: usize> {
+    /// How many of `bytes` hold text.
     len: u16,
+    /// UTF-8, whole characters only.
     bytes: [u8; N],
 }
 

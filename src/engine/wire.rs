@@ -29,6 +29,7 @@ impl WireBytes {
 /// How bytes from another process got here, for the trace.
 #[derive(Clone)]
 pub(crate) struct Arrival {
+    /// Who published it, as the frame says.
     pub(crate) origin: Origin,
     /// Where the bytes are read in shared memory (mapped: no copy); unset when they were
     /// read out of a socket (a copy).
@@ -40,6 +41,7 @@ pub(crate) struct Arrival {
 pub(crate) struct WireSample {
     /// The CDR encoding.
     pub(crate) bytes: WireBytes,
+    /// The publish call the bytes come from.
     pub(crate) publication: Publication,
     /// Set when the bytes came from another process.
     pub(crate) arrival: Option<Arrival>,

@@ -33,6 +33,7 @@ use crate::labels::Labels;
 use crate::ledger::{Ledger, Totals};
 
 pub struct Json {
+    /// The labels, language and view the lines are written for.
     pub cx: RenderContext,
     /// One ledger per run, for the summary line at the end.
     ledgers: Vec<Ledger>,
@@ -134,14 +135,18 @@ fn address(text: &str) -> Option<usize> {
 /// What every event has: the process and the node it happened in.
 #[derive(Serialize, Deserialize)]
 struct Head {
+    /// The process the event happened in.
     pid: Pid,
+    /// The node that did it (empty for the demo's `main`).
     node: String,
 }
 
 /// A message's fields, in the events about one ([`EventKind::message`]).
 #[derive(Serialize, Deserialize)]
 struct Msg {
+    /// The topic it was published on.
     topic: String,
+    /// The ROS type name.
     #[serde(rename = "type")]
     type_name: String,
     /// Hex (`0x7F…`), or a label (`@1`) with `--stable`.
@@ -149,10 +154,13 @@ struct Msg {
     /// The payload buffer (an image's pixels): hex, or `buf#N` with `--stable`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     payload_addr: Option<String>,
+    /// The message's value in short.
     value: String,
+    /// The publishing process.
     publisher_pid: Pid,
     /// The publisher's id in its process.
     publisher: u64,
+    /// Counts the publisher's calls to `publish`, from 1.
     seq: u64,
 }
 
@@ -185,7 +193,9 @@ impl Msg {
 /// Where a message from another process was published ([`Origin`]).
 #[derive(Serialize, Deserialize)]
 struct FromProcess {
+    /// The publishing process.
     from_pid: Pid,
+    /// The publishing node there.
     from_node: String,
     /// The address in the publisher's process.
     from_addr: String,
