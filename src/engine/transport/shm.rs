@@ -45,6 +45,10 @@ const IN_FLIGHT: usize = 8;
 /// Slots per publisher at least (a subscription may keep more than the publisher's depth)
 /// and at most (keep-all has no depth).
 const SLOTS: std::ops::RangeInclusive<usize> = 16..=128;
+/// How long a publisher whose slots are all held waits for one to come back before the
+/// message is dropped for the other processes: long enough for a receiver that is reading
+/// (a burst as deep as its queue), short enough that a stuck one cannot stall the publisher.
+const WAIT_FOR_SLOT: std::time::Duration = std::time::Duration::from_millis(200);
 /// The smallest slot: one page.
 const MIN_SLOT: usize = 4096;
 
@@ -218,6 +222,8 @@ struct Core {
     link: Handle,
     /// Our publishers' pools, by publisher id.
     pools: Mutex<HashMap<u64, Vec<Slot>>>,
+    /// Told whenever a slot may have come free (released, reclaimed, or never sent).
+    freed: std::sync::Condvar,
     /// The slots other processes sent us, mapped once.
     mapped: Mutex<HashMap<SlotKey, Arc<Mapping>>>,
 }
@@ -236,16 +242,35 @@ impl std::fmt::Debug for Mapping {
 
 impl ShmTransport {
     pub(crate) fn new(link: Handle) -> Self {
-        Self { core: Arc::new(Core { link, pools: Mutex::default(), mapped: Mutex::default() }) }
+        Self {
+            core: Arc::new(Core { link, pools: Mutex::default(), freed: Default::default(), mapped: Mutex::default() }),
+        }
     }
 }
 
 impl Core {
-    /// Takes a free slot of at least `len` bytes for `peers`, growing the pool if needed;
-    /// `None` (reported) when every slot is held.
+    /// Takes a free slot of at least `len` bytes for `peers`, growing the pool if needed.
+    /// When every slot is held, says so (`pool_exhausted`) and waits up to [`WAIT_FOR_SLOT`]
+    /// for one to come back; `None` if none does.
     fn lease(&self, taker: &Taker<'_>, len: usize, peers: Vec<Peer>) -> io::Result<Option<Lease>> {
+        let deadline = std::time::Instant::now() + WAIT_FOR_SLOT;
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let pool = pools.entry(taker.publisher).or_default();
+        loop {
+            let pool = pools.entry(taker.publisher).or_default();
+            if let Some(index) = Self::free_slot(pool, taker, len)? {
+                return Ok(Some(Self::take(pool, index, peers)));
+            }
+            self.exhausted(taker, pool);
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            pools = self.freed.wait_timeout(pools, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// The slot to use for `len` bytes, made or grown if need be; `None` if all are held.
+    fn free_slot(pool: &mut Vec<Slot>, taker: &Taker<'_>, len: usize) -> io::Result<Option<usize>> {
         let free = |s: &Slot| s.held_by.is_empty();
         // The smallest free slot that fits, so large slots stay for large messages.
         let fitting = (0..pool.len()).filter(|&i| free(&pool[i]) && pool[i].size >= len).min_by_key(|&i| pool[i].size);
@@ -264,17 +289,19 @@ impl Core {
                     pool[i] = Slot::create(size)?;
                     i
                 }
-                None => {
-                    self.exhausted(taker, pool);
-                    return Ok(None);
-                }
+                None => return Ok(None),
             },
         };
+        Ok(Some(index))
+    }
+
+    /// Lends slot `index` to `peers`.
+    fn take(pool: &mut [Slot], index: usize, peers: Vec<Peer>) -> Lease {
         let slot = &mut pool[index];
         slot.held_by = peers.iter().map(|p| p.pid).collect();
         let first_for = peers.iter().map(|p| p.pid).filter(|pid| slot.sent_to.insert(*pid)).collect();
         let (fd, inode, memory) = (slot.fd.clone(), slot.inode, slot.memory.clone());
-        Ok(Some(Lease { slot: index as u32, fd, inode, memory, peers, first_for }))
+        Lease { slot: index as u32, fd, inode, memory, peers, first_for }
     }
 
     fn exhausted(&self, taker: &Taker<'_>, pool: &[Slot]) {
@@ -335,6 +362,7 @@ impl Core {
             slot.held_by.retain(|&p| p != pid);
             slot.sent_to.remove(&pid);
         }
+        self.freed.notify_all();
     }
 
     /// Maps a slot whose descriptor just came from `from_pid`, after checking it.
@@ -426,6 +454,7 @@ impl Transport for ShmTransport {
         if let Some(i) = slot.held_by.iter().position(|&p| p == from_pid) {
             slot.held_by.swap_remove(i);
         }
+        self.core.freed.notify_all();
         let segment = SegmentId { inode: slot.inode, offset: 0 };
         self.core.link.tracer.emit(&Arc::from(""), || EventKind::Released { by_pid: from_pid, segment });
         Ok(())
@@ -439,6 +468,7 @@ impl Transport for ShmTransport {
             reclaimed += usize::from(slot.held_by.len() < held);
             slot.sent_to.remove(&pid);
         }
+        self.core.freed.notify_all();
         if reclaimed > 0 {
             self.core.link.tracer.emit(&Arc::from(""), || EventKind::Reclaimed { pid, slots: reclaimed });
         }
