@@ -27,6 +27,7 @@ use crate::image::capture::OpenError;
 use crate::labels::Labels;
 use crate::lessons::terminal::{self, Page};
 use crate::render::classic::Classic;
+use crate::render::diagram::{Diagram, WithDiagram};
 use crate::render::json::Json;
 use crate::render::side::Side;
 use crate::render::style::Painter;
@@ -419,10 +420,19 @@ pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Rende
         split: view.split,
         columns: view.columns,
     };
-    match format {
+    let title = cx.title;
+    let stable = cx.labels.addr_is_label();
+    let inner: Box<dyn Renderer> = match format {
         Format::Side => Box::new(Side::new(cx)),
         Format::Classic => Box::new(Classic::new(cx)),
         Format::Json => Box::new(Json::new(cx)),
+    };
+    match &plan.diagram {
+        Some(path) => {
+            let diagram = Diagram::new(Labels::new(stable), plan.lang, title);
+            Box::new(WithDiagram { inner, diagram, path: path.clone() })
+        }
+        None => inner,
     }
 }
 

@@ -252,6 +252,10 @@ pub struct BenchPeerArgs {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
+    /// Also draw the run as a sequence diagram into this SVG file
+    #[arg(long, value_name = "FILE.svg")]
+    pub diagram: Option<PathBuf>,
+
     /// side: a row per message with copies highlighted; classic: upstream's exact lines; json: one event per line
     #[arg(long, value_enum, default_value_t = Format::Side)]
     pub format: Format,

@@ -50,6 +50,8 @@ pub struct Plan {
     pub command_line: String,
     /// What to do: the subcommand, validated.
     pub action: Action,
+    /// `--diagram FILE.svg`: also draw the run as a sequence diagram.
+    pub diagram: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -306,6 +308,12 @@ impl Plan {
             ColorChoice::Never => false,
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
+        let diagram = match &cli.command {
+            Command::TwoNode(a) | Command::Cyclic(a) => a.output.diagram.clone(),
+            Command::ImagePipeline(a) => a.output.diagram.clone(),
+            Command::Node(a) => a.output.diagram.clone(),
+            _ => None,
+        };
         let action = match cli.command {
             Command::TwoNode(args) => Action::Demo(demo_plan(&demos::TWO_NODE, args)?),
             Command::Cyclic(args) => Action::Demo(demo_plan(&demos::CYCLIC, args)?),
@@ -333,7 +341,7 @@ impl Plan {
             }),
             Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
-        Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action })
+        Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action, diagram })
     }
 }
 

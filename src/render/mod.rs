@@ -19,6 +19,7 @@ use crate::i18n::Lang;
 pub mod classic;
 pub mod copies;
 pub mod costs;
+pub mod diagram;
 pub mod frame_clock;
 pub mod json;
 pub mod ps;
