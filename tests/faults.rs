@@ -159,3 +159,25 @@ fn a_killed_split_child_ends_the_run_with_its_name() {
         }
     }
 }
+
+/// A node of `--split` stopped from outside with SIGTERM (it exits cleanly, as if its count
+/// were reached): its peer, which would wait for it forever, is stopped after a grace, and
+/// the run ends.
+#[test]
+fn a_terminated_split_child_does_not_leave_its_peer_waiting() {
+    let runtime = tempfile::tempdir().unwrap();
+    let args = ["cyclic", "--split", "--count", "50", "--period", "100ms", "--format", "json"];
+    let mut parent =
+        common::command(runtime.path()).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let pid = pid_of_node(runtime.path(), "pipe1");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let start = std::time::Instant::now();
+    while parent.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = parent.kill();
+            let _ = parent.wait();
+            panic!("the run went on without pipe1");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

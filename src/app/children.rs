@@ -157,9 +157,13 @@ type Failure = Arc<Mutex<Option<ChildFailure>>>;
 
 /// How often the supervisor looks at its children: a dead one is noticed within this.
 const SUPERVISE_PERIOD: Duration = Duration::from_millis(100);
+/// How long a node of `--split` may run on after another ended cleanly (to receive the last
+/// messages of its own count) before it is stopped.
+const PEER_GRACE: Duration = Duration::from_secs(2);
 
 fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> Result<(), AppError> {
     let runs = view.runs.len();
+    let dependent = view.split;
     let labels = Labels::new(view.output.stable);
     let mut renderer = renderer(plan, view, labels);
     // The first Ctrl-C reaches only us (the children have their own process group).
@@ -169,7 +173,7 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     let (children, readers) = start(&specs, &tx)?;
     drop(tx);
     let failure = Failure::default();
-    let supervisor = supervise(children, failure.clone());
+    let supervisor = supervise(children, failure.clone(), dependent);
 
     let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
     let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
@@ -225,11 +229,14 @@ fn start(specs: &[ChildSpec], tx: &Sender<Tagged>) -> Result<(Vec<Started>, Vec<
 /// Watches the children until all have ended, and records the first that ended badly in
 /// `failure`. The run ends for everyone when the counted children are all done, or as soon
 /// as any child ends otherwise (killed, failed, or stopped without being asked): the others
-/// would wait for it forever.
-fn supervise(mut children: Vec<Started>, failure: Failure) -> JoinHandle<()> {
+/// would wait for it forever. `dependent` children (the nodes of `--split`) need each
+/// other: one that ended cleanly (its count reached, or a SIGTERM, which looks the same)
+/// leaves the others [`PEER_GRACE`] to finish their own count before they are stopped.
+fn supervise(mut children: Vec<Started>, failure: Failure, dependent: bool) -> JoinHandle<()> {
     let any_counted = children.iter().any(|c| c.counted);
     thread::spawn(move || {
         let mut stopping = false;
+        let mut alone_since: Option<std::time::Instant> = None;
         while !children.is_empty() {
             let mut ended_early = false;
             children.retain_mut(|started| {
@@ -244,11 +251,18 @@ fn supervise(mut children: Vec<Started>, failure: Failure) -> JoinHandle<()> {
                     let mut first = failure.lock().unwrap_or_else(|e| e.into_inner());
                     first.get_or_insert_with(|| ChildFailure::of(started, outcome));
                 }
-                ended_early |= !clean || !started.counted;
+                // Stopped from outside (SIGTERM or SIGINT to it alone, code 130) before we
+                // asked: the others would wait for it.
+                let interrupted = outcome.is_some_and(|s| s.code() == Some(130)) && !stopping;
+                ended_early |= !clean || !started.counted || interrupted;
+                if dependent {
+                    alone_since.get_or_insert_with(std::time::Instant::now);
+                }
                 false
             });
             let counted_done = any_counted && !children.iter().any(|c| c.counted);
-            if !stopping && (ended_early || counted_done) {
+            let deserted = alone_since.is_some_and(|t| t.elapsed() >= PEER_GRACE);
+            if !stopping && (ended_early || counted_done || deserted) {
                 stopping = true;
                 for started in &children {
                     let _ = kill(Pid::from_raw(started.child.id() as i32), Signal::SIGINT);
