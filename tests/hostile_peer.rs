@@ -93,7 +93,6 @@ fn malformed_images_are_refused_and_the_view_goes_on() {
 struct Watched {
     child: Child,
     rx: crossbeam_channel::Receiver<String>,
-    reader: std::thread::JoinHandle<()>,
     lines: Vec<String>,
 }
 
@@ -101,13 +100,13 @@ impl Watched {
     fn new(mut child: Child) -> Watched {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             use std::io::BufRead;
             for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = tx.send(line);
             }
         });
-        Watched { child, rx, reader, lines: Vec::new() }
+        Watched { child, rx, lines: Vec::new() }
     }
 
     /// Waits until the events so far satisfy `done`.
@@ -124,13 +123,21 @@ impl Watched {
     /// Interrupts the node and returns all its events; it must exit cleanly, without a panic.
     fn finish(mut self) -> Vec<serde_json::Value> {
         interrupt(&self.child);
-        let out = self.child.wait_with_output().unwrap();
-        self.reader.join().unwrap();
-        self.lines.extend(self.rx.try_iter());
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut stderr = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr);
+        let status = self.child.wait().unwrap();
+        let lines: Vec<String> = self.lines.drain(..).chain(self.rx.iter()).collect();
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(out.status.success(), "{:?}: {stderr}", out.status);
-        events(&self.lines.join("\n"))
+        assert!(status.success(), "{status:?}: {stderr}");
+        events(&lines.join("\n"))
+    }
+}
+
+impl Drop for Watched {
+    /// A test that fails half-way leaves no node behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
