@@ -245,7 +245,7 @@ pub struct BenchPeerArgs {
     #[arg(long)]
     pub topic: String,
 
-    /// Take each image as a read-only view where it arrived (Loaned<Image>), not decoded
+    /// Take each image as a read-only view where it arrived (`Loaned<Image>`), not decoded
     #[arg(long)]
     pub loaned: bool,
 }
