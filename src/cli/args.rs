@@ -110,9 +110,10 @@ pub struct NodeArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
     pub period: Duration,
 
-    /// How messages cross between processes
-    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
-    pub transport: TransportChoice,
+    /// How messages cross between processes [default: socket, or dds when
+    /// RMW_IMPLEMENTATION=rmw_cyclonedds_cpp]
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportChoice>,
 
     #[command(flatten)]
     pub image: FrameArgs,
@@ -309,6 +310,8 @@ pub enum OnOff {
 pub enum TransportChoice {
     Socket,
     Shm,
+    // Cyclone DDS, as ROS 2 on rmw_cyclonedds_cpp (a build with the cargo feature `dds`).
+    Dds,
 }
 
 /// The nodes `ipc-lab node` can run, by their upstream names.

@@ -59,6 +59,12 @@ const ARGS: &[(&str, &str, &str)] = &[
     ("*", "period", "타이머 주기이자 cyclic이 쉬는 시간. 1s, 250ms, 0(최대한 빨리) 같은 값"),
     ("*", "split", "노드마다 자식 프로세스를 따로 띄웁니다. 이 장의 터미널 두 개와 같습니다"),
     ("*", "transport", "프로세스 사이로 메시지를 보내는 길: 소켓(socket) 또는 공유 메모리(shm)"),
+    (
+        "node",
+        "transport",
+        "프로세스 사이로 메시지를 보내는 길: 소켓(socket), 공유 메모리(shm), 또는 ROS 2처럼 Cyclone DDS(dds) \
+         [기본값: socket, RMW_IMPLEMENTATION=rmw_cyclonedds_cpp이면 dds]",
+    ),
     ("*", "format", "side: 메시지마다 한 줄, 복사를 강조; classic: 원본 데모와 똑같은 줄; json: 이벤트마다 JSON 한 줄"),
     ("*", "diagram", "실행을 시퀀스 다이어그램으로도 그려 이 SVG 파일에 씁니다"),
     ("*", "stable", "pid와 주소를 처음 나온 순서대로 이름표(pid#1, @1, @2...)로 찍습니다"),

@@ -67,13 +67,35 @@ pub enum Action {
     ImagePipeline(ImagePlan),
 }
 
-/// Where a demo's messages go between processes.
-fn transport(choice: TransportChoice) -> TransportKind {
+/// Where a demo's messages go between processes. DDS is refused by the commands that do
+/// not have it yet (`command`, as the error names it).
+fn transport(choice: TransportChoice, command: &str) -> Result<TransportKind, PlanError> {
     match choice {
-        TransportChoice::Socket => TransportKind::Socket,
-        TransportChoice::Shm => TransportKind::SharedMemory,
+        TransportChoice::Socket => Ok(TransportKind::Socket),
+        TransportChoice::Shm => Ok(TransportKind::SharedMemory),
+        TransportChoice::Dds if !cfg!(feature = "dds") => Err(PlanError::DdsNotBuilt),
+        TransportChoice::Dds => Err(PlanError::DdsNotHere { command: command.into() }),
     }
 }
+
+/// The transport of `ipc-lab node`: as asked, else DDS when `RMW_IMPLEMENTATION` names
+/// rmw_cyclonedds_cpp (the ROS 2 way to choose Cyclone), else the socket.
+fn node_transport(choice: Option<TransportChoice>, node: NodeName) -> Result<TransportKind, PlanError> {
+    let from_env = || std::env::var("RMW_IMPLEMENTATION").is_ok_and(|rmw| rmw == "rmw_cyclonedds_cpp");
+    let choice = choice.unwrap_or(if from_env() { TransportChoice::Dds } else { TransportChoice::Socket });
+    match (choice, node) {
+        (TransportChoice::Dds, NodeName::Producer | NodeName::Consumer) if cfg!(feature = "dds") => {
+            Ok(TransportKind::Dds)
+        }
+        _ => transport(choice, &format!("node {}", node.name())),
+    }
+}
+
+/// How to get a build with DDS.
+const DDS_BUILD_HINT: Text = Text {
+    ko: "'cargo build --features dds'로 빌드하세요 (cmake와 libclang이 필요합니다)",
+    en: "build with 'cargo build --features dds' (needs cmake and libclang)",
+};
 
 /// Where to look after asking for a lesson that does not exist.
 const LESSON_LIST_HINT: Text =
@@ -88,6 +110,11 @@ pub enum PlanError {
     NoSuchLesson(String),
     /// `ipc-lab node NAME --OPTION` with an option that node does not use.
     NotForNode { node: NodeName, option: String },
+    /// `--transport dds` in a build without the cargo feature `dds`.
+    DdsNotBuilt,
+    /// `--transport dds` where it does not exist yet: only `node producer` and
+    /// `node consumer` have it.
+    DdsNotHere { command: String },
 }
 
 impl PlanError {
@@ -123,14 +150,30 @@ impl PlanError {
                     lessons::all().len()
                 )
             }
+            (PlanError::DdsNotBuilt, Lang::Ko) => {
+                "이 ipc-lab은 DDS 없이 빌드되었습니다: --transport dds를 쓰려면 `dds` 기능(feature)을 켜고 빌드하세요"
+                    .into()
+            }
+            (PlanError::DdsNotBuilt, Lang::En) => {
+                "this ipc-lab was built without DDS: --transport dds needs a build with the `dds` feature".into()
+            }
+            (PlanError::DdsNotHere { command }, Lang::Ko) => {
+                format!("{command}에서는 아직 --transport dds를 쓸 수 없습니다: node producer와 node consumer만 됩니다")
+            }
+            (PlanError::DdsNotHere { command }, Lang::En) => {
+                format!(
+                    "--transport dds is not available for {command} yet: only node producer and node consumer have it"
+                )
+            }
         }
     }
 
     /// What to do next.
     pub fn hint(&self) -> Text {
         match self {
-            PlanError::SplitWithBoth | PlanError::NotForNode { .. } => HELP_HINT,
+            PlanError::SplitWithBoth | PlanError::NotForNode { .. } | PlanError::DdsNotHere { .. } => HELP_HINT,
             PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
+            PlanError::DdsNotBuilt => DDS_BUILD_HINT,
         }
     }
 }
@@ -329,13 +372,13 @@ impl Plan {
                 topic: args.topic,
                 raw: args.raw,
                 count: args.count,
-                transport: transport(args.transport),
+                transport: transport(args.transport, "echo")?,
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
             Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
             Command::Bench(args) => Action::Bench(bench_plan(args, cli.domain, &command_line)),
             Command::BenchPeer(args) => Action::BenchPeer(BenchPeerPlan {
-                transport: transport(args.transport),
+                transport: transport(args.transport, "bench-peer")?,
                 topic: args.topic,
                 loaned: args.loaned,
             }),
@@ -357,7 +400,7 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
         count: args.count,
         period: args.period,
         output: args.output.into(),
-        transport: transport(args.transport),
+        transport: node_transport(args.transport, args.name)?,
         image: ImageNodePlan {
             source: args.image.source,
             size: args.image.size,
@@ -407,7 +450,7 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
         period: args.period,
         output: args.output.into(),
         split: args.split,
-        transport: transport(args.transport),
+        transport: transport(args.transport, demo.command)?,
     })
 }
 

@@ -157,7 +157,15 @@ impl Node {
         if let Some(transport) = ctx.inner.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let intra = options.use_intra_process_comms;
-            transport.announce(entry(LocalKind::Node, &inner.name, &Arc::from(""), "", intra, Arc::downgrade(&alive)));
+            transport.announce(entry(
+                LocalKind::Node,
+                &inner.name,
+                &Arc::from(""),
+                "",
+                intra,
+                QoS::keep_last(10),
+                Arc::downgrade(&alive),
+            ));
         }
         Ok(Self { inner })
     }
@@ -253,7 +261,8 @@ impl Node {
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Publisher;
-            transport.announce(entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, Arc::downgrade(&alive)));
+            let announced = entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, qos, Arc::downgrade(&alive));
+            transport.announce(announced);
         }
         Ok(Publisher::new(inner, route))
     }
@@ -307,7 +316,7 @@ impl Node {
         if let Some(transport) = ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Subscription;
-            transport.announce(entry(kind, &inner.node, &topic, M::TYPE_NAME, intra, Arc::downgrade(&alive)));
+            transport.announce(entry(kind, &inner.node, &topic, M::TYPE_NAME, intra, qos, Arc::downgrade(&alive)));
         }
         let base: Arc<dyn SubscriptionBase> = inner.clone();
         self.inner.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&base));

@@ -24,6 +24,7 @@ use crate::engine::trace::{EventKind, Tracer};
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A local node, publisher or subscription, as announced.
+#[derive(Clone)]
 pub(crate) struct LocalEntry {
     pub(crate) kind: LocalKind,
     pub(crate) node: Arc<str>,
@@ -33,6 +34,9 @@ pub(crate) struct LocalEntry {
     pub(crate) type_name: &'static str,
     /// Whether the node uses intra-process communication (`ipc-lab ps` shows it).
     pub(crate) intra: bool,
+    /// The endpoint's QoS (keep last 10 for a node): a DDS endpoint is created with it.
+    #[cfg_attr(not(feature = "dds"), allow(dead_code))]
+    pub(crate) qos: crate::engine::QoS,
     /// Announced while this is alive.
     pub(crate) alive: Weak<dyn Any + Send + Sync>,
 }
@@ -91,6 +95,14 @@ impl std::ops::Deref for Handle {
 
     fn deref(&self) -> &Link {
         &self.0
+    }
+}
+
+impl Handle {
+    /// The link itself, for a thread of the transport (it watches the link's stop).
+    #[cfg_attr(not(feature = "dds"), allow(dead_code))]
+    pub(crate) fn shared(&self) -> Arc<Link> {
+        self.0.clone()
     }
 }
 

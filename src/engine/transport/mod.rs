@@ -1,9 +1,11 @@
-//! Between processes: what a transport must do, and the two this crate has. Discovery
-//! through the runtime directory and one Unix socket per process are shared by both
+//! Between processes: what a transport must do, and the ones this crate has. Discovery
+//! through the runtime directory and one Unix socket per process are shared by all
 //! (`link.rs`); they differ in how a message's bytes reach the other side:
 //!
 //! - `socket.rs`: the CDR bytes go through the socket (written in, read out: two copies);
-//! - `shm.rs`: the CDR bytes sit in shared memory and only a descriptor crosses.
+//! - `shm.rs`: the CDR bytes sit in shared memory and only a descriptor crosses;
+//! - `dds/transport.rs` (feature `dds`): the CDR bytes go to Cyclone DDS, as on ROS 2 with
+//!   rmw_cyclonedds_cpp, to any DDS participant of the domain (the socket stays unused).
 //!
 //! ```no_run
 //! use ipc_lab::engine::transport::{TransportKind, TransportOptions};
@@ -87,6 +89,9 @@ pub enum TransportKind {
     Socket,
     /// The CDR bytes go into shared memory; only a descriptor crosses (`shm.rs`).
     SharedMemory,
+    /// The CDR bytes go to Cyclone DDS, as rmw_cyclonedds_cpp hands them (`dds/transport.rs`,
+    /// with the cargo feature `dds`).
+    Dds,
 }
 
 impl TransportKind {
@@ -95,6 +100,7 @@ impl TransportKind {
         match self {
             TransportKind::Socket => "socket",
             TransportKind::SharedMemory => "shm",
+            TransportKind::Dds => "dds",
         }
     }
 }
@@ -116,6 +122,10 @@ pub enum TransportError {
     Listen { path: PathBuf, source: io::Error },
     /// The announcement could not be written (a full disk): nobody would find us.
     Announce { path: PathBuf, source: io::Error },
+    /// This build has no DDS library (the cargo feature `dds` is off).
+    DdsNotBuilt,
+    /// Cyclone DDS refused to start (its own words).
+    Dds(String),
 }
 
 impl fmt::Display for TransportError {
@@ -124,6 +134,8 @@ impl fmt::Display for TransportError {
             TransportError::RuntimeDir(e) => e.fmt(f),
             TransportError::Listen { path, source } => write!(f, "cannot listen on {}: {source}", path.display()),
             TransportError::Announce { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            TransportError::DdsNotBuilt => write!(f, "this build has no DDS (the cargo feature `dds` is off)"),
+            TransportError::Dds(reason) => write!(f, "Cyclone DDS: {reason}"),
         }
     }
 }
@@ -271,10 +283,17 @@ pub(crate) fn start(
     tracer: Tracer,
     to_local: ToLocalSubscriptions,
 ) -> Result<Arc<dyn Transport>, TransportError> {
+    if options.kind == TransportKind::Dds && !cfg!(feature = "dds") {
+        return Err(TransportError::DdsNotBuilt);
+    }
     let (link, listening) = link::Link::start(domain_id, options, tracer, to_local)?;
     let transport: Arc<dyn Transport> = match options.kind {
         TransportKind::Socket => Arc::new(socket::SocketTransport::new(link)),
         TransportKind::SharedMemory => Arc::new(shm::ShmTransport::new(link)),
+        #[cfg(feature = "dds")]
+        TransportKind::Dds => dds::transport::DdsTransport::start(link)?,
+        #[cfg(not(feature = "dds"))]
+        TransportKind::Dds => return Err(TransportError::DdsNotBuilt),
     };
     listening.begin(Arc::downgrade(&transport));
     Ok(transport)
@@ -287,9 +306,10 @@ pub(crate) fn entry(
     topic: &Arc<str>,
     type_name: &'static str,
     intra: bool,
+    qos: super::QoS,
     alive: Weak<dyn Any + Send + Sync>,
 ) -> LocalEntry {
-    LocalEntry { kind, node: node.clone(), topic: topic.clone(), type_name, intra, alive }
+    LocalEntry { kind, node: node.clone(), topic: topic.clone(), type_name, intra, qos, alive }
 }
 
 /// The announcement files of this process, for a last-moment clean-up when a second Ctrl-C

@@ -207,13 +207,29 @@ impl Writer {
         gid_of(self.entity.0)
     }
 
-    /// Hands one complete CDR encoding (header included, padded) to Cyclone. Cyclone
-    /// copies it into its own sample here: a copy inside the middleware.
+    /// Hands one complete CDR encoding (header included) to Cyclone, followed by the zeros
+    /// that pad it to a multiple of 4 (see [`super::padded`]) as a second piece, so that
+    /// ipc-lab copies nothing to pad. Cyclone copies both into its own sample here: a copy
+    /// inside the middleware.
     pub fn write(&self, cdr: &[u8]) -> Result<(), DdsError> {
-        let iov = c::ddsrt_iovec_t { iov_base: cdr.as_ptr().cast_mut().cast(), iov_len: cdr.len() };
-        // SAFETY: iov points into `cdr`, which outlives the call; the blob type copies it.
-        let serdata =
-            unsafe { c::ddsi_serdata_from_ser_iov(self.sertype, c::ddsi_serdata_kind_SDK_DATA, 1, &iov, cdr.len()) };
+        const ZEROS: [u8; 3] = [0; 3];
+        let pad = cdr.len().next_multiple_of(4) - cdr.len();
+        let iov = [
+            c::ddsrt_iovec_t { iov_base: cdr.as_ptr().cast_mut().cast(), iov_len: cdr.len() },
+            c::ddsrt_iovec_t { iov_base: ZEROS.as_ptr().cast_mut().cast(), iov_len: pad },
+        ];
+        let pieces = if pad == 0 { 1 } else { 2 };
+        // SAFETY: iov points into `cdr` and a static, which outlive the call; the blob type
+        // copies them.
+        let serdata = unsafe {
+            c::ddsi_serdata_from_ser_iov(
+                self.sertype,
+                c::ddsi_serdata_kind_SDK_DATA,
+                pieces,
+                iov.as_ptr(),
+                cdr.len() + pad,
+            )
+        };
         if serdata.is_null() {
             return Err(DdsError { call: "ddsi_serdata_from_ser_iov", reason: "out of memory".into() });
         }

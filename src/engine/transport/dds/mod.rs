@@ -1,8 +1,8 @@
 //! ROS 2 on DDS: the names, hashes, QoS and graph messages a real ROS 2 node puts on the
 //! wire, so that ipc-lab's endpoints look like rclcpp's to `ros2 topic echo` and
-//! `ros2 node list`. Everything here is plain data and pure functions; the DDS library
-//! itself (Cyclone DDS, through the `dds` cargo feature) only carries what this module
-//! computes.
+//! `ros2 node list`. Everything here but `cyclone` and `transport` is plain data and pure
+//! functions; the DDS library itself (Cyclone DDS, through the `dds` cargo feature) only
+//! carries what this module computes, and `transport` makes it one of ipc-lab's transports.
 //!
 //! ```
 //! use ipc_lab::engine::msg::std_msgs::Int32;
@@ -26,6 +26,8 @@ pub mod cyclone;
 pub mod graph;
 pub mod names;
 pub mod qos;
+#[cfg(feature = "dds")]
+pub(crate) mod transport;
 pub mod type_hash;
 
 /// A serialized sample as rmw_cyclonedds hands it to Cyclone: the CDR bytes with zeros

@@ -1,0 +1,282 @@
+//! The DDS transport: a message's CDR bytes go to Cyclone DDS as rmw_cyclonedds_cpp hands
+//! them (one writer per topic, `rt/<topic>`, the type's DDS name and hash, the endpoint's
+//! QoS), and come back from Cyclone's readers. The runtime directory still announces this
+//! process, so `ipc-lab ps` shows it with transport `dds`; the bytes never cross its socket.
+//!
+//! What ipc-lab copies, and reports: the serialization (`serialized`), the hand-over of
+//! the CDR bytes to Cyclone (`written`: `dds_writecdr` copies them into Cyclone's sample),
+//! the take out of Cyclone's buffer into a buffer of ours (`read`), the deserialization.
+//! What Cyclone does in between (its own sample, fragments, resends, reassembly, the
+//! kernel's socket copies) is inside the middleware: not counted, not guessed. A sample
+//! from DDS says nothing of its sender's process, so its origin claims no copies.
+//!
+//! Readers ignore this participant's own writers (`ignorelocal`), as rclcpp's
+//! intra-process path and the middleware's in-process path already serve this process.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::cyclone::{DdsError, Participant, Reader, Writer};
+use super::graph::{Gid, NodeEntitiesInfo, ParticipantEntitiesInfo};
+use super::type_hash::{self, PeerType};
+use super::{names, qos};
+use crate::engine::text::LineText;
+use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
+use crate::engine::transport::frame::ReleaseFrame;
+use crate::engine::transport::link::{Handle, Link};
+use crate::engine::transport::{
+    Arrived, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError, SCAN_PERIOD,
+};
+use crate::engine::wire::{Arrival, WireBytes, WireSample};
+
+/// Cyclone DDS beside the runtime directory's announcement.
+#[derive(Debug)]
+pub(crate) struct DdsTransport {
+    link: Handle,
+    participant: Participant,
+    /// The writer of `ros_discovery_info`: the nodes of this process and their endpoints.
+    discovery: Writer,
+    state: Mutex<State>,
+}
+
+/// The DDS side of this process's graph.
+#[derive(Debug, Default)]
+struct State {
+    /// One writer per ROS topic.
+    writers: HashMap<Arc<str>, Arc<Writer>>,
+    /// The nodes as `ros2 node list` sees them, in the order they came.
+    nodes: Vec<NodeEntitiesInfo>,
+}
+
+impl DdsTransport {
+    /// Joins the DDS domain of `link` and publishes an empty graph.
+    pub(crate) fn start(link: Handle) -> Result<Arc<dyn Transport>, TransportError> {
+        let failed = |e: DdsError| TransportError::Dds(e.to_string());
+        let participant = Participant::new(link.domain_id).map_err(failed)?;
+        let info_type = names::dds_type_name(ParticipantEntitiesInfo::TYPE_NAME).unwrap_or_default();
+        let discovery =
+            participant.writer(names::DISCOVERY_TOPIC, &info_type, &qos::discovery_writer_qos()).map_err(failed)?;
+        let transport = DdsTransport { link, participant, discovery, state: Mutex::new(State::default()) };
+        transport.publish_graph();
+        Ok(Arc::new(transport))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Says in the trace that Cyclone refused something (never a panic).
+    fn refused(&self, what: &str) {
+        self.link.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid: 0, reason: LineText::cut(what) });
+    }
+
+    /// Publishes this participant's nodes on `ros_discovery_info`, as rmw_dds_common's
+    /// graph cache does after every change (`update_participant_entities`,
+    /// rmw_dds_common/src/graph_cache.cpp, rolling).
+    fn publish_graph(&self) {
+        let Ok(gid) = self.participant.gid() else { return };
+        let info = ParticipantEntitiesInfo { gid, node_entities_info_seq: self.state().nodes.clone() };
+        if let Err(e) = self.discovery.write(&info.to_cdr()) {
+            self.refused(&e.to_string());
+        }
+    }
+
+    /// The node `name` in the graph, added if new.
+    fn node<'s>(state: &'s mut State, name: &str) -> &'s mut NodeEntitiesInfo {
+        match state.nodes.iter().position(|n| n.node_name == name) {
+            Some(i) => &mut state.nodes[i],
+            None => {
+                state.nodes.push(NodeEntitiesInfo::new(name));
+                state.nodes.last_mut().expect("just pushed")
+            }
+        }
+    }
+
+    /// Creates the DDS writer or reader of a local endpoint; its GID goes into the graph.
+    fn add_endpoint(&self, entry: &LocalEntry) -> Result<(), String> {
+        let dds_type =
+            names::dds_type_name(entry.type_name).ok_or_else(|| format!("no DDS name for {}", entry.type_name))?;
+        let mut dds_qos = qos::endpoint_qos(&entry.qos, entry.type_name).map_err(|e| e.to_string())?;
+        let topic = names::dds_topic(&entry.topic);
+        let mut state = self.state();
+        if entry.kind == LocalKind::Publisher {
+            let writer = match state.writers.get(&entry.topic) {
+                Some(writer) => writer.clone(),
+                None => Arc::new(self.participant.writer(&topic, &dds_type, &dds_qos).map_err(|e| e.to_string())?),
+            };
+            state.writers.insert(entry.topic.clone(), writer.clone());
+            let gid = writer.gid().map_err(|e| e.to_string())?;
+            Self::node(&mut state, &entry.node).writer_gid_seq.push(gid);
+        } else {
+            // The in-process path already serves this participant's own subscriptions.
+            dds_qos.ignore_local = true;
+            let reader = self.participant.reader(&topic, &dds_type, &dds_qos).map_err(|e| e.to_string())?;
+            let gid = reader.gid().map_err(|e| e.to_string())?;
+            Self::node(&mut state, &entry.node).reader_gid_seq.push(gid);
+            let listener = Listener::new(self.link.shared(), entry, reader);
+            std::thread::spawn(move || listener.run());
+        }
+        Ok(())
+    }
+}
+
+impl Transport for DdsTransport {
+    fn announce(&self, entry: LocalEntry) {
+        self.link.announce(entry.clone());
+        match entry.kind {
+            LocalKind::Node => {
+                Self::node(&mut self.state(), &entry.node);
+            }
+            LocalKind::Publisher | LocalKind::Subscription => {
+                if let Err(reason) = self.add_endpoint(&entry) {
+                    self.refused(&format!("DDS endpoint on '{}': {reason}", entry.topic));
+                }
+            }
+        }
+        self.publish_graph();
+    }
+
+    /// The readers Cyclone matched with our writer: other participants, each reader once.
+    fn remote_subscriber_count(&self, topic: &str) -> usize {
+        let writer = self.state().writers.get(topic).cloned();
+        writer.and_then(|w| w.matched_readers().ok()).map_or(0, |n| n as usize)
+    }
+
+    fn send(&self, out: &Outgoing<'_>) {
+        let Some(writer) = self.state().writers.get(out.header.topic.as_str()).cloned() else { return };
+        let encoded;
+        let bytes = match out.payload {
+            OutPayload::Encoded(bytes) => bytes,
+            OutPayload::Message(msg) => {
+                encoded = msg.to_cdr();
+                let bytes = encoded.len();
+                self.link.tracer.emit(out.node, || EventKind::Serialized { msg: (out.msg)(), bytes });
+                &encoded
+            }
+        };
+        match writer.write(bytes) {
+            // dds_writecdr copied the bytes into Cyclone's sample: our hand-over, counted
+            // once whatever the number of readers (Cyclone sends that one sample to all).
+            Ok(()) => {
+                let len = bytes.len();
+                self.link.tracer.emit(out.node, || EventKind::Written { msg: (out.msg)(), bytes: len, to_pid: 0 })
+            }
+            Err(e) => self.refused(&format!("publishing on '{}': {e}", out.header.topic)),
+        }
+    }
+
+    fn receive(&self, frame: Incoming) -> Result<Arrived, String> {
+        Err(format!("payload kind {} on the socket of a DDS transport: DDS peers talk through DDS", frame.kind))
+    }
+
+    fn release(&self, _from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
+        Err(format!(
+            "release of slot {} of publisher {}: a DDS transport lends no memory",
+            release.slot, release.publisher
+        ))
+    }
+
+    fn peer_gone(&self, _pid: u32) {}
+
+    fn close(&self) {
+        self.link.close();
+    }
+}
+
+/// Numbers the samples a process takes from DDS: they carry no publisher id of ours.
+static SAMPLES: AtomicU64 = AtomicU64::new(1);
+
+/// One subscription's DDS reader and the thread that takes its samples.
+struct Listener {
+    link: Arc<Link>,
+    reader: Reader,
+    topic: Arc<str>,
+    type_name: &'static str,
+    /// The writers whose type was already reported as another layout.
+    reported: HashSet<Gid>,
+    /// Cyclone's count of QoS-incompatible writers, as last reported.
+    incompatible: u32,
+}
+
+impl Listener {
+    fn new(link: Arc<Link>, entry: &LocalEntry, reader: Reader) -> Self {
+        let (topic, type_name) = (entry.topic.clone(), entry.type_name);
+        Self { link, reader, topic, type_name, reported: HashSet::new(), incompatible: 0 }
+    }
+
+    fn run(mut self) {
+        let mut checked = Instant::now();
+        while !self.link.stopping() {
+            match self.reader.take(SCAN_PERIOD) {
+                Ok(Some(bytes)) => self.hand_over(bytes),
+                Ok(None) => {}
+                Err(e) => {
+                    self.reject(&e.to_string());
+                    return;
+                }
+            }
+            if checked.elapsed() >= SCAN_PERIOD {
+                checked = Instant::now();
+                self.check_peers();
+            }
+        }
+    }
+
+    fn reject(&self, reason: &str) {
+        self.link.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid: 0, reason: LineText::cut(reason) });
+    }
+
+    /// A writer of another layout under our type's name, or one whose QoS cannot reach us:
+    /// an event each, once.
+    fn check_peers(&mut self) {
+        for writer in self.reader.matched_writers().unwrap_or_default() {
+            if let PeerType::Different { ours, theirs } = type_hash::compare_peer(self.type_name, &writer.user_data) {
+                if self.reported.insert(writer.gid) {
+                    let topic = &self.topic;
+                    self.reject(&format!(
+                        "a DDS writer on '{topic}' sends another {}: {theirs}, ours is {ours}",
+                        self.type_name
+                    ));
+                }
+            }
+        }
+        if let Ok(Some(qos)) = self.reader.incompatible_qos() {
+            if qos.count > self.incompatible {
+                self.incompatible = qos.count;
+                let topic = &self.topic;
+                self.reject(&format!("a DDS writer on '{topic}' cannot be heard: incompatible {} QoS", qos.policy));
+            }
+        }
+    }
+
+    /// The sample Cyclone gave (already copied into `bytes`: the `read` event) goes to the
+    /// local subscriptions, which decode it or reject it.
+    fn hand_over(&self, bytes: Vec<u8>) {
+        let publication = Publication { pid: 0, publisher: 0, seq: SAMPLES.fetch_add(1, Ordering::Relaxed) };
+        // The sender is a DDS participant: no process, node or copies of it are known here.
+        let origin =
+            Origin { pid: 0, node: Arc::from(""), addr: 0, copied_bytes: 0, serialized_bytes: 0, written_bytes: 0 };
+        let sample = WireSample {
+            bytes: WireBytes::Heap(Arc::new(bytes)),
+            publication,
+            intra_process_context: None,
+            arrival: Some(Arrival { origin, segment: None }),
+        };
+        let arrived = |type_name| {
+            self.link.tracer.emit(&Arc::from(""), || {
+                let bytes = sample.bytes.as_slice();
+                let msg = MessageRef::of_cdr(bytes, self.topic.clone(), type_name, publication);
+                EventKind::Read { msg, bytes: bytes.len(), from_pid: 0 }
+            })
+        };
+        match (self.link.to_local)(&self.topic, self.type_name, &sample, &arrived) {
+            Handed::ToSubscriptions | Handed::DomainGone => {}
+            Handed::NoSubscription => self.reject(&format!("nobody here subscribes to '{}'", self.topic)),
+            Handed::OtherType { local } => {
+                self.reject(&format!("topic '{}' carries {local} here, not {}", self.topic, self.type_name))
+            }
+        }
+    }
+}
