@@ -348,6 +348,17 @@ fn assert_trace_matches_heap(outcome: &Outcome) {
     );
 }
 
+/// The reasons of the `Copied` events, in the order they were reported.
+fn copy_reasons(events: &[TraceEvent]) -> Vec<CopyReason> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Copied { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The trace's payload address for each copy-reporting event, in order.
 fn copy_payloads(events: &[TraceEvent]) -> Vec<Option<usize>> {
     events.iter().filter(|e| e.kind.bytes_copied().is_some()).map(|e| e.kind.message().unwrap().payload_addr).collect()
@@ -455,14 +466,7 @@ fn publish_by_reference_costs_exactly_one_copy() {
     let outcome = publish_once(true, &[Kind::Owner], How::ByRef);
     assert_trace_matches_heap(&outcome);
     assert_eq!(outcome.allocs.big, 1);
-    let reasons: Vec<_> = outcome
-        .events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::Copied { reason, .. } => Some(reason),
-            _ => None,
-        })
-        .collect();
+    let reasons = copy_reasons(&outcome.events);
     assert_eq!(reasons, [CopyReason::PublishByReference]);
     assert_eq!(copy_events(&outcome.events).len(), 1);
     assert_ne!(outcome.received, [outcome.published]);
@@ -503,14 +507,7 @@ fn a_shared_buffer_under_an_owner_copies_at_take_time() {
     let outcome = publish_once(true, &[Kind::OwnerOfSharedBuffer], How::Move);
     assert_trace_matches_heap(&outcome);
     assert_eq!(outcome.allocs.big, 1);
-    let reasons: Vec<_> = outcome
-        .events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::Copied { reason, .. } => Some(reason),
-            _ => None,
-        })
-        .collect();
+    let reasons = copy_reasons(&outcome.events);
     assert_eq!(reasons, [CopyReason::UniqueFromSharedBuffer]);
     assert_eq!(copy_payloads(&outcome.events), [Some(outcome.received[0])]);
 }
