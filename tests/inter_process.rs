@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, interrupt, kind};
+use common::{events, interrupt, kind, rejected_reasons, stop_cleanly};
 use serde_json::Value;
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
@@ -260,13 +260,8 @@ fn hostile_frames_are_refused_and_counted() {
     let liar = Frame { header: FrameHeader { publisher_pid: 1, ..wrong_type.header.clone() }, ..wrong_type.clone() };
     send(&liar.encode());
 
-    interrupt(&consumer);
-    let out = consumer.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let events = events(&String::from_utf8(out.stdout).unwrap());
-    let reasons: Vec<&str> = kind(&events, "rejected").iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    let events = stop_cleanly(consumer);
+    let reasons = rejected_reasons(&events);
     assert_eq!(reasons.len(), 6, "{reasons:?}");
     assert!(reasons[0].contains("bad magic"));
     assert!(reasons[1].contains("over the limit"));

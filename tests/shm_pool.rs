@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, interrupt, kind};
+use common::{events, interrupt, kind, rejected_reasons, stop_cleanly};
 use ipc_lab::engine::transport::discovery::{self, Announcement, Endpoint};
 use ipc_lab::engine::transport::frame::{
     Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, KIND_RELEASE, PREFIX_LEN, RELEASE_LEN,
@@ -116,13 +116,8 @@ fn a_hostile_publisher_is_refused_without_a_crash() {
     assert_eq!(u16::from_le_bytes([release[6], release[7]]), KIND_RELEASE);
     assert_eq!(ReleaseFrame::decode(&release[PREFIX_LEN..]), Some(ReleaseFrame { publisher: 1, slot: 0 }));
 
-    interrupt(&consumer);
-    let out = consumer.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let events = events(&String::from_utf8(out.stdout).unwrap());
-    let reasons: Vec<&str> = kind(&events, "rejected").iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    let events = stop_cleanly(consumer);
+    let reasons = rejected_reasons(&events);
     assert_eq!(reasons.len(), 7, "{reasons:?}");
     assert!(reasons[0].contains("not sealed"), "{}", reasons[0]);
     assert!(reasons[1].contains("not a memfd") && reasons[2].contains("not a memfd"), "{reasons:?}");

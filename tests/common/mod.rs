@@ -68,6 +68,22 @@ pub fn interrupt(child: &std::process::Child) {
     assert!(kill.success());
 }
 
+/// Stops a node with Ctrl-C, checks that it ended cleanly without a panic, and returns its
+/// JSON events: a hostile peer's frames must cost events, never the node.
+pub fn stop_cleanly(node: std::process::Child) -> Vec<serde_json::Value> {
+    interrupt(&node);
+    let out = node.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    events(&String::from_utf8(out.stdout).unwrap())
+}
+
+/// Why a process refused what it refused: the reasons of its `rejected` events.
+pub fn rejected_reasons(events: &[serde_json::Value]) -> Vec<&str> {
+    kind(events, "rejected").iter().map(|r| r["reason"].as_str().unwrap()).collect()
+}
+
 /// Snapshots live in the top-level `snapshots/` folder.
 #[macro_export]
 macro_rules! snapshot {
