@@ -256,11 +256,21 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// A receiving process gave back memory that one of our publishers lent it: the last
     /// reference to the message there was dropped. An error names a release that does not
     /// match anything it holds (the connection is then closed).
-    fn release(&self, from_pid: u32, release: frame::ReleaseFrame) -> Result<(), String>;
+    /// A transport that lends nothing (`lend` below) refuses every release.
+    fn release(&self, from_pid: u32, release: frame::ReleaseFrame) -> Result<(), String> {
+        let _ = from_pid;
+        Err(format!(
+            "release of slot {} of publisher {}: this process lends no memory",
+            release.slot, release.publisher
+        ))
+    }
 
     /// A connection with `pid` closed (the process died, or stopped talking to us): what it
-    /// held is ours again, and what it had sent us is forgotten.
-    fn peer_gone(&self, pid: u32);
+    /// held is ours again, and what it had sent us is forgotten. Nothing, for a transport
+    /// that lends nothing and keeps nothing per peer.
+    fn peer_gone(&self, pid: u32) {
+        let _ = pid;
+    }
 
     /// This process leaves the domain: stop announcing and listening, now.
     fn close(&self);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
-use super::frame::{self, Frame, FrameHeader, ReleaseFrame};
+use super::frame::{self, Frame, FrameHeader};
 use super::link::Handle;
 use super::{Arrived, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::EventKind;
@@ -77,16 +77,6 @@ impl Transport for SocketTransport {
         // The read out of the socket already copied the bytes into this buffer of ours.
         Ok(Arrived { bytes: WireBytes::Heap(Arc::new(frame.payload)), segment: None })
     }
-
-    /// Nothing is lent: the bytes were copied out of the socket.
-    fn release(&self, _from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
-        Err(format!(
-            "release of slot {} of publisher {}: this process lends no memory",
-            release.slot, release.publisher
-        ))
-    }
-
-    fn peer_gone(&self, _pid: u32) {}
 
     fn close(&self) {
         self.link.close();

@@ -24,7 +24,6 @@ use super::type_hash::{self, PeerType};
 use super::{names, qos};
 use crate::engine::text::LineText;
 use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
-use crate::engine::transport::frame::ReleaseFrame;
 use crate::engine::transport::link::{Handle, Link};
 use crate::engine::transport::{
     Arrived, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError, SCAN_PERIOD,
@@ -170,15 +169,6 @@ impl Transport for DdsTransport {
     fn receive(&self, frame: Incoming) -> Result<Arrived, String> {
         Err(format!("payload kind {} on the socket of a DDS transport: DDS peers talk through DDS", frame.kind))
     }
-
-    fn release(&self, _from_pid: u32, release: ReleaseFrame) -> Result<(), String> {
-        Err(format!(
-            "release of slot {} of publisher {}: a DDS transport lends no memory",
-            release.slot, release.publisher
-        ))
-    }
-
-    fn peer_gone(&self, _pid: u32) {}
 
     fn close(&self) {
         self.link.close();
