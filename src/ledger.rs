@@ -349,6 +349,11 @@ impl Ledger {
                 self.publication(msg.publication).overwritten = true;
             }
             EventKind::Discarded { msg, .. } => self.discard(msg.publication, event.pid, &event.node),
+            // Written where the other processes read it: the serialization (or the loan) went
+            // out to them, as a socket write or a copy into a slot says on the other paths.
+            EventKind::SerializedInPlace { msg, .. } | EventKind::LoanPublished { msg, .. } => {
+                self.publication(msg.publication).sent_out = true;
+            }
             EventKind::Received { msg, via, origin, shared } => {
                 let to = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
                 let mut receipt = self.receive(msg.publication, msg.value, origin.is_some(), to, *via);
@@ -597,7 +602,7 @@ mod tests {
     use super::*;
     use crate::demos::copies::{self, Spec};
     use crate::engine::msg::std_msgs::Int32;
-    use crate::engine::trace::{MessageRef, Origin, Recorder};
+    use crate::engine::trace::{MessageRef, Origin, Recorder, SegmentId};
     use crate::engine::{Context, InitOptions, Node, NodeOptions, SingleThreadedExecutor, UniquePtr};
 
     /// The receipts and the totals of a list of events.
@@ -716,6 +721,21 @@ mod tests {
         // The publisher's process alone: its copies were for a process this trace lacks.
         let (_, alone) = fold(&events[3..]);
         assert_eq!(alone.for_others, Tally { copies: 2, bytes: 16 });
+    }
+
+    /// A shared-memory publisher alone, with nobody in its process: serialized straight into
+    /// a slot, the copy went out to processes this trace lacks, not "still on its way".
+    #[test]
+    fn a_serialization_into_a_slot_is_for_other_processes() {
+        let segment = SegmentId { inode: 7, offset: 0 };
+        let events = [
+            event(1, "p", EventKind::Published { msg: msg(0x10) }),
+            event(1, "p", EventKind::Serialized { msg: msg(0x10), bytes: 8 }),
+            event(1, "p", EventKind::SerializedInPlace { msg: msg(0x50), bytes: 8, segment }),
+        ];
+        let (_, totals) = fold(&events);
+        assert_eq!((totals.for_others, totals.in_flight), (Tally::one(8), Tally::default()));
+        assert_adds_up(&events, &totals);
     }
 
     /// The tool's own copy is counted apart and never in a receipt's rclcpp figure; events
