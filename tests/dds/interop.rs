@@ -366,14 +366,19 @@ fn ipc_lab_dds(runtime: &std::path::Path, args: &[&str]) -> Child {
         .args(args)
         .args(["--transport", "dds", "--lang", "en"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("ipc-lab starts")
 }
 
-/// The output of a child that has ended.
+/// The output of a child that has ended, which must have ended well: whatever a DDS peer
+/// sent, ipc-lab reports it as events, never a panic or a failed exit.
 fn stdout_of(child: Child) -> String {
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

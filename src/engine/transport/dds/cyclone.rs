@@ -399,7 +399,13 @@ unsafe fn copy_out(serdata: *mut c::ddsi_serdata) -> Vec<u8> {
     let size = c::ddsi_serdata_size(serdata) as usize;
     let mut iov = c::ddsrt_iovec_t { iov_base: ptr::null_mut(), iov_len: 0 };
     let held = c::ddsi_serdata_to_ser_ref(serdata, 0, size, &mut iov);
-    let bytes = std::slice::from_raw_parts(iov.iov_base.cast::<u8>(), iov.iov_len).to_vec();
+    // A sample without data (a writer going away) has no buffer at all: a null pointer is
+    // no slice, even of length 0.
+    let bytes = if iov.iov_base.is_null() || iov.iov_len == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(iov.iov_base.cast::<u8>(), iov.iov_len).to_vec()
+    };
     c::ddsi_serdata_to_ser_unref(held, &iov);
     c::ddsi_serdata_unref(serdata);
     bytes
