@@ -229,6 +229,10 @@ pub struct Totals {
     pub for_others: Tally,
     /// rclcpp's copies of messages a full queue dropped before any receipt.
     pub dropped: Tally,
+    /// rclcpp's copies of messages a transient-local publisher keeps (its shared copy, and
+    /// the middleware's serialization) that no receipt here claimed: they wait for late
+    /// joiners.
+    pub kept: Tally,
     /// rclcpp's copies of duplicates a subscription took and threw away: the middleware's
     /// copy of a message the intra-process manager had already delivered to it.
     pub discarded: Tally,
@@ -274,7 +278,7 @@ impl Frames {
 impl Totals {
     /// rclcpp's copies no receipt here claimed.
     pub fn unclaimed(&self) -> Tally {
-        self.for_others + self.dropped + self.discarded + self.in_flight
+        self.for_others + self.dropped + self.kept + self.discarded + self.in_flight
     }
 
     /// rclcpp's copies of the receipts, from each publish to its callback: the claimed
@@ -310,6 +314,8 @@ struct PublicationState {
     /// How its bytes reached each process.
     crossings: HashMap<u32, Crossing>,
     overwritten: bool,
+    /// A transient-local publisher keeps it for late joiners.
+    kept: bool,
     /// Its bytes left for another process.
     sent_out: bool,
 }
@@ -348,6 +354,7 @@ impl Ledger {
                 self.totals.overwritten += 1;
                 self.publication(msg.publication).overwritten = true;
             }
+            EventKind::Kept { msg } => self.publication(msg.publication).kept = true,
             EventKind::Discarded { msg, .. } => self.discard(msg.publication, event.pid, &event.node),
             // Written where the other processes read it: the serialization (or the loan) went
             // out to them, as a socket write or a copy into a slot says on the other paths.
@@ -414,9 +421,14 @@ impl Ledger {
             // The shared copy for subscribers outside the intra-process manager's reach is
             // what the middleware serializes: its first receipt pays for it, and the shared
             // subscriptions of this process read it without a copy of their own.
-            EventKind::Copied { msg, reason: CopyReason::SharedForInterProcess, bytes, .. } => {
-                (msg, Step::Copy(CopyReason::SharedForInterProcess), bytes, Claim::Middleware)
-            }
+            // So is a transient-local publisher's shared copy, which it keeps for late joiners
+            // (and from rolling on serializes too).
+            EventKind::Copied {
+                msg,
+                reason: reason @ (CopyReason::SharedForInterProcess | CopyReason::SharedForTransientLocal),
+                bytes,
+                ..
+            } => (msg, Step::Copy(*reason), bytes, Claim::Middleware),
             EventKind::Copied { msg, reason, bytes, .. } => {
                 (msg, Step::Copy(*reason), bytes, Claim::Message { pid, addr: msg.addr })
             }
@@ -563,6 +575,8 @@ impl Totals {
             self.for_others += tally;
         } else if state.overwritten {
             self.dropped += tally;
+        } else if state.kept {
+            self.kept += tally;
         } else {
             self.in_flight += tally;
         }

@@ -17,6 +17,9 @@ const CASES: &[(&[&str], &str)] = &[
     (&["copies", ""], "empty"),
     (&["copies", "U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U"], "at most"),
     (&["two-node", "--format", "xml"], "xml"),
+    (&["two-node", "--depth", "1001"], "--depth"),
+    (&["cyclic", "--distro", "iron"], "iron"),
+    (&["node", "camera_node", "--depth", "3"], "--depth"),
     (&["two-node", "--bogus"], "--bogus"),
     (&["lesson", "99"], "99"),
     (&["bench", "--sizes", "0"], "--sizes"),
@@ -97,6 +100,36 @@ fn bad_input_is_explained_in_korean() {
         let body = line.trim_start_matches("오류: ");
         assert!(body.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{args:?}: {line}");
     }
+}
+
+/// What rclcpp refuses with IPC on is one line too, in rclcpp's words plus what to do, and
+/// exit code 1 (the demo could not start): transient local under Humble, depth 0.
+#[test]
+fn a_qos_rclcpp_refuses_is_one_line() {
+    let cases: [(&[&str], &str); 2] = [
+        (&["--durability", "transient-local", "--distro", "humble"], "allowed only with volatile durability"),
+        (&["--depth", "0"], "is not allowed with a zero qos history depth value"),
+    ];
+    for (qos, said) in cases {
+        for (lang, korean) in [("en", false), ("ko", true)] {
+            let runtime = tempfile::tempdir().unwrap();
+            let mut args = vec!["--lang", lang, "two-node", "--count", "1", "--period", "0"];
+            args.extend(qos);
+            let out = common::command(runtime.path()).args(&args).output().unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.contains(said) && !stderr.contains("panicked at"), "{stderr}");
+            // What to do, in the user's language.
+            assert!(stderr.contains("--ipc off"), "{stderr}");
+            assert_eq!(stderr.starts_with("오류: "), korean, "{stderr}");
+        }
+    }
+    // Jazzy takes it.
+    let out =
+        ipc_lab(&["two-node", "--count", "1", "--period", "0", "--durability", "transient-local", "--distro", "jazzy"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `--help` and `--version` are not errors.

@@ -24,7 +24,7 @@ fn context(receipts: Option<u64>) -> (Context, Arc<Recorder>) {
 }
 
 fn fast(ipc: bool) -> DemoOptions {
-    DemoOptions { use_intra_process_comms: ipc, period: Duration::ZERO }
+    DemoOptions { use_intra_process_comms: ipc, period: Duration::ZERO, qos: ipc_lab::engine::QoS::keep_last(10) }
 }
 
 fn received(events: &[TraceEvent]) -> Vec<(String, usize, Via, String)> {
@@ -168,7 +168,7 @@ fn qos_is_validated() {
         "intraprocess communication on topic 'a' allowed only with keep last history qos policy"
     );
     let zero = node.create_subscription("b", 0, |_: UniquePtr<Int32>| {}).err();
-    assert_eq!(zero, Some(CreateError::ZeroDepth { topic: "b".into() }));
+    assert_eq!(zero, Some(CreateError::ZeroDepth { topic: "b".into(), publisher: false }));
     // Without IPC, keep-all is allowed (the middleware's unbounded history).
     let plain = Node::new(&ctx, "plain", NodeOptions::default()).unwrap();
     assert!(plain.create_publisher::<Int32>("c", QoS::keep_all()).is_ok());

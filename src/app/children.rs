@@ -22,7 +22,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use super::{render_events, renderer, AppError, Tagged, View};
-use crate::cli::plan::{node_uses, DemoPlan, IpcMode, NodeName, Plan};
+use crate::cli::plan::{node_uses, DemoPlan, IpcMode, NodeName, Plan, QosPlan};
 use crate::engine::transport::{discovery, domain_after, runtime_dir, TransportError};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
@@ -53,6 +53,10 @@ fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Opt
     };
     if node.map_or(true, |n| node_uses(n, "period")) {
         args.extend(["--period".into(), format!("{}ns", demo.period.as_nanos())]);
+    }
+    // The QoS options only where they differ from upstream's, as a learner would type them.
+    if demo.qos != QosPlan::upstream() {
+        args.extend(demo.qos.args());
     }
     args.extend(["--domain".into(), domain.to_string()]);
     args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
@@ -334,6 +338,7 @@ mod tests {
             output: Output { format: Format::Json, stable: false },
             split: true,
             transport: TransportKind::Socket,
+            qos: QosPlan::upstream(),
         }
     }
 

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::cli::plan::{Action, CopiesPlan, DemoPlan, Format, IpcMode, LessonPlan, NodePlan, Output, Plan};
+use crate::cli::plan::{Action, CopiesPlan, DemoPlan, Format, IpcMode, LessonPlan, NodePlan, Output, Plan, QosPlan};
 use crate::demos::{self, DemoError, DemoMain, DemoOptions};
 use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
-use crate::engine::{Context, InitOptions};
+use crate::engine::{Context, CreateError, InitOptions};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
 use crate::image::capture::OpenError;
@@ -91,6 +91,22 @@ const CRASHED: Text = Text {
     en: "error: the demo stopped on an internal error (a bug in ipc-lab)",
 };
 
+/// What to do about a QoS that rclcpp refuses with IPC on (its message stays as rclcpp
+/// words it, as a learner would search for it).
+fn create_hint(e: &CreateError) -> Option<Text> {
+    match e {
+        CreateError::VolatileDurabilityOnly { .. } => Some(Text {
+            ko: "Humble의 rclcpp는 IPC에서 transient local을 거절합니다. Jazzy부터는 받아들입니다: --distro jazzy, 또는 --ipc off",
+            en: "Humble's rclcpp refuses transient local with IPC; Jazzy and later accept it: --distro jazzy, or --ipc off",
+        }),
+        CreateError::ZeroDepth { .. } => Some(Text {
+            ko: "IPC를 켜면 --depth를 1 이상으로 주세요. --ipc off이면 0은 미들웨어의 기본 깊이입니다",
+            en: "with IPC on, give --depth 1 or more; with --ipc off, 0 is the middleware's default depth",
+        }),
+        CreateError::KeepAllWithIntraProcess { .. } | CreateError::TypeMismatch { .. } => None,
+    }
+}
+
 impl AppError {
     /// One line in the user's language: what failed, then why.
     pub fn message(&self, lang: Lang) -> String {
@@ -100,6 +116,10 @@ impl AppError {
             AppError::Demo(DemoError::CouldNotOpenVideoStream) => {
                 format!("Could not open video stream! Exiting..\n{}", image_pipeline::no_camera_hint(lang))
             }
+            AppError::Demo(DemoError::Create(e)) => match create_hint(e) {
+                Some(hint) => format!("{} ({})", failed(DEMO_FAILED, e), hint.get(lang)),
+                None => failed(DEMO_FAILED, e),
+            },
             AppError::Demo(e) => failed(DEMO_FAILED, e),
             AppError::Echo(e) => failed(ECHO_FAILED, e),
             AppError::Output(e) => failed(OUTPUT_FAILED, e),
@@ -340,6 +360,8 @@ struct LocalRun {
     count: Option<u64>,
     /// The timer period and the cyclic sleep.
     period: Duration,
+    /// The QoS of its endpoints, and whose rules apply.
+    qos: QosPlan,
     output: Output,
     /// How it talks to other processes.
     transport: TransportKind,
@@ -357,6 +379,7 @@ impl LocalRun {
             ipc: demo.ipc == IpcMode::On,
             count: demo.count,
             period: demo.period,
+            qos: demo.qos,
             output: demo.output,
             transport: demo.transport,
             needs_transport: false,
@@ -372,6 +395,7 @@ impl LocalRun {
             ipc: node.ipc,
             count: node.count,
             period: node.period,
+            qos: node.qos,
             output: node.output,
             transport: node.transport,
             needs_transport: true,
@@ -443,7 +467,7 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     let mut renderer = renderer(plan, view, Labels::new(run.output.stable));
     let (tx, rx) = event_channel();
     let sink = ChannelSink { run: 0, tx, labels: None };
-    let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
+    let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain).distro(run.qos.distro);
     if let Some(n) = run.count {
         options = options.shutdown_after_receipts(n);
     }
@@ -454,7 +478,7 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
         Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
         Err(e) => notice(&transport_warning(plan.lang, &e)),
     }
-    let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period };
+    let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period, qos: run.qos.qos };
     let (worker_ctx, main) = (ctx.clone(), run.main);
     let run = Run { ctx, main: Box::new(move || main(&worker_ctx, demo_options)) };
     execute(vec![run], Together::AtOnce, rx, renderer.as_mut(), None, out)

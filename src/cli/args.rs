@@ -88,7 +88,50 @@ pub struct DemoArgs {
     pub transport: TransportChoice,
 
     #[command(flatten)]
+    pub qos: QosArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The QoS of every publisher and subscription of a number demo (upstream: keep last 10,
+/// reliable, volatile), and whose rclcpp rules apply where releases differ.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct QosArgs {
+    /// Keep-last depth of every queue; 0 is the middleware's default, refused with IPC on
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_hyphen_values = true)]
+    pub depth: usize,
+
+    /// reliable (upstream), or best-effort
+    #[arg(long, value_enum, default_value_t = ReliabilityArg::Reliable)]
+    pub reliability: ReliabilityArg,
+
+    /// volatile (upstream), or transient-local: publishers keep their last N messages for late joiners
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Volatile)]
+    pub durability: DurabilityArg,
+
+    /// Whose rclcpp rules apply where releases differ: humble (refuses transient local with IPC), jazzy, or rolling
+    #[arg(long, value_enum, default_value_t = DistroArg::Rolling)]
+    pub distro: DistroArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReliabilityArg {
+    Reliable,
+    BestEffort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DurabilityArg {
+    Volatile,
+    TransientLocal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistroArg {
+    Humble,
+    Jazzy,
+    Rolling,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +157,9 @@ pub struct NodeArgs {
     /// RMW_IMPLEMENTATION=rmw_cyclonedds_cpp]
     #[arg(long, value_enum)]
     pub transport: Option<TransportChoice>,
+
+    #[command(flatten)]
+    pub qos: QosArgs,
 
     #[command(flatten)]
     pub image: FrameArgs,
@@ -408,6 +454,8 @@ pub enum ValueError {
     TextScale,
     /// A topic name as ROS 2 allows it.
     Topic,
+    /// `--depth` from 0 to [`MAX_DEPTH`].
+    Depth,
 }
 
 const COUNT: Text = Text {
@@ -440,6 +488,10 @@ const SHOW: Text = Text {
 };
 const TEXT_SCALE: Text =
     Text { ko: "글자 크기를 1부터 4까지로 주세요", en: "expected a text scale from 1 to 4" };
+const DEPTH: Text = Text {
+    ko: "큐 깊이(depth)를 0부터 1000까지의 정수로 주세요 (0은 미들웨어 기본값이고 IPC를 켜면 안 됩니다)",
+    en: "expected a queue depth from 0 to 1000 (0 is the middleware's default, refused with IPC on)",
+};
 const TOPIC: Text = Text {
     ko: "number, /image처럼 영문자, 숫자, _, /로 된 토픽 이름을 주세요",
     en: "expected a topic name of letters, digits, _ and /, like number or /image",
@@ -460,6 +512,7 @@ impl ValueError {
             ValueError::Show => SHOW,
             ValueError::TextScale => TEXT_SCALE,
             ValueError::Topic => TOPIC,
+            ValueError::Depth => DEPTH,
             ValueError::Spec(e) => return spec_message(e, lang),
             ValueError::FrameTooLarge { width, height } => return frame_too_large_message(*width, *height, lang),
             ValueError::Domain | ValueError::Sizes | ValueError::Size | ValueError::FrameSizes => {
@@ -535,6 +588,14 @@ impl std::fmt::Display for ValueError {
 }
 
 impl std::error::Error for ValueError {}
+
+/// The deepest queue `--depth` asks for: deep enough for any lesson, bounded so that a typo
+/// cannot reserve a huge queue.
+pub const MAX_DEPTH: usize = 1000;
+
+fn parse_depth(s: &str) -> Result<usize, ValueError> {
+    s.parse::<usize>().ok().filter(|&n| n <= MAX_DEPTH).ok_or(ValueError::Depth)
+}
 
 fn parse_count(s: &str) -> Result<u64, ValueError> {
     s.parse::<u64>().ok().filter(|&n| n >= 1).ok_or(ValueError::Count)

@@ -58,6 +58,22 @@ const ARGS: &[(&str, &str, &str)] = &[
     ("echo", "count", "메시지 N개를 받으면 멈춥니다 [기본값: Ctrl-C까지]"),
     ("*", "period", "타이머 주기이자 cyclic이 쉬는 시간. 1s, 250ms, 0(최대한 빨리) 같은 값"),
     ("*", "split", "노드마다 자식 프로세스를 따로 띄웁니다. 이 장의 터미널 두 개와 같습니다"),
+    (
+        "*",
+        "depth",
+        "모든 큐의 keep-last 깊이(depth). 0은 미들웨어 기본값이고, IPC를 켜면 rclcpp가 거절합니다",
+    ),
+    ("*", "reliability", "reliable(원본 데모처럼) 또는 best-effort"),
+    (
+        "*",
+        "durability",
+        "volatile(원본 데모처럼) 또는 transient-local: 발행자가 마지막 N개를 간직했다가 늦게 온 구독에게 줍니다",
+    ),
+    (
+        "*",
+        "distro",
+        "릴리스마다 다른 곳에서 따를 rclcpp 규칙: humble(IPC에서 transient local을 거절), jazzy, rolling",
+    ),
     ("*", "transport", "프로세스 사이로 메시지를 보내는 길: 소켓(socket) 또는 공유 메모리(shm)"),
     (
         "node",

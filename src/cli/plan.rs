@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::args::{
-    BenchArgs, Cli, ColorChoice, Command, CopiesFormat, DemoArgs, ImageArgs, LessonArgs, NodeArgs, OnOff, OutputArgs,
-    TransportChoice, ViewerCallbackArg,
+    BenchArgs, Cli, ColorChoice, Command, CopiesFormat, DemoArgs, DistroArg, DurabilityArg, ImageArgs, LessonArgs,
+    NodeArgs, OnOff, OutputArgs, QosArgs, ReliabilityArg, TransportChoice, ViewerCallbackArg,
 };
 use super::HELP_HINT;
 use crate::demos;
@@ -12,6 +12,7 @@ use crate::demos::copies::Spec;
 use crate::demos::image_pipeline::ViewerCallback;
 pub use crate::demos::Demo;
 use crate::engine::transport::TransportKind;
+use crate::engine::{Distro, Durability, History, QoS, Reliability};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
 use crate::image::capture::Source;
@@ -191,6 +192,8 @@ pub fn node_uses(node: NodeName, option: &str) -> bool {
         "source" | "size" | "fps" => node == CameraNode,
         "show" => node == ImageViewNode,
         "text_scale" => matches!(node, CameraNode | WatermarkNode | ImageViewNode),
+        // The image nodes keep upstream's sensor-data QoS.
+        "depth" | "reliability" | "durability" | "distro" => matches!(node, Producer | Consumer | Pipe1 | Pipe2),
         _ => true,
     }
 }
@@ -221,6 +224,68 @@ pub struct DemoPlan {
     pub split: bool,
     /// How messages cross to other processes (`--split`, a node in another terminal).
     pub transport: TransportKind,
+    /// The QoS of its endpoints and the release whose rules apply.
+    pub qos: QosPlan,
+}
+
+/// The QoS of a number demo's endpoints, and whose rclcpp rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QosPlan {
+    pub qos: QoS,
+    pub distro: Distro,
+}
+
+impl QosPlan {
+    /// Upstream's QoS: keep last 10, reliable, volatile; rolling's rules.
+    pub fn upstream() -> Self {
+        Self { qos: QoS::keep_last(10), distro: Distro::Rolling }
+    }
+
+    /// The options that give this plan, for a child process.
+    pub fn args(&self) -> Vec<String> {
+        let depth = match self.qos.history {
+            History::KeepLast(depth) => depth,
+            History::KeepAll => 0,
+        };
+        let reliability = match self.qos.reliability {
+            Reliability::Reliable => "reliable",
+            Reliability::BestEffort => "best-effort",
+        };
+        let durability = match self.qos.durability {
+            Durability::Volatile => "volatile",
+            Durability::TransientLocal => "transient-local",
+        };
+        let distro = match self.distro {
+            Distro::Humble => "humble",
+            Distro::Jazzy => "jazzy",
+            Distro::Rolling => "rolling",
+        };
+        let pairs = [
+            ("--depth", depth.to_string()),
+            ("--reliability", reliability.into()),
+            ("--durability", durability.into()),
+            ("--distro", distro.into()),
+        ];
+        pairs.into_iter().flat_map(|(flag, value)| [flag.to_string(), value]).collect()
+    }
+}
+
+impl From<QosArgs> for QosPlan {
+    fn from(args: QosArgs) -> Self {
+        let mut qos = QoS::keep_last(args.depth);
+        if args.reliability == ReliabilityArg::BestEffort {
+            qos = qos.best_effort();
+        }
+        if args.durability == DurabilityArg::TransientLocal {
+            qos = qos.transient_local();
+        }
+        let distro = match args.distro {
+            DistroArg::Humble => Distro::Humble,
+            DistroArg::Jazzy => Distro::Jazzy,
+            DistroArg::Rolling => Distro::Rolling,
+        };
+        Self { qos, distro }
+    }
 }
 
 /// `ipc-lab node`: one node of a demo in this process.
@@ -236,6 +301,8 @@ pub struct NodePlan {
     pub output: Output,
     /// How it talks to the demo's other nodes, in other processes.
     pub transport: TransportKind,
+    /// The QoS of a number demo's node, and whose rules apply.
+    pub qos: QosPlan,
     /// For the image nodes.
     pub image: ImageNodePlan,
 }
@@ -401,6 +468,7 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
         period: args.period,
         output: args.output.into(),
         transport: node_transport(args.transport, args.name)?,
+        qos: args.qos.into(),
         image: ImageNodePlan {
             source: args.image.source,
             size: args.image.size,
@@ -451,6 +519,7 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
         output: args.output.into(),
         split: args.split,
         transport: transport(args.transport, demo.command)?,
+        qos: args.qos.into(),
     })
 }
 

@@ -22,11 +22,11 @@ impl IncrementerPipe {
         let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
         let node = Node::new(ctx, name, node_options)?;
         // Create a publisher on the output topic.
-        let pub_ = node.create_publisher::<Int32>(out, 10)?;
+        let pub_ = node.create_publisher::<Int32>(out, options.qos)?; // upstream: 10
         let captured_pub = pub_.clone();
         let (this, context) = (node.clone(), ctx.clone());
         // Create a subscription on the input topic.
-        let sub = node.create_subscription(in_, 10, move |mut msg: UniquePtr<Int32>| {
+        let sub = node.create_subscription(in_, options.qos, move |mut msg: UniquePtr<Int32>| {
             printf!(this, "Received message with value:         {}, and address: {:#X}", msg.data, msg.address());
             printf!(this, "  sleeping for 1 second...");
             if !context.sleep_for(options.period) {

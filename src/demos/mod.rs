@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::engine::{Context, CreateError, NodeError};
+use crate::engine::{Context, CreateError, NodeError, QoS};
 
 pub mod copies;
 pub mod cyclic_pipeline;
@@ -26,6 +26,9 @@ pub struct DemoOptions {
     pub use_intra_process_comms: bool,
     /// The timer period and the cyclic demo's sleep (upstream: 1 s).
     pub period: Duration,
+    /// The QoS of every publisher and subscription (upstream: keep last 10, reliable,
+    /// volatile).
+    pub qos: QoS,
 }
 
 /// A demo's `main`, or one node's: what the runner calls on a worker thread.

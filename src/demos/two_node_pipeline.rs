@@ -20,7 +20,7 @@ impl Producer {
         let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
         let node = Node::new(ctx, name, node_options)?;
         // Create a publisher on the output topic.
-        let pub_ = node.create_publisher::<Int32>(output, 10)?;
+        let pub_ = node.create_publisher::<Int32>(output, options.qos)?; // upstream: 10
         let captured_pub = pub_.clone();
         let this = node.clone();
         let mut count = 0;
@@ -47,7 +47,7 @@ impl Consumer {
         let node = Node::new(ctx, name, node_options)?;
         let this = node.clone();
         // Create a subscription on the input topic which prints on receipt of new messages.
-        let sub_ = node.create_subscription(input, 10, move |msg: UniquePtr<Int32>| {
+        let sub_ = node.create_subscription(input, options.qos, move |msg: UniquePtr<Int32>| {
             printf!(this, " Received message with value: {}, and address: {:#X}", msg.data, msg.address());
         })?;
         Ok(Self { node, sub_ })

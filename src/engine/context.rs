@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use super::guard_condition::GuardCondition;
 use super::intra_process::IntraProcessManager;
 use super::middleware::Domain;
+use super::qos::Distro;
 use super::text::LineText;
 use super::trace::{Discard, EventKind, TraceSink, Tracer};
 use super::transport::{TransportError, TransportOptions};
@@ -33,11 +34,13 @@ pub struct InitOptions {
     domain_id: u32,
     /// Stop after this many callbacks have received a message (the CLI's `--count`).
     receipt_limit: Option<u64>,
+    /// Whose rules apply where rclcpp releases differ.
+    distro: Distro,
 }
 
 impl Default for InitOptions {
     fn default() -> Self {
-        Self { sink: Arc::new(Discard), domain_id: 0, receipt_limit: None }
+        Self { sink: Arc::new(Discard), domain_id: 0, receipt_limit: None, distro: Distro::default() }
     }
 }
 
@@ -48,6 +51,11 @@ impl InitOptions {
 
     pub fn domain_id(self, domain_id: u32) -> Self {
         Self { domain_id, ..self }
+    }
+
+    /// Follow `distro`'s rules where rclcpp releases differ (default: rolling).
+    pub fn distro(self, distro: Distro) -> Self {
+        Self { distro, ..self }
     }
 
     /// Shut the context down once `n` subscription callbacks have run to completion.
@@ -81,6 +89,8 @@ pub(crate) struct ContextInner {
     receipt_limit: Option<u64>,
     /// Numbers this context's publishers from 1.
     pub(crate) next_publisher_id: AtomicU64,
+    /// Whose rules apply where rclcpp releases differ.
+    pub(crate) distro: Distro,
 }
 
 static NEXT_CONTEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -105,6 +115,7 @@ impl Context {
             receipts: AtomicU64::new(0),
             receipt_limit: options.receipt_limit,
             next_publisher_id: AtomicU64::new(1),
+            distro: options.distro,
         });
         signals::register(&inner);
         Self { inner }

@@ -38,9 +38,10 @@ use std::any::Any;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::message::{ConstSharedPtr, Message, UniquePtr};
-use super::qos::{Durability, QoS, Reliability};
+use super::qos::{Durability, History, QoS, Reliability};
+use super::ring_buffer::RingBuffer;
 use super::subscription::{Buffered, Pending, SubscriptionInner};
-use super::trace::{CopyMade, CopyReason, EventKind, Publication, QosPolicyKind, Tracer, Via};
+use super::trace::{CopyMade, CopyReason, EventKind, MessageRef, Publication, QosPolicyKind, Tracer, Via};
 
 /// One publisher's intra-process subscriptions, split the way the rules need them:
 /// rclcpp's `SplittedSubscriptions`, one per publisher in `pub_to_subs_`
@@ -60,8 +61,42 @@ struct Listed<M: Message> {
 }
 
 /// A publisher's lists, shared by the publisher (which reads them on every publish) and the
-/// IPM (which writes them when endpoints come and go).
-pub(crate) type Route<M> = RwLock<SplittedSubscriptions<M>>;
+/// IPM (which writes them when endpoints come and go), and what a transient-local publisher
+/// keeps for late joiners.
+pub(crate) struct Route<M: Message> {
+    lists: RwLock<SplittedSubscriptions<M>>,
+    /// A transient-local publisher's `buffer_` (publisher.hpp:185-191 jazzy), which the IPM
+    /// also holds as `publisher_buffers_` (intra_process_manager.cpp:41-50 jazzy): its last
+    /// `depth` messages, shared, as the publisher's default `SharedPtr` buffer type stores
+    /// them (publisher_options.hpp:45 jazzy). `None` for a volatile publisher.
+    buffer: Option<Mutex<RingBuffer<Kept<M>>>>,
+}
+
+/// A message a transient-local publisher keeps for late joiners.
+pub(crate) struct Kept<M> {
+    msg: ConstSharedPtr<M>,
+    /// The publish call it comes from, which a replay names too.
+    publication: Publication,
+    /// How it came to be kept: the original itself, or the shared copy made beside it.
+    via: Via,
+}
+
+impl<M: Message> Route<M> {
+    /// Whether the publisher is transient local and keeps messages for late joiners.
+    pub(crate) fn keeps_messages(&self) -> bool {
+        self.buffer.is_some()
+    }
+
+    /// `buffer_->add_shared(shared_msg)` (publisher.hpp:261 and :268 jazzy): the message
+    /// the publish just shared joins the publisher's buffer, the oldest one leaving it when
+    /// full. No copy: the buffer holds the same shared message.
+    pub(crate) fn keep(&self, msg: &ConstSharedPtr<M>, info: &PublishInfo<'_>, via: Via) {
+        let Some(buffer) = &self.buffer else { return };
+        let kept = Kept { msg: msg.clone(), publication: info.publication, via };
+        buffer.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
+        info.tracer.emit(info.node, || EventKind::Kept { msg: MessageRef::of::<M>(msg, info.topic, info.publication) });
+    }
+}
 
 /// What the IPM does with a publisher's lists without knowing its message type.
 trait RouteBase: Send + Sync {
@@ -73,7 +108,7 @@ trait RouteBase: Send + Sync {
 
 impl<M: Message> RouteBase for Route<M> {
     fn prune(&self) {
-        let mut lists = self.write().unwrap_or_else(|e| e.into_inner());
+        let mut lists = self.lists.write().unwrap_or_else(|e| e.into_inner());
         lists.take_shared_subscriptions.retain(|l| l.subscription.strong_count() > 0);
         lists.take_ownership_subscriptions.retain(|l| l.subscription.strong_count() > 0);
     }
@@ -98,8 +133,9 @@ struct SubscriptionEntry {
     /// A `SubscriptionInner<M>` of the topic's type, behind `Any` so one list holds all
     /// topics.
     subscription: Weak<dyn Any + Send + Sync>,
-    /// Adds this subscription to a publisher's lists of the same type.
-    insert: fn(&SubscriptionEntry, &dyn RouteBase),
+    /// Adds this subscription to a publisher's lists of the same type; with `replay`, also
+    /// hands it what the publisher keeps.
+    insert: fn(&SubscriptionEntry, &dyn RouteBase, replay: Option<&Tracer>),
 }
 
 /// A publisher registered with the IPM (rclcpp's `publishers_` and its `pub_to_subs_` entry).
@@ -187,8 +223,10 @@ fn can_communicate(publisher: &EndpointInfo, subscription: &EndpointInfo, tracer
 }
 
 /// `insert_sub_id_for_pub` (intra_process_manager.cpp:186-196 rolling): appended to the
-/// list its buffer decides.
-fn insert_sub_id_for_pub<M: Message>(entry: &SubscriptionEntry, route: &dyn RouteBase) {
+/// list its buffer decides. With `replay`, a transient-local subscription joining a
+/// transient-local publisher then gets what the publisher keeps
+/// (`do_transient_local_publish`, intra_process_manager.hpp:136-143 jazzy and rolling).
+fn insert_sub_id_for_pub<M: Message>(entry: &SubscriptionEntry, route: &dyn RouteBase, replay: Option<&Tracer>) {
     let (Some(route), Some(sub)) = (
         route.as_any().downcast_ref::<Route<M>>(),
         entry.subscription.upgrade().and_then(|s| s.downcast::<SubscriptionInner<M>>().ok()),
@@ -196,11 +234,38 @@ fn insert_sub_id_for_pub<M: Message>(entry: &SubscriptionEntry, route: &dyn Rout
         return;
     };
     let listed = Listed { subscription: Arc::downgrade(&sub) };
-    let mut lists = route.write().unwrap_or_else(|e| e.into_inner());
+    let mut lists = route.lists.write().unwrap_or_else(|e| e.into_inner());
     if sub.takes_ownership {
         lists.take_ownership_subscriptions.push(listed);
     } else {
         lists.take_shared_subscriptions.push(listed);
+    }
+    drop(lists);
+    if let (Some(tracer), Some(buffer)) = (replay, &route.buffer) {
+        do_transient_local_publish(&buffer.lock().unwrap_or_else(|e| e.into_inner()), &sub, tracer);
+    }
+}
+
+/// `do_transient_local_publish` (intra_process_manager.hpp:420-461 jazzy and rolling): the
+/// kept messages, oldest first, to one late joiner. A sharer gets the kept messages
+/// themselves (`get_all_data_shared`); an owner gets a copy of each
+/// (`get_all_data_unique` on a `SharedPtr` buffer copies, intra_process_buffer.hpp:292-313
+/// jazzy), even when nobody else will ever read the kept one.
+fn do_transient_local_publish<M: Message>(
+    kept: &RingBuffer<Kept<M>>,
+    sub: &Arc<SubscriptionInner<M>>,
+    tracer: &Tracer,
+) {
+    for Kept { msg, publication, via } in kept.iter() {
+        if !sub.takes_ownership {
+            sub.provide(Pending::Intra(Buffered::Shared(msg.clone()), *publication, *via));
+            continue;
+        }
+        let copy: UniquePtr<M> = Box::new((***msg).clone());
+        let reason = CopyReason::UniqueFromSharedBuffer;
+        let made = CopyMade { topic: &sub.topic, publication: *publication, from: &***msg, copy: &*copy, reason };
+        tracer.copied(&sub.node, made);
+        sub.provide(Pending::Intra(Buffered::Unique(copy), *publication, Via::Copy(reason)));
     }
 }
 
@@ -215,16 +280,22 @@ impl IntraProcessManager {
     /// gives the REVERSE of creation order while the map has at most 13 entries (its first
     /// bucket count) and a scrambled one after a rehash. ipc-lab follows libstdc++'s small
     /// case; code must not rely on either.
+    ///
+    /// A transient-local publisher gets a buffer of its depth (the node checked that the
+    /// distro allows it). Nothing is replayed here: the buffer is still empty.
     pub(crate) fn add_publisher<M: Message>(&self, info: EndpointInfo, tracer: &Tracer) -> Arc<Route<M>> {
-        let route: Arc<Route<M>> = Arc::new(RwLock::new(SplittedSubscriptions {
-            take_shared_subscriptions: Vec::new(),
-            take_ownership_subscriptions: Vec::new(),
-        }));
+        let buffer = match (info.qos.durability, info.qos.history) {
+            (Durability::TransientLocal, History::KeepLast(depth)) => Some(Mutex::new(RingBuffer::new(depth))),
+            _ => None,
+        };
+        let lists =
+            SplittedSubscriptions { take_shared_subscriptions: Vec::new(), take_ownership_subscriptions: Vec::new() };
+        let route: Arc<Route<M>> = Arc::new(Route { lists: RwLock::new(lists), buffer });
         let mut state = self.lock();
         state.prune();
         for entry in state.subscriptions.iter().rev() {
             if can_communicate(&info, &entry.info, tracer) {
-                (entry.insert)(entry, &*route);
+                (entry.insert)(entry, &*route, None);
             }
         }
         let erased: Arc<dyn RouteBase> = route.clone();
@@ -233,7 +304,8 @@ impl IntraProcessManager {
     }
 
     /// rclcpp's `add_subscription` (intra_process_manager.hpp:121-149 rolling): appended to
-    /// the lists of every matching publisher, so those lists keep creation order.
+    /// the lists of every matching publisher, so those lists keep creation order; a
+    /// transient-local subscription gets what each transient-local publisher keeps.
     pub(crate) fn add_subscription<M: Message>(
         &self,
         subscription: &Arc<SubscriptionInner<M>>,
@@ -247,37 +319,41 @@ impl IntraProcessManager {
         for publisher in &state.publishers {
             let Some(route) = publisher.route.upgrade() else { continue };
             if can_communicate(&publisher.info, &entry.info, tracer) {
-                insert_sub_id_for_pub::<M>(&entry, &*route);
+                let late_joiner = publisher.info.qos.durability == Durability::TransientLocal
+                    && entry.info.qos.durability == Durability::TransientLocal;
+                insert_sub_id_for_pub::<M>(&entry, &*route, late_joiner.then_some(tracer));
             }
         }
         state.subscriptions.push(entry);
     }
 
     /// rclcpp's `do_intra_process_publish` (intra_process_manager.hpp:223-280 rolling), or
-    /// with `inter_process` its `do_intra_process_publish_and_return_shared` (:287-338):
-    /// then the returned message is the one the middleware must serialize.
+    /// with `return_shared` its `do_intra_process_publish_and_return_shared` (:287-338):
+    /// then the returned message is the one the middleware serializes (or the publisher
+    /// keeps), and how it came to be. `return_shared` names why a shared message is needed,
+    /// the reason of the copy made for it when there are owners.
     pub(crate) fn do_intra_process_publish<M: Message>(
         route: &Route<M>,
         info: &PublishInfo<'_>,
         msg: UniquePtr<M>,
-        inter_process: bool,
-    ) -> Option<ConstSharedPtr<M>> {
-        let lists = route.read().unwrap_or_else(|e| e.into_inner());
+        return_shared: Option<CopyReason>,
+    ) -> Option<(ConstSharedPtr<M>, Via)> {
+        let lists = route.lists.read().unwrap_or_else(|e| e.into_inner());
         let (shared, owners) = (&lists.take_shared_subscriptions, &lists.take_ownership_subscriptions);
         if owners.is_empty() {
             // Nobody needs to own it: promote to shared, zero copies.
             let msg: ConstSharedPtr<M> = Arc::new(msg);
             add_shared_msg_to_buffers(&msg, shared, info, Via::Original);
-            return inter_process.then_some(msg);
+            return return_shared.map(|_| (msg, Via::Original));
         }
-        if inter_process {
-            // One shared copy for the middleware and the shared subscriptions
-            // (intra_process_manager.hpp:318 rolling and jazzy, :278 humble).
-            let copy = shared_copy(&*msg, info, CopyReason::SharedForInterProcess);
+        if let Some(reason) = return_shared {
+            // One shared copy for the middleware (or the publisher's buffer) and the shared
+            // subscriptions (intra_process_manager.hpp:318 rolling and jazzy, :278 humble).
+            let copy = shared_copy(&*msg, info, reason);
             info.copied_for_middleware.set(msg.deep_size() as u64);
-            add_shared_msg_to_buffers(&copy, shared, info, Via::Copy(CopyReason::SharedForInterProcess));
+            add_shared_msg_to_buffers(&copy, shared, info, Via::Copy(reason));
             add_owned_msg_to_buffers(msg, &[owners], info);
-            return Some(copy);
+            return Some((copy, Via::Copy(reason)));
         }
         if shared.len() <= 1 {
             // "this case is equivalent to all the buffers requiring ownership": the shared

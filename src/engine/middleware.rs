@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use super::intra_process::incompatible_policy;
+use super::qos::QoS;
+use super::trace::{EventKind, Tracer};
 use super::transport::{Handed, ToLocalSubscriptions, Transport};
 use super::wire::WireSample;
 
@@ -33,6 +36,25 @@ struct Endpoint {
     ignore_local_publications: bool,
     /// The subscription itself; gone when its handle is dropped.
     subscription: Weak<dyn WireSubscription>,
+    /// Its node, which an incompatible-QoS event names.
+    node: Arc<str>,
+    /// Its QoS: the middleware matches a publisher and a subscription only when
+    /// `can_communicate` would (DDS checks the same request-offer rules).
+    qos: QoS,
+    /// Its context's tracer, for the incompatible-QoS events of its side.
+    tracer: Tracer,
+}
+
+/// A publisher registered with the middleware: only so that a subscription with a QoS it
+/// cannot serve hears of it when they meet, as DDS discovery reports it.
+struct Writer {
+    node: Arc<str>,
+    /// Its context and whether it uses IPC: the IPM reports its own pairs.
+    context_id: u64,
+    intra: bool,
+    qos: QoS,
+    /// Registered while this is alive.
+    alive: Weak<dyn std::any::Any + Send + Sync>,
 }
 
 /// Everything on one topic.
@@ -41,6 +63,8 @@ struct Topic {
     type_name: &'static str,
     /// Its subscriptions, in the order they were added.
     endpoints: Vec<Endpoint>,
+    /// Its publishers.
+    writers: Vec<Writer>,
 }
 
 /// One domain: the endpoints that can hear each other.
@@ -71,6 +95,8 @@ pub(crate) struct Sender {
     pub(crate) context_id: u64,
     /// Whether the publisher uses intra-process communication.
     pub(crate) intra: bool,
+    /// Its QoS, matched against each subscription's.
+    pub(crate) qos: QoS,
 }
 
 impl Sender {
@@ -84,11 +110,50 @@ impl Sender {
 
     /// Whether the middleware hands this sender's messages to `endpoint`. It does to every
     /// matched reader, those the IPM served included (they discard the duplicate after
-    /// paying for it), except a reader that ignores local publications.
+    /// paying for it), except a reader that ignores local publications. A reader whose QoS
+    /// the sender cannot serve is not matched.
     fn reaches(&self, endpoint: &Endpoint) -> bool {
-        !(endpoint.ignore_local_publications && self.context_id == endpoint.context_id)
+        !(endpoint.ignore_local_publications && self.context_id == endpoint.context_id) && self.matches(endpoint)
+    }
+
+    /// `can_communicate`'s QoS rules, on the middleware's side too.
+    fn matches(&self, endpoint: &Endpoint) -> bool {
+        incompatible_policy(&self.qos, &endpoint.qos).is_none()
     }
 }
+
+/// A pair the IPM matches, and reports about, itself: both use IPC in one context.
+fn ipm_pair(writer: &Writer, endpoint: &Endpoint) -> bool {
+    writer.intra && endpoint.intra && writer.context_id == endpoint.context_id
+}
+
+/// Reports a publisher and a subscription of the middleware that cannot communicate, on
+/// the subscription's side (rclcpp's `RequestedIncompatibleQoS`), unless the IPM does.
+fn report_incompatible(topic: &Arc<str>, writer: &Writer, endpoint: &Endpoint) {
+    if ipm_pair(writer, endpoint) || endpoint.subscription.strong_count() == 0 || writer.alive.strong_count() == 0 {
+        return;
+    }
+    if let Some(policy) = incompatible_policy(&writer.qos, &endpoint.qos) {
+        let publisher_node = writer.node.clone();
+        endpoint.tracer.emit(&endpoint.node, || EventKind::IncompatibleQos {
+            topic: topic.clone(),
+            policy,
+            publisher_node,
+        });
+    }
+}
+
+/// A publisher as the middleware registers it.
+pub(crate) struct NewWriter {
+    pub(crate) node: Arc<str>,
+    pub(crate) context_id: u64,
+    pub(crate) intra: bool,
+    pub(crate) qos: QoS,
+    /// The publisher, registered while it lives.
+    pub(crate) alive: Weak<dyn std::any::Any + Send + Sync>,
+}
+
+impl Sender {}
 
 /// A subscription as the middleware registers it.
 pub(crate) struct NewEndpoint {
@@ -100,6 +165,12 @@ pub(crate) struct NewEndpoint {
     pub(crate) ignore_local_publications: bool,
     /// The subscription itself.
     pub(crate) subscription: Weak<dyn WireSubscription>,
+    /// Its node.
+    pub(crate) node: Arc<str>,
+    /// Its QoS.
+    pub(crate) qos: QoS,
+    /// Its context's tracer.
+    pub(crate) tracer: Tracer,
 }
 
 impl Domain {
@@ -128,8 +199,13 @@ impl Domain {
     /// Claims `topic` for `type_name`; returns the type already there if it differs.
     pub(crate) fn check_type(&self, topic: &Arc<str>, type_name: &'static str) -> Result<(), &'static str> {
         let mut topics = self.lock();
-        let entry = topics.entry(topic.clone()).or_insert_with(|| Topic { type_name, endpoints: Vec::new() });
+        let entry = topics.entry(topic.clone()).or_insert_with(|| Topic {
+            type_name,
+            endpoints: Vec::new(),
+            writers: Vec::new(),
+        });
         entry.endpoints.retain(|e| e.subscription.strong_count() > 0);
+        entry.writers.retain(|w| w.alive.strong_count() > 0);
         if entry.type_name == type_name {
             Ok(())
         } else {
@@ -137,11 +213,28 @@ impl Domain {
         }
     }
 
+    /// Registers a subscription; it hears of every publisher here that cannot serve it.
     pub(crate) fn add_subscription(&self, topic: &Arc<str>, new: NewEndpoint) {
-        let NewEndpoint { context_id, intra, ignore_local_publications, subscription } = new;
+        let NewEndpoint { context_id, intra, ignore_local_publications, subscription, node, qos, tracer } = new;
         if let Some(entry) = self.lock().get_mut(topic) {
-            entry.endpoints.push(Endpoint { context_id, intra, ignore_local_publications, subscription });
+            let endpoint = Endpoint { context_id, intra, ignore_local_publications, subscription, node, qos, tracer };
+            for writer in &entry.writers {
+                report_incompatible(topic, writer, &endpoint);
+            }
+            entry.endpoints.push(endpoint);
             self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Registers a publisher; every subscription here that it cannot serve hears of it.
+    pub(crate) fn add_publisher(&self, topic: &Arc<str>, new: NewWriter) {
+        let NewWriter { node, context_id, intra, qos, alive } = new;
+        if let Some(entry) = self.lock().get_mut(topic) {
+            let writer = Writer { node, context_id, intra, qos, alive };
+            for endpoint in &entry.endpoints {
+                report_incompatible(topic, &writer, endpoint);
+            }
+            entry.writers.push(writer);
         }
     }
 
@@ -154,7 +247,9 @@ impl Domain {
         let generation = self.generation.load(Ordering::Acquire);
         let local = none_local_at.load(Ordering::Relaxed) != generation && {
             let found = self.lock().get(topic).is_some_and(|t| {
-                t.endpoints.iter().any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e))
+                t.endpoints
+                    .iter()
+                    .any(|e| e.subscription.strong_count() > 0 && !sender.already_served(e) && sender.matches(e))
             });
             if !found {
                 none_local_at.store(generation, Ordering::Relaxed);

@@ -58,6 +58,6 @@ pub use executor::{spin, SingleThreadedExecutor};
 pub use message::{address_of, ConstSharedPtr, Message, MessageAddress, Serialized, SharedPtr, UniquePtr};
 pub use node::{CreateError, IntraProcessSetting, Node, NodeError, NodeOptions, PublisherOptions, SubscriptionOptions};
 pub use publisher::Publisher;
-pub use qos::{Durability, History, QoS, Reliability};
+pub use qos::{Distro, Durability, History, QoS, Reliability};
 pub use subscription::{IntraProcessBufferType, Subscription};
 pub use timer::Timer;

@@ -18,9 +18,9 @@ use std::time::Duration;
 use super::context::{Context, ContextInner};
 use super::intra_process::EndpointInfo;
 use super::message::{address_of, Message};
-use super::middleware::NewEndpoint;
+use super::middleware::{NewEndpoint, NewWriter};
 use super::publisher::{Publisher, PublisherInner};
-use super::qos::{History, QoS};
+use super::qos::{Distro, Durability, History, QoS, SYSTEM_DEFAULT_DEPTH};
 use super::ring_buffer::RingBuffer;
 use super::subscription::{
     IntraProcessBufferType, Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner,
@@ -96,8 +96,17 @@ impl std::error::Error for NodeError {}
 pub enum CreateError {
     /// Intra-process communication needs a bounded queue; rclcpp refuses keep-all.
     KeepAllWithIntraProcess { topic: String },
-    /// A queue of depth 0 could hold nothing.
-    ZeroDepth { topic: String },
+    /// IPC needs a queue that holds something: rclcpp refuses keep-last depth 0 with IPC
+    /// on (publisher.hpp:164-168, subscription.hpp:153-157 rolling). Without IPC, 0 is the
+    /// middleware's default.
+    ZeroDepth {
+        topic: String,
+        /// rclcpp words it differently for a publisher and for a subscription.
+        publisher: bool,
+    },
+    /// Humble refuses transient local durability with IPC (publisher.hpp:200-203,
+    /// subscription.hpp:197-200 humble); Jazzy and later accept it.
+    VolatileDurabilityOnly { topic: String },
     /// The topic already carries another message type.
     TypeMismatch { topic: String, existing: &'static str, requested: &'static str },
 }
@@ -109,8 +118,16 @@ impl fmt::Display for CreateError {
                 f,
                 "intraprocess communication on topic '{topic}' allowed only with keep last history qos policy"
             ),
-            CreateError::ZeroDepth { topic } => {
-                write!(f, "the queue depth on topic '{topic}' is 0: use a depth of at least 1")
+            CreateError::ZeroDepth { topic, publisher: true } => write!(
+                f,
+                "intraprocess communication on topic '{topic}' is not allowed with a zero qos history depth value"
+            ),
+            CreateError::ZeroDepth { topic, publisher: false } => {
+                write!(f, "intraprocess communication on topic '{topic}' is not allowed with 0 depth qos policy")
+            }
+            // rclcpp's message does not name the topic; this one does, after it.
+            CreateError::VolatileDurabilityOnly { topic } => {
+                write!(f, "intraprocess communication allowed only with volatile durability (topic '{topic}')")
             }
             CreateError::TypeMismatch { topic, existing, requested } => {
                 write!(f, "topic '{topic}' carries {existing}, not {requested}")
@@ -221,15 +238,28 @@ impl Node {
         }
     }
 
-    /// Checks the QoS and claims the topic for `M`.
-    fn check<M: Message>(&self, topic: &Arc<str>, qos: &QoS, intra: bool) -> Result<usize, CreateError> {
+    /// Checks the QoS as rclcpp does when IPC is on, and claims the topic for `M`. Returns
+    /// the depth of the endpoint's queue.
+    fn check<M: Message>(
+        &self,
+        topic: &Arc<str>,
+        qos: &QoS,
+        intra: bool,
+        publisher: bool,
+    ) -> Result<usize, CreateError> {
         let depth = match qos.history {
             History::KeepAll if intra => return Err(CreateError::KeepAllWithIntraProcess { topic: topic.to_string() }),
             // Without IPC, keep-all is the middleware's unbounded history.
             History::KeepAll => usize::MAX,
-            History::KeepLast(0) => return Err(CreateError::ZeroDepth { topic: topic.to_string() }),
+            History::KeepLast(0) if intra => {
+                return Err(CreateError::ZeroDepth { topic: topic.to_string(), publisher })
+            }
+            History::KeepLast(0) => SYSTEM_DEFAULT_DEPTH,
             History::KeepLast(depth) => depth,
         };
+        if intra && qos.durability == Durability::TransientLocal && self.inner.ctx.distro == Distro::Humble {
+            return Err(CreateError::VolatileDurabilityOnly { topic: topic.to_string() });
+        }
         self.inner.ctx.domain.check_type(topic, M::TYPE_NAME).map_err(|existing| CreateError::TypeMismatch {
             topic: topic.to_string(),
             existing,
@@ -251,15 +281,18 @@ impl Node {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
         let qos = qos.into();
-        let depth = self.check::<M>(&topic, &qos, intra)?;
+        let depth = self.check::<M>(&topic, &qos, intra, true)?;
         let ctx = &self.inner.ctx;
         let route = intra.then(|| {
             let info = EndpointInfo { node: self.inner.name.clone(), topic: topic.clone(), qos };
             ctx.ipm.add_publisher::<M>(info, &ctx.tracer)
         });
-        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, depth, ctx.clone()));
+        let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, qos, depth, ctx.clone()));
+        let alive: Arc<dyn Any + Send + Sync> = inner.clone();
+        let writer =
+            NewWriter { node: self.inner.name.clone(), context_id: ctx.id, intra, qos, alive: Arc::downgrade(&alive) };
+        ctx.domain.add_publisher(&inner.topic, writer);
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
-            let alive: Arc<dyn Any + Send + Sync> = inner.clone();
             let kind = LocalKind::Publisher;
             let announced = entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, qos, Arc::downgrade(&alive));
             transport.announce(announced);
@@ -288,7 +321,7 @@ impl Node {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
         let qos = qos.into();
-        let depth = self.check::<M>(&topic, &qos, intra)?;
+        let depth = self.check::<M>(&topic, &qos, intra, false)?;
         let callback = callback.into_any();
         let takes_ownership = !options.intra_process_buffer_type.resolves_to_shared(&callback);
         let shares = callback.use_take_shared_method();
@@ -310,8 +343,15 @@ impl Node {
         }
         let wire: Arc<dyn super::middleware::WireSubscription> = inner.clone();
         let ignore_local_publications = options.ignore_local_publications;
-        let endpoint =
-            NewEndpoint { context_id: ctx.id, intra, ignore_local_publications, subscription: Arc::downgrade(&wire) };
+        let endpoint = NewEndpoint {
+            context_id: ctx.id,
+            intra,
+            ignore_local_publications,
+            subscription: Arc::downgrade(&wire),
+            node: self.inner.name.clone(),
+            qos,
+            tracer: ctx.tracer.clone(),
+        };
         ctx.domain.add_subscription(&topic, endpoint);
         if let Some(transport) = ctx.domain.transport.get() {
             let alive: Arc<dyn Any + Send + Sync> = inner.clone();

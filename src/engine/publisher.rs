@@ -21,6 +21,7 @@ use super::loan::{ImageLayout, LoanedMessage, SharedImage};
 use super::message::{Message, UniquePtr};
 use super::middleware::Sender;
 use super::msg::sensor_msgs::Image;
+use super::qos::{Distro, QoS};
 use super::text::ShortText;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
@@ -52,6 +53,8 @@ pub(crate) struct PublisherInner {
     /// Its keep-last depth: how many of its messages a shared-memory pool must be able to
     /// hold at once.
     depth: usize,
+    /// Its QoS, which the middleware matches against each subscription's.
+    qos: QoS,
     seq: AtomicU64,
     /// The domain's generation when no subscription of this process needed the middleware
     /// (see `Domain::has_other_subscribers`): 0 until known.
@@ -60,10 +63,23 @@ pub(crate) struct PublisherInner {
 }
 
 impl PublisherInner {
-    pub(crate) fn new(node: Arc<str>, topic: Arc<str>, intra: bool, depth: usize, ctx: Arc<ContextInner>) -> Self {
+    pub(crate) fn new(
+        node: Arc<str>,
+        topic: Arc<str>,
+        intra: bool,
+        qos: QoS,
+        depth: usize,
+        ctx: Arc<ContextInner>,
+    ) -> Self {
         // Numbered per context, so a run's trace does not depend on what other threads do.
         let id = ctx.next_publisher_id.fetch_add(1, Ordering::Relaxed);
-        Self { id, node, topic, intra, depth, seq: AtomicU64::new(0), none_local_at: AtomicU64::new(0), ctx }
+        let (seq, none_local_at) = (AtomicU64::new(0), AtomicU64::new(0));
+        Self { id, node, topic, intra, depth, qos, seq, none_local_at, ctx }
+    }
+
+    /// This publisher as the middleware matches it.
+    fn sender(&self, intra: bool) -> Sender {
+        Sender { context_id: self.ctx.id, intra, qos: self.qos }
     }
 }
 
@@ -93,7 +109,7 @@ impl<M: Message> Publisher<M> {
     pub fn publish_ref(&self, msg: &M) {
         let info = self.begin(msg);
         if !self.inner.intra {
-            let sender = Sender { context_id: self.inner.ctx.id, intra: false };
+            let sender = self.inner.sender(false);
             if self.inner.ctx.domain.has_other_subscribers(&self.inner.topic, &sender, &self.inner.none_local_at) {
                 self.do_inter_process_publish(&info, &sender, msg);
             }
@@ -124,9 +140,11 @@ impl<M: Message> Publisher<M> {
     /// The body of rclcpp's `publish(std::unique_ptr<MessageT>)` (publisher.hpp:226 rolling,
     /// :242 jazzy, :254 humble), once the call is numbered: IPC off, the middleware only;
     /// IPC on, the IPM first, then the middleware gets the shared message if anyone needs it.
+    /// A transient-local publisher keeps the shared message too, and from rolling on always
+    /// hands it to the middleware (publisher.hpp:239-243 rolling; :254 jazzy does not).
     fn publish_unique(&self, info: &PublishInfo<'_>, msg: UniquePtr<M>) {
         let ctx = &self.inner.ctx;
-        let sender = Sender { context_id: ctx.id, intra: self.inner.intra };
+        let sender = self.inner.sender(self.inner.intra);
         let needs_middleware = ctx.domain.has_other_subscribers(&self.inner.topic, &sender, &self.inner.none_local_at);
         let Some(route) = &self.route else {
             if needs_middleware {
@@ -134,7 +152,18 @@ impl<M: Message> Publisher<M> {
             }
             return;
         };
-        if let Some(shared) = IntraProcessManager::do_intra_process_publish(route, info, msg, needs_middleware) {
+        let keeps = route.keeps_messages();
+        let to_middleware = needs_middleware || (keeps && ctx.distro >= Distro::Rolling);
+        let reason = match (to_middleware, keeps) {
+            (_, true) => Some(CopyReason::SharedForTransientLocal),
+            (true, false) => Some(CopyReason::SharedForInterProcess),
+            (false, false) => None,
+        };
+        let Some((shared, via)) = IntraProcessManager::do_intra_process_publish(route, info, msg, reason) else {
+            return;
+        };
+        route.keep(&shared, info, via);
+        if to_middleware {
             self.do_inter_process_publish(info, &sender, &shared);
         }
     }
@@ -170,7 +199,10 @@ impl<M: Message> Publisher<M> {
             serialized_bytes: 0,
             written_bytes: 0,
         };
-        if !domain.has_local_readers(&self.inner.topic, sender) {
+        // With nobody in this process to read the bytes, the transport serializes the
+        // message where they must go. With no transport either (a transient-local publisher
+        // from rolling on, alone), the middleware still serializes what it is given.
+        if !domain.has_local_readers(&self.inner.topic, sender) && transport.is_some() {
             if let Some(transport) = transport {
                 let payload = OutPayload::Message(msg);
                 transport.send(&Outgoing {

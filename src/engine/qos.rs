@@ -21,14 +21,19 @@ pub enum History {
 /// Whether a lost message is sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reliability {
+    /// A lost message is sent again; the default.
     Reliable,
+    /// A lost message stays lost (sensor data).
     BestEffort,
 }
 
 /// Whether late joiners get old messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
+    /// Only messages published after a subscription appears reach it; the default.
     Volatile,
+    /// The publisher keeps its last `depth` messages and hands them to a transient-local
+    /// subscription that appears later.
     TransientLocal,
 }
 
@@ -65,6 +70,32 @@ impl QoS {
         Self { durability: Durability::TransientLocal, ..self }
     }
 }
+
+/// The rclcpp release whose intra-process rules apply where releases differ. Only
+/// transient local durability with IPC differs among the ones named here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Distro {
+    /// Humble (and Iron): IPC refuses transient local ("intraprocess communication allowed
+    /// only with volatile durability", publisher.hpp:200-203 and subscription.hpp:197-200
+    /// humble).
+    Humble,
+    /// Jazzy: a transient-local publisher keeps its last `depth` messages for late joiners
+    /// (publisher.hpp:185-191 jazzy), but publishes to the middleware only when a
+    /// subscriber outside its intra-process manager needs it (publisher.hpp:254 jazzy, as
+    /// of 28.1.6).
+    Jazzy,
+    /// Rolling from rclcpp 29.3.0 (PR #2708, December 2024; Kilted branched after it): a
+    /// transient-local publisher ALSO always publishes to the middleware, so that a late
+    /// joiner in another process finds the messages in the middleware's history
+    /// (publisher.hpp:239-243 rolling).
+    #[default]
+    Rolling,
+}
+
+/// What `KeepLast(0)` means without IPC: rclcpp passes it on as the middleware's system
+/// default ("interpreted as SYSTEM_DEFAULT", qos.cpp:128 rolling), and Cyclone DDS and Fast
+/// DDS keep one message by default.
+pub const SYSTEM_DEFAULT_DEPTH: usize = 1;
 
 impl From<usize> for QoS {
     fn from(depth: usize) -> Self {

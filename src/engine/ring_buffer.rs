@@ -43,6 +43,11 @@ impl<T> RingBuffer<T> {
         self.items.pop_front()
     }
 
+    /// The held elements, oldest first, left in place.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -80,6 +80,11 @@ pub enum CopyReason {
     /// Owners exist and a subscriber outside this process (or with IPC off) needs the
     /// message too: one shared copy, for it and for the shared subscriptions.
     SharedForInterProcess,
+    /// Owners exist and the publisher is transient local: one shared copy, which its buffer
+    /// keeps for late joiners (and, from rolling on, the middleware serializes), shared by
+    /// the shared subscriptions (`do_intra_process_publish_and_return_shared`, called for the
+    /// buffer even with no outside subscriber: publisher.hpp:264-268 jazzy).
+    SharedForTransientLocal,
     /// `publish_ref` was given a borrowed message: the engine needs one it owns.
     PublishByReference,
     /// A callback that takes ownership (`UniquePtr`, `const T &`, `SharedPtr`) takes from
@@ -178,6 +183,9 @@ pub enum EventKind {
     Deserialized { msg: MessageRef, bytes: usize },
     /// A full keep-last queue dropped this message to make room.
     Overwritten { msg: MessageRef },
+    /// A transient-local publisher keeps this message (shared, no copy) for subscriptions
+    /// that join later; it leaves the publisher's buffer when `depth` newer ones are kept.
+    Kept { msg: MessageRef },
     /// A publisher (of node `publisher_node`) and the subscription of this event's node on
     /// `topic` cannot communicate: `policy` is incompatible, so the subscription gets
     /// nothing from that publisher. Reported once, when they meet (rclcpp's
@@ -245,6 +253,7 @@ impl EventKind {
             | EventKind::Serialized { msg, .. }
             | EventKind::Deserialized { msg, .. }
             | EventKind::Overwritten { msg }
+            | EventKind::Kept { msg }
             | EventKind::Discarded { msg, .. }
             | EventKind::Written { msg, .. }
             | EventKind::Read { msg, .. }

@@ -160,6 +160,10 @@ fn how_text(lang: Lang, painter: Painter, got: &Receipt) -> String {
             "다른 프로세스 몫으로 만든 공유 복사본을 함께 읽음: 복사 없음",
             "reads the shared copy made for outside subscribers: no copy of its own",
         )),
+        Via::Copy(CopyReason::SharedForTransientLocal) => painter.good(lang.pick(
+            "발행자가 간직하려고 만든 공유 복사본을 함께 읽음: 복사 없음",
+            "reads the shared copy the publisher keeps: no copy of its own",
+        )),
         _ if got.shared_with_earlier => {
             painter.good(lang.pick("앞의 구독과 같은 메시지를 공유: 복사 없음", "shared with an earlier one: no copy"))
         }

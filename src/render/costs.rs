@@ -13,6 +13,9 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::Ko, CopyReason::NotLast) => "목록의 마지막 구독이 아니어서",
         (Lang::Ko, CopyReason::SharedForSharedSubscriptions) => "공유 구독들이 함께 쓰는 복사본",
         (Lang::Ko, CopyReason::SharedForInterProcess) => "다른 프로세스(또는 IPC 끔) 구독자를 위한 공유 복사본",
+        (Lang::Ko, CopyReason::SharedForTransientLocal) => {
+            "transient local 발행자가 늦게 온 구독을 위해 간직하는 공유 복사본"
+        }
         (Lang::Ko, CopyReason::PublishByReference) => "참조로 발행해서",
         (Lang::Ko, CopyReason::UniqueFromSharedBuffer) => "SharedPtr 버퍼에서 소유권을 가져가려고 복사",
         (Lang::Ko, CopyReason::UniqueFromTaken) => "UniquePtr 콜백에 주려고 받은 메시지를 복사",
@@ -21,6 +24,9 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::En, CopyReason::SharedForSharedSubscriptions) => "one copy shared by the shared subscriptions",
         (Lang::En, CopyReason::SharedForInterProcess) => {
             "shared copy for a subscriber outside the process (or with IPC off)"
+        }
+        (Lang::En, CopyReason::SharedForTransientLocal) => {
+            "shared copy a transient-local publisher keeps for late joiners"
         }
         (Lang::En, CopyReason::PublishByReference) => "published by reference",
         (Lang::En, CopyReason::UniqueFromSharedBuffer) => "taken for ownership out of a SharedPtr buffer",
@@ -132,6 +138,7 @@ pub fn summary_text(lang: Lang, t: &Totals) -> String {
     let extras = [
         (t.in_flight, lang.pick("멈출 때 아직 가던 메시지 몫", "for messages still on their way at the stop")),
         (t.dropped, lang.pick("덮어쓴 메시지 몫", "for messages a full queue dropped")),
+        (t.kept, lang.pick("늦게 올 구독을 위해 간직한 메시지 몫", "for messages kept for late joiners")),
         (t.discarded, lang.pick("IPC로 이미 받아 버린 중복 몫", "for duplicates discarded (already delivered by IPC)")),
         (t.for_others, lang.pick("다른 프로세스 구독자 몫", "for subscribers in other processes")),
         (t.tool_only, lang.pick("ipc-lab만의 복사", "made by ipc-lab itself (rclcpp would not copy)")),

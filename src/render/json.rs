@@ -64,6 +64,8 @@ struct SummaryLine {
     end_to_end_bytes: u64,
     in_flight_copies: u64,
     dropped_copies: u64,
+    /// Copies of messages a transient-local publisher keeps for late joiners.
+    kept_copies: u64,
     discarded_copies: u64,
     for_others_copies: u64,
     tool_only_copies: u64,
@@ -91,6 +93,7 @@ impl SummaryLine {
             end_to_end_bytes: e2e.bytes,
             in_flight_copies: t.in_flight.copies,
             dropped_copies: t.dropped.copies,
+            kept_copies: t.kept.copies,
             discarded_copies: t.discarded.copies,
             for_others_copies: t.for_others.copies,
             tool_only_copies: t.tool_only.copies,
@@ -295,6 +298,12 @@ enum Line {
         #[serde(flatten)]
         msg: Msg,
     },
+    Kept {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+    },
     Discarded {
         #[serde(flatten)]
         head: Head,
@@ -457,6 +466,7 @@ impl Line {
             &EventKind::Serialized { msg: ref m, bytes } => Line::Serialized { head, msg: msg(m), bytes },
             &EventKind::Deserialized { msg: ref m, bytes } => Line::Deserialized { head, msg: msg(m), bytes },
             EventKind::Overwritten { msg: m } => Line::Overwritten { head, msg: msg(m) },
+            EventKind::Kept { msg: m } => Line::Kept { head, msg: msg(m) },
             &EventKind::Discarded { msg: ref m, reason } => Line::Discarded { head, msg: msg(m), reason },
             &EventKind::Written { msg: ref m, bytes, to_pid } => {
                 Line::Written { head, msg: msg(m), bytes, to_pid: other(to_pid) }
@@ -532,6 +542,7 @@ impl Line {
             Line::Serialized { head, msg, bytes } => (head, EventKind::Serialized { msg: msg.read_back()?, bytes }),
             Line::Deserialized { head, msg, bytes } => (head, EventKind::Deserialized { msg: msg.read_back()?, bytes }),
             Line::Overwritten { head, msg } => (head, EventKind::Overwritten { msg: msg.read_back()? }),
+            Line::Kept { head, msg } => (head, EventKind::Kept { msg: msg.read_back()? }),
             Line::Discarded { head, msg, reason } => (head, EventKind::Discarded { msg: msg.read_back()?, reason }),
             Line::Written { head, msg, bytes, to_pid } => {
                 (head, EventKind::Written { msg: msg.read_back()?, bytes, to_pid: to_pid.number()? })
@@ -705,6 +716,7 @@ mod tests {
             EventKind::Serialized { msg: msg(int32), bytes: 8 },
             EventKind::Deserialized { msg: msg(int32), bytes: 8 },
             EventKind::Overwritten { msg: msg(int32) },
+            EventKind::Kept { msg: msg(int32) },
             EventKind::Discarded { msg: msg(int32), reason: DiscardReason::DeliveredByIntraProcess },
             EventKind::Written { msg: msg(int32), bytes: 8, to_pid: 11 },
             EventKind::Read { msg: msg(int32), bytes: 8, from_pid: 11 },

@@ -335,6 +335,15 @@ fn queue_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Stri
             let addr = labels.addr(pid, msg.addr);
             format!("   !  {node}'s queue was full: value {} ({addr}) overwritten", msg.value)
         }
+        (EventKind::Kept { msg }, Lang::Ko) => {
+            let addr = labels.addr(pid, msg.addr);
+            let subject = particle(node, Particle::Subject);
+            format!("   ·  {node}{subject} 값 {} ({addr})를 늦게 올 구독을 위해 간직합니다 (transient local)", msg.value)
+        }
+        (EventKind::Kept { msg }, Lang::En) => {
+            let addr = labels.addr(pid, msg.addr);
+            format!("   ·  {node} keeps value {} ({addr}) for late joiners (transient local)", msg.value)
+        }
         (EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess }, Lang::Ko) => format!(
             "   ·  {node}: 미들웨어로도 온 값 {}을(를) {}에 역직렬화하고 버렸습니다 (IPC로 이미 받음, ignore_local_publications로 막을 수 있음)",
             msg.value,

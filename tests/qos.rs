@@ -1,0 +1,231 @@
+//! The QoS rules that IPC reads (rclcpp's publisher.hpp, subscription.hpp and
+//! intra_process_manager.hpp, humble / jazzy / rolling), checked on the engine's trace
+//! events: depth and keep-last overwrites, transient local with its replay to late joiners,
+//! the releases that differ, and QoS compatibility on the middleware's path too.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use ipc_lab::engine::msg::std_msgs::Int32;
+use ipc_lab::engine::trace::{CopyReason, EventKind, QosPolicyKind, Recorder, TraceEvent, Via};
+use ipc_lab::engine::{
+    ConstSharedPtr, Context, CreateError, Distro, InitOptions, Node, NodeOptions, QoS, SingleThreadedExecutor,
+    UniquePtr,
+};
+use ipc_lab::ledger::Ledger;
+
+/// A context of its own domain (tests run in parallel in one process) following `distro`.
+fn context(distro: Distro) -> (Context, Arc<Recorder>) {
+    static DOMAIN: AtomicU32 = AtomicU32::new(1500);
+    let recorder = Arc::new(Recorder::default());
+    let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
+    let options = InitOptions::default().sink(recorder.clone()).domain_id(domain).distro(distro);
+    (Context::init_with(options), recorder)
+}
+
+fn ipc() -> NodeOptions {
+    NodeOptions::default().use_intra_process_comms(true)
+}
+
+/// Runs every callback that has a message, until none has.
+fn drain(nodes: &[&Node]) {
+    let mut executor = SingleThreadedExecutor::new();
+    for node in nodes {
+        executor.add_node(node);
+    }
+    while executor.spin_some() {}
+}
+
+/// (node, value, via) of every receipt, in order.
+fn receipts(events: &[TraceEvent]) -> Vec<(String, String, Via)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Received { msg, via, .. } => Some((e.node.to_string(), msg.value.to_string(), *via)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn count(events: &[TraceEvent], pred: impl Fn(&EventKind) -> bool) -> usize {
+    events.iter().filter(|e| pred(&e.kind)).count()
+}
+
+fn publish(publisher: &ipc_lab::engine::Publisher<Int32>, values: std::ops::Range<i32>) {
+    for data in values {
+        publisher.publish(Box::new(Int32 { data }));
+    }
+}
+
+/// Humble throws for transient local with IPC (publisher.hpp:200-203 humble), in one clear
+/// line; Jazzy and rolling accept it. Without IPC every release accepts it.
+#[test]
+fn humble_refuses_transient_local_with_ipc() {
+    let (humble, _) = context(Distro::Humble);
+    let node = Node::new(&humble, "n", ipc()).unwrap();
+    let refused = node.create_publisher::<Int32>("t", QoS::keep_last(1).transient_local()).err();
+    assert_eq!(refused, Some(CreateError::VolatileDurabilityOnly { topic: "t".into() }));
+    assert_eq!(
+        refused.unwrap().to_string(),
+        "intraprocess communication allowed only with volatile durability (topic 't')"
+    );
+    let sub = node.create_subscription("u", QoS::keep_last(1).transient_local(), |_: UniquePtr<Int32>| {});
+    assert!(matches!(sub.err(), Some(CreateError::VolatileDurabilityOnly { .. })));
+    let plain = Node::new(&humble, "plain", NodeOptions::default()).unwrap();
+    assert!(plain.create_publisher::<Int32>("v", QoS::keep_last(1).transient_local()).is_ok());
+    for distro in [Distro::Jazzy, Distro::Rolling] {
+        let (ctx, _) = context(distro);
+        let node = Node::new(&ctx, "n", ipc()).unwrap();
+        assert!(node.create_publisher::<Int32>("t", QoS::keep_last(1).transient_local()).is_ok());
+    }
+}
+
+/// Keep-last depth 0: refused with IPC on, in rclcpp's words for each side; allowed with
+/// IPC off, where it is the middleware's default depth (one message).
+#[test]
+fn depth_zero_is_refused_only_with_ipc() {
+    let (ctx, recorder) = context(Distro::Rolling);
+    let node = Node::new(&ctx, "n", ipc()).unwrap();
+    let publisher = node.create_publisher::<Int32>("t", 0).err().unwrap();
+    assert_eq!(
+        publisher.to_string(),
+        "intraprocess communication on topic 't' is not allowed with a zero qos history depth value"
+    );
+    let sub = node.create_subscription("t", 0, |_: UniquePtr<Int32>| {}).err().unwrap();
+    assert_eq!(sub.to_string(), "intraprocess communication on topic 't' is not allowed with 0 depth qos policy");
+
+    let plain = Node::new(&ctx, "plain", NodeOptions::default()).unwrap();
+    let publisher = plain.create_publisher::<Int32>("u", 0).unwrap();
+    let _sub = plain.create_subscription("u", 0, |_: UniquePtr<Int32>| {}).unwrap();
+    publish(&publisher, 0..2);
+    drain(&[&plain]);
+    let events = recorder.events();
+    assert_eq!(count(&events, |k| matches!(k, EventKind::Overwritten { .. })), 1);
+    assert_eq!(receipts(&events).iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["1"]);
+}
+
+/// Two owners, depth 1, three messages published before the executor gets to them (a slow
+/// consumer): the first owner's copies were made at publish time, and two of them were then
+/// overwritten unread. The ledger files them as dropped, not as received.
+#[test]
+fn a_copy_for_a_non_last_owner_is_paid_even_when_overwritten() {
+    let (ctx, recorder) = context(Distro::Rolling);
+    let node = Node::new(&ctx, "n", ipc()).unwrap();
+    let publisher = node.create_publisher::<Int32>("t", 1).unwrap();
+    let first = Node::new(&ctx, "first", ipc()).unwrap();
+    let last = Node::new(&ctx, "last", ipc()).unwrap();
+    let _a = first.create_subscription("t", 1, |_: UniquePtr<Int32>| {}).unwrap();
+    let _b = last.create_subscription("t", 1, |_: UniquePtr<Int32>| {}).unwrap();
+    publish(&publisher, 0..3);
+    drain(&[&first, &last]);
+    let events = recorder.events();
+    let copies = count(&events, |k| matches!(k, EventKind::Copied { reason: CopyReason::NotLast, .. }));
+    assert_eq!(copies, 3, "one copy per publish, made at once");
+    assert_eq!(count(&events, |k| matches!(k, EventKind::Overwritten { .. })), 4);
+    let got = receipts(&events);
+    assert_eq!(got.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["2", "2"]);
+    let mut ledger = Ledger::default();
+    events.iter().for_each(|e| drop(ledger.record(e)));
+    let totals = ledger.totals();
+    assert_eq!((totals.claimed.copies, totals.dropped.copies, totals.overwritten), (1, 2, 4));
+}
+
+/// Transient local with IPC (jazzy and later): the publisher keeps its last `depth`
+/// messages and a late-joining transient-local subscription gets them, oldest first: a
+/// sharer the kept messages themselves, an owner a copy of each. A volatile late joiner
+/// gets nothing old.
+#[test]
+fn late_joiners_get_what_a_transient_local_publisher_keeps() {
+    let (ctx, recorder) = context(Distro::Jazzy);
+    let node = Node::new(&ctx, "map_server", ipc()).unwrap();
+    let qos = QoS::keep_last(2).transient_local();
+    let publisher = node.create_publisher::<Int32>("map", qos).unwrap();
+    publish(&publisher, 0..3);
+    let late = Node::new(&ctx, "late", ipc()).unwrap();
+    let _shared = late.create_subscription("map", qos, |_: ConstSharedPtr<Int32>| {}).unwrap();
+    let owner = Node::new(&ctx, "owner", ipc()).unwrap();
+    let _owner = owner.create_subscription("map", qos, |_: UniquePtr<Int32>| {}).unwrap();
+    let volatile = Node::new(&ctx, "volatile", ipc()).unwrap();
+    let _volatile = volatile.create_subscription("map", 2, |_: UniquePtr<Int32>| {}).unwrap();
+    drain(&[&late, &owner, &volatile]);
+    let events = recorder.events();
+    assert_eq!(count(&events, |k| matches!(k, EventKind::Kept { .. })), 3);
+    let got = receipts(&events);
+    let values = |node: &str| got.iter().filter(|r| r.0 == node).map(|r| (r.1.clone(), r.2)).collect::<Vec<_>>();
+    assert_eq!(values("late"), [("1".into(), Via::Original), ("2".into(), Via::Original)]);
+    let copied = Via::Copy(CopyReason::UniqueFromSharedBuffer);
+    assert_eq!(values("owner"), [("1".into(), copied), ("2".into(), copied)]);
+    assert!(values("volatile").is_empty());
+    // The sharer reads the very messages that were published.
+    let published: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Published { msg } => Some(msg.addr),
+            _ => None,
+        })
+        .collect();
+    let late_addrs: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Received { msg, .. } if &*e.node == "late" => Some(msg.addr),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(late_addrs, published[1..]);
+}
+
+/// Rolling (rclcpp 29.3.0, PR #2708): a transient-local IPC publisher always publishes to
+/// the middleware, even with nobody outside its process: the serialization shows. Jazzy
+/// (28.1.6) does not. Both keep an extra shared copy when an owner exists.
+#[test]
+fn rolling_always_serializes_a_transient_local_message() {
+    for (distro, serialized) in [(Distro::Jazzy, 0), (Distro::Rolling, 2)] {
+        let (ctx, recorder) = context(distro);
+        let node = Node::new(&ctx, "p", ipc()).unwrap();
+        let qos = QoS::keep_last(5).transient_local();
+        let publisher = node.create_publisher::<Int32>("t", qos).unwrap();
+        let owner = Node::new(&ctx, "owner", ipc()).unwrap();
+        let _sub = owner.create_subscription("t", qos, |_: UniquePtr<Int32>| {}).unwrap();
+        publish(&publisher, 0..2);
+        drain(&[&owner]);
+        let events = recorder.events();
+        assert_eq!(count(&events, |k| matches!(k, EventKind::Serialized { .. })), serialized, "{distro:?}");
+        let kept_copies =
+            count(&events, |k| matches!(k, EventKind::Copied { reason: CopyReason::SharedForTransientLocal, .. }));
+        assert_eq!(kept_copies, 2, "{distro:?}");
+        let via: Vec<Via> = receipts(&events).into_iter().map(|r| r.2).collect();
+        assert_eq!(via, [Via::Original, Via::Original], "{distro:?}: the owner still gets the original");
+        let mut ledger = Ledger::default();
+        events.iter().for_each(|e| drop(ledger.record(e)));
+        let totals = ledger.totals();
+        assert_eq!(totals.kept.copies, 2 + serialized as u64, "{distro:?}");
+        assert_eq!(totals.in_flight.copies, 0, "{distro:?}");
+    }
+}
+
+/// QoS compatibility holds on the middleware's path too (IPC off): a best-effort publisher
+/// does not reach a reliable subscription, which hears why; a best-effort subscription of
+/// the same topic still gets the message.
+#[test]
+fn the_middleware_matches_reliability_too() {
+    let (ctx, recorder) = context(Distro::Rolling);
+    let camera = Node::new(&ctx, "camera", NodeOptions::default()).unwrap();
+    let publisher = camera.create_publisher::<Int32>("image", QoS::keep_last(5).best_effort()).unwrap();
+    let strict = Node::new(&ctx, "strict", NodeOptions::default()).unwrap();
+    let _strict = strict.create_subscription("image", 5, |_: UniquePtr<Int32>| {}).unwrap();
+    let relaxed = Node::new(&ctx, "relaxed", NodeOptions::default()).unwrap();
+    let _relaxed = relaxed.create_subscription("image", QoS::sensor_data(), |_: UniquePtr<Int32>| {}).unwrap();
+    publish(&publisher, 0..1);
+    drain(&[&strict, &relaxed]);
+    let events = recorder.events();
+    let nodes: Vec<String> = receipts(&events).into_iter().map(|r| r.0).collect();
+    assert_eq!(nodes, ["relaxed"]);
+    let reported: Vec<(String, QosPolicyKind)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::IncompatibleQos { policy, .. } => Some((e.node.to_string(), *policy)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reported, [("strict".to_string(), QosPolicyKind::Reliability)]);
+}
