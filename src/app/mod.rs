@@ -443,6 +443,7 @@ pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Rende
         runs: view.runs,
         split: view.split,
         columns: view.columns,
+        width: plan.width,
     };
     let title = cx.title;
     let stable = cx.labels.addr_is_label();
@@ -596,6 +597,6 @@ fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(
         return Ok(());
     }
     let painter = Painter { enabled: plan.color };
-    render::copies::render(out, &events, &copies.spec, copies.inter, plan.lang, painter, &labels)
-        .map_err(AppError::Output)
+    let look = render::copies::Look { lang: plan.lang, painter, labels: &labels, width: plan.width };
+    render::copies::render(out, &events, &copies.spec, copies.inter, &look).map_err(AppError::Output)
 }

@@ -303,7 +303,8 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub diagram: Option<PathBuf>,
 
-    /// side: a row per message with copies highlighted; classic: upstream's exact lines; json: one event per line
+    /// side: a row per message with copies highlighted; classic: upstream's exact lines; json: one event per line.
+    /// Lines fit COLUMNS if set, else the terminal; piped, they are not wrapped (one line per row, for grep and diff)
     #[arg(long, value_enum, default_value_t = Format::Side)]
     pub format: Format,
 
@@ -326,7 +327,8 @@ pub struct CopiesArgs {
     #[arg(long)]
     pub ignore_local_publications: bool,
 
-    /// table: who got the original and who a copy; json: one trace event per line
+    /// table: who got the original and who a copy; json: one trace event per line.
+    /// Lines fit COLUMNS if set, else the terminal; piped, they are not wrapped
     #[arg(long, value_enum, default_value_t = CopiesFormat::Table)]
     pub format: CopiesFormat,
 

@@ -81,7 +81,11 @@ const ARGS: &[(&str, &str, &str)] = &[
         "프로세스 사이로 메시지를 보내는 길: 소켓(socket), 공유 메모리(shm), 또는 ROS 2처럼 Cyclone DDS(dds) \
          [기본값: socket, RMW_IMPLEMENTATION=rmw_cyclonedds_cpp이면 dds]",
     ),
-    ("*", "format", "side: 메시지마다 한 줄, 복사를 강조; classic: 원본 데모와 똑같은 줄; json: 이벤트마다 JSON 한 줄"),
+    (
+        "*",
+        "format",
+        "side: 메시지마다 한 줄, 복사를 강조; classic: 원본 데모와 똑같은 줄; json: 이벤트마다 JSON 한 줄. 줄은 COLUMNS가 있으면 그 폭에, 없으면 터미널 폭에 맞춥니다. 파이프로 보내면 줄을 나누지 않습니다(grep과 diff를 위해 행마다 한 줄)",
+    ),
     ("*", "diagram", "실행을 시퀀스 다이어그램으로도 그려 이 SVG 파일에 씁니다"),
     ("*", "stable", "pid와 주소를 처음 나온 순서대로 이름표(pid#1, @1, @2...)로 찍습니다"),
     (
@@ -126,7 +130,11 @@ const ARGS: &[(&str, &str, &str)] = &[
         "ignore_local_publications",
         "구독에 rclcpp의 ignore_local_publications를 줍니다: --inter와 함께면 미들웨어의 복사본을 받아서 버리는 일이 없어집니다",
     ),
-    ("copies", "format", "table: 누가 원본을, 누가 복사본을 받았는지의 표; json: 트레이스 이벤트마다 JSON 한 줄"),
+    (
+        "copies",
+        "format",
+        "table: 누가 원본을, 누가 복사본을 받았는지의 표; json: 트레이스 이벤트마다 JSON 한 줄. 줄은 COLUMNS가 있으면 그 폭에, 없으면 터미널 폭에 맞춥니다. 파이프로 보내면 줄을 나누지 않습니다",
+    ),
     ("copies", "stable", "pid와 주소를 이름표로만 찍습니다"),
 ];
 

@@ -53,6 +53,9 @@ pub struct Plan {
     pub action: Action,
     /// `--diagram FILE.svg`: also draw the run as a sequence diagram.
     pub diagram: Option<std::path::PathBuf>,
+    /// How many columns the views may use: none when stdout is piped
+    /// ([`crate::render::fit`] says the rule).
+    pub width: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -451,7 +454,9 @@ impl Plan {
             }),
             Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
         };
-        Ok(Plan { lang: cli.lang.unwrap_or(detected_lang), color, domain: cli.domain, command_line, action, diagram })
+        let lang = cli.lang.unwrap_or(detected_lang);
+        let width = crate::render::fit::screen_width();
+        Ok(Plan { lang, color, domain: cli.domain, command_line, action, diagram, width })
     }
 }
 

@@ -1,9 +1,11 @@
 //! The upstream demo's own lines, exactly (addresses relabelled only with `--stable`): what it
 //! prints, and for the image pipeline the text its nodes draw on each frame, in the order
-//! drawn. With `--ipc both`, the two runs' lines stand in two columns.
+//! drawn. With `--ipc both`, the two runs' lines stand in two columns, or on a screen too
+//! narrow for that, one under the other, each line after its run's label.
 
 use std::io::{self, Write};
 
+use super::fit;
 use super::style::pad;
 use super::{RenderContext, Renderer};
 use crate::engine::trace::{EventKind, TraceEvent};
@@ -43,6 +45,9 @@ impl Renderer for Classic {
     }
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
+        if !fit::fits(&" ".repeat(2 * COLUMN + 2), self.cx.width) {
+            return self.stacked(out, on, off);
+        }
         if !self.header_done {
             self.header_done = true;
             let left = self.cx.painter.heading(self.cx.ipc_label(true));
@@ -59,6 +64,22 @@ impl Renderer for Classic {
     }
 
     fn finish(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Classic {
+    /// `--ipc both` on a narrow screen: IPC on's lines, then IPC off's, each after its label;
+    /// upstream's lines themselves are unchanged.
+    fn stacked(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
+        let labels = [self.cx.ipc_label(true), self.cx.ipc_label(false)];
+        let width = labels.iter().map(|l| super::style::visible_width(l)).max().unwrap_or(0);
+        for (events, label) in [on, off].into_iter().zip(labels) {
+            let label = self.cx.painter.heading(&pad(label, width));
+            for line in self.lines(events) {
+                writeln!(out, "{label} │ {line}")?;
+            }
+        }
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::bytes;
 use super::costs::receipt_steps;
+use super::fit;
 use super::style::{pad, visible_width, Painter};
 use crate::demos::copies::{subscriber_name, Spec, Sub, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
 use crate::engine::trace::{CopyReason, EventKind, TraceEvent, Via};
@@ -50,15 +51,28 @@ fn sorted(list: &str) -> Vec<&str> {
     v
 }
 
-pub fn render(
-    out: &mut dyn Write,
-    events: &[TraceEvent],
-    spec: &Spec,
-    inter: bool,
-    lang: Lang,
-    painter: Painter,
-    labels: &Labels,
-) -> io::Result<()> {
+/// How the table is written: language, colour, labels and the screen's width.
+pub struct Look<'a> {
+    pub lang: Lang,
+    pub painter: Painter,
+    pub labels: &'a Labels,
+    /// The screen's columns, or none (piped): see [`fit`].
+    pub width: Option<usize>,
+}
+
+impl Look<'_> {
+    /// `text` wrapped to the screen (lines after the first start with `rest`), each line
+    /// painted by `paint`.
+    fn write(&self, out: &mut dyn Write, text: &str, rest: &str, paint: impl Fn(&str) -> String) -> io::Result<()> {
+        fit::lines(text, self.width, rest).iter().try_for_each(|line| writeln!(out, "{}", paint(line)))
+    }
+}
+
+/// Where a row's explanation starts when it does not fit beside the row: under the kind.
+const BELOW: usize = 17;
+
+pub fn render(out: &mut dyn Write, events: &[TraceEvent], spec: &Spec, inter: bool, look: &Look) -> io::Result<()> {
+    let (lang, painter, labels) = (look.lang, look.painter, look.labels);
     let Some((original, type_name)) = events.iter().find_map(|e| match &e.kind {
         EventKind::Published { msg } => Some((msg.addr, msg.type_name)),
         _ => None,
@@ -75,7 +89,7 @@ pub fn render(
         Lang::Ko => format!("copies {spec} · {type_name} 하나를 UniquePtr로 발행 (원본 @1{})", raw(original)),
         Lang::En => format!("copies {spec} · one {type_name} published as UniquePtr (original @1{})", raw(original)),
     };
-    writeln!(out, "{}", painter.heading(&title))?;
+    look.write(out, &title, "  ", |line| painter.heading(line))?;
     let nodes = spec
         .0
         .iter()
@@ -98,10 +112,21 @@ pub fn render(
             Some(sub) => sub_text(sub, lang),
             None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)").to_string(),
         };
-        let (address, how) = (painter.dim(&raw(got.to.addr)), how_text(lang, painter, got));
-        writeln!(out, "  {}{}{}{address}  {how}", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4))?;
+        let (address, how) = (painter.dim(&raw(got.to.addr)), how_text(lang, got));
+        let row = format!("  {}{}{}{address}  ", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4));
+        let paint = |line: &str| if how.copy { painter.copy(line) } else { painter.good(line) };
+        if fit::fits(&format!("{row}{}", how.text), look.width) {
+            writeln!(out, "{row}{}", paint(&how.text))?;
+        } else {
+            writeln!(out, "{}", row.trim_end())?;
+            let indent = " ".repeat(BELOW);
+            look.write(out, &format!("{indent}{}", how.text), &indent, paint)?;
+        }
         if let Some(text) = discarded_text(lang, ledger.discarded_by(&node)) {
-            writeln!(out, "  {}{}", pad("", 15 + width + 4), painter.copy(&text))?;
+            let indent = " ".repeat(2 + 15 + width + 4);
+            let line = format!("{indent}{text}");
+            let indent = if fit::fits(&line, look.width) { indent } else { " ".repeat(BELOW) };
+            look.write(out, &format!("{indent}{text}"), &indent, |line| painter.copy(line))?;
         }
     }
     let all = ledger.totals().all;
@@ -113,63 +138,72 @@ pub fn render(
             format!("{} {noun}, {}", all.copies, bytes(all.bytes))
         }
     };
-    writeln!(out, "{}: {spec} -> {result} · {totals}", lang.pick("결과", "result"))?;
-    verdict(out, spec, &result, inter, lang, painter)
+    look.write(out, &format!("{}: {spec} -> {result} · {totals}", lang.pick("결과", "result")), "  ", str::to_string)?;
+    verdict(out, spec, &result, inter, look)
 }
 
 /// The design table's row for this list, and whether the run matches it.
-fn verdict(
-    out: &mut dyn Write,
-    spec: &Spec,
-    result: &str,
-    inter: bool,
-    lang: Lang,
-    painter: Painter,
-) -> io::Result<()> {
+fn verdict(out: &mut dyn Write, spec: &Spec, result: &str, inter: bool, look: &Look) -> io::Result<()> {
+    let (lang, painter) = (look.lang, look.painter);
     let spec_text = spec.to_string();
     if let Some((_, expected)) = DESIGN_TABLE.iter().find(|(row, _)| *row == spec_text) {
         let same = sorted(expected) == sorted(result);
         let verdict = match (lang, same, result == *expected) {
-            (_, true, true) => painter.good(lang.pick("일치", "matches")),
-            (Lang::Ko, true, false) => painter.good(
-                "같은 주소들 (표는 어느 소유 구독이 원본을 받는지 말하지 않습니다: rclcpp는 마지막 소유 구독에게 줍니다)",
-            ),
-            (Lang::En, true, false) => painter.good(
-                "the same addresses (the table does not say which owner gets the original: rclcpp gives it to the last one)",
-            ),
-            (_, false, _) => painter.copy(lang.pick("다름!", "differs!")),
+            (_, true, true) => lang.pick("일치", "matches"),
+            (Lang::Ko, true, false) => {
+                "같은 주소들 (표는 어느 소유 구독이 원본을 받는지 말하지 않습니다: rclcpp는 마지막 소유 구독에게 줍니다)"
+            }
+            (Lang::En, true, false) => {
+                "the same addresses (the table does not say which owner gets the original: rclcpp gives it to the last one)"
+            }
+            (_, false, _) => lang.pick("다름!", "differs!"),
         };
+        let paint = |line: &str| if same { painter.good(line) } else { painter.copy(line) };
         let context = if inter {
             lang.pick(" (다른 프로세스 구독자 없이)", " (without the outside subscriber)")
         } else {
             ""
         };
-        writeln!(out, "{}{context}: {spec} -> {expected} · {verdict}", lang.pick("설계 표", "design table"))?;
+        let row = format!("{}{context}: {spec} -> {expected} · ", lang.pick("설계 표", "design table"));
+        if fit::fits(&format!("{row}{verdict}"), look.width) {
+            writeln!(out, "{row}{}", paint(verdict))?;
+        } else {
+            writeln!(out, "{}", row.trim_end())?;
+            look.write(out, &format!("  {verdict}"), "  ", paint)?;
+        }
     }
     Ok(())
 }
 
 /// What one subscription got, from the ledger: the original, the same message as an
 /// earlier one, or the copies made for it.
-fn how_text(lang: Lang, painter: Painter, got: &Receipt) -> String {
+fn how_text(lang: Lang, got: &Receipt) -> How {
     if got.end_to_end().copies > 0 {
-        return painter.copy(&receipt_steps(lang, got).join(" + "));
+        return How { text: receipt_steps(lang, got).join(" + "), copy: true };
     }
-    match got.via {
-        Via::Copy(CopyReason::SharedForInterProcess) => painter.good(lang.pick(
+    let text = match got.via {
+        Via::Copy(CopyReason::SharedForInterProcess) => lang.pick(
             "다른 프로세스 몫으로 만든 공유 복사본을 함께 읽음: 복사 없음",
             "reads the shared copy made for outside subscribers: no copy of its own",
-        )),
-        Via::Copy(CopyReason::SharedForTransientLocal) => painter.good(lang.pick(
+        ),
+        Via::Copy(CopyReason::SharedForTransientLocal) => lang.pick(
             "발행자가 간직하려고 만든 공유 복사본을 함께 읽음: 복사 없음",
             "reads the shared copy the publisher keeps: no copy of its own",
-        )),
+        ),
         _ if got.shared_with_earlier => {
-            painter.good(lang.pick("앞의 구독과 같은 메시지를 공유: 복사 없음", "shared with an earlier one: no copy"))
+            lang.pick("앞의 구독과 같은 메시지를 공유: 복사 없음", "shared with an earlier one: no copy")
         }
-        Via::Original => painter.good(lang.pick("원본: 복사 없음", "the original: no copy")),
-        _ => painter.good(lang.pick("복사 없음", "no copy")),
-    }
+        Via::Original => lang.pick("원본: 복사 없음", "the original: no copy"),
+        _ => lang.pick("복사 없음", "no copy"),
+    };
+    How { text: text.to_string(), copy: false }
+}
+
+/// What one subscription got, in words, before it is painted (and wrapped if it must be).
+struct How {
+    text: String,
+    /// It was a copy (painted as one), not the original or a shared message.
+    copy: bool,
 }
 
 /// What a subscription spent on the middleware's duplicate of a message the intra-process

@@ -20,6 +20,7 @@ pub mod classic;
 pub mod copies;
 pub mod costs;
 pub mod diagram;
+pub mod fit;
 pub mod frame_clock;
 pub mod json;
 pub mod ps;
@@ -42,6 +43,8 @@ pub struct RenderContext {
     pub split: bool,
     /// How wide the side view's columns are.
     pub columns: Columns,
+    /// The screen's columns, or none (piped): the views fit their lines into it.
+    pub width: Option<usize>,
 }
 
 /// Column widths of the side view, fitted to a demo's node names and values.

@@ -5,8 +5,9 @@
 use std::io::{self, Write};
 
 use super::costs::{self, average_text, receipt_steps, summary_text};
+use super::fit::{self, wrap};
 use super::frame_clock::FrameClock;
-use super::style::pad;
+use super::style::{pad, visible_width, Painter};
 use super::{bytes, Measurements, RenderContext, Renderer};
 use crate::engine::trace::{CopyReason, DiscardReason, EventKind, QosPolicyKind, TraceEvent, Via};
 use crate::i18n::particle::{particle, Particle};
@@ -31,6 +32,74 @@ impl Path {
             _ if receipt.sent.is_some() => Path::OtherProcess,
             Via::Middleware => Path::Middleware,
             _ => Path::IntraProcess,
+        }
+    }
+}
+
+/// How a table's rows are laid out, chosen once per table from its columns' widths and
+/// the screen's: the widest that fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// One line: from ──▶ to, then the copies (wrapped inside their column if they must be).
+    Wide,
+    /// from ──▶ to on one line, the copies on the lines under it.
+    CostBelow,
+    /// from on one line and ──▶ to under it, the two addresses one above the other, then
+    /// the copies.
+    Stacked,
+}
+
+/// `" ──▶ "` between the two ends, in display columns.
+const ARROW: usize = 5;
+/// The copies column of a wide row is at least this wide, else the copies go below.
+const MIN_COST: usize = 40;
+/// The short copies column of `--ipc both`, as wide as `3 (675.2 KiB)`.
+const SHORT_COST: usize = 13;
+/// Where the copies of a single run's row start when they go below: under the value.
+const COST_BELOW: usize = 6;
+/// `IPC`, `on`, `off`, `켬`, `끔`: the run's column when `--ipc both` stacks the runs.
+const RUN_LABEL: usize = 3;
+
+impl Layout {
+    /// `lead`: the columns before the ends; `end`: one end's width; `cost`: the least the
+    /// copies need beside them; `below`: whether the copies may go under a one-line row
+    /// (not for a short column of one figure, which is better beside the second end).
+    fn choose(lead: usize, end: usize, cost: usize, below: bool, width: Option<usize>) -> Layout {
+        let flow = lead + 2 * end + ARROW;
+        match width {
+            None => Layout::Wide,
+            Some(width) if flow + 2 + cost <= width => Layout::Wide,
+            Some(width) if below && flow <= width => Layout::CostBelow,
+            Some(_) => Layout::Stacked,
+        }
+    }
+}
+
+/// How a piece of the copies column is painted.
+#[derive(Debug, Clone, Copy)]
+enum Tone {
+    /// No copy: ownership moved or a message shared.
+    Good,
+    Copy,
+    Plain,
+}
+
+/// A piece of the copies column, kept plain until it is wrapped.
+struct Part {
+    text: String,
+    tone: Tone,
+}
+
+impl Part {
+    fn new(text: impl Into<String>, tone: Tone) -> Part {
+        Part { text: text.into(), tone }
+    }
+
+    fn paint(&self, painter: &Painter, text: &str) -> String {
+        match self.tone {
+            Tone::Good => painter.good(text),
+            Tone::Copy => painter.copy(text),
+            Tone::Plain => text.to_string(),
         }
     }
 }
@@ -70,15 +139,18 @@ impl Side {
     }
 
     /// The copies column: how many, then what they were (`short`: how many and the bytes).
-    fn cost(&self, receipt: &Receipt, short: bool) -> String {
-        let p = &self.cx.painter;
+    fn cost(&self, receipt: &Receipt, short: bool) -> Part {
         let total = receipt.end_to_end();
         let n = total.copies;
         if short {
-            return if n == 0 { p.good("0") } else { p.copy(&format!("{n} ({})", bytes(total.bytes))) };
+            return if n == 0 {
+                Part::new("0", Tone::Good)
+            } else {
+                Part::new(format!("{n} ({})", bytes(total.bytes)), Tone::Copy)
+            };
         }
         if n > 0 {
-            return p.copy(&format!("{n}  {}", receipt_steps(self.cx.lang, receipt).join(" + ")));
+            return Part::new(format!("{n}  {}", receipt_steps(self.cx.lang, receipt).join(" + ")), Tone::Copy);
         }
         let words = match receipt.via {
             Via::Copy(CopyReason::SharedForInterProcess) => self.t(
@@ -92,11 +164,11 @@ impl Side {
             Via::Original => self.t("소유권 이동, 복사 없음", "ownership moved, no copy"),
             _ => self.t("복사 없음", "no copy"),
         };
-        p.good(&format!("0  {words}"))
+        Part::new(format!("0  {words}"), Tone::Good)
     }
 
-    /// "from ──▶ to" for one run.
-    fn flow(&mut self, row: &Receipt, with_pid: bool, width: usize) -> String {
+    /// Both ends of a delivery: who published it where, who received it where.
+    fn ends(&mut self, row: &Receipt, with_pid: bool) -> [String; 2] {
         let from = match &row.from {
             Some(end) => self.end(end, with_pid),
             None => "?".to_string(),
@@ -106,7 +178,123 @@ impl Side {
             self.any_reused = true;
             to.push_str(&self.cx.painter.warn(" ↺"));
         }
-        format!("{} ──▶ {}", pad(&from, width), pad(&to, width))
+        [from, to]
+    }
+
+    /// A row in its layout: `lead` (the number and value, already padded), the two ends in
+    /// columns `end` wide, then the copies; below the ends they start at column `below`.
+    fn lay_out(
+        &self,
+        lead: &str,
+        ends: &[String; 2],
+        end: usize,
+        cost: &[Part],
+        layout: Layout,
+        below: usize,
+    ) -> Vec<String> {
+        let [from, to] = ends;
+        let width = self.cx.width;
+        let mut lines = match layout {
+            Layout::Wide => {
+                let first = format!("{lead}{} ──▶ {}  ", pad(from, end), pad(to, end));
+                let column = visible_width(&first);
+                let mut lines = self.cost_lines(cost, width.map(|w| w.saturating_sub(column)));
+                lines[0] = format!("{first}{}", lines[0]);
+                let indent = " ".repeat(column);
+                lines[1..].iter_mut().for_each(|line| *line = format!("{indent}{line}"));
+                return lines;
+            }
+            Layout::CostBelow => vec![format!("{lead}{} ──▶ {to}", pad(from, end))],
+            Layout::Stacked => {
+                let arrow = " ".repeat(visible_width(lead).saturating_sub(ARROW - 1));
+                let to_line = format!("{arrow}──▶ {}  ", pad(to, end));
+                // A short copies column (`0`, `3 (20 B)`) fits beside the second end.
+                let room = width.map(|w| w.saturating_sub(visible_width(&to_line)));
+                match self.cost_lines(cost, room).as_slice() {
+                    [one] if fit::fits(&to_line, width) => {
+                        return vec![format!("{lead}{from}"), format!("{to_line}{one}")]
+                    }
+                    _ => vec![format!("{lead}{from}"), format!("{arrow}──▶ {to}")],
+                }
+            }
+        };
+        let indent = " ".repeat(below);
+        let cost = self.cost_lines(cost, width.map(|w| w.saturating_sub(below)));
+        lines.extend(cost.into_iter().map(|line| format!("{indent}{line}")));
+        lines
+    }
+
+    /// The copies column, painted: on one line if it fits in `room` columns, else each part
+    /// wrapped, the lines after a count indented under its words.
+    fn cost_lines(&self, cost: &[Part], room: Option<usize>) -> Vec<String> {
+        let painter = &self.cx.painter;
+        let whole: String = cost.iter().map(|part| part.text.as_str()).collect();
+        if fit::fits(&whole, room) {
+            return vec![cost.iter().map(|part| part.paint(painter, &part.text)).collect()];
+        }
+        let room = room.unwrap_or(usize::MAX).max(fit::NARROWEST / 2);
+        let wrapped = cost.iter().flat_map(|part| {
+            wrap(part.text.trim_start(), room, "", "   ").into_iter().map(|line| part.paint(painter, &line))
+        });
+        wrapped.collect()
+    }
+
+    /// Text that may be longer than the screen, wrapped to it ([`fit::lines`]).
+    fn fitted(&self, text: &str, rest: &str) -> Vec<String> {
+        fit::lines(text, self.cx.width, rest)
+    }
+
+    /// `heading: text`, wrapped, with the heading in bold.
+    fn headed(&self, out: &mut dyn Write, heading: &str, text: &str) -> io::Result<()> {
+        let lines = self.fitted(&format!("{heading}{text}"), "    ");
+        for (i, line) in lines.iter().enumerate() {
+            match line.strip_prefix(heading) {
+                Some(rest) if i == 0 => writeln!(out, "{}{rest}", self.cx.painter.heading(heading))?,
+                _ => writeln!(out, "{line}")?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A warning line (`   !  text`), wrapped under its text.
+    fn warn_lines(&self, out: &mut dyn Write, text: &str) -> io::Result<()> {
+        let mark: String = text.chars().take(6).collect();
+        let lines = match self.cx.width {
+            Some(width) if !fit::fits(text, Some(width)) => wrap(&text[mark.len()..], width, &mark, "      "),
+            _ => vec![text.to_string()],
+        };
+        lines.iter().try_for_each(|line| writeln!(out, "{}", self.cx.painter.warn(line)))
+    }
+
+    /// The layout of a single run's rows.
+    fn single_layout(&self) -> Layout {
+        Layout::choose(self.lead_width(), self.end_width(true), MIN_COST, true, self.cx.width)
+    }
+
+    /// The layout of `--ipc both`'s runs, one line each, or `None` for side by side.
+    fn pair_layout(&self) -> Option<Layout> {
+        let (end, value) = (self.end_width(false), self.cx.columns.value);
+        let side_by_side = 2 * (2 * end + ARROW + 2 + SHORT_COST + 2) + value + 10;
+        if fit::fits(&" ".repeat(side_by_side), self.cx.width) {
+            return None;
+        }
+        Some(Layout::choose(self.lead_width() + RUN_LABEL + 2, end, SHORT_COST, false, self.cx.width))
+    }
+
+    /// `   1  value  `: the number and the value before the ends.
+    fn lead_width(&self) -> usize {
+        4 + 2 + self.cx.columns.value + 2
+    }
+
+    /// "on" / "off" at the start of a run's line when `--ipc both` stacks the runs.
+    fn run_label(&self, on: bool) -> String {
+        let label = match (self.cx.lang, on) {
+            (Lang::Ko, true) => "켬",
+            (Lang::Ko, false) => "끔",
+            (Lang::En, true) => "on",
+            (Lang::En, false) => "off",
+        };
+        pad(label, RUN_LABEL)
     }
 
     fn end_width(&self, with_pid: bool) -> usize {
@@ -139,22 +327,37 @@ impl Side {
         }
         self.columns_done = true;
         if let (Some(first), 1) = (first, self.cx.runs.len()) {
-            writeln!(out, "{}", self.cx.painter.dim(path_text(self.cx.lang, Path::of(first))))?;
+            for line in self.fitted(path_text(self.cx.lang, Path::of(first)), "") {
+                writeln!(out, "{}", self.cx.painter.dim(&line))?;
+            }
         }
-        let w = self.end_width(self.cx.runs.len() == 1);
-        let (num, value) = ("#", self.t("값", "value"));
-        let from_to =
-            format!("{} ──▶ {}", pad(self.t("보낸 쪽", "published by"), w), pad(self.t("받은 쪽", "received by"), w));
-        let copies = self.t("복사", "copies");
-        let line = if self.cx.runs.len() == 1 {
-            format!("{num:>4}  {}  {from_to}  {copies}", pad(value, self.cx.columns.value))
-        } else {
-            let w2 = self.end_width(false);
-            let cell = format!("{} ──▶ {}", pad(self.t("보낸 쪽", "from"), w2), pad(self.t("받은 쪽", "to"), w2));
-            let value = pad(value, self.cx.columns.value);
-            format!("{num:>4}  {value}  │ {cell}  {}│ {cell}  {copies}", pad(copies, 10))
+        let value = pad(self.t("값", "value"), self.cx.columns.value);
+        let copies = [Part::new(self.t("복사", "copies"), Tone::Plain)];
+        let lines = match (self.cx.runs.len(), self.pair_layout()) {
+            (1, _) => {
+                let ends =
+                    [self.t("보낸 쪽", "published by").to_string(), self.t("받은 쪽", "received by").to_string()];
+                self.lay_out(
+                    &format!("   #  {value}  "),
+                    &ends,
+                    self.end_width(true),
+                    &copies,
+                    self.single_layout(),
+                    COST_BELOW,
+                )
+            }
+            (_, None) => {
+                let w = self.end_width(false);
+                let cell = format!("{} ──▶ {}", pad(self.t("보낸 쪽", "from"), w), pad(self.t("받은 쪽", "to"), w));
+                vec![format!("   #  {value}  │ {cell}  {}│ {cell}  {}", pad(&copies[0].text, 10), copies[0].text)]
+            }
+            (_, Some(layout)) => {
+                let lead = format!("   #  {value}  {}  ", pad("IPC", RUN_LABEL));
+                let ends = [self.t("보낸 쪽", "from").to_string(), self.t("받은 쪽", "to").to_string()];
+                self.lay_out(&lead, &ends, self.end_width(false), &copies, layout, visible_width(&lead))
+            }
         };
-        writeln!(out, "{}", self.cx.painter.dim(&line))
+        lines.iter().try_for_each(|line| writeln!(out, "{}", self.cx.painter.dim(line)))
     }
 
     /// A line for what went wrong along the way: overwritten, discarded, lost peers, full
@@ -244,24 +447,26 @@ impl Renderer for Side {
     fn event(&mut self, out: &mut dyn Write, event: &TraceEvent) -> io::Result<()> {
         self.title(out)?;
         if let Some(text) = self.warning(event) {
-            writeln!(out, "{}", self.cx.painter.warn(&text))?;
+            self.warn_lines(out, &text)?;
         }
         self.clocks[0].tick(event);
         let Some(row) = self.ledgers[0].record(event) else {
             return Ok(());
         };
         self.columns(out, Some(&row))?;
-        let w = self.end_width(true);
-        let flow = self.flow(&row, true, w);
-        let mut cost = self.cost(&row, false);
+        let ends = self.ends(&row, true);
+        let mut cost = vec![self.cost(&row, false)];
         if row.for_others.copies > 0 {
+            let tally = costs::tally_text(self.cx.lang, row.for_others);
             let note = match self.cx.lang {
-                Lang::Ko => format!("  + 다른 프로세스 몫: {}", costs::tally_text(self.cx.lang, row.for_others)),
-                Lang::En => format!("  + for other processes: {}", costs::tally_text(self.cx.lang, row.for_others)),
+                Lang::Ko => format!("  + 다른 프로세스 몫: {tally}"),
+                Lang::En => format!("  + for other processes: {tally}"),
             };
-            cost.push_str(&self.cx.painter.copy(&note));
+            cost.push(Part::new(note, Tone::Copy));
         }
-        writeln!(out, "{:>4}  {}  {flow}  {cost}", row.index, pad(&row.value, self.cx.columns.value))
+        let lead = format!("{:>4}  {}  ", row.index, pad(&row.value, self.cx.columns.value));
+        let lines = self.lay_out(&lead, &ends, self.end_width(true), &cost, self.single_layout(), COST_BELOW);
+        lines.iter().try_for_each(|line| writeln!(out, "{line}"))
     }
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
@@ -275,20 +480,12 @@ impl Renderer for Side {
         };
         let (index, value) = (first.index, first.value);
         self.columns(out, None)?;
-        let w = self.end_width(false);
-        let mut cells = Vec::new();
-        for row in [&on_row, &off_row] {
-            cells.push(match row {
-                Some(row) => {
-                    let flow = self.flow(row, false, w);
-                    let cost = self.cost(row, true);
-                    format!("{flow}  {}", pad(&cost, 10))
-                }
-                None => pad("", 2 * w + 17),
-            });
-        }
-        let line = format!("{index:>4}  {}  │ {}│ {}", pad(&value, self.cx.columns.value), cells[0], cells[1]);
-        writeln!(out, "{}", line.trim_end())
+        let lead = format!("{index:>4}  {}  ", pad(&value, self.cx.columns.value));
+        let lines = match self.pair_layout() {
+            None => vec![self.side_by_side(&lead, [&on_row, &off_row])],
+            Some(layout) => self.stacked_runs(&lead, [&on_row, &off_row], layout),
+        };
+        lines.iter().try_for_each(|line| writeln!(out, "{line}"))
     }
 
     fn measured(&mut self, measured: Measurements) {
@@ -302,24 +499,62 @@ impl Renderer for Side {
             let totals = self.ledgers[i].totals();
             let line = summary_text(self.cx.lang, &totals);
             let label = if self.cx.runs.len() > 1 { format!(" ({})", self.cx.ipc_label(on)) } else { String::new() };
-            writeln!(out, "{}{label}: {line}", self.cx.painter.heading(heading))?;
+            self.headed(out, heading, &format!("{label}: {line}"))?;
             if totals.frames.filled > 0 {
                 let frames = self.frames_line(i);
-                writeln!(out, "{}{label}: {frames}", self.cx.painter.heading(self.t("프레임", "frames")))?;
+                self.headed(out, self.t("프레임", "frames"), &format!("{label}: {frames}"))?;
             }
         }
         if let Some(measured) = &self.measured {
             let line = self.measured_line(measured);
-            writeln!(out, "{}: {line}", self.cx.painter.heading(self.t("측정", "measured")))?;
+            self.headed(out, self.t("측정", "measured"), &format!(": {line}"))?;
         }
         if self.any_reused {
             let note = self.t(
                 "↺ 엔진이 새로 만든 메시지(복사본이나 역직렬화한 메시지)가 위의 줄에 나왔던 주소에 놓였습니다: 주소는 같아도 다른 메시지입니다 (복사 여부는 주소가 아니라 엔진이 한 일로 판단합니다).",
                 "↺ a new message the engine made (a copy or a deserialized one) landed on an address shown in a row above: same address, different message (copies are counted from what the engine did, not from addresses).",
             );
-            writeln!(out, "{}", self.cx.painter.warn(note))?;
+            for line in self.fitted(note, "  ") {
+                writeln!(out, "{}", self.cx.painter.warn(&line))?;
+            }
         }
         Ok(())
+    }
+}
+
+impl Side {
+    /// `--ipc both` side by side: one line, IPC on left of IPC off.
+    fn side_by_side(&mut self, lead: &str, rows: [&Option<Receipt>; 2]) -> String {
+        let w = self.end_width(false);
+        let mut cells = Vec::new();
+        for row in rows {
+            cells.push(match row {
+                Some(row) => {
+                    let [from, to] = self.ends(row, false);
+                    let cost = self.cost(row, true);
+                    let cost = cost.paint(&self.cx.painter, &cost.text);
+                    format!("{} ──▶ {}  {}", pad(&from, w), pad(&to, w), pad(&cost, 10))
+                }
+                None => pad("", 2 * w + 17),
+            });
+        }
+        let line = format!("{lead}│ {}│ {}", cells[0], cells[1]);
+        line.trim_end().to_string()
+    }
+
+    /// `--ipc both` on a narrow screen: the runs one under the other, each with its label.
+    fn stacked_runs(&mut self, lead: &str, rows: [&Option<Receipt>; 2], layout: Layout) -> Vec<String> {
+        let w = self.end_width(false);
+        let mut lines = Vec::new();
+        for (row, on) in rows.into_iter().zip([true, false]) {
+            let Some(row) = row else { continue };
+            let number = if lines.is_empty() { lead.to_string() } else { " ".repeat(visible_width(lead)) };
+            let lead = format!("{number}{}  ", self.run_label(on));
+            let ends = self.ends(row, false);
+            let cost = [self.cost(row, true)];
+            lines.extend(self.lay_out(&lead, &ends, w, &cost, layout, visible_width(&lead)));
+        }
+        lines
     }
 }
 

@@ -16,6 +16,9 @@ pub fn command(runtime: &Path) -> Command {
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
         .env_remove("ROS_DOMAIN_ID")
+        // Piped and without COLUMNS, the views have no width limit: every test sees the
+        // same lines whatever terminal runs it.
+        .env_remove("COLUMNS")
         .env("LANG", "C.UTF-8")
         .env("NO_COLOR", "1")
         .env("XDG_RUNTIME_DIR", runtime);
