@@ -26,6 +26,10 @@ use ipc_lab::render::style::visible_width;
 const SECTIONS: [&str; 5] = ["목표", "개념", "따라 하기", "연습 문제", "소스 파일"];
 /// The summary of an exercise's folded answer (`<details><summary>답 1</summary>`).
 const ANSWER: &str = "답";
+/// The width the shown outputs are printed at: an 80-column terminal less the four columns
+/// `ipc-lab lesson` indents a code block by, so a lesson read in such a terminal shows every
+/// output as the tool drew it.
+const SHOWN_COLUMNS: &str = "76";
 /// A shown command that has not finished by then is reported, not waited for.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -65,8 +69,8 @@ fn code_blocks(text: &str) -> Vec<CodeBlock> {
 
 /// Runs `ipc-lab ARGS` the way a learner would, but alone: its own runtime directory (no
 /// other ipc-lab process to hear), no colour, the locale of most containers (`C.UTF-8`)
-/// with `IPC_LAB_LANG=ko` for a Korean document (as README.ko.md's install sets it), the
-/// default width, and a directory far from the repository (lessons are compiled in).
+/// with `IPC_LAB_LANG=ko` for a Korean document (as README.ko.md's install sets it),
+/// [`SHOWN_COLUMNS`] wide, and a directory far from the repository (lessons are compiled in).
 /// Stdout, then stderr, as the terminal shows them for the commands the lessons use.
 fn run(args: &[&str], korean: bool) -> String {
     let runtime = tempfile::tempdir().expect("a temporary directory");
@@ -75,7 +79,7 @@ fn run(args: &[&str], korean: bool) -> String {
         command.env(ipc_lab::i18n::LANG_VAR, "ko");
     }
     let mut child = command
-        .env_remove("COLUMNS")
+        .env("COLUMNS", SHOWN_COLUMNS)
         .current_dir(runtime.path())
         .args(args)
         .stdin(Stdio::null())
@@ -479,7 +483,8 @@ fn lesson(args: &[&str], columns: Option<&str>) -> std::process::Output {
 /// two-node lesson, from a directory that is not the repository.
 #[test]
 fn lesson_lists_and_prints_lessons_from_anywhere() {
-    let list = lesson(&["lesson", "--lang", "ko"], None);
+    // Wide enough that no title wraps.
+    let list = lesson(&["lesson", "--lang", "ko"], Some("200"));
     assert!(list.status.success());
     let list = String::from_utf8(list.stdout).unwrap();
     for l in lessons::all() {
@@ -509,6 +514,37 @@ fn lessons_are_plain_when_piped_wrapped_to_the_width_and_free_of_markup() {
     }
     let coloured = lesson(&["lesson", "3", "--color", "always"], None);
     assert!(String::from_utf8(coloured.stdout).unwrap().contains('\u{1b}'));
+}
+
+/// Read in an 80-column terminal, a lesson fits: every line (code too; only a command to
+/// type and a word with no space to break at, such as a JSON line, stay whole) is at most
+/// 80 columns, and no figure is parted from its unit at the end
+/// of a line, in prose or in a wrapped output.
+#[test]
+fn lessons_fit_80_columns_and_keep_figures_with_their_units() {
+    const UNITS: [&str; 8] = ["B", "KiB", "MiB", "GiB", "B)", "KiB)", "MiB)", "GiB)"];
+    for l in lessons::all() {
+        let number = l.number.to_string();
+        for columns in [60, 80] {
+            let out = lesson(&["lesson", &number, "--answers"], Some(&columns.to_string()));
+            let text = String::from_utf8(out.stdout).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for line in &lines {
+                let whole = line.trim_start().starts_with("$ ") || !line.trim().contains(' ');
+                assert!(columns < 80 || whole || visible_width(line) <= 80, "lesson {number}: wider than 80: {line}");
+            }
+            for pair in lines.windows(2) {
+                let ends_with_figure = pair[0].split(' ').next_back().is_some_and(|w| w.parse::<f64>().is_ok());
+                let starts_with_unit = pair[1].split_whitespace().next().is_some_and(|w| UNITS.contains(&w));
+                assert!(
+                    !(ends_with_figure && starts_with_unit),
+                    "lesson {number} at {columns} columns parts a figure from its unit:\n{}\n{}",
+                    pair[0],
+                    pair[1]
+                );
+            }
+        }
+    }
 }
 
 /// Inside a lesson the tool's own words ("next lesson") are Korean like the lesson, even

@@ -1,7 +1,8 @@
 //! Lessons in the terminal: `ipc-lab lesson` lists them, `ipc-lab lesson N` draws one.
 //! Headings get a rule under them; paragraphs, list items and quotes are wrapped to the
-//! width (Hangul counts two columns); code blocks stay exactly as written, so their
-//! columns line up as the tool prints them. Colour goes through the [`Painter`]: without
+//! width (Hangul counts two columns, a figure stays with its unit); code blocks stay as
+//! written, so their columns line up as the tool prints them, and only a line wider than
+//! the terminal is wrapped, under itself and between words. Colour goes through the [`Painter`]: without
 //! it (piped, `NO_COLOR`, `--color never`) inline code keeps its backticks.
 //!
 //! ```
@@ -14,8 +15,8 @@
 //! render(&mut out, lessons::find("3").unwrap(), &page).unwrap();
 //! let text = String::from_utf8(out).unwrap();
 //! assert!(text.contains("two-node: 두 노드 파이프라인"));
-//! // Prose fits in 60 columns; only code blocks (indented by four spaces) may be wider.
-//! assert!(text.lines().all(|l| visible_width(l) <= 60 || l.starts_with("    ")));
+//! // Prose and code fit in 60 columns; only a command to type stays whole.
+//! assert!(text.lines().all(|l| visible_width(l) <= 60 || l.trim_start().starts_with("$ ")));
 //! ```
 
 use std::io::{self, Write};
@@ -24,6 +25,7 @@ use super::markdown::{self, Block, Check, CodeBlock};
 use super::{all, Lesson};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::{Lang, Text};
+use crate::render::fit;
 use crate::render::style::{pad, visible_width, Painter};
 
 /// Prose is wrapped at most this wide, even in a wider terminal: long lines are hard to read.
@@ -32,6 +34,8 @@ pub const MAX_COLUMNS: usize = 100;
 const MIN_COLUMNS: usize = 20;
 /// Code blocks are indented this much, so they stand out without a frame to copy along.
 const CODE_INDENT: &str = "    ";
+/// The rest of a code line too wide for the terminal goes under it, indented this much more.
+const CODE_CONTINUED: &str = "      ";
 
 const LIST_TITLE: Text = Text {
     ko: "ipc-lab 강의: 44장 프로세스 내 통신",
@@ -86,7 +90,9 @@ pub fn list(out: &mut dyn Write, page: &Page) -> io::Result<()> {
         if !lesson.pending.is_empty() {
             line.push_str(&p.dim(&format!("  ({} {})", STILL_TO_COME.get(page.lang), lesson.pending.join(", "))));
         }
-        writeln!(out, "{line}")?;
+        // A long title goes on under itself.
+        let hang = " ".repeat(4 + 2 + name_width + 2);
+        write_lines(out, fit::lines(&line, Some(page.width()), &hang))?;
     }
     writeln!(out, "{}", p.dim(LIST_HINT.get(page.lang)))
 }
@@ -194,20 +200,37 @@ fn draw_code(out: &mut dyn Write, code: &CodeBlock, page: &Page) -> io::Result<(
         _ => None,
     };
     if let Some(caption) = caption {
-        writeln!(out, "{CODE_INDENT}{}", p.dim(&format!("({})", caption.get(page.lang))))?;
+        let caption = format!("{CODE_INDENT}({})", caption.get(page.lang));
+        for line in fit::lines(&caption, Some(page.width()), &format!("{CODE_INDENT} ")) {
+            writeln!(out, "{}", p.dim(&line))?;
+        }
     }
     for line in &code.lines {
         let drawn = match line.strip_prefix("$ ") {
             Some(command) if code.lang == "console" => {
                 let (command, comment) = markdown::split_comment(command);
                 let comment = if comment.is_empty() { String::new() } else { p.dim(comment) };
-                format!("{} {}{comment}", p.dim("$"), p.command(command))
+                vec![format!("{} {}{comment}", p.dim("$"), p.command(command))]
             }
-            _ => line.clone(),
+            _ => code_lines(line, page.columns),
         };
-        writeln!(out, "{}", format!("{CODE_INDENT}{drawn}").trim_end())?;
+        for line in drawn {
+            writeln!(out, "{}", format!("{CODE_INDENT}{line}").trim_end())?;
+        }
     }
     Ok(())
+}
+
+/// A line of output as the tool printed it, or, wider than the terminal, wrapped between
+/// words (never between a figure and its unit), the rest under it and indented.
+fn code_lines(line: &str, columns: usize) -> Vec<String> {
+    let room = columns.max(MIN_COLUMNS).saturating_sub(CODE_INDENT.len());
+    if visible_width(line) <= room {
+        return vec![line.to_string()];
+    }
+    let words = line.trim_start_matches(' ');
+    let indent = &line[..line.len() - words.len()];
+    fit::wrap(words, room, indent, &format!("{indent}{CODE_CONTINUED}"))
 }
 
 /// How a piece of running text looks.
@@ -293,8 +316,27 @@ fn link(text: &str) -> Option<(&str, &str, &str)> {
     Some((&inner[..close], &after_label[..end], &after_label[end + 1..]))
 }
 
-/// Splits pieces into words at spaces; code is never split, so a command stays on one line.
+/// Splits pieces into words at spaces; code is never split, so a command stays on one line,
+/// and a figure stays with the word after it (`4 B`).
 fn words(pieces: &[Piece]) -> Vec<Vec<Piece>> {
+    let mut words: Vec<Vec<Piece>> = Vec::new();
+    for word in split_words(pieces) {
+        let glued = words.last().is_some_and(|last: &Vec<Piece>| {
+            let text: String = last.iter().map(|piece| piece.text.as_str()).collect();
+            last.iter().all(|piece| piece.style != Style::Code) && fit::keeps_next(&text)
+        });
+        match words.last_mut() {
+            Some(last) if glued => {
+                last.push(Piece { text: " ".to_string(), style: Style::Plain });
+                last.extend(word);
+            }
+            _ => words.push(word),
+        }
+    }
+    words
+}
+
+fn split_words(pieces: &[Piece]) -> Vec<Vec<Piece>> {
     let mut words = Vec::new();
     let mut word: Vec<Piece> = Vec::new();
     for piece in pieces {
@@ -360,6 +402,11 @@ mod tests {
         // "• " + 가나다 (6) = 8 columns; the next word would make 15.
         assert_eq!(plain("가나다 라마바", 12), "• 가나다\n  라마바\n");
         assert_eq!(plain("가나다 라마바", 15), "• 가나다 라마바\n");
+    }
+
+    #[test]
+    fn a_figure_stays_with_its_unit() {
+        assert_eq!(plain("복사 한 번에 4 B입니다", 16), "• 복사 한 번에\n  4 B입니다\n");
     }
 
     #[test]

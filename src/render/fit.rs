@@ -54,18 +54,19 @@ pub fn lines(text: &str, width: Option<usize>, rest: &str) -> Vec<String> {
 
 /// Fills lines of plain text up to `width` columns: `first` before the first line, `rest`
 /// before the others. Breaks only at spaces, never between a figure and the word after it
-/// (`8 B`, `3 (20 B)`, `+ deserialize`); a word wider than a line gets a line of its own.
+/// (`8 B`, `3 (20 B)`, `+ deserialize`); the spaces inside a line stay as they were (the
+/// columns of a table too); a word wider than a line gets a line of its own.
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = first.to_string();
     let mut empty = true;
-    for word in words(text) {
-        if !empty && visible_width(&line) + 1 + visible_width(&word) > width {
+    for Word { space, word } in words(text.trim_start_matches(' ')) {
+        if !empty && visible_width(&line) + space.len() + visible_width(&word) > width {
             lines.push(std::mem::replace(&mut line, rest.to_string()));
             empty = true;
         }
         if !empty {
-            line.push(' ');
+            line.push_str(space);
         }
         line.push_str(&word);
         empty = false;
@@ -74,18 +75,33 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     lines
 }
 
-/// Words to wrap: the text split at spaces, each figure (and a lone `+`) joined to the word
-/// after it by a space that is not a place to break.
-fn words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
+/// A word to wrap, with the spaces before it (left out where a line breaks).
+struct Word<'a> {
+    space: &'a str,
+    word: String,
+}
+
+/// The text's words, each figure (and a joining mark) joined to the word after it, with
+/// the spaces between them, which are not a place to break.
+fn words(text: &str) -> Vec<Word<'_>> {
+    let mut words: Vec<Word> = Vec::new();
     let mut glued = false;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let after_space = rest.trim_start_matches(' ');
+        let space = &rest[..rest.len() - after_space.len()];
+        let end = after_space.find(' ').unwrap_or(after_space.len());
+        let word = &after_space[..end];
+        rest = &after_space[end..];
+        if word.is_empty() {
+            break;
+        }
         match words.last_mut() {
             Some(last) if glued => {
-                last.push(' ');
-                last.push_str(word);
+                last.word.push_str(space);
+                last.word.push_str(word);
             }
-            _ => words.push(word.to_string()),
+            _ => words.push(Word { space, word: word.to_string() }),
         }
         glued = keeps_next(word);
     }
@@ -120,6 +136,14 @@ mod tests {
         assert!(keeps_next("(20"));
         assert!(!keeps_next("B)"));
         assert!(!keeps_next("320x240"));
+    }
+
+    #[test]
+    fn spaces_inside_a_line_stay() {
+        assert_eq!(
+            wrap("sub1   U  UniquePtr   @2  copy 4 B", 24, "", "  "),
+            ["sub1   U  UniquePtr   @2", "  copy 4 B"]
+        );
     }
 
     #[test]
