@@ -636,7 +636,7 @@ mod tests {
     fn copies(spec: &str, inter: bool) -> Vec<TraceEvent> {
         let recorder = Arc::new(Recorder::default());
         let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
-        let setup = copies::Setup { inter_process: inter, ignore_local_publications: false };
+        let setup = copies::Setup { inter_process: inter, ..copies::Setup::default() };
         copies::main(&ctx, &spec.parse::<Spec>().unwrap(), setup).unwrap();
         recorder.events()
     }

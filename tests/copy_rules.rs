@@ -219,7 +219,7 @@ fn ignore_local_publications_avoids_the_duplicate() {
     let recorder = Arc::new(Recorder::default());
     let domain = DOMAIN.fetch_add(1, Ordering::Relaxed);
     let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(domain));
-    let setup = Setup { inter_process: true, ignore_local_publications: true };
+    let setup = Setup { inter_process: true, ignore_local_publications: true, ..Setup::default() };
     copies::main(&ctx, &"U,S".parse::<Spec>().unwrap(), setup).unwrap();
     let events = recorder.events();
     assert!(discarded_by(&events).is_empty());

@@ -229,3 +229,20 @@ fn the_middleware_matches_reliability_too() {
         .collect();
     assert_eq!(reported, [("strict".to_string(), QosPolicyKind::Reliability)]);
 }
+
+/// The `copies` experiment with the QoS options: three messages, depth 2, subscriptions
+/// made after publishing. Transient local: the last two reach both late joiners (the owner
+/// through copies); volatile: nothing does.
+#[test]
+fn the_copies_experiment_takes_late_joiners() {
+    use ipc_lab::demos::copies::{self, Setup, Spec};
+    for (qos, expected) in [(QoS::keep_last(2).transient_local(), 4), (QoS::keep_last(2), 0)] {
+        let (ctx, recorder) = context(Distro::Jazzy);
+        let setup = Setup { qos, messages: 3, late: true, ..Setup::default() };
+        copies::main(&ctx, &"S,U".parse::<Spec>().unwrap(), setup).unwrap();
+        let events = recorder.events();
+        let got = receipts(&events);
+        assert_eq!(got.len(), expected, "{qos:?}: {got:?}");
+        assert!(got.iter().all(|r| r.1 != "42"), "the oldest left the publisher's buffer: {got:?}");
+    }
+}

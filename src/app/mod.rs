@@ -96,12 +96,12 @@ const CRASHED: Text = Text {
 fn create_hint(e: &CreateError) -> Option<Text> {
     match e {
         CreateError::VolatileDurabilityOnly { .. } => Some(Text {
-            ko: "Humble의 rclcpp는 IPC에서 transient local을 거절합니다. Jazzy부터는 받아들입니다: --distro jazzy, 또는 --ipc off",
-            en: "Humble's rclcpp refuses transient local with IPC; Jazzy and later accept it: --distro jazzy, or --ipc off",
+            ko: "Humble의 rclcpp는 IPC에서 transient local을 거절합니다. Jazzy부터는 받아들입니다: --distro jazzy",
+            en: "Humble's rclcpp refuses transient local with IPC; Jazzy and later accept it: --distro jazzy",
         }),
         CreateError::ZeroDepth { .. } => Some(Text {
-            ko: "IPC를 켜면 --depth를 1 이상으로 주세요. --ipc off이면 0은 미들웨어의 기본 깊이입니다",
-            en: "with IPC on, give --depth 1 or more; with --ipc off, 0 is the middleware's default depth",
+            ko: "IPC를 켜면 --depth 1 이상을 주세요. IPC를 끄면 0은 미들웨어의 기본 깊이입니다",
+            en: "with IPC on, give --depth 1 or more; with IPC off, 0 is the middleware's default depth",
         }),
         CreateError::KeepAllWithIntraProcess { .. } | CreateError::TypeMismatch { .. } => None,
     }
@@ -585,9 +585,8 @@ fn show_lesson(plan: &Plan, lesson: &LessonPlan, out: &mut dyn Write) -> Result<
 
 fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(), AppError> {
     let recorder = Arc::new(Recorder::default());
-    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
-    let setup = demos::copies::Setup { inter_process: copies.inter, ignore_local_publications: copies.ignore_local };
-    demos::copies::main(&ctx, &copies.spec, setup).map_err(AppError::Demo)?;
+    let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).distro(copies.distro));
+    demos::copies::main(&ctx, &copies.spec, copies.setup).map_err(AppError::Demo)?;
     let events = recorder.events();
     let labels = Labels::new(copies.stable);
     if copies.json {
@@ -598,5 +597,5 @@ fn run_copies(plan: &Plan, copies: &CopiesPlan, out: &mut dyn Write) -> Result<(
     }
     let painter = Painter { enabled: plan.color };
     let look = render::copies::Look { lang: plan.lang, painter, labels: &labels, width: plan.width };
-    render::copies::render(out, &events, &copies.spec, copies.inter, &look).map_err(AppError::Output)
+    render::copies::render(out, &events, &copies.spec, &copies.setup, &look).map_err(AppError::Output)
 }

@@ -327,6 +327,30 @@ pub struct CopiesArgs {
     #[arg(long)]
     pub ignore_local_publications: bool,
 
+    /// Publish N messages one after another before any callback runs (a consumer fallen behind)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_publish, allow_hyphen_values = true)]
+    pub publish: usize,
+
+    /// Keep-last depth of the publisher and of every subscription
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_hyphen_values = true)]
+    pub depth: usize,
+
+    /// volatile, or transient-local: the publisher keeps its last N messages for late joiners
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Volatile)]
+    pub durability: DurabilityArg,
+
+    /// Create the subscriptions only after publishing: late joiners
+    #[arg(long)]
+    pub late: bool,
+
+    /// Make the publisher best effort while the subscriptions stay reliable: incompatible QoS
+    #[arg(long)]
+    pub best_effort_publisher: bool,
+
+    /// Whose rclcpp rules apply where releases differ: humble, jazzy, or rolling
+    #[arg(long, value_enum, default_value_t = DistroArg::Rolling)]
+    pub distro: DistroArg,
+
     /// table: who got the original and who a copy; json: one trace event per line.
     /// Lines fit COLUMNS if set, else the terminal; piped, they are not wrapped
     #[arg(long, value_enum, default_value_t = CopiesFormat::Table)]
@@ -458,6 +482,8 @@ pub enum ValueError {
     Topic,
     /// `--depth` from 0 to [`MAX_DEPTH`].
     Depth,
+    /// `copies --publish` from 1 to [`MAX_PUBLISH`].
+    Publish,
 }
 
 const COUNT: Text = Text {
@@ -494,6 +520,10 @@ const DEPTH: Text = Text {
     ko: "큐 깊이(depth)를 0부터 1000까지의 정수로 주세요 (0은 미들웨어 기본값이고 IPC를 켜면 안 됩니다)",
     en: "expected a queue depth from 0 to 1000 (0 is the middleware's default, refused with IPC on)",
 };
+const PUBLISH: Text = Text {
+    ko: "발행할 메시지 수를 1부터 16까지의 정수로 주세요",
+    en: "expected a number of messages to publish from 1 to 16",
+};
 const TOPIC: Text = Text {
     ko: "number, /image처럼 영문자, 숫자, _, /로 된 토픽 이름을 주세요",
     en: "expected a topic name of letters, digits, _ and /, like number or /image",
@@ -515,6 +545,7 @@ impl ValueError {
             ValueError::TextScale => TEXT_SCALE,
             ValueError::Topic => TOPIC,
             ValueError::Depth => DEPTH,
+            ValueError::Publish => PUBLISH,
             ValueError::Spec(e) => return spec_message(e, lang),
             ValueError::FrameTooLarge { width, height } => return frame_too_large_message(*width, *height, lang),
             ValueError::Domain | ValueError::Sizes | ValueError::Size | ValueError::FrameSizes => {
@@ -594,6 +625,13 @@ impl std::error::Error for ValueError {}
 /// The deepest queue `--depth` asks for: deep enough for any lesson, bounded so that a typo
 /// cannot reserve a huge queue.
 pub const MAX_DEPTH: usize = 1000;
+
+/// The most messages `copies --publish` sends: a table row each, so a screenful.
+pub const MAX_PUBLISH: usize = 16;
+
+fn parse_publish(s: &str) -> Result<usize, ValueError> {
+    s.parse::<usize>().ok().filter(|n| (1..=MAX_PUBLISH).contains(n)).ok_or(ValueError::Publish)
+}
 
 fn parse_depth(s: &str) -> Result<usize, ValueError> {
     s.parse::<usize>().ok().filter(|&n| n <= MAX_DEPTH).ok_or(ValueError::Depth)

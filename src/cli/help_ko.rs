@@ -64,10 +64,14 @@ const ARGS: &[(&str, &str, &str)] = &[
         "모든 큐의 keep-last 깊이(depth). 0은 미들웨어 기본값이고, IPC를 켜면 rclcpp가 거절합니다",
     ),
     ("*", "reliability", "reliable(원본 데모처럼) 또는 best-effort"),
+    ("copies", "publish", "콜백이 돌기 전에 메시지 N개를 잇달아 발행합니다 (뒤처진 구독자)"),
+    ("copies", "depth", "퍼블리셔와 모든 구독의 keep-last 깊이(depth)"),
+    ("copies", "late", "발행한 뒤에야 구독을 만듭니다: 늦게 온 구독(late joiner)"),
+    ("copies", "best_effort_publisher", "구독은 reliable인 채로 퍼블리셔만 best effort로: 호환되지 않는 QoS"),
     (
         "*",
         "durability",
-        "volatile(원본 데모처럼) 또는 transient-local: 발행자가 마지막 N개를 간직했다가 늦게 온 구독에게 줍니다",
+        "volatile(원본 데모처럼) 또는 transient-local: 퍼블리셔가 마지막 N개를 간직했다가 늦게 온 구독에게 줍니다",
     ),
     (
         "*",

@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use super::args::{
-    BenchArgs, Cli, ColorChoice, Command, CopiesFormat, DemoArgs, DistroArg, DurabilityArg, ImageArgs, LessonArgs,
-    NodeArgs, OnOff, OutputArgs, QosArgs, ReliabilityArg, TransportChoice, ViewerCallbackArg,
+    BenchArgs, Cli, ColorChoice, Command, CopiesArgs, CopiesFormat, DemoArgs, DistroArg, DurabilityArg, ImageArgs,
+    LessonArgs, NodeArgs, OnOff, OutputArgs, QosArgs, ReliabilityArg, TransportChoice, ViewerCallbackArg,
 };
 use super::HELP_HINT;
 use crate::demos;
-use crate::demos::copies::Spec;
+use crate::demos::copies::{Setup, Spec};
 use crate::demos::image_pipeline::ViewerCallback;
 pub use crate::demos::Demo;
 use crate::engine::transport::TransportKind;
@@ -397,9 +397,10 @@ impl ImagePlan {
 pub struct CopiesPlan {
     /// The subscriptions, in the order they are added.
     pub spec: Spec,
-    pub inter: bool,
-    /// The subscriptions of the spec ignore local publications.
-    pub ignore_local: bool,
+    /// What surrounds them: the outside subscriber, the options, the QoS, the messages.
+    pub setup: Setup,
+    /// Whose rclcpp rules apply where releases differ.
+    pub distro: Distro,
     /// The trace events as JSON lines instead of the table.
     pub json: bool,
     /// Labels instead of addresses.
@@ -430,13 +431,7 @@ impl Plan {
         let action = match cli.command {
             Command::TwoNode(args) => Action::Demo(demo_plan(&demos::TWO_NODE, args)?),
             Command::Cyclic(args) => Action::Demo(demo_plan(&demos::CYCLIC, args)?),
-            Command::Copies(args) => Action::Copies(CopiesPlan {
-                spec: args.spec,
-                inter: args.inter,
-                ignore_local: args.ignore_local_publications,
-                json: args.json || args.format == CopiesFormat::Json,
-                stable: args.stable,
-            }),
+            Command::Copies(args) => Action::Copies(copies_plan(args)),
             Command::Node(args) => Action::Node(node_plan(args, given_node_options)?),
             Command::Echo(args) => Action::Echo(EchoPlan {
                 topic: args.topic,
@@ -482,6 +477,30 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
             text_scale: args.image.text_scale,
         },
     })
+}
+
+fn copies_plan(args: CopiesArgs) -> CopiesPlan {
+    let qos = QosPlan::from(QosArgs {
+        depth: args.depth,
+        reliability: ReliabilityArg::Reliable,
+        durability: args.durability,
+        distro: args.distro,
+    });
+    let setup = Setup {
+        inter_process: args.inter,
+        ignore_local_publications: args.ignore_local_publications,
+        qos: qos.qos,
+        best_effort_publisher: args.best_effort_publisher,
+        messages: args.publish,
+        late: args.late,
+    };
+    CopiesPlan {
+        spec: args.spec,
+        setup,
+        distro: qos.distro,
+        json: args.json || args.format == CopiesFormat::Json,
+        stable: args.stable,
+    }
 }
 
 /// `ipc-lab bench`: the default sizes where none are given.

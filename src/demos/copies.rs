@@ -2,6 +2,10 @@
 //! subscriptions that take ownership (`U`) or share (`S`), optionally one subscriber with
 //! IPC off standing for another process, and ONE owned message published. The trace then
 //! shows who got the original and who a copy.
+//!
+//! The QoS experiments publish several messages before any callback runs (a consumer that
+//! has fallen behind), with a depth that may not hold them all, or create the subscriptions
+//! only after the publishing (late joiners of a transient-local publisher).
 
 use std::any::Any;
 use std::fmt;
@@ -10,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::{
-    ConstSharedPtr, Context, IntraProcessBufferType, IntraProcessSetting, Node, NodeOptions, SharedPtr,
+    ConstSharedPtr, Context, IntraProcessBufferType, IntraProcessSetting, Node, NodeOptions, QoS, SharedPtr,
     SingleThreadedExecutor, Subscription, SubscriptionOptions, UniquePtr,
 };
 
@@ -161,7 +165,7 @@ pub fn subscriber_name(i: usize) -> String {
 pub const INTER_PROCESS_NODE: &str = "other_process";
 
 /// What surrounds the subscriptions of a spec.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setup {
     /// Add a subscriber outside the intra-process manager (IPC off), standing for another
     /// process: the publisher then also publishes to the middleware.
@@ -169,12 +173,59 @@ pub struct Setup {
     /// Give every subscription of the spec rclcpp's `ignore_local_publications` option, so
     /// none of them takes (and discards) the middleware's copy of the message.
     pub ignore_local_publications: bool,
+    /// The QoS of the publisher and of every subscription: depth and durability.
+    pub qos: QoS,
+    /// The publisher is best effort while the subscriptions stay reliable: they cannot
+    /// communicate.
+    pub best_effort_publisher: bool,
+    /// How many messages are published, one after another, before any callback runs.
+    pub messages: usize,
+    /// The subscriptions are created only after the publishing: late joiners.
+    pub late: bool,
+}
+
+impl Default for Setup {
+    /// One message, keep last 10, reliable, volatile: the design table's experiment.
+    fn default() -> Self {
+        Self {
+            inter_process: false,
+            ignore_local_publications: false,
+            qos: QoS::keep_last(10),
+            best_effort_publisher: false,
+            messages: 1,
+            late: false,
+        }
+    }
+}
+
+impl Setup {
+    /// Whether this is the design table's experiment, one message to subscriptions that
+    /// were there first, which the table of [`DESIGN_TABLE`] describes.
+    pub fn is_design_table(&self) -> bool {
+        let plain = Setup {
+            inter_process: self.inter_process,
+            ignore_local_publications: self.ignore_local_publications,
+            ..Setup::default()
+        };
+        *self == plain
+    }
 }
 
 pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
     let ipc = NodeOptions::default().use_intra_process_comms(true);
     let publisher_node = Node::new(ctx, "publisher", ipc)?;
-    let publisher = publisher_node.create_publisher::<Int32>("topic", 10)?;
+    let qos = setup.qos;
+    let publisher_qos = if setup.best_effort_publisher { qos.best_effort() } else { qos };
+    let publisher = publisher_node.create_publisher::<Int32>("topic", publisher_qos)?;
+    // Values from 42 on, so that a row reads like the single message of the design table.
+    let publish_all = || {
+        for data in (42..).take(setup.messages) {
+            publisher.publish(Box::new(Int32 { data }));
+        }
+    };
+    if setup.late {
+        publish_all();
+    }
 
     let mut nodes = Vec::new();
     // Kept alive until the message is delivered: dropping a handle removes the subscription.
@@ -189,7 +240,7 @@ pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
             ignore_local_publications: setup.ignore_local_publications,
             ..Default::default()
         };
-        subs.push(subscribe(&node, sub.take, options, &kept)?);
+        subs.push(subscribe(&node, sub.take, qos, options, &kept)?);
         nodes.push(node);
     }
     if setup.inter_process {
@@ -201,12 +252,14 @@ pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
             SubscriptionOptions { use_intra_process_comm: IntraProcessSetting::Disable, ..Default::default() };
         let keep = kept.clone();
         let callback = move |m: ConstSharedPtr<Int32>| hold(&keep, m);
-        let sub = node.create_subscription_with_options("topic", 10, callback, options)?;
+        let sub = node.create_subscription_with_options("topic", qos, callback, options)?;
         subs.push(sub);
         nodes.push(node);
     }
 
-    publisher.publish(Box::new(Int32 { data: 42 }));
+    if !setup.late {
+        publish_all();
+    }
 
     let mut executor = SingleThreadedExecutor::new();
     // The outside subscriber first: its deserialized message must be allocated while a
@@ -227,23 +280,24 @@ pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
 fn subscribe(
     node: &Node,
     take: Take,
+    qos: QoS,
     options: SubscriptionOptions,
     kept: &Arc<Mutex<Vec<Box<dyn Any + Send>>>>,
 ) -> Result<Subscription<Int32>, DemoError> {
     let keep = kept.clone();
     let sub = match take {
         Take::Unique => {
-            node.create_subscription_with_options("topic", 10, move |m: UniquePtr<Int32>| hold(&keep, m), options)
+            node.create_subscription_with_options("topic", qos, move |m: UniquePtr<Int32>| hold(&keep, m), options)
         }
         Take::ConstShared => {
-            node.create_subscription_with_options("topic", 10, move |m: ConstSharedPtr<Int32>| hold(&keep, m), options)
+            node.create_subscription_with_options("topic", qos, move |m: ConstSharedPtr<Int32>| hold(&keep, m), options)
         }
         // A reference lives only during the callback: nothing to keep. The message is freed
         // when it returns, after every other message of the run was made (`main` runs the
         // outside subscriber first), so no later one can land on its address.
-        Take::Ref => node.create_subscription_with_options("topic", 10, |_: &Int32| {}, options),
+        Take::Ref => node.create_subscription_with_options("topic", qos, |_: &Int32| {}, options),
         Take::SharedPtr => {
-            node.create_subscription_with_options("topic", 10, move |m: SharedPtr<Int32>| hold(&keep, m), options)
+            node.create_subscription_with_options("topic", qos, move |m: SharedPtr<Int32>| hold(&keep, m), options)
         }
     };
     Ok(sub?)

@@ -7,7 +7,7 @@ use super::bytes;
 use super::costs::receipt_steps;
 use super::fit;
 use super::style::{pad, visible_width, Painter};
-use crate::demos::copies::{subscriber_name, Spec, Sub, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
+use crate::demos::copies::{subscriber_name, Setup, Spec, Sub, Take, DESIGN_TABLE, INTER_PROCESS_NODE};
 use crate::engine::trace::{CopyReason, EventKind, TraceEvent, Via};
 use crate::engine::IntraProcessBufferType;
 use crate::i18n::Lang;
@@ -30,7 +30,7 @@ impl Notation {
 }
 
 /// `U  UniquePtr`, or with a buffer type that is not the callback's: `U/S  UniquePtr, SharedPtr buffer`.
-fn sub_text(sub: Sub, lang: Lang) -> String {
+pub(super) fn sub_text(sub: Sub, lang: Lang) -> String {
     let callback = match sub.take {
         Take::Unique => "UniquePtr",
         Take::ConstShared => "ConstSharedPtr",
@@ -63,7 +63,13 @@ pub struct Look<'a> {
 impl Look<'_> {
     /// `text` wrapped to the screen (lines after the first start with `rest`), each line
     /// painted by `paint`.
-    fn write(&self, out: &mut dyn Write, text: &str, rest: &str, paint: impl Fn(&str) -> String) -> io::Result<()> {
+    pub(super) fn write(
+        &self,
+        out: &mut dyn Write,
+        text: &str,
+        rest: &str,
+        paint: impl Fn(&str) -> String,
+    ) -> io::Result<()> {
         fit::lines(text, self.width, rest).iter().try_for_each(|line| writeln!(out, "{}", paint(line)))
     }
 }
@@ -71,8 +77,12 @@ impl Look<'_> {
 /// Where a row's explanation starts when it does not fit beside the row: under the kind.
 const BELOW: usize = 17;
 
-pub fn render(out: &mut dyn Write, events: &[TraceEvent], spec: &Spec, inter: bool, look: &Look) -> io::Result<()> {
+pub fn render(out: &mut dyn Write, events: &[TraceEvent], spec: &Spec, setup: &Setup, look: &Look) -> io::Result<()> {
     let (lang, painter, labels) = (look.lang, look.painter, look.labels);
+    if !setup.is_design_table() {
+        return super::copies_qos::render(out, events, spec, setup, look);
+    }
+    let inter = setup.inter_process;
     let Some((original, type_name)) = events.iter().find_map(|e| match &e.kind {
         EventKind::Published { msg } => Some((msg.addr, msg.type_name)),
         _ => None,
@@ -187,7 +197,7 @@ fn how_text(lang: Lang, got: &Receipt) -> How {
             "reads the shared copy made for outside subscribers: no copy of its own",
         ),
         Via::Copy(CopyReason::SharedForTransientLocal) => lang.pick(
-            "발행자가 간직하려고 만든 공유 복사본을 함께 읽음: 복사 없음",
+            "퍼블리셔가 간직하려고 만든 공유 복사본을 함께 읽음: 복사 없음",
             "reads the shared copy the publisher keeps: no copy of its own",
         ),
         _ if got.shared_with_earlier => {

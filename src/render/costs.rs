@@ -14,7 +14,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::Ko, CopyReason::SharedForSharedSubscriptions) => "공유 구독들이 함께 쓰는 복사본",
         (Lang::Ko, CopyReason::SharedForInterProcess) => "다른 프로세스(또는 IPC 끔) 구독자를 위한 공유 복사본",
         (Lang::Ko, CopyReason::SharedForTransientLocal) => {
-            "transient local 발행자가 늦게 온 구독을 위해 간직하는 공유 복사본"
+            "transient local 퍼블리셔가 늦게 온 구독을 위해 간직하는 공유 복사본"
         }
         (Lang::Ko, CopyReason::PublishByReference) => "참조로 발행해서",
         (Lang::Ko, CopyReason::UniqueFromSharedBuffer) => "SharedPtr 버퍼에서 소유권을 가져가려고 복사",

@@ -18,6 +18,7 @@ use crate::i18n::Lang;
 
 pub mod classic;
 pub mod copies;
+mod copies_qos;
 pub mod costs;
 pub mod diagram;
 pub mod fit;
