@@ -181,3 +181,35 @@ fn a_terminated_split_child_does_not_leave_its_peer_waiting() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The summary lines of a `--ipc both` run in JSON, as (ipc, receipts), and how many
+/// `received` events each run showed.
+fn both_receipts(json: &str) -> (Vec<(String, u64)>, [usize; 2]) {
+    let events = common::events(json);
+    let summaries = common::kind(&events, "summary")
+        .into_iter()
+        .map(|s| (s["ipc"].as_str().unwrap().to_string(), s["receipts"].as_u64().unwrap()))
+        .collect();
+    let shown = ["on", "off"].map(|ipc| events.iter().filter(|e| e["event"] == "received" && e["ipc"] == ipc).count());
+    (summaries, shown)
+}
+
+/// `--ipc both` far past the number of rows that may wait for the other run
+/// (`app::pairs::MAX_WAITING_ROWS`, 1024): the runs of the two children are paced, the
+/// image pipeline's runs in turn are shown apart with a note; either way every receipt is
+/// shown once and summed (the bound itself is tested in `app::pairs`).
+#[test]
+fn ipc_both_far_past_the_waiting_bound_keeps_every_receipt() {
+    let json =
+        common::stdout_of(&["two-node", "--ipc", "both", "--count", "3000", "--period", "0", "--format", "json"]);
+    let on_off = |n: u64| vec![("on".to_string(), n), ("off".to_string(), n)];
+    assert_eq!(both_receipts(&json), (on_off(3000), [3000, 3000]));
+
+    let args = ["image-pipeline", "--ipc", "both", "--stable", "--frames", "600", "--fps", "0"];
+    let out = common::ipc_lab(&[&args[..], &["--show", "none", "--size", "32x24", "--format", "json"]].concat());
+    let json = common::succeeded(&args, out.clone());
+    // Each frame is received by the watermark node and the view.
+    assert_eq!(both_receipts(&json), (on_off(1200), [1200, 1200]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at most 1024 rows wait for it"), "{stderr}");
+}

@@ -17,12 +17,14 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use clap::ValueEnum;
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::Sender;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{render_events, renderer, AppError, Tagged, View};
+use super::pairs::WhenAhead;
+use super::{event_channel, render_events, renderer, AppError, Feeds, View};
 use crate::cli::plan::{node_uses, DemoPlan, IpcMode, NodeName, Plan, QosPlan};
+use crate::engine::trace::TraceEvent;
 use crate::engine::transport::{discovery, domain_after, runtime_dir, TransportError};
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
@@ -173,24 +175,26 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     // The first Ctrl-C reaches only us (the children have their own process group).
     let _ = ctrlc::set_handler(interrupt_children);
 
-    let (tx, rx) = bounded(1024);
-    let (children, readers) = start(&specs, &tx)?;
-    drop(tx);
+    let (senders, channels): (Vec<_>, Vec<_>) = (0..runs).map(|_| event_channel()).unzip();
+    let (children, readers) = start(&specs, &senders)?;
+    drop(senders);
     let failure = Failure::default();
     let supervisor = supervise(children, failure.clone(), dependent);
 
-    let done = || supervisor.is_finished() && readers.iter().all(|r| r.is_finished());
-    let rendered = render_events(&rx, &done, renderer.as_mut(), runs, &mut || {}, out)
+    // A run has ended when the readers of its children have (they end at the child's exit).
+    let ended = |run: usize| readers.iter().filter(|r| r.run == run).all(|r| r.thread.is_finished());
+    let feeds = Feeds { channels, ended: &ended, when_ahead: WhenAhead::Wait };
+    let rendered = render_events(&feeds, renderer.as_mut(), plan.lang, &mut || {}, out)
         .and_then(|()| super::after_ctrl_c(out))
         .and_then(|()| renderer.finish(out))
         .and_then(|()| out.flush());
     if rendered.is_err() {
         interrupt_children();
     }
-    drop(rx);
+    drop(feeds);
     let _ = supervisor.join();
     for reader in readers {
-        let _ = reader.join();
+        let _ = reader.thread.join();
     }
     rendered.map_err(AppError::Output)?;
     // A child killed from outside could not remove its own files: read once more, which
@@ -200,11 +204,19 @@ fn run(plan: &Plan, view: View, specs: Vec<ChildSpec>, out: &mut dyn Write) -> R
     failed.map_or(Ok(()), |f| Err(AppError::ChildFailed(f)))
 }
 
+/// The thread that reads a child's events back.
+struct Reader {
+    /// The run of the view the child's events belong to.
+    run: usize,
+    thread: JoinHandle<()>,
+}
+
 /// Starts the children, each with a thread that reads its events back and sends them on
-/// `tx`, tagged with its run. If one cannot start, those already started are stopped.
-fn start(specs: &[ChildSpec], tx: &Sender<Tagged>) -> Result<(Vec<Started>, Vec<JoinHandle<()>>), AppError> {
+/// its run's channel (`senders[run]`). If one cannot start, those already started are
+/// stopped.
+fn start(specs: &[ChildSpec], senders: &[Sender<TraceEvent>]) -> Result<(Vec<Started>, Vec<Reader>), AppError> {
     let mut children = Vec::new();
-    let mut readers: Vec<JoinHandle<()>> = Vec::new();
+    let mut readers = Vec::new();
     for spec in specs {
         let mut child = match spawn(spec) {
             Ok(child) => child,
@@ -215,16 +227,17 @@ fn start(specs: &[ChildSpec], tx: &Sender<Tagged>) -> Result<(Vec<Started>, Vec<
         };
         CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
         let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, run) = (tx.clone(), spec.run);
-        readers.push(thread::spawn(move || {
+        let tx = senders[spec.run].clone();
+        let thread = thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(event) = from_json(&line) {
-                    if tx.send((run, event)).is_err() {
+                    if tx.send(event).is_err() {
                         break;
                     }
                 }
             }
-        }));
+        });
+        readers.push(Reader { run: spec.run, thread });
         children.push(Started { child, name: spec.name.clone(), counted: spec.counted });
     }
     Ok((children, readers))

@@ -39,10 +39,12 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
     };
     let mut renderer = renderer(plan, view, labels.clone());
     let show_failure = ShowFailure::default();
-    let (tx, rx) = event_channel();
     let mut runs = Vec::new();
+    let mut channels = Vec::new();
     for (run, &on) in ipc_runs.iter().enumerate() {
-        let sink = ChannelSink { run, tx: tx.clone(), labels: image.output.stable.then(|| labels.clone()) };
+        let (tx, rx) = event_channel();
+        channels.push(rx);
+        let sink = ChannelSink { tx, labels: image.output.stable.then(|| labels.clone()) };
         // Separate domains: in `--ipc both` the two runs must not hear each other.
         let domain = domain_after(plan.domain, run as u32);
         let ctx = Context::init_with(InitOptions::default().sink(Arc::new(sink)).domain_id(domain));
@@ -70,11 +72,10 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         let main = Box::new(move || image_pipeline::main(&worker_ctx, &options, Box::new(cap), views, &mut *window));
         runs.push(Run { ctx, main });
     }
-    drop(tx);
     // `--stable` runs go one after the other so that they do the same things in the same
     // order every time; windows too, since a GUI wants one thread.
     let together = if image.output.stable || show == Show::Window { Together::InTurn } else { Together::AtOnce };
-    execute(runs, together, rx, renderer.as_mut(), Some(&mut sampler), out)?;
+    execute(runs, together, channels, renderer.as_mut(), Some(&mut sampler), lang, out)?;
     shown(&show_failure)
 }
 
@@ -90,7 +91,7 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     let view = View { output: node.output, title, runs, split: false, columns: IMAGE_COLUMNS };
     let mut renderer = renderer(plan, view, labels.clone());
     let (tx, rx) = event_channel();
-    let sink = ChannelSink { run: 0, tx, labels: node.output.stable.then(|| labels.clone()) };
+    let sink = ChannelSink { tx, labels: node.output.stable.then(|| labels.clone()) };
     let mut init = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
     // The camera counts frames (below); the others count what they receive.
     if let (Some(n), false) = (node.count, node.name == NodeName::CameraNode) {
@@ -121,7 +122,15 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
             Box::new(move || image_pipeline::image_view_main(&worker_ctx, &options, window))
         }
     };
-    execute(vec![Run { ctx, main }], Together::AtOnce, rx, renderer.as_mut(), Some(&mut sampler), out)?;
+    execute(
+        vec![Run { ctx, main }],
+        Together::AtOnce,
+        vec![rx],
+        renderer.as_mut(),
+        Some(&mut sampler),
+        plan.lang,
+        out,
+    )?;
     shown(&show_failure)
 }
 

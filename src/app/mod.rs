@@ -6,6 +6,7 @@ mod bench;
 mod children;
 pub mod echo;
 mod image_pipeline;
+pub mod pairs;
 pub mod ps;
 
 use std::io::{self, IsTerminal, Write};
@@ -14,11 +15,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, Select, Sender};
 
 use crate::cli::plan::{Action, CopiesPlan, DemoPlan, Format, IpcMode, LessonPlan, NodePlan, Output, Plan, QosPlan};
 use crate::demos::{self, DemoError, DemoMain, DemoOptions};
-use crate::engine::trace::{EventKind, Recorder, TraceEvent, TraceSink};
+use crate::engine::trace::{Recorder, TraceEvent, TraceSink};
 use crate::engine::transport::{TransportError, TransportKind, TransportOptions};
 use crate::engine::{Context, CreateError, InitOptions};
 use crate::i18n::particle::{particle, Particle};
@@ -33,6 +34,7 @@ use crate::render::side::Side;
 use crate::render::style::Painter;
 use crate::render::{self, Columns, Measurements, RenderContext, Renderer};
 use image_pipeline::ResidentSampler;
+use pairs::{Pairs, WhenAhead};
 
 /// Why a run failed after the command line was accepted.
 #[derive(Debug)]
@@ -215,15 +217,10 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
     }
 }
 
-/// An event and the index of the run it comes from.
-type Tagged = (usize, TraceEvent);
-
-/// Forwards a run's events to the rendering thread, tagged with the run's index.
+/// Forwards a run's events to the rendering thread, on the run's own channel.
 pub(crate) struct ChannelSink {
-    /// Which run of the view (0, or 1 for IPC off in `--ipc both`) the events belong to.
-    run: usize,
     /// To the rendering thread.
-    tx: Sender<Tagged>,
+    tx: Sender<TraceEvent>,
     /// With `--stable` in the image pipeline: labels given here, on the thread that did the
     /// work and in the order it did it, not later on the rendering thread. The pipeline
     /// writes labels on its frames as it runs, and they must agree with the output's.
@@ -236,7 +233,7 @@ impl TraceSink for ChannelSink {
             labels.learn(&event);
         }
         // The receiver only goes away when rendering failed; the run is being stopped then.
-        let _ = self.tx.send((self.run, event));
+        let _ = self.tx.send(event);
     }
 }
 
@@ -249,8 +246,10 @@ fn runs_of(ipc: IpcMode) -> Vec<bool> {
     }
 }
 
-/// Bounded: a demo running flat out waits for a slow terminal instead of piling up events.
-fn event_channel() -> (Sender<Tagged>, Receiver<Tagged>) {
+/// One run's events on their way to the rendering thread. Bounded: a demo running flat out
+/// waits for a slow terminal (or for the other run of `--ipc both`, [`pairs`]) instead of
+/// piling up events.
+fn event_channel() -> (Sender<TraceEvent>, Receiver<TraceEvent>) {
     bounded(1024)
 }
 
@@ -290,13 +289,13 @@ enum Together {
 fn execute(
     runs: Vec<Run>,
     together: Together,
-    rx: Receiver<Tagged>,
+    channels: Vec<Receiver<TraceEvent>>,
     renderer: &mut dyn Renderer,
     mut sampler: Option<&mut ResidentSampler>,
+    lang: Lang,
     out: &mut dyn Write,
 ) -> Result<(), AppError> {
     let contexts: Vec<Context> = runs.iter().map(|r| r.ctx.clone()).collect();
-    let count = runs.len();
     type Outcomes = Vec<(Result<(), DemoError>, Duration)>;
     let workers: Vec<thread::JoinHandle<Outcomes>> = match together {
         Together::AtOnce => runs.into_iter().map(|run| thread::spawn(move || vec![run.perform()])).collect(),
@@ -307,15 +306,20 @@ fn execute(
             sampler.sample();
         }
     };
-    let done = || workers.iter().all(|w| w.is_finished());
-    let rendered = render_events(&rx, &done, renderer, count, &mut tick, out);
+    // In turn, one worker does every run; the other run cannot be waited for.
+    let (ended, when_ahead): (&dyn Fn(usize) -> bool, _) = match together {
+        Together::AtOnce => (&|run| workers[run].is_finished(), WhenAhead::Wait),
+        Together::InTurn => (&|_| workers[0].is_finished(), WhenAhead::ShowAlone),
+    };
+    let feeds = Feeds { channels, ended, when_ahead };
+    let rendered = render_events(&feeds, renderer, lang, &mut tick, out);
     if rendered.is_err() {
         for ctx in &contexts {
             ctx.shutdown();
         }
     }
     // Nobody reads any more: a worker still sending must not wait for room.
-    drop(rx);
+    drop(feeds);
     let mut outcome = rendered.map_err(AppError::Output);
     let mut elapsed = Vec::new();
     for worker in workers {
@@ -467,7 +471,7 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     let view = View { output: run.output, title: run.title, runs, split: false, columns: Columns::default() };
     let mut renderer = renderer(plan, view, Labels::new(run.output.stable));
     let (tx, rx) = event_channel();
-    let sink = ChannelSink { run: 0, tx, labels: None };
+    let sink = ChannelSink { tx, labels: None };
     let mut options = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain).distro(run.qos.distro);
     if let Some(n) = run.count {
         options = options.shutdown_after_receipts(n);
@@ -482,88 +486,84 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
     let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period, qos: run.qos.qos };
     let (worker_ctx, main) = (ctx.clone(), run.main);
     let run = Run { ctx, main: Box::new(move || main(&worker_ctx, demo_options)) };
-    execute(vec![run], Together::AtOnce, rx, renderer.as_mut(), None, out)
+    execute(vec![run], Together::AtOnce, vec![rx], renderer.as_mut(), None, plan.lang, out)
 }
 
-/// Cuts a run's events into segments that start at each `received` event, so that
-/// `--ipc both` can put the same step of both runs side by side.
-#[derive(Default)]
-struct Segments {
-    /// The segment being filled, from the last `received` event on.
-    current: Vec<TraceEvent>,
-    /// Closed segments, waiting for the other run's to be shown beside them.
-    done: std::collections::VecDeque<Vec<TraceEvent>>,
+/// Where [`render_events`] takes events from: a channel per run of the view.
+pub(crate) struct Feeds<'a> {
+    /// Run `i`'s events come on `channels[i]`.
+    pub(crate) channels: Vec<Receiver<TraceEvent>>,
+    /// Whether every producer of run `i`'s events has finished. Senders can outlive them
+    /// (a context lives until its worker is joined), so the end of a run is noticed from
+    /// its producers, then what is left in its channel is drained.
+    pub(crate) ended: &'a dyn Fn(usize) -> bool,
+    /// What the view does when one run of `--ipc both` is far ahead of the other.
+    pub(crate) when_ahead: WhenAhead,
 }
 
-impl Segments {
-    fn push(&mut self, event: TraceEvent) {
-        if matches!(event.kind, EventKind::Received { .. }) && !self.current.is_empty() {
-            self.done.push_back(std::mem::take(&mut self.current));
-        }
-        self.current.push(event);
-    }
-
-    fn close(&mut self) {
-        if !self.current.is_empty() {
-            self.done.push_back(std::mem::take(&mut self.current));
-        }
-    }
-}
-
-/// Renders events as they come until `done` says every producer of events has finished
-/// and every event is out (`tick` runs between events). The caller then finishes the view.
+/// Renders events as they come until every run has ended and every event is out (`tick`
+/// runs between events). The caller then finishes the view. With two runs, step k of each
+/// is shown side by side ([`pairs`]).
 pub(crate) fn render_events(
-    rx: &Receiver<Tagged>,
-    done: &dyn Fn() -> bool,
+    feeds: &Feeds,
     renderer: &mut dyn Renderer,
-    runs: usize,
+    lang: Lang,
     tick: &mut dyn FnMut(),
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut segments: Vec<Segments> = (0..runs).map(|_| Segments::default()).collect();
-    loop {
+    let runs = feeds.channels.len();
+    let mut pairs = Pairs::new(runs, feeds.when_ahead);
+    let mut over = vec![false; runs];
+    while over.contains(&false) {
         tick();
-        let (run, event) = match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(item) => item,
-            // The contexts (and so the senders) live until the workers are joined, so the
-            // end of the run is noticed from the workers, then what is left is drained.
-            Err(RecvTimeoutError::Timeout) if done() => {
-                if rx.is_empty() {
-                    break;
+        // A run far ahead of the other is not read until the other catches up.
+        let open: Vec<usize> = (0..runs).filter(|&r| !over[r] && (runs == 1 || pairs.takes(r))).collect();
+        for r in (0..runs).filter(|&r| !over[r] && runs > 1) {
+            if let Some(change) = pairs.held(r) {
+                notice(&change.note(lang));
+            }
+        }
+        let mut select = Select::new();
+        for &r in &open {
+            select.recv(&feeds.channels[r]);
+        }
+        let Ok(operation) = select.select_timeout(Duration::from_millis(50)) else {
+            for (r, over) in over.iter_mut().enumerate() {
+                if !*over && (feeds.ended)(r) && feeds.channels[r].is_empty() {
+                    *over = true;
+                    pairs.end(r);
                 }
+            }
+            render_pairs(&mut pairs, renderer, out)?;
+            continue;
+        };
+        let run = open[operation.index()];
+        match operation.recv(&feeds.channels[run]) {
+            Ok(event) if runs == 1 => {
+                renderer.event(out, &event)?;
+                out.flush()?;
                 continue;
             }
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        if runs == 1 {
-            renderer.event(out, &event)?;
-            out.flush()?;
-            continue;
+            Ok(event) => {
+                if let Some(change) = pairs.push(run, event) {
+                    notice(&change.note(lang));
+                }
+            }
+            Err(_) => {
+                over[run] = true;
+                pairs.end(run);
+            }
         }
-        segments[run].push(event);
-        // Side by side as soon as both runs have a segment.
-        render_pairs(&mut segments, |s| s.iter().all(|s| !s.done.is_empty()), renderer, out)?;
+        render_pairs(&mut pairs, renderer, out)?;
     }
-    if runs > 1 {
-        // At the end, the longer run's segments beside nothing.
-        segments.iter_mut().for_each(Segments::close);
-        render_pairs(&mut segments, |s| s.iter().any(|s| !s.done.is_empty()), renderer, out)?;
-    }
+    render_pairs(&mut pairs, renderer, out)?;
     out.flush()
 }
 
-/// Renders the runs' segments in pairs (IPC on, IPC off) while `ready` says so.
-fn render_pairs(
-    segments: &mut [Segments],
-    ready: impl Fn(&[Segments]) -> bool,
-    renderer: &mut dyn Renderer,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    while ready(segments) {
-        let on = segments[0].done.pop_front().unwrap_or_default();
-        let off = segments[1].done.pop_front().unwrap_or_default();
-        renderer.pair(out, &on, &off)?;
+/// Renders the pairs that are ready (IPC on, IPC off).
+fn render_pairs(pairs: &mut Pairs, renderer: &mut dyn Renderer, out: &mut dyn Write) -> io::Result<()> {
+    while let Some(pair) = pairs.ready_pair() {
+        renderer.pair(out, &pair.on, &pair.off)?;
         out.flush()?;
     }
     Ok(())

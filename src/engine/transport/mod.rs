@@ -41,7 +41,9 @@
 //! | shared-memory slots per publisher (its depth plus 8 in flight) | 16 to 128 | `shm.rs`, `SLOTS`, `IN_FLIGHT` |
 //!
 //! Outside the transport: a run's events wait in a channel of 1024 (`app::event_channel`,
-//! a demo running flat out waits for a slow terminal); `--split`'s parent looks at its
+//! a demo running flat out waits for a slow terminal); with `--ipc both`, at most 1024 rows
+//! of the run ahead wait for the other run's (`app::pairs::MAX_WAITING_ROWS`: then it waits,
+//! or, when the runs go in turn, rows are shown apart); `--split`'s parent looks at its
 //! children every 100 ms (`app/children.rs`, `SUPERVISE_PERIOD`); a temporary file name is
 //! tried 16 times ([`crate::safe_file`]).
 
