@@ -422,10 +422,13 @@ impl Ledger {
             // what the middleware serializes: its first receipt pays for it, and the shared
             // subscriptions of this process read it without a copy of their own.
             // So is a transient-local publisher's shared copy, which it keeps for late joiners
-            // (and from rolling on serializes too).
+            // (and from rolling on serializes too), and pixels copied into a loan, which every
+            // receiver of the loan reads.
             EventKind::Copied {
                 msg,
-                reason: reason @ (CopyReason::SharedForInterProcess | CopyReason::SharedForTransientLocal),
+                reason:
+                    reason
+                    @ (CopyReason::SharedForInterProcess | CopyReason::SharedForTransientLocal | CopyReason::IntoLoan),
                 bytes,
                 ..
             } => (msg, Step::Copy(*reason), bytes, Claim::Middleware),

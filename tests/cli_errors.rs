@@ -45,6 +45,12 @@ const CASES: &[(&[&str], &str)] = &[
     (&["node", "consumer", "--period", "1s"], "--period"),
     (&["node", "producer", "--show", "none"], "--show"),
     (&["node", "image_view_node", "--size", "640x480"], "--size"),
+    (&["image-pipeline", "--loan"], "--transport shm"),
+    (&["image-pipeline", "--loan", "--transport", "shm", "--ipc", "both"], "--ipc both"),
+    (&["node", "camera_node", "--loan"], "--transport shm"),
+    (&["node", "watermark_node", "--loan", "--transport", "socket"], "--transport shm"),
+    (&["node", "image_view_node", "--loan", "--transport", "shm"], "--loan"),
+    (&["node", "camera_node", "--viewer-callback", "loaned"], "--viewer-callback"),
 ];
 
 /// An option at the end of the line without its value says that the value is missing

@@ -30,6 +30,7 @@ fn run(ipc: bool, views: usize, callback: ViewerCallback, frames: u64) -> Vec<Tr
         labels: Labels::new(false),
         text_scale: 1,
         viewer_callback: callback,
+        loan: false,
     };
     image_pipeline::main(&ctx, &options, Box::new(cap), views, |_| Box::new(Nowhere) as Box<dyn Window>).unwrap();
     recorder.events()

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::{event_channel, execute, notice, renderer, runs_of, AppError, ChannelSink, Run, Together, View};
 use crate::cli::plan::{ImagePlan, IpcMode, NodeName, NodePlan, Plan};
-use crate::demos::image_pipeline::{self, ImageOptions, ViewerCallback};
+use crate::demos::image_pipeline::{self, ImageOptions};
 use crate::demos::DemoError;
-use crate::engine::transport::{domain_after, TransportKind, TransportOptions};
+use crate::engine::transport::{domain_after, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
@@ -51,7 +51,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         // One pipeline talks to other processes (a viewer in another terminal); the two of
         // `--ipc both` are a comparison inside this process.
         if ipc_runs.len() == 1 {
-            let options = TransportOptions { kind: TransportKind::Socket, command: plan.command_line.clone() };
+            let options = TransportOptions { kind: image.transport, command: plan.command_line.clone() };
             if let Err(e) = ctx.enable_transport(options) {
                 notice(&super::transport_warning(lang, &e));
             }
@@ -67,6 +67,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
             labels: labels.clone(),
             text_scale: image.text_scale,
             viewer_callback: image.viewer_callback,
+            loan: image.loan,
         };
         let (worker_ctx, views) = (ctx.clone(), image.viewers);
         let main = Box::new(move || image_pipeline::main(&worker_ctx, &options, Box::new(cap), views, &mut *window));
@@ -104,7 +105,8 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
         use_intra_process_comms: node.ipc,
         labels,
         text_scale: node.image.text_scale,
-        viewer_callback: ViewerCallback::Unique,
+        viewer_callback: node.image.viewer_callback,
+        loan: node.image.loan,
     };
     let worker_ctx = ctx.clone();
     let show_failure = ShowFailure::default();

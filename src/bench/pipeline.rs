@@ -157,6 +157,7 @@ fn run_nodes(
         labels: Labels::new(false),
         text_scale: 1,
         viewer_callback: ViewerCallback::Unique,
+        loan: false,
     };
     image_pipeline::main(&ctx, &options, Box::new(cap), 1, |_| Box::new(view.clone())).map_err(BenchError::Pipeline)?;
     let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));

@@ -158,6 +158,16 @@ pub struct NodeArgs {
     #[arg(long, value_enum)]
     pub transport: Option<TransportChoice>,
 
+    /// camera_node, watermark_node: publish loaned messages (borrow_loaned_message, fill,
+    /// publish), in shared memory with --transport shm
+    #[arg(long)]
+    pub loan: bool,
+
+    /// image_view_node: what its callback takes: unique, shared, or loaned (a read-only view
+    /// of the message where it arrived: with --transport shm, another process's memory)
+    #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
+    pub viewer_callback: ViewerCallbackArg,
+
     #[command(flatten)]
     pub qos: QosArgs,
 
@@ -205,9 +215,19 @@ pub struct ImageArgs {
     pub viewers: usize,
 
     /// What the views' callbacks take: unique (each takes ownership, so one of two views gets
-    /// a copy) or shared (they share one message, no copy)
+    /// a copy), shared (they share one message, no copy) or loaned (a read-only view of the
+    /// message where the middleware put it)
     #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
     pub viewer_callback: ViewerCallbackArg,
+
+    /// How frames cross to a view in another process (`ipc-lab node image_view_node`)
+    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
+    pub transport: TransportChoice,
+
+    /// The camera and the watermark publish loaned messages (borrow_loaned_message, fill,
+    /// publish): with --transport shm, a view in another process reads them in place
+    #[arg(long)]
+    pub loan: bool,
 
     /// Stop after N frames [default: run until Ctrl-C, ESC or q, like upstream]
     #[arg(long, value_name = "N", value_parser = parse_frames, allow_hyphen_values = true)]
@@ -420,6 +440,7 @@ impl NodeName {
 pub enum ViewerCallbackArg {
     Unique,
     Shared,
+    Loaned,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -110,7 +110,29 @@ const ARGS: &[(&str, &str, &str)] = &[
     (
         "*",
         "viewer_callback",
-        "뷰어 콜백이 받는 것: unique(저마다 소유권을 가져가므로 뷰어 둘 가운데 하나는 복사본을 받음) 또는 shared(메시지 하나를 함께 씀, 복사 없음)",
+        "뷰어 콜백이 받는 것: unique(저마다 소유권을 가져가므로 뷰어 둘 가운데 하나는 복사본을 받음), shared(메시지 하나를 함께 씀, 복사 없음), \
+         loaned(미들웨어가 둔 자리의 메시지를 읽기 전용으로 봄)",
+    ),
+    (
+        "node",
+        "viewer_callback",
+        "image_view_node의 콜백이 받는 것: unique, shared, 또는 loaned(메시지가 도착한 자리를 읽기 전용으로 봄: --transport shm이면 다른 프로세스의 메모리)",
+    ),
+    (
+        "image-pipeline",
+        "transport",
+        "다른 프로세스의 뷰어(`ipc-lab node image_view_node`)로 프레임을 보내는 길: 소켓(socket) 또는 공유 메모리(shm)",
+    ),
+    (
+        "*",
+        "loan",
+        "카메라와 워터마크가 빌린 메시지(loaned message)를 발행합니다 (borrow_loaned_message, 채우기, publish): \
+         --transport shm이면 다른 프로세스의 뷰어가 그 자리에서 읽습니다",
+    ),
+    (
+        "node",
+        "loan",
+        "camera_node, watermark_node: 빌린 메시지(loaned message)를 발행합니다 (borrow_loaned_message, 채우기, publish). --transport shm이면 공유 메모리에",
     ),
     ("*", "frames", "프레임 N개 뒤에 멈춥니다 [기본값: 원본 데모처럼 Ctrl-C, ESC, q까지]"),
     ("echo", "topic", "토픽. 예: `number`"),

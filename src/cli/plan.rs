@@ -119,6 +119,11 @@ pub enum PlanError {
     /// `--transport dds` where it does not exist yet: only `node producer` and
     /// `node consumer` have it.
     DdsNotHere { command: String },
+    /// `--loan` where nothing can be lent: only the shared-memory transport lends memory
+    /// another process can read.
+    LoanNeedsShm { command: String },
+    /// `--loan` with `--ipc both`: its two runs stay in this process, with no transport.
+    LoanWithBoth,
 }
 
 impl PlanError {
@@ -169,13 +174,36 @@ impl PlanError {
                     "--transport dds is not available for {command} yet: only node producer and node consumer have it"
                 )
             }
+            (PlanError::LoanNeedsShm { .. } | PlanError::LoanWithBoth, _) => self.loan_message(lang),
+        }
+    }
+
+    /// Why `--loan` cannot work here.
+    fn loan_message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (PlanError::LoanNeedsShm { command }, Lang::Ko) => format!(
+                "{command}의 --loan에는 --transport shm이 필요합니다: 다른 프로세스가 읽을 메모리를 빌려줄 수 있는 것은 공유 메모리뿐입니다"
+            ),
+            (PlanError::LoanNeedsShm { command }, Lang::En) => format!(
+                "--loan on {command} needs --transport shm: only shared memory can be lent for another process to read"
+            ),
+            (_, Lang::Ko) => {
+                "--loan과 --ipc both는 함께 쓸 수 없습니다: --ipc both의 두 실행은 이 프로세스 안에만 있어 빌려줄 곳이 없습니다".into()
+            }
+            (_, Lang::En) => {
+                "--loan cannot be combined with --ipc both: its two runs stay in this process, with nothing to lend to".into()
+            }
         }
     }
 
     /// What to do next.
     pub fn hint(&self) -> Text {
         match self {
-            PlanError::SplitWithBoth | PlanError::NotForNode { .. } | PlanError::DdsNotHere { .. } => HELP_HINT,
+            PlanError::SplitWithBoth
+            | PlanError::NotForNode { .. }
+            | PlanError::DdsNotHere { .. }
+            | PlanError::LoanNeedsShm { .. }
+            | PlanError::LoanWithBoth => HELP_HINT,
             PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
             PlanError::DdsNotBuilt => DDS_BUILD_HINT,
         }
@@ -193,7 +221,8 @@ pub fn node_uses(node: NodeName, option: &str) -> bool {
         // The timer of the producer and the sleep of the pipes.
         "period" => matches!(node, Producer | Pipe1 | Pipe2),
         "source" | "size" | "fps" => node == CameraNode,
-        "show" => node == ImageViewNode,
+        "show" | "viewer_callback" => node == ImageViewNode,
+        "loan" => matches!(node, CameraNode | WatermarkNode),
         "text_scale" => matches!(node, CameraNode | WatermarkNode | ImageViewNode),
         // The image nodes keep upstream's sensor-data QoS.
         "depth" | "reliability" | "durability" | "distro" => matches!(node, Producer | Consumer | Pipe1 | Pipe2),
@@ -323,6 +352,10 @@ pub struct ImageNodePlan {
     pub show: Show,
     /// How large the text drawn on frames is.
     pub text_scale: u32,
+    /// `--loan`: the camera or the watermark publishes loaned messages.
+    pub loan: bool,
+    /// What the view's callback takes.
+    pub viewer_callback: ViewerCallback,
 }
 
 /// `ipc-lab echo`.
@@ -380,6 +413,10 @@ pub struct ImagePlan {
     /// How large the text drawn on frames is.
     pub text_scale: u32,
     pub output: Output,
+    /// How frames cross to a view in another process.
+    pub transport: TransportKind,
+    /// `--loan`: the camera and the watermark publish loaned messages.
+    pub loan: bool,
 }
 
 impl ImagePlan {
@@ -447,7 +484,7 @@ impl Plan {
                 topic: args.topic,
                 loaned: args.loaned,
             }),
-            Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)),
+            Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)?),
         };
         let lang = cli.lang.unwrap_or(detected_lang);
         let width = crate::render::fit::screen_width();
@@ -461,13 +498,17 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
         let option = option.replace('_', "-");
         return Err(PlanError::NotForNode { node: args.name, option });
     }
+    let transport = node_transport(args.transport, args.name)?;
+    if args.loan && transport != TransportKind::SharedMemory {
+        return Err(PlanError::LoanNeedsShm { command: format!("node {}", args.name.name()) });
+    }
     Ok(NodePlan {
         name: args.name,
         ipc: args.ipc == OnOff::On,
         count: args.count,
         period: args.period,
         output: args.output.into(),
-        transport: node_transport(args.transport, args.name)?,
+        transport,
         qos: args.qos.into(),
         image: ImageNodePlan {
             source: args.image.source,
@@ -475,6 +516,8 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
             fps: args.image.fps,
             show: args.image.show,
             text_scale: args.image.text_scale,
+            loan: args.loan,
+            viewer_callback: viewer_callback(args.viewer_callback),
         },
     })
 }
@@ -547,14 +590,27 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
     })
 }
 
-fn image_plan(args: ImageArgs) -> ImagePlan {
-    ImagePlan {
+fn viewer_callback(arg: ViewerCallbackArg) -> ViewerCallback {
+    match arg {
+        ViewerCallbackArg::Unique => ViewerCallback::Unique,
+        ViewerCallbackArg::Shared => ViewerCallback::ConstShared,
+        ViewerCallbackArg::Loaned => ViewerCallback::Loaned,
+    }
+}
+
+/// `ipc-lab image-pipeline`: `--loan` only where a view in another process can be lent to.
+fn image_plan(args: ImageArgs) -> Result<ImagePlan, PlanError> {
+    let transport = transport(args.transport, "image-pipeline")?;
+    if args.loan && args.ipc == IpcMode::Both {
+        return Err(PlanError::LoanWithBoth);
+    }
+    if args.loan && transport != TransportKind::SharedMemory {
+        return Err(PlanError::LoanNeedsShm { command: "image-pipeline".into() });
+    }
+    Ok(ImagePlan {
         ipc: args.ipc,
         viewers: args.viewers,
-        viewer_callback: match args.viewer_callback {
-            ViewerCallbackArg::Unique => ViewerCallback::Unique,
-            ViewerCallbackArg::Shared => ViewerCallback::ConstShared,
-        },
+        viewer_callback: viewer_callback(args.viewer_callback),
         source: args.frame.source,
         size: args.frame.size,
         frames: args.frames,
@@ -562,7 +618,9 @@ fn image_plan(args: ImageArgs) -> ImagePlan {
         show: args.frame.show,
         text_scale: args.frame.text_scale,
         output: args.output.into(),
-    }
+        transport,
+        loan: args.loan,
+    })
 }
 
 #[cfg(test)]

@@ -99,6 +99,9 @@ pub(crate) struct SharedImage {
     pub(crate) stamp: Time,
     /// Where the pixels start in the slot.
     pub(crate) offset: usize,
+    /// The message the pixels were copied from ([`LoanedMessage::copy_data_from`]), to
+    /// report that copy when the loan is published.
+    pub(crate) copied_from: Option<usize>,
 }
 
 impl SharedImage {
@@ -148,6 +151,37 @@ impl LoanedMessage<Image> {
             Inner::Heap(image) => image.header.stamp = stamp,
             Inner::Shared(image) => image.stamp = stamp,
         }
+    }
+
+    /// Where the message is in this process: the slot's start, or the heap message.
+    pub fn address(&self) -> usize {
+        match &self.inner {
+            Inner::Heap(image) => super::message::address_of(&**image),
+            Inner::Shared(image) => image.loan.addr(),
+        }
+    }
+
+    /// Where its pixels are in this process.
+    pub fn data_address(&self) -> usize {
+        match &self.inner {
+            Inner::Heap(image) => image.data.as_ptr() as usize,
+            Inner::Shared(image) => image.loan.addr() + image.offset,
+        }
+    }
+
+    /// Fills a loan in shared memory with the pixels of a message on the heap: one copy,
+    /// reported as such when the loan is published (a node that received its pixels rather
+    /// than producing them). `false`, and nothing copied, for a heap fallback or pixels of
+    /// another size.
+    pub fn copy_data_from(&mut self, msg: &Image) -> bool {
+        let Inner::Shared(image) = &mut self.inner else { return false };
+        let range = image.offset..image.offset + image.layout.data_len();
+        if range.len() != msg.data.len() {
+            return false;
+        }
+        image.loan.bytes_mut()[range].copy_from_slice(&msg.data);
+        image.copied_from = Some(super::message::address_of(msg));
+        true
     }
 
     /// Whether the middleware lent shared memory (rather than the heap fallback).
@@ -241,6 +275,16 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => m.step,
             View::Wire { image, .. } => image.step,
+        }
+    }
+
+    /// Where the message starts in this process: the published message itself, or its
+    /// encoding where the middleware put it (another process's slot, mapped here at an
+    /// address of this process's own).
+    pub fn address(&self) -> usize {
+        match &self.inner {
+            View::Message(m) => super::message::address_of(&***m),
+            View::Wire { bytes, .. } => bytes.as_slice().as_ptr() as usize,
         }
     }
 

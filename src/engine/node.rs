@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use super::context::{Context, ContextInner};
 use super::intra_process::EndpointInfo;
+use super::loan::{Loaned, LoanedMessage};
 use super::message::{address_of, Message};
 use super::middleware::{NewEndpoint, NewWriter};
+use super::msg::sensor_msgs::Image;
 use super::publisher::{Publisher, PublisherInner};
 use super::qos::{Distro, Durability, History, QoS, SYSTEM_DEFAULT_DEPTH};
 use super::ring_buffer::RingBuffer;
@@ -218,6 +220,22 @@ impl Node {
     pub fn trace_filled<M: Message>(&self, msg: &M, bytes: usize) {
         let kind = || EventKind::Filled { addr: address_of(msg), payload_addr: msg.payload_address(), bytes };
         self.inner.ctx.tracer.emit(&self.inner.name, kind);
+    }
+
+    /// [`Node::trace_filled`] for a loaned message: the producer's data written where the
+    /// receivers will read it.
+    pub fn trace_filled_loan(&self, msg: &LoanedMessage<Image>, bytes: usize) {
+        let kind = || EventKind::Filled { addr: msg.address(), payload_addr: Some(msg.data_address()), bytes };
+        self.inner.ctx.tracer.emit(&self.inner.name, kind);
+    }
+
+    /// [`Node::trace_copied`] for a loaned view: its pixels copied to `into`.
+    pub fn trace_copied_loaned(&self, msg: &Loaned<Image>, into: usize, bytes: usize, reason: CopyReason) {
+        let Some((publication, topic)) = super::subscription::dispatching() else { return };
+        self.inner.ctx.tracer.emit(&self.inner.name, || {
+            let copy = MessageRef { addr: into, payload_addr: Some(into), ..msg.trace_ref(&topic, publication) };
+            EventKind::Copied { msg: copy, from: msg.address(), reason, bytes }
+        });
     }
 
     /// Reports text this node drew on a frame at baseline `y`.

@@ -242,19 +242,17 @@ impl Publisher<Image> {
     /// rclcpp's `borrow_loaned_message` (publisher.hpp:203 rolling): memory for one message,
     /// lent by the middleware if it can, else on the heap (loaned_message.hpp:78). Unlike
     /// rclcpp's middlewares this one can loan an `Image`: `layout` fixes where its pixels go
-    /// (see [`super::loan`]). Shared memory is lent only when every reader of the topic is in
-    /// another process: a reader here needs a message on the heap.
+    /// (see [`super::loan`]). Shared memory is lent when a reader is in another process; the
+    /// readers of this process then read the same slot (rclcpp never lends to a publisher
+    /// with IPC on, publisher_base.cpp:322 rolling: its IPM needs a message on the heap).
     pub fn borrow_loaned_message(&self, layout: ImageLayout) -> LoanedMessage<Image> {
         let inner = &self.inner;
         let lend = || {
-            if inner.ctx.domain.local_subscription_count(&inner.topic) > 0 {
-                return None;
-            }
             let transport = inner.ctx.domain.transport.get()?;
             let offset = layout.data_offset();
             let len = offset + layout.data_len();
             let loan = transport.lend(inner.id, &inner.topic, &inner.node, inner.depth, len)?;
-            Some(SharedImage { loan, layout: layout.clone(), stamp: Default::default(), offset })
+            Some(SharedImage { loan, layout: layout.clone(), stamp: Default::default(), offset, copied_from: None })
         };
         match lend() {
             Some(image) => LoanedMessage::shared(image),
@@ -285,6 +283,10 @@ impl Publisher<Image> {
         };
         let (tracer, node) = (&self.inner.ctx.tracer, &self.inner.node);
         tracer.emit(node, || EventKind::Published { msg: msg_ref() });
+        if let Some(from) = image.copied_from {
+            let bytes = image.layout.data_len();
+            tracer.emit(node, || EventKind::Copied { msg: msg_ref(), from, reason: CopyReason::IntoLoan, bytes });
+        }
         let header_bytes = image.offset;
         tracer.emit(node, || EventKind::LoanPublished { msg: msg_ref(), header_bytes, bytes: len, segment });
         let header = FrameHeader {
@@ -295,12 +297,22 @@ impl Publisher<Image> {
             seq,
             node: node.to_string(),
             message_addr: addr as u64,
-            // Nothing copied: the shared-memory transport says so in the frame.
-            copied_bytes: 0,
+            // Only pixels copied into the loan from elsewhere; the producer's own filling is
+            // not a copy on the way.
+            copied_bytes: image.copied_from.map_or(0, |_| image.layout.data_len() as u64),
             serialized_bytes: 0,
             written_bytes: 0,
         };
+        // This process's readers read the slot where it is, as the other processes do.
+        let sender = self.inner.sender(false);
+        let domain = &self.inner.ctx.domain;
+        let local = domain.has_local_readers(&self.inner.topic, &sender).then(|| image.loan.local_bytes(len));
         let out = Outgoing { header, payload: OutPayload::Encoded(&[]), depth: self.inner.depth, node, msg: &msg_ref };
         image.loan.send(&out, len);
+        if let Some(Ok(bytes)) = local {
+            // No intra-process manager served them: none of them discards it.
+            let sample = WireSample { bytes, publication, arrival: None, intra_process_context: None };
+            domain.distribute(&self.inner.topic, &sender, &sample);
+        }
     }
 }

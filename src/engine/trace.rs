@@ -98,6 +98,10 @@ pub enum CopyReason {
     /// view drawing its line): Rust will not write through a shared pointer, where C++
     /// writes into the one buffer the shared subscriptions hold.
     ReadOnlyToDrawOn,
+    /// A node that received its message on the heap publishes it as a loaned message: the
+    /// pixels are copied once into the loan (the copy a loan saves only where the producer
+    /// writes into the loan itself, as a camera does).
+    IntoLoan,
 }
 
 /// Why a subscription threw away a message it had taken (and paid for) without running its

@@ -37,6 +37,7 @@ pub mod view;
 
 use std::fmt;
 
+use crate::engine::loan::Loaned;
 use crate::engine::msg::sensor_msgs::Image;
 
 /// Why pixels could not be used.
@@ -132,13 +133,22 @@ impl Frame {
 
     /// A copy of an image message's pixels.
     pub fn from_image(msg: &Image) -> Result<Self, ImageError> {
-        let encoding = Encoding::from_ros(&msg.encoding)?;
-        let row = msg.width as usize * encoding.bytes_per_pixel();
-        let step = (msg.step as usize).max(row);
-        check_size(step, row, msg.height as usize, msg.data.len())?;
-        let rows = msg.data.chunks(step).take(msg.height as usize);
+        Self::copy_of(msg.width, msg.height, msg.step, &msg.encoding, &msg.data)
+    }
+
+    /// A copy of a loaned image's pixels, read where they are.
+    pub fn from_loaned(msg: &Loaned<Image>) -> Result<Self, ImageError> {
+        Self::copy_of(msg.width(), msg.height(), msg.step(), msg.encoding(), msg.data())
+    }
+
+    fn copy_of(cols: u32, height: u32, step: u32, encoding: &str, pixels: &[u8]) -> Result<Self, ImageError> {
+        let encoding = Encoding::from_ros(encoding)?;
+        let row = cols as usize * encoding.bytes_per_pixel();
+        let step = (step as usize).max(row);
+        check_size(step, row, height as usize, pixels.len())?;
+        let rows = pixels.chunks(step).take(height as usize);
         let data = rows.flat_map(|r| &r[..row]).copied().collect();
-        Ok(Self { cols: msg.width, rows: msg.height, encoding, data })
+        Ok(Self { cols, rows: height, encoding, data })
     }
 
     /// Where its pixels are, and how many bytes they take.

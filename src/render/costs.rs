@@ -20,6 +20,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::Ko, CopyReason::UniqueFromSharedBuffer) => "SharedPtr 버퍼에서 소유권을 가져가려고 복사",
         (Lang::Ko, CopyReason::UniqueFromTaken) => "UniquePtr 콜백에 주려고 받은 메시지를 복사",
         (Lang::Ko, CopyReason::ReadOnlyToDrawOn) => "공유 메시지는 읽기 전용이라 그리려고 픽셀을 복사",
+        (Lang::Ko, CopyReason::IntoLoan) => "힙(heap)에서 받은 픽셀을 빌린 메시지(loan)에 복사",
         (Lang::En, CopyReason::NotLast) => "not the last subscription in the list",
         (Lang::En, CopyReason::SharedForSharedSubscriptions) => "one copy shared by the shared subscriptions",
         (Lang::En, CopyReason::SharedForInterProcess) => {
@@ -32,6 +33,7 @@ pub fn reason_text(lang: Lang, reason: CopyReason) -> &'static str {
         (Lang::En, CopyReason::UniqueFromSharedBuffer) => "taken for ownership out of a SharedPtr buffer",
         (Lang::En, CopyReason::UniqueFromTaken) => "the taken message copied into a UniquePtr",
         (Lang::En, CopyReason::ReadOnlyToDrawOn) => "pixels of a read-only shared message copied to draw on",
+        (Lang::En, CopyReason::IntoLoan) => "pixels received on the heap copied into a loaned message",
     }
 }
 

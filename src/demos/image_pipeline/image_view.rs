@@ -3,6 +3,7 @@
 
 use super::{pid_and_ptr, ImageOptions, ViewerCallback};
 use crate::demos::{printf, DemoError};
+use crate::engine::loan::Loaned;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::trace::CopyReason;
 use crate::engine::{ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, Subscription, UniquePtr};
@@ -53,6 +54,23 @@ impl ImageViewNode {
                         Ok(mut shown) => {
                             let (into, bytes) = (shown.data_address(), shown.data_len());
                             view.node.trace_copied(&**msg, into, bytes, CopyReason::ReadOnlyToDrawOn);
+                            view.annotate_and_show(&mut shown.mat(), &line, msg.address());
+                        }
+                        Err(e) => printf!(view.node, "{e}"),
+                    }
+                })?
+            }
+            ViewerCallback::Loaned => {
+                node.create_subscription(input, QoS::sensor_data(), move |msg: Loaned<Image>| {
+                    // The address of the message in THIS process: in another process's slot,
+                    // mapped here at an address of its own.
+                    let line = pid_and_ptr(&labels, msg.address());
+                    // Read-only like a ConstSharedPtr (and mapped read-only from another
+                    // process): this view copies the pixels to draw its line, and says so.
+                    match Frame::from_loaned(&msg) {
+                        Ok(mut shown) => {
+                            let (into, bytes) = (shown.data_address(), shown.data_len());
+                            view.node.trace_copied_loaned(&msg, into, bytes, CopyReason::ReadOnlyToDrawOn);
                             view.annotate_and_show(&mut shown.mat(), &line, msg.address());
                         }
                         Err(e) => printf!(view.node, "{e}"),

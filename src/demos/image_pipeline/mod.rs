@@ -32,6 +32,10 @@ pub struct ImageOptions {
     pub text_scale: u32,
     /// What the views' callbacks take.
     pub viewer_callback: ViewerCallback,
+    /// `--loan`: the camera and the watermark publish loaned messages
+    /// (`borrow_loaned_message`, fill, `publish(loaned)`), in shared memory when a reader is
+    /// in another process.
+    pub loan: bool,
 }
 
 /// The parameter of the image views' callbacks: the whole difference between a copy for
@@ -42,6 +46,9 @@ pub enum ViewerCallback {
     Unique,
     /// `ConstSharedPtr<Image>`: the views share one message (upstream for years).
     ConstShared,
+    /// `Loaned<Image>`: a read-only view of the message where the middleware put it (a
+    /// shared-memory slot of the publishing process): nothing copied on the way.
+    Loaned,
 }
 
 /// What the watermark node writes after its pid and pointer, as upstream.

@@ -159,6 +159,19 @@ impl Loan {
         self.core.send_frames(out, &self.lease, len, Copied { serialized: 0, written: 0 });
     }
 
+    /// The message's first `len` bytes as this process's own subscriptions read them: the
+    /// slot mapped again, read-only, and held by this process until the last of them drops
+    /// it (so the slot is not written again while they read). No byte is copied.
+    pub(crate) fn local_bytes(&self, len: usize) -> io::Result<WireBytes> {
+        // SAFETY: the memfd is sealed against shrinking (`Slot::create`), so every page of
+        // this mapping stays backed.
+        let map = unsafe { memmap2::MmapOptions::new().len(len).map(&*self.lease.fd)? };
+        let pid = std::process::id();
+        self.core.hold(self.publisher, self.lease.slot, pid);
+        let held = LocalHold { core: self.core.clone(), publisher: self.publisher, slot: self.lease.slot, pid };
+        Ok(WireBytes::Mapped(Arc::new(LocalSlotBytes { map, _held: held })))
+    }
+
     fn give_back_memory(&mut self) {
         if let Some(memory) = self.memory.take() {
             *self.lease.memory.lock().unwrap_or_else(|e| e.into_inner()) = Some(memory);
@@ -174,6 +187,33 @@ impl Drop for Loan {
                 self.core.unhold(self.publisher, self.lease.slot, peer.pid);
             }
         }
+    }
+}
+
+/// A loaned message read by subscriptions of the publishing process itself.
+struct LocalSlotBytes {
+    map: Mmap,
+    /// Keeps the slot from being lent again while they read; dropped after `map`.
+    _held: LocalHold,
+}
+
+impl AsRef<[u8]> for LocalSlotBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// This process's own hold on one of its slots, given up when dropped.
+struct LocalHold {
+    core: Arc<Core>,
+    publisher: u64,
+    slot: u32,
+    pid: u32,
+}
+
+impl Drop for LocalHold {
+    fn drop(&mut self) {
+        self.core.unhold(self.publisher, self.slot, self.pid);
     }
 }
 
@@ -352,6 +392,14 @@ impl Core {
             if !self.link.sent(peer.pid, &out.header.topic, out.node, result) {
                 self.unhold(out.header.publisher_id, lease.slot, peer.pid);
             }
+        }
+    }
+
+    /// `pid` reads slot `slot` of `publisher` from now on.
+    fn hold(&self, publisher: u64, slot: u32, pid: u32) {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = pools.get_mut(&publisher).and_then(|p| p.get_mut(slot as usize)) {
+            slot.held_by.push(pid);
         }
     }
 

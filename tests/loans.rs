@@ -1,0 +1,148 @@
+//! Loaned messages between processes, proved from the outside: the chapter's last experiment
+//! (`image-pipeline --transport shm --loan` and, in another terminal, `node image_view_node
+//! --transport shm --viewer-callback loaned`) runs as two real processes, and the view reads
+//! the pixels in the very memory the pipeline wrote. Not by trusting the trace: the address
+//! the view reports lies in a mapping of `/memfd:ipc-lab-pool` in ITS `/proc/<pid>/maps`,
+//! the address the pipeline reports lies in a mapping of the same inode in the pipeline's.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use common::{interrupt, kind};
+use serde_json::Value;
+
+/// A running ipc-lab whose JSON events are read as they come.
+struct Running {
+    child: Child,
+    events: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Running {
+    fn spawn(runtime: &Path, args: &[&str]) -> Running {
+        let mut child =
+            common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}")));
+            }
+        });
+        Running { child, events, seen: Vec::new() }
+    }
+
+    /// Waits (at most 20 s) for an event that `matches`, keeping every event seen.
+    fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        if let Some(found) = self.seen.iter().find(|e| matches(e)) {
+            return found.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let event = self.events.recv_timeout(left).unwrap_or_else(|_| panic!("no {what} within 20 s"));
+            self.seen.push(event.clone());
+            if matches(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Ctrl-C; checks a clean end without a panic; every event it wrote.
+    fn stop(mut self) -> Vec<Value> {
+        interrupt(&self.child);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(self.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{stderr}");
+        assert!(!stderr.contains("panicked at"), "{stderr}");
+        self.seen.extend(self.events.iter());
+        self.seen
+    }
+}
+
+/// `0x7F..` as a number.
+fn addr(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The inode of the shared-memory slot that holds `address` in process `pid`, from its maps.
+fn slot_inode_at(pid: u32, address: u64) -> Option<u64> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    maps.lines().filter(|l| l.contains("/memfd:ipc-lab-pool")).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (start, end) = fields[0].split_once('-')?;
+        let (start, end) = (u64::from_str_radix(start, 16).ok()?, u64::from_str_radix(end, 16).ok()?);
+        (start..end).contains(&address).then(|| fields[4].parse().unwrap())
+    })
+}
+
+/// The view's events for messages from `pid`: what it received, copied and decoded.
+fn from_pipeline<'a>(events: &'a [Value], name: &str, pid: u32) -> Vec<&'a Value> {
+    kind(events, name).into_iter().filter(|e| e["publisher_pid"] == pid).collect()
+}
+
+/// The chapter's last experiment: the pipeline publishes each watermarked frame as a loaned
+/// message, and the view in the other process reads its pixels where the pipeline wrote
+/// them. Both processes name that memory by the same memfd inode while their addresses for
+/// it differ, the kernel's maps say the same, and no byte is copied between the processes:
+/// nothing serialized, written into or read out of a socket, nothing deserialized in the
+/// view (its one copy is ipc-lab's own, to draw its line on read-only pixels). The one copy
+/// per frame is the pipeline's: the watermark puts the pixels it received into the loan.
+#[test]
+fn the_chapters_last_experiment_copies_no_pixel_between_processes() {
+    let runtime = tempfile::tempdir().unwrap();
+    let view_args = ["node", "image_view_node", "--transport", "shm", "--viewer-callback", "loaned"];
+    let mut view = Running::spawn(runtime.path(), &[&view_args[..], &["--show", "none", "--format", "json"]].concat());
+    let pipeline_args = ["image-pipeline", "--transport", "shm", "--loan", "--show", "none", "--fps", "20"];
+    let mut pipeline =
+        Running::spawn(runtime.path(), &[&pipeline_args[..], &["--frames", "1000", "--format", "json"]].concat());
+    let pipeline_pid = pipeline.child.id();
+    let received = view.wait_for("a frame from the pipeline", |e| {
+        e["event"] == "received" && e["publisher_pid"] == pipeline_pid && e["node"] == "image_view_node"
+    });
+    let seq = received["seq"].clone();
+    let payload = addr(&received["payload_addr"]);
+    // The kernel's word, while both run: the view reads inside a slot of the pool...
+    let view_inode = slot_inode_at(view.child.id(), payload).expect("the view's pixels are in a memfd slot");
+    let loan = pipeline.wait_for("the loan", |e| {
+        e["event"] == "loan_published" && e["topic"] == "watermarked_image" && e["seq"] == seq
+    });
+    // ... and the pipeline wrote them in a mapping of the very same memfd.
+    let pipeline_inode = slot_inode_at(pipeline_pid, addr(&loan["payload_addr"])).expect("the pipeline's slot");
+    assert_eq!(view_inode, pipeline_inode);
+    assert_eq!(loan["inode"], view_inode);
+    let mapped = view.wait_for("the mapping", |e| e["event"] == "mapped" && e["seq"] == seq);
+    assert_eq!((mapped["inode"].as_u64(), &mapped["offset"]), (Some(view_inode), &loan["offset"]));
+    assert_ne!(received["addr"], loan["addr"], "two processes, two virtual addresses");
+    assert_eq!(received["from_addr"], loan["addr"]);
+
+    let view_events = view.stop();
+    let pipeline_events = pipeline.stop();
+    // Nothing crossed as bytes, and nothing was decoded on the view's side.
+    for name in ["deserialized", "read", "written", "shm_written", "serialized"] {
+        assert!(from_pipeline(&view_events, name, pipeline_pid).is_empty(), "the view: {name}");
+        let sent: Vec<_> =
+            kind(&pipeline_events, name).into_iter().filter(|e| e["topic"] == "watermarked_image").collect();
+        assert!(sent.iter().all(|e| e["node"] != "watermark_node"), "the pipeline: {name}: {sent:?}");
+    }
+    let copies = from_pipeline(&view_events, "copied", pipeline_pid);
+    assert!(copies.iter().all(|c| c["reason"] == "read_only_to_draw_on"), "{copies:?}");
+    // End to end, each frame cost one copy: the watermark's, in the pipeline, into the loan
+    // (it received the camera's pixels on the heap), as the frames say; none on the way.
+    let receipts = from_pipeline(&view_events, "received", pipeline_pid);
+    for r in &receipts {
+        assert_eq!((&r["serialized_bytes"], &r["written_bytes"]), (&Value::from(0), &Value::from(0)));
+        assert_eq!(r["copied_bytes"], 320 * 240 * 3);
+    }
+    let summary = kind(&view_events, "summary")[0];
+    assert_eq!(summary["end_to_end_copies"], receipts.len(), "{summary}");
+    assert_eq!(summary["end_to_end_bytes"], receipts.len() * 320 * 240 * 3, "{summary}");
+    assert!(kind(&pipeline_events, "copied").iter().any(|c| c["reason"] == "into_loan"));
+    assert!(common::leftovers(runtime.path()).is_empty());
+}
