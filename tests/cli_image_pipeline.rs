@@ -215,7 +215,7 @@ fn window_falls_back_to_the_terminal() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     let mut lines = stderr.lines();
     assert!(lines.next().is_some_and(|l| l.starts_with("note: ") && l.contains("--show terminal")), "{stderr}");
-    assert!(lines.next().is_some_and(|l| l.starts_with("── image_view_node · 1 · 320x240 bgr8")), "{stderr}");
+    assert!(lines.next().is_some_and(|l| l.starts_with("── image_view_node · frame 1 · 320x240 bgr8")), "{stderr}");
 }
 
 /// A video file that is there but is no video: an error that names it, exit code 1 (last,

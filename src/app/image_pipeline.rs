@@ -14,9 +14,10 @@ use crate::engine::transport::{domain_after, TransportOptions};
 use crate::engine::{Context, InitOptions};
 use crate::i18n::Lang;
 use crate::image::capture::{self, Paced, Source};
-use crate::image::view::{Nowhere, PngFiles, Reporting, Show, ShowFailure, Terminal, Window};
+use crate::image::view::{Board, Nowhere, PngFiles, Reporting, Show, ShowFailure, Terminal, Window};
 use crate::labels::Labels;
-use crate::render::{Columns, Resident};
+use crate::render::preview::{Screen, WithPreview};
+use crate::render::{Columns, Renderer, Resident};
 
 /// `image_view_node2` and `1920x1080 bgr8`.
 const IMAGE_COLUMNS: Columns = Columns { node: 17, value: 14 };
@@ -37,7 +38,8 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         split: false,
         columns: IMAGE_COLUMNS,
     };
-    let mut renderer = renderer(plan, view, labels.clone());
+    let renderer = renderer(plan, view, labels.clone());
+    let (mut renderer, board) = with_preview(plan, &show, renderer, &labels, &ipc_runs, image.viewers);
     let show_failure = ShowFailure::default();
     let mut runs = Vec::new();
     let mut channels = Vec::new();
@@ -61,7 +63,7 @@ pub(super) fn run(plan: &Plan, image: &ImagePlan, out: &mut dyn Write) -> Result
         let cap = paced(&source, image.size, image.fps, &ctx)?;
         let cap = cap.frames(image.frames).lockstep(image.output.stable.then_some(per_frame));
         let folder = (image.ipc == IpcMode::Both).then_some(if on { "ipc-on" } else { "ipc-off" });
-        let mut window = windows(&show, folder, &show_failure, plan.color)?;
+        let mut window = windows(&show, folder, &show_failure, &board, run)?;
         let options = ImageOptions {
             use_intra_process_comms: on,
             labels: labels.clone(),
@@ -89,8 +91,13 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
     let labels = Labels::new(node.output.stable);
     let title = node.name.name();
     let runs = vec![node.ipc];
-    let view = View { output: node.output, title, runs, split: false, columns: IMAGE_COLUMNS };
-    let mut renderer = renderer(plan, view, labels.clone());
+    let view = View { output: node.output, title, runs: runs.clone(), split: false, columns: IMAGE_COLUMNS };
+    let renderer = renderer(plan, view, labels.clone());
+    let show = match node.name {
+        NodeName::ImageViewNode => resolve_show(&node.image.show, lang),
+        _ => Show::None,
+    };
+    let (mut renderer, board) = with_preview(plan, &show, renderer, &labels, &runs, 1);
     let (tx, rx) = event_channel();
     let sink = ChannelSink { tx, labels: node.output.stable.then(|| labels.clone()) };
     let mut init = InitOptions::default().sink(Arc::new(sink)).domain_id(plan.domain);
@@ -118,8 +125,7 @@ pub(super) fn run_node(plan: &Plan, node: &NodePlan, out: &mut dyn Write) -> Res
         }
         NodeName::WatermarkNode => Box::new(move || image_pipeline::watermark_main(&worker_ctx, &options)),
         _ => {
-            let show = resolve_show(&node.image.show, lang);
-            let mut window = windows(&show, None, &show_failure, plan.color)?;
+            let mut window = windows(&show, None, &show_failure, &board, 0)?;
             let window = window(NodeName::ImageViewNode.name());
             Box::new(move || image_pipeline::image_view_main(&worker_ctx, &options, window))
         }
@@ -243,12 +249,39 @@ impl NoWindow {
     }
 }
 
+/// With `--show terminal`, the renderer draws the views' pictures apart from its output:
+/// the board they leave them on, sized for `views` views in each run.
+fn with_preview(
+    plan: &Plan,
+    show: &Show,
+    renderer: Box<dyn Renderer>,
+    labels: &Labels,
+    runs: &[bool],
+    views: usize,
+) -> (Box<dyn Renderer>, Board) {
+    if *show != Show::Terminal {
+        return (renderer, Board::default());
+    }
+    let screen = Screen::of_stderr(plan.color);
+    let (cols, lines) = screen.picture_size(runs.len() * views);
+    let board = Board::new(cols, lines);
+    let preview = WithPreview::new(renderer, board.clone(), labels.clone(), plan.lang, runs.to_vec(), screen);
+    (Box::new(preview), board)
+}
+
 /// Makes a view's window from its node name.
 type WindowMaker = Box<dyn FnMut(&str) -> Box<dyn Window> + Send>;
 
 /// Makes each view's window from its node name, for one run (`folder` names the run's PNG
-/// folder in `--ipc both`). Every window keeps its first failure in `failed`.
-fn windows(show: &Show, folder: Option<&str>, failed: &ShowFailure, color: bool) -> Result<WindowMaker, AppError> {
+/// folder in `--ipc both`; `run` is the run's place on the terminal's `board`). Every
+/// window keeps its first failure in `failed`.
+fn windows(
+    show: &Show,
+    folder: Option<&str>,
+    failed: &ShowFailure,
+    board: &Board,
+    run: usize,
+) -> Result<WindowMaker, AppError> {
     let mut make: Box<dyn FnMut() -> Box<dyn Window> + Send> = match show {
         Show::Png(dir) => {
             let dir = folder.map_or_else(|| dir.clone(), |f| dir.join(f));
@@ -259,7 +292,10 @@ fn windows(show: &Show, folder: Option<&str>, failed: &ShowFailure, color: bool)
             std::fs::create_dir_all(&dir).map_err(|e| AppError::PngFolder(dir.clone(), e))?;
             Box::new(move || Box::new(PngFiles::new(&dir)))
         }
-        Show::Terminal => Box::new(move || Box::new(Terminal::new(color))),
+        Show::Terminal => {
+            let board = board.clone();
+            Box::new(move || Box::new(Terminal::new(board.clone(), run)))
+        }
         #[cfg(feature = "opencv")]
         Show::Window => {
             let title = folder.map(|f| format!(" ({f})")).unwrap_or_default();

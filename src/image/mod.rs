@@ -5,7 +5,8 @@
 //!   `cv::Mat(msg->height, msg->width, type, msg->data.data())` does upstream);
 //! - [`text`]: `draw_on_image`, the green `pid: …, ptr: …` lines;
 //! - [`capture`]: where frames come from (a camera, a video file, or [`synthetic`]);
-//! - [`view`]: where frames go (a window, the terminal, PNG files, or nowhere).
+//! - [`view`]: where frames go (a window, the terminal, PNG files, or nowhere);
+//!   [`terminal`]: a frame as a picture in text.
 //!
 //! The default build needs no system library: the synthetic camera, a built-in bitmap font,
 //! and the terminal or PNG views. With the `opencv` feature, `cv` brings the real thing:
@@ -31,7 +32,7 @@ pub mod cv;
 #[cfg(not(feature = "opencv"))]
 mod font;
 pub mod synthetic;
-mod terminal;
+pub mod terminal;
 pub mod text;
 pub mod view;
 

@@ -8,13 +8,13 @@
 //! assert!("png:".parse::<Show>().is_err());
 //! ```
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use super::{terminal, Encoding, Mat};
+use super::terminal::Picture;
+use super::{Encoding, Mat};
 
 /// A place to show frames.
 pub trait Window: Send {
@@ -156,39 +156,95 @@ fn encode_png(out: &mut Vec<u8>, mat: &Mat<'_>) -> io::Result<()> {
     writer.finish().map_err(io::Error::other)
 }
 
-/// `--show terminal`: a small picture of the frame on stderr (stdout carries the trace),
-/// in truecolor half blocks when stderr is a terminal, else in plain characters.
+/// `--show terminal`: each view leaves its latest frame, scaled down, on a [`Board`]; the
+/// renderer draws the board on stderr apart from the table (`render::preview`), so that a
+/// picture never lands between two rows.
 pub struct Terminal {
-    /// Width of the picture, in characters.
-    columns: u32,
-    color: bool,
-    /// When a frame was last drawn: a terminal can take a few pictures a second, not hundreds.
-    last: Option<Instant>,
+    board: Board,
+    /// Which run the view belongs to (`--ipc both` has two).
+    run: usize,
     shown: u64,
 }
 
 impl Terminal {
-    /// Pictures at most this often per view; the frames in between are shown to nobody.
-    const INTERVAL: Duration = Duration::from_millis(250);
-
-    pub fn new(color: bool) -> Self {
-        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80u32);
-        Self { columns: columns.clamp(16, 160), color: color && io::stderr().is_terminal(), last: None, shown: 0 }
+    pub fn new(board: Board, run: usize) -> Self {
+        Self { board, run, shown: 0 }
     }
 }
 
 impl Window for Terminal {
     fn imshow(&mut self, winname: &str, mat: &Mat<'_>) -> io::Result<()> {
         self.shown += 1;
-        let now = Instant::now();
-        if self.last.is_some_and(|last| now - last < Self::INTERVAL) {
-            return Ok(());
+        let (cols, lines) = self.board.size();
+        let shot = Shot {
+            run: self.run,
+            view: winname.to_string(),
+            shown: self.shown,
+            frame: format!("{}x{} {}", mat.cols(), mat.rows(), mat.encoding()),
+            picture: Picture::of(mat, cols, lines),
+        };
+        self.board.put(shot);
+        Ok(())
+    }
+}
+
+/// A view's latest frame, as the terminal will show it.
+#[derive(Debug, Clone)]
+pub struct Shot {
+    /// The run it belongs to, in the order of the runs (`--ipc both`: on, then off).
+    pub run: usize,
+    /// The view's node name, upstream's window name.
+    pub view: String,
+    /// How many frames this view has shown, this one included: the renderer pairs it with
+    /// the view's `shown` events to write the same frame's text under it.
+    pub shown: u64,
+    /// `320x240 bgr8`.
+    pub frame: String,
+    pub picture: Picture,
+}
+
+/// The latest [`Shot`] of every terminal view, shared by the views (which put) and the
+/// renderer (which draws), with the size every picture is made at.
+#[derive(Debug, Clone, Default)]
+pub struct Board(Arc<Mutex<BoardState>>);
+
+#[derive(Debug, Default)]
+struct BoardState {
+    /// Columns and lines a picture may take.
+    size: (u32, u32),
+    /// In the order the views first showed a frame.
+    shots: Vec<Shot>,
+    /// Grows with every shot put, so the renderer knows when there is something new.
+    version: u64,
+}
+
+impl Board {
+    /// A board whose pictures are at most `cols` wide and `lines` tall.
+    pub fn new(cols: u32, lines: u32) -> Board {
+        Board(Arc::new(Mutex::new(BoardState { size: (cols, lines), ..BoardState::default() })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, BoardState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        self.state().size
+    }
+
+    pub fn put(&self, shot: Shot) {
+        let mut state = self.state();
+        state.version += 1;
+        match state.shots.iter_mut().find(|s| s.run == shot.run && s.view == shot.view) {
+            Some(old) => *old = shot,
+            None => state.shots.push(shot),
         }
-        self.last = Some(now);
-        let title = format!("── {winname} · {} · {}x{} {}\n", self.shown, mat.cols(), mat.rows(), mat.encoding());
-        let picture = terminal::preview(mat, self.columns, self.color);
-        // One write, so that other output cannot land in the middle of the picture.
-        io::stderr().lock().write_all(format!("{title}{picture}").as_bytes())
+    }
+
+    /// The shots, and the version they are at.
+    pub fn shots(&self) -> (u64, Vec<Shot>) {
+        let state = self.state();
+        (state.version, state.shots.clone())
     }
 }
 

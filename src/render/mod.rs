@@ -5,7 +5,9 @@
 //! - [`side`]: one row per received message, publisher and subscriber side by side, every
 //!   copy highlighted, a summary at the end;
 //! - [`json`]: one JSON object per event per line;
-//! - [`copies`]: the `ipc-lab copies` table.
+//! - [`copies`]: the `ipc-lab copies` table;
+//! - [`fit`]: the screen's width and wrapping to it; [`preview`]: `--show terminal`'s
+//!   pictures, kept apart from the table.
 //!
 //! Every renderer shows a single run as it happens ([`Renderer::event`]), or two runs
 //! (`--ipc both`) side by side, one segment of each at a time ([`Renderer::pair`]).
@@ -24,6 +26,7 @@ pub mod diagram;
 pub mod fit;
 pub mod frame_clock;
 pub mod json;
+pub mod preview;
 pub mod ps;
 pub mod side;
 pub mod style;
