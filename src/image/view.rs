@@ -241,10 +241,13 @@ impl Board {
         }
     }
 
-    /// The shots, and the version they are at.
+    /// The shots, run by run (IPC on before IPC off, whichever showed a frame first), and
+    /// the version they are at.
     pub fn shots(&self) -> (u64, Vec<Shot>) {
         let state = self.state();
-        (state.version, state.shots.clone())
+        let mut shots = state.shots.clone();
+        shots.sort_by_key(|shot| shot.run);
+        (state.version, shots)
     }
 }
 
