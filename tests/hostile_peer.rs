@@ -157,9 +157,11 @@ fn escape_sequences_from_peers_are_not_printed() {
     assert!(kind(&out, "rejected")[0]["reason"].as_str().unwrap().contains("control character"));
     assert!(kind(&out, "received").is_empty());
 
-    // An announcement in our own name (a live pid), with a hostile command line.
+    // An announcement in our own name (a live pid, listening on its socket), with a hostile
+    // command line.
     let dir = runtime.path().join("ipc-lab");
     let pid = std::process::id();
+    let _listener = std::os::unix::net::UnixListener::bind(dir.join(format!("{pid}-0.sock"))).unwrap();
     let announcement = serde_json::json!({
         "pid": pid, "ppid": 1, "command": "ipc-lab \u{1b}[2J\u{1b}]0;owned\u{7}", "domain": 0, "started": 0,
         "ipc": "on", "transport": "socket", "socket": dir.join(format!("{pid}-0.sock")),
@@ -206,4 +208,118 @@ fn passed_descriptors_are_never_leaked() {
     let rejected = kind(&out, "rejected");
     assert!(rejected.iter().all(|r| r["reason"].as_str().unwrap().contains("8 descriptors")), "{rejected:?}");
     assert!(kind(&out, "received").is_empty());
+}
+
+/// Writes an announcement of `pid` in domain `domain` into `dir`: a node `listener`
+/// subscribing to `number`, listening at `socket`, with `command` as its command line.
+fn announce(dir: &Path, pid: u32, domain: u32, socket: &Path, command: &str) {
+    let announcement = serde_json::json!({
+        "pid": pid, "ppid": 1, "command": command, "domain": domain, "started": 0,
+        "ipc": "on", "transport": "socket", "socket": socket, "nodes": ["listener"], "publishers": [],
+        "subscriptions": [{ "node": "listener", "topic": "number", "type": "std_msgs/msg/Int32" }],
+    });
+    std::fs::write(dir.join(format!("{pid}-{domain}.json")), announcement.to_string()).unwrap();
+}
+
+/// A runtime directory, made as ipc-lab makes it (mode 0700).
+fn runtime_dir() -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::DirBuilderExt;
+    let runtime = tempfile::tempdir().unwrap();
+    let dir = runtime.path().join("ipc-lab");
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+    (runtime, dir)
+}
+
+/// The (pid, domain) of every process `ps` shows.
+fn ps_entries(runtime: &Path) -> Vec<(u64, u64)> {
+    let ps = common::stdout_in(runtime, &["ps", "--json"]);
+    events(&ps).iter().map(|p| (p["pid"].as_u64().unwrap(), p["domain"].as_u64().unwrap())).collect()
+}
+
+/// Announcements are believed only when they can be checked: one of a process that listens
+/// on its own socket is shown; one that names a live process which does not hold the
+/// socket (it would lend that process's name and memory to `ps`), and one over the size
+/// limit (`MAX_ANNOUNCEMENT`, 64 KiB; a 50 MB one was read by every process every scan),
+/// are not.
+#[test]
+fn forged_announcements_are_not_believed() {
+    let (runtime, dir) = runtime_dir();
+    let me = std::process::id();
+    let socket = |pid: u32, domain: u32| dir.join(format!("{pid}-{domain}.sock"));
+    let _mine = std::os::unix::net::UnixListener::bind(socket(me, 0)).unwrap();
+    announce(&dir, me, 0, &socket(me, 0), "ipc-lab node listener");
+
+    // A live process of ours that is not ipc-lab: the socket named after it is ours.
+    let mut other = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    let _planted = std::os::unix::net::UnixListener::bind(socket(other.id(), 0)).unwrap();
+    announce(&dir, other.id(), 0, &socket(other.id(), 0), "ipc-lab node listener");
+
+    // Everything checks out but the size.
+    let _big = std::os::unix::net::UnixListener::bind(socket(me, 1)).unwrap();
+    announce(&dir, me, 1, &socket(me, 1), &"x".repeat(100 * 1024));
+
+    let shown = ps_entries(runtime.path());
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(shown, [(u64::from(me), 0)]);
+}
+
+/// Accepts every connection waiting on `listener` and returns how many bytes each brought
+/// (a peer that dropped its end brings none).
+fn bytes_per_connection(listener: &std::os::unix::net::UnixListener) -> Vec<usize> {
+    listener.set_nonblocking(true).unwrap();
+    let mut sizes = Vec::new();
+    while let Ok((mut stream, _)) = listener.accept() {
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stream, &mut bytes);
+        sizes.push(bytes.len());
+    }
+    sizes
+}
+
+/// A producer running while `dir` holds a forged subscriber of `number`: returns once it
+/// has published 20 messages (its first scan, before any, read the announcement).
+fn publish_beside_forgery(runtime: &Path) {
+    let mut producer = Watched::new(spawn(runtime, &["node", "producer", "--period", "5ms", "--format", "json"]));
+    producer.wait_until(|events| kind(events, "published").len() >= 20);
+    producer.finish();
+}
+
+/// An announcement whose socket lies outside the runtime directory: no frame goes there
+/// (publishers wrote every message to it).
+#[test]
+fn frames_never_go_to_a_socket_outside_the_runtime_dir() {
+    let (runtime, dir) = runtime_dir();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("outside.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&outside).unwrap();
+    announce(&dir, std::process::id(), 0, &outside, "ipc-lab node listener");
+    publish_beside_forgery(runtime.path());
+    assert_eq!(bytes_per_connection(&listener), Vec::<usize>::new());
+}
+
+/// An announcement of a pid that holds the socket but did not open it (here a thread of
+/// this process, whose id `/proc` knows, while the process listens): the publisher checks
+/// the listener's pid (`SO_PEERCRED`) when it connects, and writes nothing.
+#[test]
+fn frames_go_only_to_the_announced_listener() {
+    let (runtime, dir) = runtime_dir();
+    let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
+    let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let thread = std::thread::spawn(move || {
+        tid_tx.send(nix::unistd::gettid().as_raw() as u32).unwrap();
+        let _ = stop_rx.recv();
+    });
+    let tid = tid_rx.recv().unwrap();
+    let socket = dir.join(format!("{tid}-0.sock"));
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    announce(&dir, tid, 0, &socket, "ipc-lab node listener");
+    publish_beside_forgery(runtime.path());
+    let sizes = bytes_per_connection(&listener);
+    drop(stop_tx);
+    thread.join().unwrap();
+    assert!(!sizes.is_empty(), "the announcement was believed, so the producer connected");
+    assert!(sizes.iter().all(|&n| n == 0), "{sizes:?}");
 }

@@ -268,7 +268,7 @@ impl Link {
     fn scan(&self) -> io::Result<()> {
         let mine = self.announcement();
         let path = discovery::announcement_path(&self.dir, self.pid, self.domain_id);
-        let current = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Announcement>(&b).ok());
+        let current = discovery::read_one(&path);
         let written = {
             let _announcing = self.announcing.lock().unwrap_or_else(|e| e.into_inner());
             if current.as_ref() != Some(&mine) && !self.stopping() {
@@ -323,6 +323,7 @@ impl Link {
             Some(stream) => stream,
             None => {
                 let stream = socket::connect(&peer.socket, WRITE_TIMEOUT)?;
+                discovery::check_listener(&stream, peer.pid)?;
                 stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
                 // The peer answers on the same connection (releases), and its end closing
                 // is how we learn at once that it died.

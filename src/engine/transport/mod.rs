@@ -36,7 +36,8 @@
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
 //! | connections read at once; beyond, a connection is closed | 64 | `receiver.rs`, `MAX_CONNECTIONS` |
 //! | a peer that takes no bytes for this long is lost | 2 s | `link.rs`, `WRITE_TIMEOUT` |
-//! | announcements written and read again | every 200 ms | [`SCAN_PERIOD`] |
+//! | announcements written (if changed) and looked at; a file is read again only when it changed | every 200 ms | [`SCAN_PERIOD`] |
+//! | size of an announcement read; a larger one is not read, and its process not believed | 64 KiB | [`discovery::MAX_ANNOUNCEMENT`] |
 //! | domains, as `ROS_DOMAIN_ID` | 0 to 232 | [`MAX_DOMAIN`] |
 //! | shared-memory slots per publisher (its depth plus 8 in flight) | 16 to 128 | `shm.rs`, `SLOTS`, `IN_FLIGHT` |
 //!
