@@ -100,3 +100,34 @@ fn the_narrow_layout_keeps_every_figure() {
     assert!(narrow.contains("\n      3  serialize 8 B + deserialize 8 B + copy into UniquePtr 4 B\n"), "{narrow}");
     assert!(wide.lines().any(|l| l.contains("──▶") && l.contains("serialize 8 B")), "{wide}");
 }
+
+/// `ipc-lab ps` fits too: when a row with its topics and command would be wider than the
+/// screen, they go on the lines under the row.
+#[test]
+fn ps_puts_a_long_command_under_its_row() {
+    let runtime = tempfile::tempdir().expect("a temporary directory");
+    let mut demo = common::command(runtime.path())
+        .args(["two-node", "--period", "50ms", "--count", "2000"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the demo starts");
+    let ps = |columns: &str| {
+        let out = common::command(runtime.path()).env("COLUMNS", columns).args(["ps", "--lang", "en"]).output();
+        String::from_utf8(out.expect("ps runs").stdout).expect("utf-8")
+    };
+    // Its announcement appears within a generous deadline (the machine may be busy).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ps("1000").contains("producer,consumer") {
+        assert!(std::time::Instant::now() < deadline, "the demo never showed up in ps");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (wide, narrow) = (ps("1000"), ps("80"));
+    let _ = demo.kill();
+    let _ = demo.wait();
+    assert!(wide.lines().any(|l| l.contains("producer,consumer") && l.contains("two-node --period 50ms")), "{wide}");
+    assert!(narrow.lines().all(|l| visible_width(l) <= 80), "{narrow}");
+    let lines: Vec<&str> = narrow.lines().collect();
+    let row = lines.iter().position(|l| l.contains("producer,consumer")).expect("the demo's row");
+    assert_eq!(lines[row + 1], "    PUBLISHES / SUBSCRIBES: number / number", "{narrow}");
+    assert!(lines[row + 2].starts_with("    ") && lines[row + 2].contains("ipc-lab two-node"), "{narrow}");
+}

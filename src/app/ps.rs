@@ -17,7 +17,8 @@ use crate::render::ps::{self, Entry, SharedMemory};
 /// Shows every running ipc-lab process, as a table or (`json`) one JSON object a line.
 pub fn run(plan: &Plan, json: bool, out: &mut dyn Write) -> Result<(), AppError> {
     let entries = entries()?;
-    if json { ps::json_lines(out, &entries) } else { ps::table(out, &entries, plan.lang) }.map_err(AppError::Output)
+    if json { ps::json_lines(out, &entries) } else { ps::table(out, &entries, plan.lang, plan.width) }
+        .map_err(AppError::Output)
 }
 
 /// The processes announced in the runtime directory, with what the system says of them.

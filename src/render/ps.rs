@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use super::bytes;
+use super::fit;
 use super::style::{pad, visible_width};
 use crate::engine::text::printable;
 use crate::engine::transport::discovery::{self, Announcement};
@@ -65,7 +66,9 @@ pub fn json_lines(out: &mut dyn Write, entries: &[Entry]) -> io::Result<()> {
 }
 
 /// The table, each column as wide as its widest cell: node lists and commands vary a lot.
-pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang) -> io::Result<()> {
+/// When a row does not fit in `width` columns, its topics and its command go on the lines
+/// under it.
+pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang, width: Option<usize>) -> io::Result<()> {
     if entries.is_empty() {
         return writeln!(out, "{}", NONE_RUNNING.get(lang));
     }
@@ -89,13 +92,22 @@ pub fn table(out: &mut dyn Write, entries: &[Entry], lang: Lang) -> io::Result<(
     let widths: Vec<usize> = (0..header.len())
         .map(|c| rows.iter().chain([&header]).map(|r| visible_width(&r[c])).max().unwrap_or(0))
         .collect();
-    let line = |cells: &Vec<String>| {
+    let line = |cells: &[String]| {
         let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, &w)| pad(c, w)).collect();
         padded.join("  ").trim_end().to_string()
     };
-    writeln!(out, "{}", line(&header))?;
+    let fits = rows.iter().chain([&header]).all(|row| fit::fits(&line(row), width));
+    // The topics and the command are the last two cells: narrow, they stand under the row.
+    let (topics, command) = (header.len() - 2, header.len() - 1);
+    let kept = if fits { header.len() } else { topics };
+    writeln!(out, "{}", line(&header[..kept]))?;
     for row in &rows {
-        writeln!(out, "{}", line(row))?;
+        writeln!(out, "{}", line(&row[..kept]))?;
+        if !fits {
+            for text in [format!("    {}: {}", header[topics], row[topics]), format!("    {}", row[command])] {
+                fit::lines(&text, width, "      ").iter().try_for_each(|l| writeln!(out, "{l}"))?;
+            }
+        }
     }
     Ok(())
 }
