@@ -28,11 +28,14 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// The socket `child` listens on in domain 0, once it is there.
+/// The socket `child` listens on in domain 0, once it listens: its announcement is written
+/// after that (the socket file appears at `bind`, a moment before `listen`, and a connection
+/// then is refused).
 fn socket_of(runtime: &Path, child: &Child) -> PathBuf {
-    let socket = runtime.join("ipc-lab").join(format!("{}-0.sock", child.id()));
-    eventually("the node's socket", || socket.exists());
-    socket
+    let dir = runtime.join("ipc-lab");
+    let announcement = dir.join(format!("{}-0.json", child.id()));
+    eventually("the node's announcement", || announcement.exists());
+    dir.join(format!("{}-0.sock", child.id()))
 }
 
 /// A frame from this test process (the receiver checks the pid against the socket's peer).
