@@ -2,6 +2,7 @@
 //! appearance, so that equal stays equal and different stays different.
 //!
 //! ```
+//! use ipc_lab::engine::trace::SegmentId;
 //! use ipc_lab::labels::Labels;
 //!
 //! let labels = Labels::new(true);
@@ -16,12 +17,16 @@
 //! // A pointer as a C++ stream prints it (the image pipeline's frames), or its label.
 //! assert_eq!(Labels::new(false).ptr(7, 0x55d3c0a0), "0x55d3c0a0");
 //! assert_eq!(labels.ptr(7, 0x5556A69CAC40), "@2");
+//! // Shared memory has one name in every process: its memfd's inode and the offset.
+//! let slot = SegmentId { inode: 185361, offset: 0 };
+//! assert_eq!(Labels::new(false).segment(slot), "memfd:185361+0");
+//! assert_eq!(labels.segment(slot), "memfd#1+0");
 //! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::engine::trace::{EventKind, TraceEvent};
+use crate::engine::trace::{EventKind, SegmentId, TraceEvent};
 
 /// Assigns labels; one set per output stream, so labels agree across all its lines.
 ///
@@ -44,6 +49,8 @@ struct Assigned {
     /// from the system in an order that can differ from run to run, and that must not shift
     /// the labels of the messages.
     buffers: HashMap<(u32, usize), usize>,
+    /// Shared-memory slots by memfd inode: one name in every process.
+    segments: HashMap<u64, usize>,
 }
 
 impl Labels {
@@ -99,6 +106,17 @@ impl Labels {
         }
     }
 
+    /// A place in shared memory as every process that maps it names it: `memfd:<inode>+<offset>`
+    /// (the inode `/proc/<pid>/maps` shows), or `memfd#N+<offset>` in order of first
+    /// appearance. Unlike an address it needs no pid: it is the same in every process.
+    pub fn segment(&self, segment: SegmentId) -> String {
+        if self.stable {
+            format!("memfd#{}+{}", Self::label(&mut self.assigned().segments, segment.inode), segment.offset)
+        } else {
+            format!("memfd:{}+{}", segment.inode, segment.offset)
+        }
+    }
+
     /// A pointer as a C++ stream writes it (`0x` and lowercase hex, as the image pipeline
     /// draws it on its frames), or its label.
     pub fn ptr(&self, pid: u32, addr: usize) -> String {
@@ -124,6 +142,10 @@ impl Labels {
             EventKind::Printed { line } => {
                 self.relabel(pid, line);
                 [None; 2]
+            }
+            EventKind::LoanPublished { msg, segment, .. } | EventKind::Mapped { msg, segment, .. } => {
+                self.segment(*segment);
+                [Some(msg.addr), None]
             }
             kind => [kind.message().map(|m| m.addr), None],
         };

@@ -42,7 +42,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::engine::text::ShortText;
-use crate::engine::trace::{CopyReason, EventKind, Publication, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, EventKind, Publication, SegmentId, TraceEvent, Via};
 
 /// How many recent publications to remember: a message is received soon after it is
 /// published; this bounds memory in an endless run. An older publication's unclaimed copies
@@ -194,6 +194,11 @@ pub struct Receipt {
     /// What the same publish cost in this process, so far, for subscribers this trace does
     /// not see (other processes).
     pub for_others: Tally,
+    /// Where the receiving process read it in shared memory, named as every process names
+    /// it (the memfd's inode and the offset); `None` when it read its own copy.
+    pub segment: Option<SegmentId>,
+    /// Where the publishing process lent it, if this trace saw the loan.
+    pub from_segment: Option<SegmentId>,
 }
 
 impl Receipt {
@@ -318,6 +323,9 @@ struct PublicationState {
     kept: bool,
     /// Its bytes left for another process.
     sent_out: bool,
+    /// Where each process reads it in shared memory (a loan, or a slot mapped from another
+    /// process): the same inode and offset in all of them.
+    segments: HashMap<u32, SegmentId>,
 }
 
 /// Folds trace events, from one or more processes, into receipts and totals.
@@ -346,9 +354,11 @@ impl Ledger {
                 let from = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
                 self.publication(msg.publication).from = Some(from);
             }
-            EventKind::Mapped { msg, bytes, .. } => {
+            EventKind::Mapped { msg, bytes, segment, .. } => {
                 let crossing = Crossing::Mapped { bytes: *bytes as u64 };
-                self.publication(msg.publication).crossings.insert(event.pid, crossing);
+                let state = self.publication(msg.publication);
+                state.crossings.insert(event.pid, crossing);
+                state.segments.insert(event.pid, *segment);
             }
             EventKind::Overwritten { msg } => {
                 self.totals.overwritten += 1;
@@ -358,8 +368,12 @@ impl Ledger {
             EventKind::Discarded { msg, .. } => self.discard(msg.publication, event.pid, &event.node),
             // Written where the other processes read it: the serialization (or the loan) went
             // out to them, as a socket write or a copy into a slot says on the other paths.
-            EventKind::SerializedInPlace { msg, .. } | EventKind::LoanPublished { msg, .. } => {
-                self.publication(msg.publication).sent_out = true;
+            EventKind::SerializedInPlace { msg, .. } => self.publication(msg.publication).sent_out = true,
+            // A loan is also what this process's own readers read.
+            EventKind::LoanPublished { msg, segment, .. } => {
+                let state = self.publication(msg.publication);
+                state.sent_out = true;
+                state.segments.insert(event.pid, *segment);
             }
             EventKind::Received { msg, via, origin, shared } => {
                 let to = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
@@ -501,10 +515,15 @@ impl Ledger {
             _ => Tally::default(),
         };
         let crossing = state.crossings.get(&to.pid).copied().filter(|_| remote);
+        // Only a callback that reads the message where it is (not one given a decoded copy).
+        let decoded_here = charges.iter().any(|c| c.pid == to.pid && c.step == Step::Deserialize);
+        let segment = state.segments.get(&to.pid).copied().filter(|_| !decoded_here);
         let from = state.from.clone();
+        let from_segment = from.as_ref().and_then(|f| state.segments.get(&f.pid).copied());
         let cost: Tally = charges.iter().map(|c| Tally::one(c.bytes)).sum();
         self.totals.claimed += cost;
-        let new_message = via != Via::Original && !shared_with_earlier;
+        // A message read in place in a slot is the publisher's, not one made here.
+        let new_message = via != Via::Original && !shared_with_earlier && segment.is_none();
         let reused_address = new_message && self.shown.contains(&here);
         self.shown.insert(here);
         if let Some(from) = &from {
@@ -524,6 +543,8 @@ impl Ledger {
             shared_with_earlier,
             reused_address,
             for_others,
+            segment,
+            from_segment,
         }
     }
 

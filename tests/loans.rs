@@ -146,3 +146,43 @@ fn the_chapters_last_experiment_copies_no_pixel_between_processes() {
     assert!(kind(&pipeline_events, "copied").iter().any(|c| c["reason"] == "into_loan"));
     assert!(common::leftovers(runtime.path()).is_empty());
 }
+
+/// The side view names the loaned message by its segment, the same in both processes: the
+/// pipeline's row says where it lent the frame, the view's row where it read it, next to two
+/// different addresses; with `--stable` the name is a label (`memfd#1+0`).
+#[test]
+fn both_processes_name_a_loaned_frame_by_the_same_segment() {
+    for stable in [false, true] {
+        let runtime = tempfile::tempdir().unwrap();
+        let flags: &[&str] = if stable { &["--stable", "--lang", "en"] } else { &["--lang", "en"] };
+        let view_args = ["node", "image_view_node", "--transport", "shm", "--viewer-callback", "loaned"];
+        let view_args = [&view_args[..], &["--show", "none", "--count", "3"], flags].concat();
+        let view = common::command(runtime.path()).args(&view_args).stdout(Stdio::piped()).spawn().unwrap();
+        let pipeline_args = ["image-pipeline", "--transport", "shm", "--loan", "--show", "none", "--fps", "10"];
+        let pipeline_args = [&pipeline_args[..], &["--frames", "3000"], flags].concat();
+        let pipeline = common::command(runtime.path()).args(&pipeline_args).stdout(Stdio::piped()).spawn().unwrap();
+        // The view stops after its three frames; then the pipeline is stopped.
+        let view_out = view.wait_with_output().unwrap();
+        interrupt(&pipeline);
+        let pipeline_out = pipeline.wait_with_output().unwrap();
+        assert!(view_out.status.success() && pipeline_out.status.success());
+        let (view_text, pipeline_text) =
+            (String::from_utf8(view_out.stdout).unwrap(), String::from_utf8(pipeline_out.stdout).unwrap());
+        let name_in = |text: &str, words: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.split_once(words))
+                .map(|(_, rest)| rest.split_whitespace().next().unwrap().to_string())
+                .collect()
+        };
+        let read = name_in(&view_text, "read in place: ");
+        let lent = name_in(&pipeline_text, "lent and published in ");
+        assert!(!read.is_empty(), "{view_text}");
+        assert!(!lent.is_empty(), "{pipeline_text}");
+        assert!(read.iter().all(|r| lent.contains(r)), "view {read:?}, pipeline {lent:?}");
+        if stable {
+            assert_eq!(read[0], "memfd#1+0");
+        } else {
+            assert!(read[0].starts_with("memfd:") && read[0].ends_with("+0"), "{read:?}");
+        }
+    }
+}

@@ -75,6 +75,10 @@ pub fn receipt_steps(lang: Lang, receipt: &Receipt) -> Vec<String> {
 
 /// What the sender in another process copied, as its frame says, and how the bytes crossed.
 fn sent_steps(lang: Lang, sent: Sent, crossing: Option<Crossing>) -> Vec<String> {
+    let loaned = matches!(crossing, Some(Crossing::Mapped { .. })) && sent.serialized == 0 && sent.written == 0;
+    if loaned {
+        return loan_steps(lang, sent);
+    }
     let mut parts = Vec::new();
     if sent.copied > 0 {
         // The frame's address is this copy's: what the sender serialized, not the message
@@ -101,6 +105,23 @@ fn sent_steps(lang: Lang, sent: Sent, crossing: Option<Crossing>) -> Vec<String>
         _ if sent.written > 0 => parts.push(step_text(lang, Step::SocketWrite, sent.written)),
         _ => {}
     }
+    parts
+}
+
+/// A loaned message: nothing serialized, nothing written; the only copy the sender can have
+/// made is of pixels it received into the loan.
+fn loan_steps(lang: Lang, sent: Sent) -> Vec<String> {
+    let mut parts = Vec::new();
+    if sent.copied > 0 {
+        parts.push(step_text(lang, Step::Copy(CopyReason::IntoLoan), sent.copied));
+    }
+    parts.push(
+        lang.pick(
+            "빌린 메시지(loan): 픽셀 앞의 헤더만 그 자리에 씀 (프로세스 사이 복사 0 B)",
+            "loaned: only the header in front of the pixels written in place (0 B copied between the processes)",
+        )
+        .to_string(),
+    );
     parts
 }
 

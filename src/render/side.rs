@@ -24,11 +24,14 @@ enum Path {
     Middleware,
     /// From another process.
     OtherProcess,
+    /// From another process, read in its shared memory where it was published.
+    Loaned,
 }
 
 impl Path {
     fn of(receipt: &Receipt) -> Path {
         match receipt.via {
+            _ if receipt.sent.is_some() && receipt.segment.is_some() => Path::Loaned,
             _ if receipt.sent.is_some() => Path::OtherProcess,
             Via::Middleware => Path::Middleware,
             _ => Path::IntraProcess,
@@ -165,6 +168,25 @@ impl Side {
             _ => self.t("복사 없음", "no copy"),
         };
         Part::new(format!("0  {words}"), Tone::Good)
+    }
+
+    /// Where the message is in shared memory, by the name every process gives it (the two
+    /// ends' addresses differ; this does not): read there in place, or lent there by the
+    /// publisher.
+    fn segment_note(&self, row: &Receipt) -> Option<String> {
+        let lang = self.cx.lang;
+        if let Some(segment) = row.segment {
+            let name = self.cx.labels.segment(segment);
+            return Some(match lang {
+                Lang::Ko => format!("  · 그 자리에서 읽음: {name}"),
+                Lang::En => format!("  · read in place: {name}"),
+            });
+        }
+        let name = self.cx.labels.segment(row.from_segment?);
+        Some(match lang {
+            Lang::Ko => format!("  · {name}에 빌려 발행됨"),
+            Lang::En => format!("  · lent and published in {name}"),
+        })
     }
 
     /// Both ends of a delivery: who published it where, who received it where.
@@ -437,8 +459,10 @@ fn path_text(lang: Lang, path: Path) -> &'static str {
         (Lang::Ko, Path::IntraProcess) => "IPC: 받는 쪽이 보낸 메시지 그 자체를 받습니다. 주소가 같으면 복사가 없었다는 뜻입니다.",
         (Lang::Ko, Path::Middleware) => "미들웨어를 거침: 메시지가 CDR 바이트로 직렬화되고, 받는 쪽에서 새 메시지로 역직렬화됩니다.",
         (Lang::Ko, Path::OtherProcess) => "다른 프로세스에서 옴 (pid가 다름): IPC는 프로세스를 넘지 못하므로 메시지가 직렬화되어 건너왔습니다.",
+        (Lang::Ko, Path::Loaned) => "다른 프로세스에서 옴 (pid가 다름): 메시지는 보낸 프로세스의 공유 메모리에 그대로 있고, 어디 있는지만 건너왔습니다. 주소는 프로세스마다 다르고, memfd의 inode와 오프셋은 같습니다.",
         (Lang::En, Path::IntraProcess) => "IPC: the subscriber gets the very message that was published; the same address means no copy.",
         (Lang::En, Path::Middleware) => "through the middleware: the message is serialized to CDR bytes and deserialized into a new message on the other side.",
+        (Lang::En, Path::Loaned) => "from another process (a different pid): the message stayed in the publisher's shared memory and only where it is crossed; the addresses differ from process to process, the memfd's inode and offset do not.",
         (Lang::En, Path::OtherProcess) => "from another process (a different pid): IPC cannot reach across processes, so the message was serialized and carried over.",
     }
 }
@@ -463,6 +487,9 @@ impl Renderer for Side {
                 Lang::En => format!("  + for other processes: {tally}"),
             };
             cost.push(Part::new(note, Tone::Copy));
+        }
+        if let Some(note) = self.segment_note(&row) {
+            cost.push(Part::new(note, Tone::Plain));
         }
         let lead = format!("{:>4}  {}  ", row.index, pad(&row.value, self.cx.columns.value));
         let lines = self.lay_out(&lead, &ends, self.end_width(true), &cost, self.single_layout(), COST_BELOW);
