@@ -184,14 +184,18 @@ fn frames_carry_the_three_lines() {
     assert!(green_rows.count() >= 15);
 }
 
-/// No camera: upstream's words and exit code 1.
+/// No camera: upstream's words and exit code 1. Each upstream `main` ends the line its own
+/// way: `image_pipeline_all_in_one` with a space (`Exiting ..`), the others without.
 #[test]
 fn no_camera_fails_like_upstream() {
-    let out = ipc_lab(&["image-pipeline", "--source", "camera:7", "--frames", "1", "--show", "none", "--lang", "en"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().next(), Some("Could not open video stream! Exiting.."));
-    assert!(out.stdout.is_empty());
+    for (viewers, said) in [("1", "Exiting .."), ("2", "Exiting..")] {
+        let args = ["image-pipeline", "--viewers", viewers, "--source", "camera:7", "--frames", "1", "--show", "none"];
+        let out = ipc_lab(&[&args[..], &["--lang", "en"]].concat());
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().next(), Some(format!("Could not open video stream! {said}").as_str()));
+        assert!(out.stdout.is_empty());
+    }
 }
 
 /// `--source auto` without a camera: the synthetic camera, and one line that says so.

@@ -88,10 +88,18 @@ fn ipc_off_new_messages_at_every_hop() {
 }
 
 /// Two views that take ownership: exactly one copy per frame, for the first view; the last
-/// one gets the original, so its line shows the camera's pointer.
+/// one gets the original, so its line shows the camera's pointer. The same with the
+/// `const Image::SharedPtr` of Ardent to Galactic: rclcpp counts it as an owner, and each
+/// view draws on its own message.
 #[test]
 fn two_owning_views_cost_one_copy_per_frame() {
-    let events = run(true, 2, ViewerCallback::Unique, 3);
+    for callback in [ViewerCallback::Unique, ViewerCallback::SharedPtr] {
+        two_owning_views(callback);
+    }
+}
+
+fn two_owning_views(callback: ViewerCallback) {
+    let events = run(true, 2, callback, 3);
     let copies: Vec<CopyReason> = events
         .iter()
         .filter_map(|e| match &e.kind {

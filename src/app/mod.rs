@@ -115,8 +115,8 @@ impl AppError {
         let failed = |what: Text, cause: &dyn std::fmt::Display| format!("{}: {cause}", what.get(lang));
         match self {
             // Upstream's own words, then what to do about it here.
-            AppError::Demo(DemoError::CouldNotOpenVideoStream) => {
-                format!("Could not open video stream! Exiting..\n{}", image_pipeline::no_camera_hint(lang))
+            AppError::Demo(DemoError::CouldNotOpenVideoStream { exiting }) => {
+                format!("Could not open video stream! {exiting}\n{}", image_pipeline::no_camera_hint(lang))
             }
             AppError::Demo(DemoError::Create(e)) => match create_hint(e) {
                 Some(hint) => format!("{} ({})", failed(DEMO_FAILED, e), hint.get(lang)),

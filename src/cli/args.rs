@@ -163,7 +163,7 @@ pub struct NodeArgs {
     #[arg(long)]
     pub loan: bool,
 
-    /// image_view_node: what its callback takes: unique, shared, or loaned (a read-only view
+    /// image_view_node: what its callback takes: unique, shared, shared-ptr, or loaned (a read-only view
     /// of the message where it arrived: with --transport shm, another process's memory)
     #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
     pub viewer_callback: ViewerCallbackArg,
@@ -214,9 +214,11 @@ pub struct ImageArgs {
     #[arg(long, value_name = "N", default_value = "1", value_parser = parse_viewers, allow_hyphen_values = true)]
     pub viewers: usize,
 
-    /// What the views' callbacks take: unique (each takes ownership, so one of two views gets
-    /// a copy), shared (they share one message, no copy) or loaned (a read-only view of the
-    /// message where the middleware put it)
+    /// What the views' callbacks take, as upstream's image_view_node did over the years:
+    /// unique (std::unique_ptr, demos 0.33.9 and later, PR #755: one of two views gets a copy),
+    /// shared (ConstSharedPtr, Humble to Jazzy up to demos 0.33.8: no copy), shared-ptr
+    /// (const SharedPtr, Ardent to Galactic: an owner, one copy), or loaned (a read-only view
+    /// of the message where the middleware put it)
     #[arg(long, value_enum, default_value_t = ViewerCallbackArg::Unique)]
     pub viewer_callback: ViewerCallbackArg,
 
@@ -440,6 +442,7 @@ impl NodeName {
 pub enum ViewerCallbackArg {
     Unique,
     Shared,
+    SharedPtr,
     Loaned,
 }
 

@@ -110,13 +110,14 @@ const ARGS: &[(&str, &str, &str)] = &[
     (
         "*",
         "viewer_callback",
-        "뷰어 콜백이 받는 것: unique(저마다 소유권을 가져가므로 뷰어 둘 가운데 하나는 복사본을 받음), shared(메시지 하나를 함께 씀, 복사 없음), \
-         loaned(미들웨어가 둔 자리의 메시지를 읽기 전용으로 봄)",
+        "뷰어 콜백이 받는 것. 원본 데모의 image_view_node가 버전마다 받은 것: unique(std::unique_ptr, demos 0.33.9부터, PR #755: \
+         뷰어 둘 가운데 하나는 복사본을 받음), shared(ConstSharedPtr, Humble부터 Jazzy의 demos 0.33.8까지: 복사 없음), \
+         shared-ptr(const SharedPtr, Ardent부터 Galactic까지: 소유 구독이라 복사 한 번). 그리고 loaned(미들웨어가 둔 자리의 메시지를 읽기 전용으로 봄)",
     ),
     (
         "node",
         "viewer_callback",
-        "image_view_node의 콜백이 받는 것: unique, shared, 또는 loaned(메시지가 도착한 자리를 읽기 전용으로 봄: --transport shm이면 다른 프로세스의 메모리)",
+        "image_view_node의 콜백이 받는 것: unique, shared, shared-ptr, 또는 loaned(메시지가 도착한 자리를 읽기 전용으로 봄: --transport shm이면 다른 프로세스의 메모리)",
     ),
     (
         "image-pipeline",

@@ -594,6 +594,7 @@ fn viewer_callback(arg: ViewerCallbackArg) -> ViewerCallback {
     match arg {
         ViewerCallbackArg::Unique => ViewerCallback::Unique,
         ViewerCallbackArg::Shared => ViewerCallback::ConstShared,
+        ViewerCallbackArg::SharedPtr => ViewerCallback::SharedPtr,
         ViewerCallbackArg::Loaned => ViewerCallback::Loaned,
     }
 }

@@ -126,7 +126,12 @@ pub enum DemoError {
     /// A publisher or subscription was refused.
     Create(CreateError),
     /// The camera node's capture did not open (upstream throws this and exits).
-    CouldNotOpenVideoStream,
+    CouldNotOpenVideoStream {
+        /// How the upstream `main` that catches it ends its line: `Exiting..` in
+        /// camera_node.cpp:29 and image_pipeline_with_two_image_view.cpp:34, `Exiting ..`
+        /// (a space) in image_pipeline_all_in_one.cpp:33 (jazzy).
+        exiting: &'static str,
+    },
 }
 
 impl std::fmt::Display for DemoError {
@@ -134,7 +139,7 @@ impl std::fmt::Display for DemoError {
         match self {
             DemoError::Node(e) => e.fmt(f),
             DemoError::Create(e) => e.fmt(f),
-            DemoError::CouldNotOpenVideoStream => f.write_str("Could not open video stream!"),
+            DemoError::CouldNotOpenVideoStream { .. } => f.write_str("Could not open video stream!"),
         }
     }
 }

@@ -13,6 +13,11 @@
 //! Written by hand because it IS part of the lesson: this is the copy that IPC off pays.
 //! Only little-endian plain CDR (encapsulation `00 01`) is produced and accepted, which is
 //! what every tier-1 ROS 2 middleware sends on the machines learners use.
+//!
+//! Every value is aligned to its own size, counted from after the header, 64-bit values to
+//! 8 as plain CDR (XCDR1) does (rmw_cyclonedds's `CDR_Legacy` with `max_align{8}`,
+//! Serialization.cpp:156 jazzy; XCDR2 would align them to 4). The messages here have no
+//! 64-bit field, but [`CdrWriter::write_u64`] shows the rule.
 
 use std::fmt;
 
@@ -128,7 +133,14 @@ impl<'a> CdrWriter<'a> {
         self.put(&v.to_le_bytes());
     }
 
-    /// A string: u32 length counting the terminating NUL, the bytes, then the NUL.
+    /// An 8-byte value, aligned to 8.
+    pub fn write_u64(&mut self, v: u64) {
+        self.align(8);
+        self.put(&v.to_le_bytes());
+    }
+
+    /// A string: u32 length counting the terminating NUL, the bytes, then the NUL. The
+    /// empty string is `1` and a NUL.
     pub fn write_string(&mut self, s: &str) {
         self.write_len(s.len() + 1);
         self.put(s.as_bytes());
@@ -246,8 +258,17 @@ impl<'a> CdrReader<'a> {
         self.take_array().map(i32::from_le_bytes)
     }
 
+    pub fn read_u64(&mut self) -> Result<u64, CdrError> {
+        self.take_array().map(u64::from_le_bytes)
+    }
+
+    /// A string. A length of 0 (no NUL at all) is also the empty string, as rmw_cyclonedds
+    /// reads it (serdes.hpp:161-165 jazzy); every writer here sends `1` and a NUL.
     pub fn read_string(&mut self) -> Result<String, CdrError> {
         let len = self.read_u32()? as usize;
+        if len == 0 {
+            return Ok(String::new());
+        }
         let at = self.pos - 4;
         let bytes = self.take(len)?;
         match bytes.split_last() {
@@ -312,6 +333,31 @@ mod tests {
         w.write_u8(7);
         w.write_u32(1);
         assert_eq!(w.into_bytes(), [0, 1, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0]);
+    }
+
+    /// A 64-bit value aligns to 8 (plain CDR), counted from after the header: a u8 then a
+    /// u64 pads 7 bytes.
+    #[test]
+    fn sixty_four_bit_values_align_to_eight() {
+        let mut w = CdrWriter::new();
+        w.write_u8(7);
+        w.write_u64(1);
+        let bytes = w.into_bytes();
+        assert_eq!(bytes, [0, 1, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut r = CdrReader::new(&bytes).unwrap();
+        assert_eq!((r.read_u8().unwrap(), r.read_u64().unwrap()), (7, 1));
+    }
+
+    /// The empty string is valid CDR: length 1 and the NUL; a length of 0 reads as empty too.
+    #[test]
+    fn the_empty_string_is_valid() {
+        let mut w = CdrWriter::new();
+        w.write_string("");
+        let bytes = w.into_bytes();
+        assert_eq!(bytes, [0, 1, 0, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(CdrReader::new(&bytes).unwrap().read_string().unwrap(), "");
+        let zero = [0, 1, 0, 0, 0, 0, 0, 0];
+        assert_eq!(CdrReader::new(&zero).unwrap().read_string().unwrap(), "");
     }
 
     /// Strings carry their NUL, and the length counts it.

@@ -5,7 +5,7 @@ use std::ffi::c_void;
 use std::io;
 use std::path::Path;
 
-use opencv::core::{self, Scalar, CV_16UC1, CV_8UC1, CV_8UC3, CV_8UC4};
+use opencv::core::{self, Scalar, CV_16SC1, CV_8UC1, CV_8UC3, CV_8UC4};
 use opencv::prelude::*;
 use opencv::{highgui, imgproc, videoio};
 
@@ -74,7 +74,9 @@ fn take(decoded: &core::Mat, frame: &mut Frame) -> bool {
         CV_8UC3 => Encoding::Bgr8,
         CV_8UC4 => Encoding::Rgba8,
         CV_8UC1 => Encoding::Mono8,
-        CV_16UC1 => Encoding::Mono16,
+        // Upstream's `mat_type2encoding` (common.hpp:55-56 jazzy): a signed 16-bit frame is
+        // mono16; an unsigned one is an unsupported type there, and here.
+        CV_16SC1 => Encoding::Mono16,
         _ => return false,
     };
     let (cols, rows) = (decoded.cols() as u32, decoded.rows() as u32);
@@ -85,14 +87,15 @@ fn take(decoded: &core::Mat, frame: &mut Frame) -> bool {
     true
 }
 
-/// The OpenCV type of an encoding (upstream's `encoding2mat_type`; `mono16` is unsigned
-/// here, as ROS defines it).
+/// The OpenCV type of an encoding: upstream's `encoding2mat_type`, which makes `mono16`
+/// signed (`CV_16SC1`, common.hpp:39-40 jazzy), although ROS's image encodings call it
+/// unsigned; the bytes are the same, only how OpenCV reads and shows them differs.
 fn mat_type(encoding: Encoding) -> i32 {
     match encoding {
         Encoding::Bgr8 => CV_8UC3,
         Encoding::Rgba8 => CV_8UC4,
         Encoding::Mono8 => CV_8UC1,
-        Encoding::Mono16 => CV_16UC1,
+        Encoding::Mono16 => CV_16SC1,
     }
 }
 
@@ -161,5 +164,24 @@ impl Window for HighGui {
 
     fn wait_key(&mut self, delay_ms: i32) -> i32 {
         highgui::wait_key(delay_ms).unwrap_or(-1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Frame;
+
+    /// A mono16 frame reaches OpenCV as upstream's `CV_16SC1` (common.hpp:39-40 jazzy), and
+    /// only a frame of that type is taken as mono16, as `mat_type2encoding` does.
+    #[test]
+    fn mono16_is_signed_as_upstream() {
+        let mut frame = Frame::new(4, 2, Encoding::Mono16);
+        assert_eq!(with_cv_mat(&frame.mat(), |m| m.typ()), Some(CV_16SC1));
+        let signed = core::Mat::new_rows_cols_with_default(2, 4, CV_16SC1, Scalar::all(0.0)).unwrap();
+        assert!(take(&signed, &mut frame));
+        assert_eq!(frame.encoding, Encoding::Mono16);
+        let unsigned = core::Mat::new_rows_cols_with_default(2, 4, core::CV_16UC1, Scalar::all(0.0)).unwrap();
+        assert!(!take(&unsigned, &mut frame));
     }
 }

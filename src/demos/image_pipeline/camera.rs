@@ -38,7 +38,7 @@ impl CameraNode {
         let node = Node::new(ctx, "camera_node", node_options)?;
         // The capture was opened from `--source` (upstream opens device 0 here).
         if !cap.is_opened() {
-            return Err(DemoError::CouldNotOpenVideoStream);
+            return Err(DemoError::CouldNotOpenVideoStream { exiting: "Exiting.." });
         }
         // Create a publisher on the output topic.
         let pub_ = node.create_publisher::<Image>(output, QoS::sensor_data())?;

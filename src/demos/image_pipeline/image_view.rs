@@ -6,7 +6,9 @@ use crate::demos::{printf, DemoError};
 use crate::engine::loan::Loaned;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::trace::CopyReason;
-use crate::engine::{ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, Subscription, UniquePtr};
+use crate::engine::{
+    ConstSharedPtr, Context, MessageAddress, Node, NodeOptions, QoS, SharedPtr, Subscription, UniquePtr,
+};
 use crate::image::text::Pen;
 use crate::image::view::Window;
 use crate::image::{Frame, Mat};
@@ -39,6 +41,20 @@ impl ImageViewNode {
                     let addr = msg.address();
                     // Create a cv::Mat from the image message (without copying).
                     match Mat::wrap(&mut msg) {
+                        Ok(mut cv_mat) => view.annotate_and_show(&mut cv_mat, &line, addr),
+                        Err(e) => printf!(view.node, "{e}"),
+                    }
+                })?
+            }
+            // Ardent to Galactic: an owner that draws into its own message, as `Unique` does.
+            ViewerCallback::SharedPtr => {
+                node.create_subscription(input, QoS::sensor_data(), move |mut msg: SharedPtr<Image>| {
+                    let addr = msg.address();
+                    let line = pid_and_ptr(&labels, addr);
+                    // The callback's own message: IPC gave each owner one.
+                    let Some(image) = msg.get_mut() else { return };
+                    // Create a cv::Mat from the image message (without copying).
+                    match Mat::wrap(image) {
                         Ok(mut cv_mat) => view.annotate_and_show(&mut cv_mat, &line, addr),
                         Err(e) => printf!(view.node, "{e}"),
                     }

@@ -5,6 +5,14 @@
 //!
 //! Each node is built on its own, from a context, so that it can live in a process of its
 //! own as well as next to the others.
+//!
+//! Versions: the views' callback is chosen by `--viewer-callback` ([`ViewerCallback`]
+//! names the release of each). What the frames look like is pinned to ros2/demos 0.33.5
+//! (the jazzy branch as read, before PR #755): 320x240 frames (camera_node.hpp:44 jazzy),
+//! Hershey simplex at scale 0.3 (common.hpp:79-85 jazzy), each window titled with its
+//! node's name (image_view_node.hpp:58 jazzy). PR #755 (demos 0.33.9) also changed the
+//! resolution, the font size and the window titles; ipc-lab does not follow those (its
+//! diff was not at hand), only its callback (`--viewer-callback unique`, the default).
 
 pub mod camera;
 pub mod image_view;
@@ -39,13 +47,21 @@ pub struct ImageOptions {
 }
 
 /// The parameter of the image views' callbacks: the whole difference between a copy for
-/// one of two views and no copy at all.
+/// one of two views and no copy at all. Upstream's `image_view_node.hpp` changed it twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewerCallback {
-    /// `UniquePtr<Image>`: each view takes ownership (upstream today).
+    /// `std::unique_ptr<Image>`: each view takes ownership, so one of two views gets a copy.
+    /// ros2/demos PR #755 (merged 2025-11-21, backported to Jazzy as demos 0.33.9), which
+    /// restored what the demo's text and pictures had always described.
     Unique,
-    /// `ConstSharedPtr<Image>`: the views share one message (upstream for years).
+    /// `Image::ConstSharedPtr`: the views share one message, never copied; all six pointers
+    /// of two views are equal. Humble to Jazzy, up to demos 0.33.8 (image_view_node.hpp:44
+    /// humble and jazzy).
     ConstShared,
+    /// `const Image::SharedPtr`: a mutable shared pointer, which rclcpp counts as an owner,
+    /// so two views cost one copy as with `unique_ptr`. Ardent to Galactic
+    /// (image_view_node.hpp:39 ardent, :40 galactic).
+    SharedPtr,
     /// `Loaned<Image>`: a read-only view of the message where the middleware put it (a
     /// shared-memory slot of the publishing process): nothing copied on the way.
     Loaned,
@@ -104,7 +120,13 @@ pub fn main(
     // In upstream's order. The views subscribe after the watermark's publisher exists, so its
     // list holds them in creation order, and the last one, image_view_node2, gets the
     // original when both take ownership (intra_process_manager.hpp:121-149 rolling).
-    let mut camera_node = CameraNode::new(ctx, "image", cap, options)?;
+    let mut camera_node = CameraNode::new(ctx, "image", cap, options).map_err(|e| match e {
+        // image_pipeline_all_in_one.cpp:33 (jazzy) ends the line with a space before the dots.
+        DemoError::CouldNotOpenVideoStream { .. } if views == 1 => {
+            DemoError::CouldNotOpenVideoStream { exiting: "Exiting .." }
+        }
+        e => e,
+    })?;
     let watermark_node = WatermarkNode::new(ctx, "image", "watermarked_image", WATERMARK_TEXT, options)?;
     let mut image_view_nodes = Vec::new();
     for name in ["image_view_node", "image_view_node2"].into_iter().take(views) {
