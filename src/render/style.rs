@@ -62,7 +62,16 @@ pub fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(visible)))
 }
 
-/// Display width without ANSI escape sequences; Hangul counts as two columns.
+/// Display width without ANSI escape sequences, as a terminal draws it: Hangul and other
+/// East Asian wide characters count two columns (Unicode's East Asian Width, through the
+/// `unicode-width` crate).
+///
+/// ```
+/// use ipc_lab::render::style::visible_width;
+///
+/// assert_eq!(visible_width("복사 4 B"), 8);
+/// assert_eq!(visible_width("\u{1b}[31m──▶ ↺\u{1b}[0m"), 5);
+/// ```
 pub fn visible_width(text: &str) -> usize {
     let mut width = 0;
     let mut in_escape = false;
@@ -71,13 +80,8 @@ pub fn visible_width(text: &str) -> usize {
             (false, '\u{1b}') => in_escape = true,
             (true, 'm') => in_escape = false,
             (true, _) => {}
-            (false, c) if is_wide(c) => width += 2,
-            (false, _) => width += 1,
+            (false, c) => width += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0),
         }
     }
     width
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(c, '\u{1100}'..='\u{115F}' | '\u{2E80}'..='\u{A4CF}' | '\u{AC00}'..='\u{D7A3}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FF60}')
 }
