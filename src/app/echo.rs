@@ -13,10 +13,10 @@ use crate::demos::DemoError;
 use crate::engine::msg::sensor_msgs::Image;
 use crate::engine::msg::std_msgs::{Int32, String as StringMsg};
 use crate::engine::msg::KnownType;
-use crate::engine::transport::TransportOptions;
-use crate::engine::transport::{discovery, runtime_dir, SCAN_PERIOD};
+use crate::engine::transport::{discovery, runtime_dir, FoundPublisher, TransportKind, TransportOptions, SCAN_PERIOD};
 use crate::engine::{
-    ConstSharedPtr, Context, CreateError, InitOptions, Message, Node, NodeOptions, Serialized, SingleThreadedExecutor,
+    ConstSharedPtr, Context, CreateError, InitOptions, Message, Node, NodeOptions, QoS, Serialized,
+    SingleThreadedExecutor,
 };
 use crate::i18n::particle::{particle, Particle};
 use crate::i18n::Lang;
@@ -26,18 +26,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
-/// The type another process of the domain publishes `topic` with, once one does.
-fn wait_for_type(ctx: &Context, plan: &Plan, topic: &str) -> Option<String> {
+/// The type another process of the domain publishes `topic` with, once one does: from
+/// DDS discovery on DDS (which sees real ROS 2 nodes too), else from the announcements in
+/// the runtime directory.
+fn wait_for_type(ctx: &Context, plan: &Plan, echo: &EchoPlan) -> Option<FoundPublisher> {
+    let topic = echo.topic.as_str();
     let mut said = false;
     while ctx.ok() {
-        let announcements = discovery::read_all(&runtime_dir::location());
-        let found = announcements
-            .iter()
-            .filter(|a| a.domain == plan.domain && a.pid != std::process::id())
-            .flat_map(|a| &a.publishers)
-            .find(|p| p.topic == topic);
-        if let Some(publisher) = found {
-            return Some(publisher.type_name.clone());
+        let found =
+            if echo.transport == TransportKind::Dds { ctx.found_publisher(topic) } else { announced(plan, topic) };
+        if found.is_some() {
+            return found;
         }
         if !said {
             said = true;
@@ -55,14 +54,27 @@ fn wait_for_type(ctx: &Context, plan: &Plan, topic: &str) -> Option<String> {
     None
 }
 
+/// A publisher of `topic` announced in the runtime directory by another process of the
+/// domain. Announcements carry no QoS: echo asks for reliable, as it always has there.
+fn announced(plan: &Plan, topic: &str) -> Option<FoundPublisher> {
+    let announcements = discovery::read_all(&runtime_dir::location());
+    let found = announcements
+        .iter()
+        .filter(|a| a.domain == plan.domain && a.pid != std::process::id())
+        .flat_map(|a| &a.publishers)
+        .find(|p| p.topic == topic)?;
+    Some(FoundPublisher { type_name: found.type_name.clone(), reliable: true })
+}
+
 /// Subscribes to `topic` as `M`, keeping the bytes as they arrived.
 fn subscribe<M: Message>(
     node: &Node,
     topic: &str,
+    qos: QoS,
     raw: bool,
     tx: Sender<String>,
 ) -> Result<crate::engine::Subscription<Serialized<M>>, CreateError> {
-    node.create_subscription(topic, 10, move |msg: ConstSharedPtr<Serialized<M>>| {
+    node.create_subscription(topic, qos, move |msg: ConstSharedPtr<Serialized<M>>| {
         let text = if raw { format!("{}\n", hex(&msg.cdr)) } else { format!("{}---\n", msg.to_yaml()) };
         let _ = tx.send(text);
     })
@@ -76,18 +88,22 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
     let ctx = Context::init_with(options);
     let command = plan.command_line.clone();
     ctx.enable_transport(TransportOptions { kind: echo.transport, command }).map_err(AppError::Transport)?;
-    let Some(type_name) = wait_for_type(&ctx, plan, &echo.topic) else {
+    let Some(FoundPublisher { type_name, reliable }) = wait_for_type(&ctx, plan, echo) else {
         return Ok(());
     };
+    // Keep last 10, best effort if a publisher is (a reliable subscription would not hear it).
+    let qos = if reliable { QoS::keep_last(10) } else { QoS::keep_last(10).best_effort() };
     let node = Node::new(&ctx, "echo", NodeOptions::default()).map_err(|e| AppError::Echo(DemoError::Node(e)))?;
     let (tx, rx) = bounded(256);
     let Some(known) = KnownType::from_name(&type_name) else {
         return Err(AppError::UnknownType { topic: echo.topic.clone(), type_name });
     };
     let created = match known {
-        KnownType::Int32 => subscribe::<Int32>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as Box<dyn Send>),
-        KnownType::String => subscribe::<StringMsg>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
-        KnownType::Image => subscribe::<Image>(&node, &echo.topic, echo.raw, tx).map(|s| Box::new(s) as _),
+        KnownType::Int32 => {
+            subscribe::<Int32>(&node, &echo.topic, qos, echo.raw, tx).map(|s| Box::new(s) as Box<dyn Send>)
+        }
+        KnownType::String => subscribe::<StringMsg>(&node, &echo.topic, qos, echo.raw, tx).map(|s| Box::new(s) as _),
+        KnownType::Image => subscribe::<Image>(&node, &echo.topic, qos, echo.raw, tx).map(|s| Box::new(s) as _),
     };
     let _subscription = created.map_err(|e| AppError::Echo(DemoError::Create(e)))?;
     let spinner = {

@@ -83,9 +83,10 @@ pub struct DemoArgs {
     #[arg(long)]
     pub split: bool,
 
-    /// How messages cross between processes: through the socket, or in shared memory
-    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
-    pub transport: TransportChoice,
+    /// How messages cross between processes [default: socket, or dds when
+    /// RMW_IMPLEMENTATION=rmw_cyclonedds_cpp]
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportChoice>,
 
     #[command(flatten)]
     pub qos: QosArgs,
@@ -256,9 +257,10 @@ pub struct EchoArgs {
     #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
     pub count: Option<u64>,
 
-    /// How messages cross between processes
-    #[arg(long, value_enum, default_value_t = TransportChoice::Socket)]
-    pub transport: TransportChoice,
+    /// How messages cross between processes [default: socket, or dds when
+    /// RMW_IMPLEMENTATION=rmw_cyclonedds_cpp]
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportChoice>,
 }
 
 #[derive(Debug, Args)]

@@ -78,9 +78,8 @@ const ARGS: &[(&str, &str, &str)] = &[
         "distro",
         "릴리스마다 다른 곳에서 따를 rclcpp 규칙: humble(IPC에서 transient local을 거절), jazzy, rolling",
     ),
-    ("*", "transport", "프로세스 사이로 메시지를 보내는 길: 소켓(socket) 또는 공유 메모리(shm)"),
     (
-        "node",
+        "*",
         "transport",
         "프로세스 사이로 메시지를 보내는 길: 소켓(socket), 공유 메모리(shm), 또는 ROS 2처럼 Cyclone DDS(dds) \
          [기본값: socket, RMW_IMPLEMENTATION=rmw_cyclonedds_cpp이면 dds]",

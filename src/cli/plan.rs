@@ -71,27 +71,16 @@ pub enum Action {
     ImagePipeline(ImagePlan),
 }
 
-/// Where a demo's messages go between processes. DDS is refused by the commands that do
-/// not have it yet (`command`, as the error names it).
-fn transport(choice: TransportChoice, command: &str) -> Result<TransportKind, PlanError> {
-    match choice {
+/// Where messages go between processes: as asked, else DDS when `RMW_IMPLEMENTATION`
+/// names rmw_cyclonedds_cpp (the ROS 2 way to choose Cyclone: rmw_implementation's
+/// `RMW_IMPLEMENTATION`, rolling), else the socket. DDS needs a build with the feature.
+fn transport(choice: Option<TransportChoice>) -> Result<TransportKind, PlanError> {
+    let from_env = || std::env::var("RMW_IMPLEMENTATION").is_ok_and(|rmw| rmw == "rmw_cyclonedds_cpp");
+    match choice.unwrap_or(if from_env() { TransportChoice::Dds } else { TransportChoice::Socket }) {
         TransportChoice::Socket => Ok(TransportKind::Socket),
         TransportChoice::Shm => Ok(TransportKind::SharedMemory),
-        TransportChoice::Dds if !cfg!(feature = "dds") => Err(PlanError::DdsNotBuilt),
-        TransportChoice::Dds => Err(PlanError::DdsNotHere { command: command.into() }),
-    }
-}
-
-/// The transport of `ipc-lab node`: as asked, else DDS when `RMW_IMPLEMENTATION` names
-/// rmw_cyclonedds_cpp (the ROS 2 way to choose Cyclone), else the socket.
-fn node_transport(choice: Option<TransportChoice>, node: NodeName) -> Result<TransportKind, PlanError> {
-    let from_env = || std::env::var("RMW_IMPLEMENTATION").is_ok_and(|rmw| rmw == "rmw_cyclonedds_cpp");
-    let choice = choice.unwrap_or(if from_env() { TransportChoice::Dds } else { TransportChoice::Socket });
-    match (choice, node) {
-        (TransportChoice::Dds, NodeName::Producer | NodeName::Consumer) if cfg!(feature = "dds") => {
-            Ok(TransportKind::Dds)
-        }
-        _ => transport(choice, &format!("node {}", node.name())),
+        TransportChoice::Dds if cfg!(feature = "dds") => Ok(TransportKind::Dds),
+        TransportChoice::Dds => Err(PlanError::DdsNotBuilt),
     }
 }
 
@@ -114,11 +103,9 @@ pub enum PlanError {
     NoSuchLesson(String),
     /// `ipc-lab node NAME --OPTION` with an option that node does not use.
     NotForNode { node: NodeName, option: String },
-    /// `--transport dds` in a build without the cargo feature `dds`.
+    /// `--transport dds` (or `RMW_IMPLEMENTATION=rmw_cyclonedds_cpp`) in a build without
+    /// the cargo feature `dds`.
     DdsNotBuilt,
-    /// `--transport dds` where it does not exist yet: only `node producer` and
-    /// `node consumer` have it.
-    DdsNotHere { command: String },
     /// `--loan` where nothing can be lent: only the shared-memory transport lends memory
     /// another process can read.
     LoanNeedsShm { command: String },
@@ -160,19 +147,14 @@ impl PlanError {
                 )
             }
             (PlanError::DdsNotBuilt, Lang::Ko) => {
-                "이 ipc-lab은 DDS 없이 빌드되었습니다: --transport dds를 쓰려면 `dds` 기능(feature)을 켜고 빌드하세요"
+                "이 ipc-lab은 DDS 없이 빌드되었습니다: --transport dds(또는 RMW_IMPLEMENTATION=rmw_cyclonedds_cpp)에는 \
+                 `dds` 기능(feature)을 켠 빌드가 필요합니다"
                     .into()
             }
             (PlanError::DdsNotBuilt, Lang::En) => {
-                "this ipc-lab was built without DDS: --transport dds needs a build with the `dds` feature".into()
-            }
-            (PlanError::DdsNotHere { command }, Lang::Ko) => {
-                format!("{command}에서는 아직 --transport dds를 쓸 수 없습니다: node producer와 node consumer만 됩니다")
-            }
-            (PlanError::DdsNotHere { command }, Lang::En) => {
-                format!(
-                    "--transport dds is not available for {command} yet: only node producer and node consumer have it"
-                )
+                "this ipc-lab was built without DDS: --transport dds (or RMW_IMPLEMENTATION=rmw_cyclonedds_cpp) needs a \
+                 build with the `dds` feature"
+                    .into()
             }
             (PlanError::LoanNeedsShm { .. } | PlanError::LoanWithBoth, _) => self.loan_message(lang),
         }
@@ -201,7 +183,6 @@ impl PlanError {
         match self {
             PlanError::SplitWithBoth
             | PlanError::NotForNode { .. }
-            | PlanError::DdsNotHere { .. }
             | PlanError::LoanNeedsShm { .. }
             | PlanError::LoanWithBoth => HELP_HINT,
             PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
@@ -474,13 +455,13 @@ impl Plan {
                 topic: args.topic,
                 raw: args.raw,
                 count: args.count,
-                transport: transport(args.transport, "echo")?,
+                transport: transport(args.transport)?,
             }),
             Command::Ps(args) => Action::Ps { json: args.json },
             Command::Lesson(args) => Action::Lesson(lesson_plan(args)?),
             Command::Bench(args) => Action::Bench(bench_plan(args, cli.domain, &command_line)),
             Command::BenchPeer(args) => Action::BenchPeer(BenchPeerPlan {
-                transport: transport(args.transport, "bench-peer")?,
+                transport: transport(Some(args.transport))?,
                 topic: args.topic,
                 loaned: args.loaned,
             }),
@@ -498,7 +479,7 @@ fn node_plan(args: NodeArgs, given_node_options: &[String]) -> Result<NodePlan, 
         let option = option.replace('_', "-");
         return Err(PlanError::NotForNode { node: args.name, option });
     }
-    let transport = node_transport(args.transport, args.name)?;
+    let transport = transport(args.transport)?;
     if args.loan && transport != TransportKind::SharedMemory {
         return Err(PlanError::LoanNeedsShm { command: format!("node {}", args.name.name()) });
     }
@@ -585,7 +566,7 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
         period: args.period,
         output: args.output.into(),
         split: args.split,
-        transport: transport(args.transport, demo.command)?,
+        transport: transport(args.transport)?,
         qos: args.qos.into(),
     })
 }
@@ -601,7 +582,7 @@ fn viewer_callback(arg: ViewerCallbackArg) -> ViewerCallback {
 
 /// `ipc-lab image-pipeline`: `--loan` only where a view in another process can be lent to.
 fn image_plan(args: ImageArgs) -> Result<ImagePlan, PlanError> {
-    let transport = transport(args.transport, "image-pipeline")?;
+    let transport = transport(Some(args.transport))?;
     if args.loan && args.ipc == IpcMode::Both {
         return Err(PlanError::LoanWithBoth);
     }

@@ -22,7 +22,7 @@ use super::middleware::Domain;
 use super::qos::Distro;
 use super::text::LineText;
 use super::trace::{Discard, EventKind, TraceSink, Tracer};
-use super::transport::{TransportError, TransportOptions};
+use super::transport::{FoundPublisher, TransportError, TransportOptions};
 
 /// How to set up a [`Context`].
 #[derive(Clone)]
@@ -172,6 +172,12 @@ impl Context {
             let _ = domain.transport.set(transport);
         }
         Ok(())
+    }
+
+    /// A publisher of `topic` in another process, as the transport's own discovery finds
+    /// it (DDS only; see [`super::transport::FoundPublisher`]).
+    pub fn found_publisher(&self, topic: &str) -> Option<FoundPublisher> {
+        self.inner.domain.transport.get()?.found_publisher(topic)
     }
 
     /// How many subscription callbacks have completed so far.

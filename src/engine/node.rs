@@ -30,7 +30,7 @@ use super::subscription::{
 use super::text::LineText;
 use super::timer::{Timer, TimerInner};
 use super::trace::{CopyReason, EventKind, MessageRef};
-use super::transport::{entry, LocalKind};
+use super::transport::{entry, LocalEntry, LocalKind};
 
 /// rclcpp's `NodeOptions`, with the one option this engine has.
 #[derive(Debug, Clone, Copy, Default)]
@@ -313,7 +313,7 @@ impl Node {
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let kind = LocalKind::Publisher;
             let announced = entry(kind, &inner.node, &inner.topic, M::TYPE_NAME, intra, qos, Arc::downgrade(&alive));
-            transport.announce(announced);
+            transport.announce(LocalEntry { publisher: inner.id, ..announced });
         }
         Ok(Publisher::new(inner, route))
     }

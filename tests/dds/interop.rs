@@ -493,3 +493,197 @@ fn inner_consumer_events() {
     assert!(reasons.iter().any(|r| r.contains("incompatible reliability QoS")), "{reasons:?}");
     assert_eq!(crate::common::kind(&events, "received").len(), 3, "{json}");
 }
+
+/// `ipc-lab` with `args` and the environment `env` (pairs), to its end: its stdout, after
+/// checking that it ended well without a panic.
+fn ipc_lab_run(runtime: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    only_loopback();
+    let mut command = crate::common::command(runtime);
+    command.args(args).args(["--lang", "en"]).env_remove("RMW_IMPLEMENTATION");
+    command.envs(env.iter().copied());
+    stdout_of(command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("ipc-lab starts"))
+}
+
+/// The chapter's two terminals, each node in a child process, talking through Cyclone:
+/// `two-node --split --transport dds`, and `cyclic --split` with DDS chosen as ROS 2
+/// chooses it, by `RMW_IMPLEMENTATION`. Every hand-over went to DDS (`to_pid` 0), none
+/// through a socket.
+#[test]
+fn split_demos_over_dds() {
+    in_netns("interop::inner_split_demos", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of split_demos_over_dds"]
+fn inner_split_demos() {
+    let runtime = tempfile::tempdir().unwrap();
+    let two_node = ["two-node", "--split", "--transport", "dds", "--count", "3", "--period", "100ms"];
+    let classic = ipc_lab_run(runtime.path(), &[&two_node[..], &["--format", "classic"]].concat(), &[]);
+    assert_eq!(classic.matches(" Received message with value: ").count(), 3, "{classic}");
+    let cyclic = ["cyclic", "--split", "--count", "4", "--period", "100ms", "--format", "json"];
+    let json = ipc_lab_run(runtime.path(), &cyclic, &[("RMW_IMPLEMENTATION", "rmw_cyclonedds_cpp")]);
+    let events = crate::common::events(&json);
+    assert!(crate::common::kind(&events, "received").len() >= 4, "{json}");
+    let written = crate::common::kind(&events, "written");
+    assert!(!written.is_empty() && written.iter().all(|w| w["to_pid"] == 0), "{json}");
+    assert!(crate::common::kind(&events, "shm_written").is_empty(), "{json}");
+}
+
+/// The image nodes over DDS: ipc-lab's camera to the Python peer (what `rqt_image_view`
+/// would see), the peer's frames to ipc-lab's view (a `cam2image` remapped to
+/// `watermarked_image`), and ipc-lab's three image nodes in three processes.
+#[test]
+fn image_nodes_over_dds() {
+    in_netns("interop::inner_image_nodes", LARGE_BUFFER_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of image_nodes_over_dds"]
+fn inner_image_nodes() {
+    let runtime = tempfile::tempdir().unwrap();
+    let camera_args = ["node", "camera_node", "--source", "synthetic", "--size", "640x480", "--fps", "10"];
+    let mut peer = Peer::start(&["sub-image", "--topic", "rt/image", "--best-effort", "--depth", "5", "--count", "1"]);
+    peer.next("ready");
+    let camera = ipc_lab_dds(runtime.path(), &[&camera_args[..], &["--format", "json"]].concat());
+    check_endpoint(&peer.next("endpoint"), "image", Image::TYPE_NAME, false, 5);
+    let frame = peer.next("received");
+    assert_eq!((frame["width"].as_u64(), frame["height"].as_u64()), (Some(640), Some(480)), "{frame}");
+    assert_eq!(frame["encoding"], "bgr8");
+    drop(peer);
+    // The same camera, a watermark and a view: three processes, one DDS domain.
+    let watermark = ipc_lab_dds(runtime.path(), &["node", "watermark_node", "--format", "json"]);
+    let view_args = ["node", "image_view_node", "--show", "none", "--count", "3", "--format", "classic"];
+    let view = stdout_of(ipc_lab_dds(runtime.path(), &view_args));
+    assert_eq!(view.lines().filter(|l| l.starts_with("pid: ")).count(), 3, "{view}");
+    for node in [camera, watermark] {
+        crate::common::interrupt(&node);
+        stdout_of(node);
+    }
+    // The peer's 1920x1080 frames on rt/watermarked_image reach the view.
+    let view_args = ["node", "image_view_node", "--show", "none", "--count", "1", "--format", "json"];
+    let view = ipc_lab_dds(runtime.path(), &view_args);
+    let _peer = Peer::start(&[
+        "pub-image",
+        "--topic",
+        "rt/watermarked_image",
+        "--best-effort",
+        "--depth",
+        "5",
+        "--count",
+        "30",
+    ]);
+    let json = stdout_of(view);
+    let events = crate::common::events(&json);
+    let received = crate::common::kind(&events, "received");
+    assert_eq!(received.len(), 1, "{json}");
+    assert!(received[0]["value"].as_str().unwrap().starts_with("1920x1080 bgr8"), "{json}");
+}
+
+/// `ipc-lab echo` on DDS learns the type from DDS discovery (the peer's writer says
+/// `std_msgs::msg::dds_::Int32_`), and hears a best-effort writer because it asks for best
+/// effort when a publisher offers only that; `ipc-lab ps` says it runs on DDS.
+#[test]
+fn echo_learns_the_type_from_dds_discovery() {
+    in_netns("interop::inner_echo", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of echo_learns_the_type_from_dds_discovery"]
+fn inner_echo() {
+    let runtime = tempfile::tempdir().unwrap();
+    let echo = ipc_lab_dds(runtime.path(), &["echo", "number", "--count", "2"]);
+    let mut peer = Peer::start(&["pub-int32", "--best-effort", "--count", "30"]);
+    // The echo process, as `ipc-lab ps` lists it: on DDS.
+    let echo_of = |listed: &str| {
+        let lines = listed.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+        lines.into_iter().find(|p| p["command"].as_str().is_some_and(|c| c.contains("echo number")))
+    };
+    let mut listed = None;
+    wait_until("echo listed by ps", || {
+        listed = echo_of(&ipc_lab_run(runtime.path(), &["ps", "--json"], &[]));
+        listed.is_some()
+    });
+    assert_eq!(listed.unwrap()["transport"], "dds");
+    // An echo that heard nothing by the peer's end is stopped, and fails below.
+    peer.next("done");
+    let mut echo = echo;
+    if echo.try_wait().unwrap().is_none() {
+        crate::common::interrupt(&echo);
+    }
+    let out = stdout_of(echo);
+    let values: Vec<_> = out.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+    assert_eq!(values.len(), 2, "{out}");
+    assert!(out.ends_with("---\n"), "{out}");
+}
+
+/// When a publisher, then its node, ends in a process that goes on, `ros_discovery_info`
+/// says so: the writer's GID leaves the node, then the node leaves the list (what
+/// `ros2 node info` and `ros2 node list` show).
+#[test]
+fn ended_endpoints_leave_the_ros_graph() {
+    in_netns("interop::inner_graph_removal", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of ended_endpoints_leave_the_ros_graph"]
+fn inner_graph_removal() {
+    use ipc_lab::engine::transport::{TransportKind, TransportOptions};
+    use ipc_lab::engine::{Context, InitOptions, Node, NodeOptions};
+    let runtime = tempfile::tempdir().unwrap();
+    std::env::set_var("XDG_RUNTIME_DIR", runtime.path());
+    let mut peer = Peer::start(&["graph", "--follow", "--timeout", "30"]);
+    peer.next("ready");
+    let ctx = Context::init_with(InitOptions::default());
+    let options = TransportOptions { kind: TransportKind::Dds, command: "interop".into() };
+    ctx.enable_transport(options).unwrap();
+    let node = Node::new(&ctx, "producer", NodeOptions::default()).unwrap();
+    let publisher = node.create_publisher::<Int32>("number", 10).unwrap();
+    let mut wait_for = |expected: Value| {
+        let mut seen = Vec::new();
+        loop {
+            let nodes = peer.next("nodes");
+            if nodes == expected {
+                return;
+            }
+            assert!(seen.len() < 100, "never {expected}: {seen:?}");
+            seen.push(nodes);
+        }
+    };
+    let producer =
+        |writers| serde_json::json!([{"namespace": "/", "name": "producer", "readers": 0, "writers": writers}]);
+    wait_for(producer(1));
+    drop(publisher);
+    wait_for(producer(0));
+    drop(node);
+    wait_for(serde_json::json!([]));
+}
+
+/// A peer whose `sensor_msgs::msg::dds_::Image_` is another layout (two fields), and one
+/// that sends bytes no Image decodes from: each sample is a `rejected` event naming the
+/// type and what was wrong, the view goes on, and ends cleanly.
+#[test]
+fn another_layout_and_garbage_are_rejected_events() {
+    in_netns("interop::inner_bad_samples", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of another_layout_and_garbage_are_rejected_events"]
+fn inner_bad_samples() {
+    let runtime = tempfile::tempdir().unwrap();
+    let view = ipc_lab_dds(runtime.path(), &["node", "image_view_node", "--show", "none", "--format", "json"]);
+    let common = ["--topic", "rt/watermarked_image", "--best-effort", "--depth", "5", "--count", "3"];
+    for role in ["pub-other-image", "pub-garbage-image"] {
+        let mut peer = Peer::start(&[&[role][..], &common].concat());
+        peer.next("done");
+    }
+    crate::common::interrupt(&view);
+    let json = stdout_of(view);
+    let events = crate::common::events(&json);
+    let reasons: Vec<_> =
+        crate::common::kind(&events, "rejected").iter().map(|e| e["reason"].as_str().unwrap().to_owned()).collect();
+    let other = "sensor_msgs/msg/Image: truncated CDR data: 4 bytes needed at offset 8";
+    let garbage = "sensor_msgs/msg/Image: truncated CDR data: 4294967295 bytes needed at offset 12";
+    assert!(reasons.iter().any(|r| r == other), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r == garbage), "{reasons:?}");
+    assert!(crate::common::kind(&events, "received").is_empty(), "{json}");
+}

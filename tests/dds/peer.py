@@ -53,6 +53,19 @@ class Image_(IdlStruct, typename="sensor_msgs::msg::dds_::Image_"):
 
 
 @dataclass
+class OtherImage_(IdlStruct, typename="sensor_msgs::msg::dds_::Image_"):
+    """Same name as ROS's Image, another layout: only two of its fields."""
+    height: uint32
+    width: uint32
+
+
+@dataclass
+class GarbageImage_(IdlStruct, typename="sensor_msgs::msg::dds_::Image_"):
+    """Same name again, and bytes that decode as nothing: a length of 0xffffffff for frame_id."""
+    blob: sequence[uint8]
+
+
+@dataclass
 class Gid_(IdlStruct, typename="rmw_dds_common::msg::dds_::Gid_"):
     data: array[uint8, 16]
 
@@ -125,6 +138,16 @@ def subscribe(participant, args, kind):
     say(done=got)
 
 
+def sample(kind, i):
+    if kind is Int32_:
+        return Int32_(i)
+    if kind is OtherImage_:
+        return OtherImage_(1080, 1920)
+    if kind is GarbageImage_:
+        return GarbageImage_(bytes([0xFF]) * 64)
+    return image(i)
+
+
 def publish(participant, args, kind):
     topic = Topic(participant, args.topic, kind)
     writer = DataWriter(participant, topic, qos=qos(args.reliable, args.depth, user_data=args.user_data))
@@ -133,7 +156,7 @@ def publish(participant, args, kind):
         time.sleep(0.05)
     report_endpoints(participant, BuiltinTopicDcpsSubscription, args.topic)
     for i in range(args.count):
-        writer.write(Int32_(i) if kind is Int32_ else image(i))
+        writer.write(sample(kind, i))
         say(sent=i)
         time.sleep(args.period)
     # Reliable samples are acknowledged before the writer goes.
@@ -166,16 +189,19 @@ def graph(participant, args):
             nodes = [dict(namespace=n.node_namespace, name=n.node_name,
                           readers=len(n.reader_gid_seq), writers=len(n.writer_gid_seq))
                      for n in sample.node_entities_info_seq]
-            if nodes:
+            if nodes or args.follow:
                 say(nodes=nodes, gid=bytes(sample.gid.data).hex())
-                return
+                if not args.follow:
+                    return
         time.sleep(0.05)
-    say(error="no ros_discovery_info")
+    if not args.follow:
+        say(error="no ros_discovery_info")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("role", choices=["sub-int32", "pub-int32", "sub-image", "pub-image", "graph"])
+    parser.add_argument("role", choices=["sub-int32", "pub-int32", "sub-image", "pub-image", "pub-other-image",
+                                           "pub-garbage-image", "graph"])
     parser.add_argument("--topic", default="rt/number")
     parser.add_argument("--count", type=int, default=3)
     parser.add_argument("--depth", type=int, default=10)
@@ -184,12 +210,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--domain", type=int, default=0)
     parser.add_argument("--user-data", help="the writer's user data (a type hash as ROS 2 sends it)")
+    parser.add_argument("--follow", action="store_true", help="graph: every sample, empty ones too, until --timeout")
     args = parser.parse_args()
     participant = DomainParticipant(args.domain)
     if args.role == "graph":
         graph(participant, args)
     else:
-        kind = Int32_ if args.role.endswith("int32") else Image_
+        kinds = {"int32": Int32_, "image": Image_, "other-image": OtherImage_, "garbage-image": GarbageImage_}
+        kind = kinds[args.role.split("-", 1)[1]]
         (subscribe if args.role.startswith("sub") else publish)(participant, args, kind)
     sys.stdout.flush()
 

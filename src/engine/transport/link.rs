@@ -39,9 +39,13 @@ pub(crate) struct LocalEntry {
     pub(crate) qos: crate::engine::QoS,
     /// Announced while this is alive.
     pub(crate) alive: Weak<dyn Any + Send + Sync>,
+    /// A publisher's id in its context (`Outgoing`'s `publisher_id`), 0 for the others:
+    /// the DDS transport gives each publisher a writer of its own.
+    #[cfg_attr(not(feature = "dds"), allow(dead_code))]
+    pub(crate) publisher: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LocalKind {
     Node,
     Publisher,

@@ -116,6 +116,18 @@ pub struct TransportOptions {
     pub command: String,
 }
 
+/// A publisher another process has, as a transport's discovery describes it: what a
+/// subscriber needs to hear it (`ros2 topic echo` learns the same from the graph).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPublisher {
+    /// Its ROS type (`std_msgs/msg/Int32`), or the transport's own name for a type ROS
+    /// does not name.
+    pub type_name: String,
+    /// Whether every such publisher offers reliable delivery: a reliable subscription
+    /// would not hear a best-effort one.
+    pub reliable: bool,
+}
+
 /// Why the transport could not start.
 #[derive(Debug)]
 pub enum TransportError {
@@ -278,6 +290,14 @@ pub(crate) trait Transport: Send + Sync + fmt::Debug {
     /// This process leaves the domain: stop announcing and listening, now.
     fn close(&self);
 
+    /// A publisher of `topic` in another process, as this transport's own discovery finds
+    /// it (DDS's, which also sees real ROS 2 nodes). `None` if it found none, and for the
+    /// transports whose discovery is the runtime directory's announcements, read there.
+    fn found_publisher(&self, topic: &str) -> Option<FoundPublisher> {
+        let _ = topic;
+        None
+    }
+
     /// Lends `len` bytes of memory that the subscribing processes of `topic` can read where
     /// they are, for a loaned message of publisher `publisher` (whose keep-last depth is
     /// `depth`). `None` if this transport cannot lend (rclcpp's `can_loan_messages`), or
@@ -312,7 +332,7 @@ pub(crate) fn start(
     Ok(transport)
 }
 
-/// A local node, publisher or subscription, as announced.
+/// A local node, publisher or subscription, as announced (a publisher then sets its id).
 pub(crate) fn entry(
     kind: LocalKind,
     node: &Arc<str>,
@@ -322,7 +342,7 @@ pub(crate) fn entry(
     qos: super::QoS,
     alive: Weak<dyn Any + Send + Sync>,
 ) -> LocalEntry {
-    LocalEntry { kind, node: node.clone(), topic: topic.clone(), type_name, intra, qos, alive }
+    LocalEntry { kind, node: node.clone(), topic: topic.clone(), type_name, intra, qos, alive, publisher: 0 }
 }
 
 /// The announcement files of this process, for a last-moment clean-up when a second Ctrl-C

@@ -178,6 +178,94 @@ impl Participant {
     }
 }
 
+/// `DDS_BUILTIN_TOPIC_DCPSPUBLICATION`, the pseudo handle of the built-in topic that lists
+/// the writers discovery found (ddsc/include/dds/dds.h line 156 and
+/// dds/ddsc/dds_basic_types.h line 37, Cyclone 11.0): a C macro bindgen does not carry over.
+const DCPS_PUBLICATION: c::dds_entity_t = 0x7fff_0000 + 3;
+
+impl Participant {
+    /// A reader of the writers DDS discovery finds in the domain (DCPSPublication), as
+    /// `ros2 topic list -t` learns topics and types.
+    pub fn publications(&self) -> Result<Publications, DdsError> {
+        // SAFETY: a live participant and Cyclone's own built-in topic; default QoS.
+        let handle = unsafe { c::dds_create_reader(self.entity.0, DCPS_PUBLICATION, ptr::null(), ptr::null()) };
+        let reader = Entity(check("dds_create_reader", handle)?);
+        Ok(Publications { reader, own: self.gid()? })
+    }
+}
+
+/// The writers discovery has found, kept by Cyclone in a built-in reader.
+#[derive(Debug)]
+pub struct Publications {
+    reader: Entity,
+    /// This participant: its own writers are not "discovered".
+    own: Gid,
+}
+
+/// A writer of another participant, as discovery describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveredWriter {
+    /// Its DDS topic (`rt/number`).
+    pub topic: String,
+    /// Its DDS type name (`std_msgs::msg::dds_::Int32_`).
+    pub type_name: String,
+    /// Whether it offers reliable delivery (a best-effort writer cannot serve a reliable
+    /// reader).
+    pub reliable: bool,
+}
+
+impl Publications {
+    /// The writers of other participants alive now (at most 256: a teaching domain).
+    pub fn alive(&self) -> Result<Vec<DiscoveredWriter>, DdsError> {
+        const MAX: usize = 256;
+        let mut samples = vec![ptr::null_mut::<std::ffi::c_void>(); MAX];
+        // SAFETY: zeroed sample infos are valid out-parameters.
+        let mut infos: Vec<c::dds_sample_info_t> = (0..MAX).map(|_| unsafe { std::mem::zeroed() }).collect();
+        let mask = c::DDS_ANY_SAMPLE_STATE | c::DDS_ANY_VIEW_STATE | c::DDS_ALIVE_INSTANCE_STATE;
+        // SAFETY: room for MAX samples and infos; a null first pointer asks Cyclone to lend
+        // its own buffers, given back below.
+        let n = check("dds_read_mask", unsafe {
+            c::dds_read_mask(self.reader.0, samples.as_mut_ptr(), infos.as_mut_ptr(), MAX, MAX as u32, mask)
+        })?;
+        let mut writers = Vec::new();
+        for (sample, info) in samples.iter().zip(&infos).take(n as usize) {
+            if !info.valid_data {
+                continue;
+            }
+            // SAFETY: a valid sample of the DCPSPublication topic, lent until the return.
+            let endpoint = unsafe { &*sample.cast::<c::dds_builtintopic_endpoint_t>() };
+            if Gid(endpoint.participant_key.v) == self.own {
+                continue;
+            }
+            // SAFETY: the names are NUL-terminated strings of the lent sample.
+            let name = |s: *mut std::ffi::c_char| unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
+            writers.push(DiscoveredWriter {
+                topic: name(endpoint.topic_name),
+                type_name: name(endpoint.type_name),
+                // SAFETY: the sample's QoS, valid until the return.
+                reliable: unsafe { reliable(endpoint.qos) },
+            });
+        }
+        if n > 0 {
+            // SAFETY: gives back exactly the loan dds_read_mask made.
+            unsafe { c::dds_return_loan(self.reader.0, samples.as_mut_ptr(), n) };
+        }
+        Ok(writers)
+    }
+}
+
+/// Whether a discovered QoS says reliable (DDS's default for a writer when unset).
+///
+/// SAFETY: `qos` must be null or a valid QoS.
+unsafe fn reliable(qos: *const c::dds_qos_t) -> bool {
+    let mut kind = c::dds_reliability_kind_DDS_RELIABILITY_RELIABLE;
+    let mut blocking = 0;
+    if !qos.is_null() {
+        c::dds_qget_reliability(qos, &mut kind, &mut blocking);
+    }
+    kind == c::dds_reliability_kind_DDS_RELIABILITY_RELIABLE
+}
+
 fn gid_of(entity: c::dds_entity_t) -> Result<Gid, DdsError> {
     let mut guid = c::dds_guid_t { v: [0; 16] };
     // SAFETY: a live handle and a place for 16 bytes.

@@ -13,12 +13,13 @@
 //! Readers ignore this participant's own writers (`ignorelocal`), as rclcpp's
 //! intra-process path and the middleware's in-process path already serve this process.
 
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-use super::cyclone::{DdsError, Participant, Reader, Writer};
+use super::cyclone::{DdsError, Participant, Publications, Reader, Writer};
 use super::graph::{Gid, NodeEntitiesInfo, ParticipantEntitiesInfo};
 use super::type_hash::{self, PeerType};
 use super::{names, qos};
@@ -26,7 +27,8 @@ use crate::engine::text::LineText;
 use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
 use crate::engine::transport::link::{Handle, Link};
 use crate::engine::transport::{
-    Arrived, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError, SCAN_PERIOD,
+    Arrived, FoundPublisher, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError,
+    SCAN_PERIOD,
 };
 use crate::engine::wire::{Arrival, WireBytes, WireSample};
 
@@ -37,16 +39,42 @@ pub(crate) struct DdsTransport {
     participant: Participant,
     /// The writer of `ros_discovery_info`: the nodes of this process and their endpoints.
     discovery: Writer,
+    /// The writers DDS discovery found, for `ipc-lab echo`.
+    publications: Publications,
     state: Mutex<State>,
 }
 
 /// The DDS side of this process's graph.
 #[derive(Debug, Default)]
 struct State {
-    /// One writer per ROS topic.
-    writers: HashMap<Arc<str>, Arc<Writer>>,
+    /// One writer per publisher, by its id, as rmw_cyclonedds_cpp makes one DDS writer in
+    /// every `rmw_create_publisher` (`create_cdds_publisher`, rmw_cyclonedds_cpp/src/rmw_node.cpp,
+    /// jazzy).
+    writers: HashMap<u64, TopicWriter>,
     /// The nodes as `ros2 node list` sees them, in the order they came.
     nodes: Vec<NodeEntitiesInfo>,
+    /// Every local node and endpoint on DDS, until the engine drops it.
+    endpoints: Vec<DdsEndpoint>,
+}
+
+/// A publisher's DDS writer and its ROS topic.
+#[derive(Debug)]
+struct TopicWriter {
+    topic: Arc<str>,
+    writer: Arc<Writer>,
+}
+
+/// A local node, publisher or subscription as the graph lists it.
+#[derive(Debug)]
+struct DdsEndpoint {
+    kind: LocalKind,
+    node: Arc<str>,
+    /// Its writer's or reader's GUID (none for a node).
+    gid: Option<Gid>,
+    /// A publisher's id, the key of its writer.
+    publisher: u64,
+    /// Listed while this is alive.
+    alive: Weak<dyn Any + Send + Sync>,
 }
 
 impl DdsTransport {
@@ -57,9 +85,50 @@ impl DdsTransport {
         let info_type = names::dds_type_name(ParticipantEntitiesInfo::TYPE_NAME).unwrap_or_default();
         let discovery =
             participant.writer(names::DISCOVERY_TOPIC, &info_type, &qos::discovery_writer_qos()).map_err(failed)?;
-        let transport = DdsTransport { link, participant, discovery, state: Mutex::new(State::default()) };
+        let publications = participant.publications().map_err(failed)?;
+        let transport =
+            Arc::new(DdsTransport { link, participant, discovery, publications, state: Mutex::new(State::default()) });
         transport.publish_graph();
-        Ok(Arc::new(transport))
+        let (weak, link) = (Arc::downgrade(&transport), transport.link.shared());
+        std::thread::spawn(move || {
+            while !link.stopping() {
+                std::thread::sleep(SCAN_PERIOD);
+                let Some(transport) = weak.upgrade() else { return };
+                transport.prune();
+            }
+        });
+        Ok(transport)
+    }
+
+    /// Forgets the nodes and endpoints the engine has dropped, as rmw_cyclonedds does in
+    /// `rmw_destroy_publisher` and `rmw_destroy_node`: a writer deleted (Cyclone tells the
+    /// peers), its GID out of the graph, and the graph published again.
+    fn prune(&self) {
+        let changed = {
+            let mut state = self.state();
+            let State { writers, nodes, endpoints } = &mut *state;
+            let (alive, gone): (Vec<_>, Vec<_>) =
+                std::mem::take(endpoints).into_iter().partition(|e| e.alive.strong_count() > 0);
+            *endpoints = alive;
+            for endpoint in &gone {
+                if endpoint.kind == LocalKind::Publisher {
+                    writers.remove(&endpoint.publisher);
+                }
+                if let Some(gid) = endpoint.gid {
+                    for node in nodes.iter_mut() {
+                        node.writer_gid_seq.retain(|g| *g != gid);
+                        node.reader_gid_seq.retain(|g| *g != gid);
+                    }
+                }
+            }
+            // A node stays while it or one of its endpoints lives (rclcpp's endpoints hold
+            // their node).
+            nodes.retain(|n| endpoints.iter().any(|e| *e.node == *n.node_name));
+            !gone.is_empty()
+        };
+        if changed {
+            self.publish_graph();
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -100,14 +169,12 @@ impl DdsTransport {
         let mut dds_qos = qos::endpoint_qos(&entry.qos, entry.type_name).map_err(|e| e.to_string())?;
         let topic = names::dds_topic(&entry.topic);
         let mut state = self.state();
-        if entry.kind == LocalKind::Publisher {
-            let writer = match state.writers.get(&entry.topic) {
-                Some(writer) => writer.clone(),
-                None => Arc::new(self.participant.writer(&topic, &dds_type, &dds_qos).map_err(|e| e.to_string())?),
-            };
-            state.writers.insert(entry.topic.clone(), writer.clone());
+        let gid = if entry.kind == LocalKind::Publisher {
+            let writer = Arc::new(self.participant.writer(&topic, &dds_type, &dds_qos).map_err(|e| e.to_string())?);
             let gid = writer.gid().map_err(|e| e.to_string())?;
+            state.writers.insert(entry.publisher, TopicWriter { topic: entry.topic.clone(), writer });
             Self::node(&mut state, &entry.node).writer_gid_seq.push(gid);
+            gid
         } else {
             // The in-process path already serves this participant's own subscriptions.
             dds_qos.ignore_local = true;
@@ -116,7 +183,9 @@ impl DdsTransport {
             Self::node(&mut state, &entry.node).reader_gid_seq.push(gid);
             let listener = Listener::new(self.link.shared(), entry, reader);
             std::thread::spawn(move || listener.run());
-        }
+            gid
+        };
+        state.endpoints.push(DdsEndpoint::of(entry, Some(gid)));
         Ok(())
     }
 }
@@ -126,7 +195,9 @@ impl Transport for DdsTransport {
         self.link.announce(entry.clone());
         match entry.kind {
             LocalKind::Node => {
-                Self::node(&mut self.state(), &entry.node);
+                let mut state = self.state();
+                Self::node(&mut state, &entry.node);
+                state.endpoints.push(DdsEndpoint::of(&entry, None));
             }
             LocalKind::Publisher | LocalKind::Subscription => {
                 if let Err(reason) = self.add_endpoint(&entry) {
@@ -137,14 +208,15 @@ impl Transport for DdsTransport {
         self.publish_graph();
     }
 
-    /// The readers Cyclone matched with our writer: other participants, each reader once.
+    /// The readers Cyclone matched with a writer of `topic`: other participants, each
+    /// reader once (every writer of the topic matches the same readers).
     fn remote_subscriber_count(&self, topic: &str) -> usize {
-        let writer = self.state().writers.get(topic).cloned();
+        let writer = self.state().writers.values().find(|w| *w.topic == *topic).map(|w| w.writer.clone());
         writer.and_then(|w| w.matched_readers().ok()).map_or(0, |n| n as usize)
     }
 
     fn send(&self, out: &Outgoing<'_>) {
-        let Some(writer) = self.state().writers.get(out.header.topic.as_str()).cloned() else { return };
+        let Some(writer) = self.state().writers.get(&out.header.publisher_id).map(|w| w.writer.clone()) else { return };
         let encoded;
         let bytes = match out.payload {
             OutPayload::Encoded(bytes) => bytes,
@@ -170,8 +242,30 @@ impl Transport for DdsTransport {
         Err(format!("payload kind {} on the socket of a DDS transport: DDS peers talk through DDS", frame.kind))
     }
 
+    /// Leaves the ROS graph at once (an empty node list, as after the last
+    /// `rmw_destroy_node`), even if this process exits before the participant goes.
     fn close(&self) {
         self.link.close();
+        self.state().nodes.clear();
+        self.publish_graph();
+    }
+
+    /// The writers of `rt/<topic>` discovery found, their DDS type mapped back to ROS's;
+    /// reliable only if all of them are, as `ros2 topic echo` adapts its QoS to the
+    /// publishers it finds (`choose_qos`, ros2cli/ros2cli/qos.py, rolling).
+    fn found_publisher(&self, topic: &str) -> Option<FoundPublisher> {
+        let dds_topic = names::dds_topic(topic);
+        let writers: Vec<_> = self.publications.alive().ok()?.into_iter().filter(|w| w.topic == dds_topic).collect();
+        let first = writers.first()?;
+        let type_name = names::ros_type_name(&first.type_name).unwrap_or_else(|| first.type_name.clone());
+        Some(FoundPublisher { type_name, reliable: writers.iter().all(|w| w.reliable) })
+    }
+}
+
+impl DdsEndpoint {
+    fn of(entry: &LocalEntry, gid: Option<Gid>) -> Self {
+        let (kind, node, publisher, alive) = (entry.kind, entry.node.clone(), entry.publisher, entry.alive.clone());
+        DdsEndpoint { kind, node, gid, publisher, alive }
     }
 }
 
@@ -181,6 +275,8 @@ static SAMPLES: AtomicU64 = AtomicU64::new(1);
 /// One subscription's DDS reader and the thread that takes its samples.
 struct Listener {
     link: Arc<Link>,
+    /// The subscription: the thread ends (and the reader goes) when it does.
+    alive: Weak<dyn Any + Send + Sync>,
     reader: Reader,
     topic: Arc<str>,
     type_name: &'static str,
@@ -193,12 +289,13 @@ struct Listener {
 impl Listener {
     fn new(link: Arc<Link>, entry: &LocalEntry, reader: Reader) -> Self {
         let (topic, type_name) = (entry.topic.clone(), entry.type_name);
-        Self { link, reader, topic, type_name, reported: HashSet::new(), incompatible: 0 }
+        let alive = entry.alive.clone();
+        Self { link, alive, reader, topic, type_name, reported: HashSet::new(), incompatible: 0 }
     }
 
     fn run(mut self) {
         let mut checked = Instant::now();
-        while !self.link.stopping() {
+        while !self.link.stopping() && self.alive.strong_count() > 0 {
             match self.reader.take(SCAN_PERIOD) {
                 Ok(Some(bytes)) => self.hand_over(bytes),
                 Ok(None) => {}
