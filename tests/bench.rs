@@ -1,7 +1,8 @@
 //! `ipc-lab bench`: correctness only, never wall-clock numbers. Every path and baseline is
 //! measured at every size and the image pipeline at every frame size, the copies are the
 //! ones the engine's trace counts, the plot is a well-formed SVG with one line per path, and
-//! the peer processes leave nothing behind.
+//! the peer processes leave nothing behind. With the `dds` feature the bench has a `dds`
+//! path too, and runs in a network namespace with only loopback (`unshare -n`).
 
 mod common;
 
@@ -9,8 +10,21 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-const PATHS: [&str; 8] =
-    ["ipc-on", "ipc-off", "socket", "shm", "shm-loan", "channel-baseline", "memcpy-baseline", "socketpair-baseline"];
+/// Every path and baseline this build measures, in the table's order.
+fn paths() -> Vec<&'static str> {
+    let dds: &[&str] = if cfg!(feature = "dds") { &["dds"] } else { &[] };
+    [
+        &["ipc-on", "ipc-off", "socket", "shm", "shm-loan"][..],
+        dds,
+        &["channel-baseline", "memcpy-baseline", "socketpair-baseline"],
+    ]
+    .concat()
+}
+
+/// A bench run in `runtime` that must succeed: its stdout.
+fn bench(runtime: &std::path::Path, args: &[&str]) -> String {
+    common::succeeded(args, common::command_offline(runtime).args(args).output().expect("the ipc-lab binary runs"))
+}
 
 /// The image pipeline with IPC on and off, and its direct loop.
 const PIPELINES: [&str; 3] = ["pipeline-ipc-on", "pipeline-ipc-off", "pipeline-direct"];
@@ -33,6 +47,9 @@ fn expected_copies(path: &str) -> Option<f64> {
         "shm" => Some(1.0),
         // Loaned: the pixels written in place, read in place.
         "shm-loan" => Some(0.0),
+        // Serialized, handed to Cyclone, taken out of Cyclone, deserialized; what Cyclone
+        // copies inside is not counted.
+        "dds" => Some(4.0),
         _ => None,
     }
 }
@@ -56,7 +73,7 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     let runtime = tempfile::tempdir().unwrap();
     let plot = runtime.path().join("bench.svg");
     let plot_arg = plot.to_str().unwrap();
-    let all = common::events(&common::stdout_in(
+    let all = common::events(&bench(
         runtime.path(),
         &["bench", "--quick", "--sizes", "64,4096", "--pipeline-sizes", "96x64,64x48", "--json", "--plot", plot_arg],
     ));
@@ -64,7 +81,7 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
         all.into_iter().partition(|r| r["path"].as_str().unwrap().starts_with("pipeline-"));
     let seen: BTreeSet<(String, u64)> =
         rows.iter().map(|r| (r["path"].as_str().unwrap().to_string(), r["bytes"].as_u64().unwrap())).collect();
-    let wanted: BTreeSet<(String, u64)> = PATHS.iter().flat_map(|p| [64, 4096].map(|b| (p.to_string(), b))).collect();
+    let wanted: BTreeSet<(String, u64)> = paths().iter().flat_map(|p| [64, 4096].map(|b| (p.to_string(), b))).collect();
     assert_eq!(seen, wanted);
     assert_eq!(rows.len(), wanted.len(), "one line per path and size");
     for row in &rows {
@@ -99,7 +116,7 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     let lines: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("polyline")).collect();
     let names: Vec<&str> = lines.iter().map(|l| l.attribute("data-path").unwrap()).collect();
-    assert_eq!(names, PATHS);
+    assert_eq!(names, paths());
     for line in lines {
         let dashed = line.attribute("stroke-dasharray").is_some();
         assert_eq!(dashed, line.attribute("data-path").unwrap().ends_with("-baseline"));
@@ -112,8 +129,10 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
 /// machine's business, not the test's).
 #[test]
 fn quick_table_in_korean_lists_every_path_and_the_targets() {
-    let out = common::stdout_of(&["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--lang", "ko"]);
-    for path in PATHS.iter().chain(&PIPELINES) {
+    let runtime = tempfile::tempdir().unwrap();
+    let out =
+        bench(runtime.path(), &["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--lang", "ko"]);
+    for path in paths().iter().chain(&PIPELINES) {
         assert!(out.contains(&format!("\n  {path} ")), "{path} missing:\n{out}");
     }
     assert!(out.contains("\n64x48 bgr8\n"), "{out}");
@@ -136,7 +155,7 @@ fn bench_is_in_the_help_and_its_peer_is_not() {
 fn a_failed_plot_keeps_the_table() {
     let runtime = tempfile::tempdir().unwrap();
     let args = ["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--plot", "/dev/full"];
-    let out = common::command(runtime.path()).args(args).output().unwrap();
+    let out = common::command_offline(runtime.path()).args(args).output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("socket"), "no table");

@@ -16,8 +16,9 @@
 //! transport. The message is a `sensor_msgs/Image` whose `data` has the measured size.
 //! - `ipc-on`, `ipc-off`: both nodes in this process, published and spun on one thread, as
 //!   upstream's demos do with their single-threaded executor ([`local`]).
-//! - `socket`, `shm`: the subscriber is a child `ipc-lab bench-peer` process ([`remote`],
-//!   [`peer`]).
+//! - `socket`, `shm`, and with the cargo feature `dds` also `dds`: the subscriber is a child
+//!   `ipc-lab bench-peer` process ([`remote`], [`peer`]). Cyclone is told to stay on this
+//!   machine ([`crate::engine::transport::dds::LOCALHOST_ONLY_CONFIG`]).
 //!
 //! Every subscription takes `ConstSharedPtr`: the signature with which each path makes
 //! only the copies the path itself needs. A `UniquePtr` callback changes nothing with IPC on
@@ -97,6 +98,9 @@ pub enum PathKind {
     /// To another process as a loaned message: the pixels written in place in a slot, read
     /// there through a `Loaned<Image>` view: no copy.
     ShmLoan,
+    /// To another process through Cyclone DDS on loopback, as rmw_cyclonedds_cpp: the CDR
+    /// bytes handed to Cyclone, taken out of it and decoded (cargo feature `dds`).
+    Dds,
     /// A `Box` of the same size through a crossbeam channel.
     ChannelBaseline,
     /// One copy of the same bytes.
@@ -107,12 +111,13 @@ pub enum PathKind {
 
 impl PathKind {
     /// Every path and baseline, in the order the table shows them.
-    pub const ALL: [PathKind; 8] = [
+    pub const ALL: [PathKind; 9] = [
         PathKind::IpcOn,
         PathKind::IpcOff,
         PathKind::Socket,
         PathKind::Shm,
         PathKind::ShmLoan,
+        PathKind::Dds,
         PathKind::ChannelBaseline,
         PathKind::MemcpyBaseline,
         PathKind::SocketpairBaseline,
@@ -126,6 +131,7 @@ impl PathKind {
             PathKind::Socket => "socket",
             PathKind::Shm => "shm",
             PathKind::ShmLoan => "shm-loan",
+            PathKind::Dds => "dds",
             PathKind::ChannelBaseline => "channel-baseline",
             PathKind::MemcpyBaseline => "memcpy-baseline",
             PathKind::SocketpairBaseline => "socketpair-baseline",
@@ -488,21 +494,27 @@ impl Collected {
     }
 }
 
-/// Opens every path and baseline; the peer processes start here.
+/// Opens every path and baseline; the peer processes start here, all before any is waited
+/// for.
 fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     let socket = remote::RemotePath::open(PathKind::Socket, plan)?;
     let shm = remote::RemotePath::open(PathKind::Shm, plan)?;
     let shm_loan = remote::RemotePath::open(PathKind::ShmLoan, plan)?;
-    Ok(vec![
+    let dds = if cfg!(feature = "dds") { Some(remote::RemotePath::open(PathKind::Dds, plan)?) } else { None };
+    let mut paths: Vec<Box<dyn Path>> = vec![
         Box::new(local::LocalPath::open(true)?),
         Box::new(local::LocalPath::open(false)?),
         Box::new(socket.connected()?),
         Box::new(shm.connected()?),
         Box::new(shm_loan.connected()?),
-        Box::new(baselines::Channel::default()),
-        Box::new(baselines::Memcpy::default()),
-        Box::new(baselines::Socketpair::open()?),
-    ])
+    ];
+    if let Some(dds) = dds {
+        paths.push(Box::new(dds.connected()?));
+    }
+    paths.push(Box::new(baselines::Channel::default()));
+    paths.push(Box::new(baselines::Memcpy::default()));
+    paths.push(Box::new(baselines::Socketpair::open()?));
+    Ok(paths)
 }
 
 /// One round of one path at one size: a warm-up hop, timed hops, then a burst.

@@ -3,7 +3,10 @@
 //! when each message reached its callback, against the stamp in `header.stamp`.
 //!
 //! Each path has its own peer and its own domain (the transport kind belongs to a process
-//! and domain): `socket` uses the bench's domain, `shm` the next one. The peers get their
+//! and domain): `socket` uses the bench's domain, `shm` and `shm-loan` the next two, `dds`
+//! the one after. On `dds` both sides run Cyclone with
+//! [`LOCALHOST_ONLY_CONFIG`](crate::engine::transport::dds::LOCALHOST_ONLY_CONFIG): the bench's
+//! traffic never leaves the machine, whatever `CYCLONEDDS_URI` says. The peers get their
 //! own process group (a Ctrl-C in the terminal reaches only the bench, which then ends
 //! them), die with the bench if it is killed (`PR_SET_PDEATHSIG`), and are always reaped:
 //! closing a peer's input stops it, and one that does not stop is killed and its files in
@@ -42,13 +45,17 @@ struct Peer {
 impl Peer {
     fn spawn(kind: TransportKind, domain: u32, topic: &str, loaned: bool) -> std::io::Result<Peer> {
         let loaned: &[&str] = if loaned { &["--loaned"] } else { &[] };
-        let mut child = crate::child_process::ipc_lab()?
+        let mut command = crate::child_process::ipc_lab()?;
+        command
             .args(["bench-peer", "--transport", kind.name(), "--topic", topic])
             .args(loaned)
             .args(["--domain", &domain.to_string(), "--color", "never"])
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()?;
+            .stdout(Stdio::piped());
+        if kind == TransportKind::Dds {
+            command.env("CYCLONEDDS_URI", crate::engine::transport::dds::LOCALHOST_ONLY_CONFIG);
+        }
+        let mut child = command.spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, lines) = unbounded();
         let reader = std::thread::spawn(move || {
@@ -106,6 +113,9 @@ pub struct RemotePath {
     /// Kept alive: the node is announced while it lives.
     _node: Node,
     peer: Peer,
+    /// What the transport needs kept while the path lives (DDS: the domain made with the
+    /// localhost-only configuration); dropped last.
+    _keep: Option<Box<dyn std::any::Any>>,
 }
 
 impl RemotePath {
@@ -115,8 +125,10 @@ impl RemotePath {
         let (transport, domain) = match kind {
             PathKind::Shm => (TransportKind::SharedMemory, after(1)),
             PathKind::ShmLoan => (TransportKind::SharedMemory, after(2)),
+            PathKind::Dds => (TransportKind::Dds, after(3)),
             _ => (TransportKind::Socket, options.domain),
         };
+        let keep = localhost_only(transport, domain)?;
         let counter = Arc::new(CopyCounter::default());
         let ctx = Context::init_with(InitOptions::default().sink(counter.clone()).domain_id(domain));
         let command = options.command.clone();
@@ -128,7 +140,7 @@ impl RemotePath {
         // Both shared-memory paths read where the bytes are; the socket's reads decode.
         let loaned = transport == TransportKind::SharedMemory;
         let peer = Peer::spawn(transport, domain, &topic, loaned).map_err(BenchError::Peer)?;
-        Ok(Self { kind, ctx, counter, publisher, _node: node, peer })
+        Ok(Self { kind, ctx, counter, publisher, _node: node, peer, _keep: keep })
     }
 
     /// Waits until the peer's subscription has been discovered.
@@ -198,6 +210,21 @@ impl RemotePath {
             }
         }
     }
+}
+
+/// For DDS, creates `domain` in this process with the localhost-only configuration, so
+/// that the transport's participant joins it rather than what `CYCLONEDDS_URI` says.
+fn localhost_only(transport: TransportKind, domain: u32) -> Result<Option<Box<dyn std::any::Any>>, BenchError> {
+    #[cfg(feature = "dds")]
+    if transport == TransportKind::Dds {
+        use crate::engine::transport::dds::{cyclone::Domain, LOCALHOST_ONLY_CONFIG};
+        let made = Domain::create(domain, LOCALHOST_ONLY_CONFIG);
+        let domain =
+            made.map_err(|e| BenchError::Transport(crate::engine::transport::TransportError::Dds(e.to_string())))?;
+        return Ok(Some(Box::new(domain)));
+    }
+    let _ = (transport, domain);
+    Ok(None)
 }
 
 impl Path for RemotePath {

@@ -404,8 +404,8 @@ const TARGETS_TITLE: Text = Text {
 const NOT_MEASURED: Text = Text { ko: "측정 안 함", en: "not measured" };
 const GOAL: Text = Text { ko: "목표", en: "goal" };
 const HOW_MEASURED: Text = Text {
-    ko: "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm, shm-loan): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 ConstSharedPtr를 받고, shm과 shm-loan의 콜백만 공유 메모리에 있는 그대로 읽는 Loaned<Image>를 받습니다.",
-    en: "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm, shm-loan): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Callbacks take ConstSharedPtr, but for shm and shm-loan a Loaned<Image> that reads the image where it is in shared memory.",
+    ko: "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm, shm-loan, 그리고 dds 기능이 있으면 이 컴퓨터 안에만 머무는 Cyclone DDS의 dds): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 ConstSharedPtr를 받고, shm과 shm-loan의 콜백만 공유 메모리에 있는 그대로 읽는 Loaned<Image>를 받습니다.",
+    en: "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm, shm-loan, and with the dds feature dds, Cyclone DDS kept on this machine): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Callbacks take ConstSharedPtr, but for shm and shm-loan a Loaned<Image> that reads the image where it is in shared memory.",
 };
 const INTERRUPTED: Text = Text {
     ko: "Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.",

@@ -40,6 +40,7 @@ fn color(path: PathKind) -> &'static str {
         PathKind::Socket => "#7570b3",
         PathKind::Shm => "#e7298a",
         PathKind::ShmLoan => "#66a61e",
+        PathKind::Dds => "#e6ab02",
         PathKind::ChannelBaseline => "#1b9e77",
         PathKind::MemcpyBaseline => "#d95f02",
         PathKind::SocketpairBaseline => "#7570b3",

@@ -10,6 +10,25 @@ use std::process::{Command, Output};
 /// directory and domain talk to each other, and tests run in parallel.
 pub fn command(runtime: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ipc-lab"));
+    neutral(&mut command, runtime);
+    command
+}
+
+/// [`command`] for a run that may send network traffic (the bench's `dds` path, in a build
+/// with the `dds` feature): inside a network namespace of its own where only loopback is
+/// up, so that nothing can leave the machine. A plain [`command`] without the feature.
+pub fn command_offline(runtime: &Path) -> Command {
+    if !cfg!(feature = "dds") {
+        return command(runtime);
+    }
+    let mut command = Command::new("unshare");
+    command.args(["-n", "--", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh", env!("CARGO_BIN_EXE_ipc-lab")]);
+    neutral(&mut command, runtime);
+    command
+}
+
+/// The environment of [`command`].
+fn neutral(command: &mut Command, runtime: &Path) {
     command
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
@@ -22,7 +41,6 @@ pub fn command(runtime: &Path) -> Command {
         .env("LANG", "C.UTF-8")
         .env("NO_COLOR", "1")
         .env("XDG_RUNTIME_DIR", runtime);
-    command
 }
 
 /// Runs `ipc-lab` with `args` alone (its own runtime directory) and waits for it.

@@ -116,6 +116,25 @@ impl Drop for Qos {
     }
 }
 
+/// A DDS domain of this process made with a configuration given here rather than read
+/// from `CYCLONEDDS_URI`: the participants this process creates in it use that
+/// configuration while the domain lives (dropping it deletes them).
+#[derive(Debug)]
+pub struct Domain {
+    _entity: Entity,
+}
+
+impl Domain {
+    /// Creates domain `id` with the XML `config`; fails if this process already has it.
+    pub fn create(id: u32, config: &str) -> Result<Self, DdsError> {
+        let config = CString::new(config)
+            .map_err(|_| DdsError { call: "dds_create_domain", reason: "the configuration contains NUL".into() })?;
+        // SAFETY: the string outlives the call, which parses it.
+        let handle = unsafe { c::dds_create_domain(id, config.as_ptr()) };
+        Ok(Self { _entity: Entity(check("dds_create_domain", handle)?) })
+    }
+}
+
 /// One DDS participant: what a ROS 2 context is on DDS.
 #[derive(Debug)]
 pub struct Participant {

@@ -30,6 +30,19 @@ pub mod qos;
 pub(crate) mod transport;
 pub mod type_hash;
 
+/// Cyclone DDS on this machine only, for `ipc-lab bench`: the loopback interface, no
+/// multicast, and discovery by unicast to `localhost` (each participant on its own port,
+/// `ParticipantIndex auto`), so it works whether or not `lo` carries multicast and no packet
+/// leaves the machine. A user who wants ipc-lab to meet another machine gives Cyclone the
+/// same `ROS_DOMAIN_ID` on both and either a network that carries multicast (Cyclone's
+/// default) or this configuration with the other machine's address as a `<Peer>`, through
+/// `CYCLONEDDS_URI`.
+pub const LOCALHOST_ONLY_CONFIG: &str = concat!(
+    "<CycloneDDS><Domain Id=\"any\"><General><Interfaces><NetworkInterface name=\"lo\"/></Interfaces>",
+    "<AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex>",
+    "<Peers><Peer Address=\"localhost\"/></Peers></Discovery></Domain></CycloneDDS>"
+);
+
 /// A serialized sample as rmw_cyclonedds hands it to Cyclone: the CDR bytes with zeros
 /// added up to a multiple of 4 (`serdata_rmw::resize`, rmw_cyclonedds_cpp/src/serdata.cpp
 /// lines 722-738, jazzy: "CDR padding in DDSI makes me do this"). The encapsulation
