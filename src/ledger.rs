@@ -248,7 +248,8 @@ pub struct Totals {
     pub tool_only: Tally,
     /// Every copy event: the sum of all the above.
     pub all: Tally,
-    /// Messages a full queue overwrote.
+    /// Messages a full queue overwrote: a subscription's, or the queue of frames waiting for
+    /// another process (`overwritten_for_peer`).
     pub overwritten: u64,
     /// Processes whose events this trace holds.
     pub processes: usize,
@@ -360,7 +361,10 @@ impl Ledger {
                 state.crossings.insert(event.pid, crossing);
                 state.segments.insert(event.pid, *segment);
             }
-            EventKind::Overwritten { msg } => {
+            // A subscription's full queue, or the full queue of frames waiting for another
+            // process: either way the message was dropped, and what was copied for it only
+            // is filed as dropped.
+            EventKind::Overwritten { msg } | EventKind::OverwrittenForPeer { msg, .. } => {
                 self.totals.overwritten += 1;
                 self.publication(msg.publication).overwritten = true;
             }
@@ -719,6 +723,19 @@ mod tests {
         assert_eq!(receipts.len(), 1);
         assert_eq!((totals.dropped, totals.in_flight), (Tally::one(8), Tally::default()));
         assert_adds_up(&events, &totals);
+    }
+
+    /// A message dropped from the full queue of frames for another process is counted as
+    /// overwritten, and what was copied for it alone (its serialization) as dropped.
+    #[test]
+    fn a_message_dropped_for_a_stopped_process_is_overwritten() {
+        let events = [
+            event(1, "p", EventKind::Published { msg: msg(0x10) }),
+            event(1, "p", EventKind::Serialized { msg: msg(0x20), bytes: 8 }),
+            event(1, "p", EventKind::OverwrittenForPeer { msg: msg(0x10), to_pid: 2 }),
+        ];
+        let (_, totals) = fold(&events);
+        assert_eq!((totals.overwritten, totals.dropped, totals.in_flight), (1, Tally::one(8), Tally::default()));
     }
 
     fn event(pid: u32, node: &str, kind: EventKind) -> TraceEvent {

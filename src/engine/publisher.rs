@@ -307,7 +307,10 @@ impl Publisher<Image> {
         let sender = self.inner.sender(false);
         let domain = &self.inner.ctx.domain;
         let local = domain.has_local_readers(&self.inner.topic, &sender).then(|| image.loan.local_bytes(len));
-        let out = Outgoing { header, payload: OutPayload::Encoded(&[]), depth: self.inner.depth, node, msg: &msg_ref };
+        // Nothing encoded: the bytes are in the slot already.
+        let none = Arc::default();
+        let out =
+            Outgoing { header, payload: OutPayload::Encoded(&none), depth: self.inner.depth, node, msg: &msg_ref };
         image.loan.send(&out, len);
         if let Some(Ok(bytes)) = local {
             // No intra-process manager served them: none of them discards it.

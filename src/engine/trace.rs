@@ -190,6 +190,11 @@ pub enum EventKind {
     /// A transient-local publisher keeps this message (shared, no copy) for subscriptions
     /// that join later; it leaves the publisher's buffer when `depth` newer ones are kept.
     Kept { msg: MessageRef },
+    /// The queue of frames waiting for process `to_pid` was full (it reads slowly, or not at
+    /// all: stopped with SIGSTOP): this message of the event's node will not reach it. As
+    /// many of the publisher's messages as its keep-last depth wait for each process; the
+    /// oldest goes first, and nobody else waits for that process.
+    OverwrittenForPeer { msg: MessageRef, to_pid: u32 },
     /// A publisher (of node `publisher_node`) and the subscription of this event's node on
     /// `topic` cannot communicate: `policy` is incompatible, so the subscription gets
     /// nothing from that publisher. Reported once, when they meet (rclcpp's
@@ -258,6 +263,7 @@ impl EventKind {
             | EventKind::Deserialized { msg, .. }
             | EventKind::Overwritten { msg }
             | EventKind::Kept { msg }
+            | EventKind::OverwrittenForPeer { msg, .. }
             | EventKind::Discarded { msg, .. }
             | EventKind::Written { msg, .. }
             | EventKind::Read { msg, .. }
@@ -359,6 +365,12 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
+    /// Whether the sink listens now: an event that must be built ahead of time (a message
+    /// named now, reported later by another thread) is built only then.
+    pub(crate) fn listening(&self) -> bool {
+        self.sink.enabled()
+    }
+
     /// Reports the event `kind` builds, if the sink listens.
     pub(crate) fn emit(&self, node: &Arc<str>, kind: impl FnOnce() -> EventKind) {
         if self.sink.enabled() {

@@ -2,6 +2,7 @@
 //!
 //! Fields: `event` (`published`, `received`, `copied`, `serialized`, `deserialized`,
 //! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`,
+//! `overwritten_for_peer` (with `to_pid`: that process's queue was full),
 //! `shm_written`, `serialized_in_place`, `loan_published`, `mapped`, `released`,
 //! `pool_exhausted`, `reclaimed`, `peer_lost`, `rejected`; `incompatible_qos` (with `topic`,
 //! `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
@@ -304,6 +305,13 @@ enum Line {
         #[serde(flatten)]
         msg: Msg,
     },
+    OverwrittenForPeer {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        to_pid: Pid,
+    },
     Discarded {
         #[serde(flatten)]
         head: Head,
@@ -467,6 +475,9 @@ impl Line {
             &EventKind::Deserialized { msg: ref m, bytes } => Line::Deserialized { head, msg: msg(m), bytes },
             EventKind::Overwritten { msg: m } => Line::Overwritten { head, msg: msg(m) },
             EventKind::Kept { msg: m } => Line::Kept { head, msg: msg(m) },
+            &EventKind::OverwrittenForPeer { msg: ref m, to_pid } => {
+                Line::OverwrittenForPeer { head, msg: msg(m), to_pid: other(to_pid) }
+            }
             &EventKind::Discarded { msg: ref m, reason } => Line::Discarded { head, msg: msg(m), reason },
             &EventKind::Written { msg: ref m, bytes, to_pid } => {
                 Line::Written { head, msg: msg(m), bytes, to_pid: other(to_pid) }
@@ -543,6 +554,9 @@ impl Line {
             Line::Deserialized { head, msg, bytes } => (head, EventKind::Deserialized { msg: msg.read_back()?, bytes }),
             Line::Overwritten { head, msg } => (head, EventKind::Overwritten { msg: msg.read_back()? }),
             Line::Kept { head, msg } => (head, EventKind::Kept { msg: msg.read_back()? }),
+            Line::OverwrittenForPeer { head, msg, to_pid } => {
+                (head, EventKind::OverwrittenForPeer { msg: msg.read_back()?, to_pid: to_pid.number()? })
+            }
             Line::Discarded { head, msg, reason } => (head, EventKind::Discarded { msg: msg.read_back()?, reason }),
             Line::Written { head, msg, bytes, to_pid } => {
                 (head, EventKind::Written { msg: msg.read_back()?, bytes, to_pid: to_pid.number()? })
@@ -717,6 +731,7 @@ mod tests {
             EventKind::Deserialized { msg: msg(int32), bytes: 8 },
             EventKind::Overwritten { msg: msg(int32) },
             EventKind::Kept { msg: msg(int32) },
+            EventKind::OverwrittenForPeer { msg: msg(int32), to_pid: 11 },
             EventKind::Discarded { msg: msg(int32), reason: DiscardReason::DeliveredByIntraProcess },
             EventKind::Written { msg: msg(int32), bytes: 8, to_pid: 11 },
             EventKind::Read { msg: msg(int32), bytes: 8, from_pid: 11 },

@@ -624,6 +624,17 @@ fn queue_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Stri
 /// refused frame.
 fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<String> {
     Some(match (&event.kind, lang) {
+        (EventKind::OverwrittenForPeer { msg, to_pid }, Lang::Ko) => {
+            let pid = labels.pid(*to_pid);
+            let value = msg.value.as_str();
+            let (subject, object) = (particle(&pid, Particle::Subject), particle(value, Particle::Object));
+            format!("   !  {pid}{subject} 읽지 않아 그쪽 큐가 가득 찼습니다. 값 {value}{object} 그 프로세스에는 보내지 않습니다")
+        }
+        (EventKind::OverwrittenForPeer { msg, to_pid }, Lang::En) => format!(
+            "   !  the queue to {} was full (it is not reading): value {} is not sent there",
+            labels.pid(*to_pid),
+            msg.value
+        ),
         (EventKind::PeerLost { pid, topic }, Lang::Ko) => {
             let pid = labels.pid(*pid);
             let subject = particle(&pid, Particle::Subject);

@@ -114,3 +114,42 @@ macro_rules! snapshot {
         })
     };
 }
+
+/// The reading end of a connection from a publisher process, as a subscriber process reads
+/// it: whole frames, each acknowledged once read (a publisher keeps only a few frames
+/// unacknowledged in the socket). Descriptors that come along are closed unread.
+pub struct FrameReader {
+    pub stream: std::os::unix::net::UnixStream,
+    /// Bytes read that do not make a whole frame yet.
+    buf: Vec<u8>,
+}
+
+impl FrameReader {
+    pub fn new(stream: std::os::unix::net::UnixStream) -> FrameReader {
+        FrameReader { stream, buf: Vec::new() }
+    }
+
+    /// The header of the next whole frame, acknowledged; `None` if the stream ends or its
+    /// read timeout passes first (what was read is kept for the next call).
+    pub fn next(&mut self) -> Option<ipc_lab::engine::transport::frame::FrameHeader> {
+        use ipc_lab::engine::transport::frame::{AckFrame, FrameHeader, Prefix, MAX_PAYLOAD, PREFIX_LEN};
+        use std::io::{Read, Write};
+        loop {
+            if let Some(prefix) = self.buf.first_chunk::<PREFIX_LEN>() {
+                let prefix = Prefix::decode(prefix, MAX_PAYLOAD).expect("a well-formed frame");
+                let total = PREFIX_LEN + prefix.header_len + prefix.payload_len;
+                if self.buf.len() >= total {
+                    let header = FrameHeader::decode(&self.buf[PREFIX_LEN..PREFIX_LEN + prefix.header_len]);
+                    self.buf.drain(..total);
+                    self.stream.write_all(&AckFrame { frames: 1 }.encode()).ok()?;
+                    return Some(header.expect("a well-formed header"));
+                }
+            }
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! Layout, little-endian: magic `IPCL`, version u16, kind u16 (bytes, a shared-memory slot
-//! reference, or a release going back), header length u32, payload length u32, then the
+//! reference, or going back a release or an acknowledgement), header length u32, payload length u32, then the
 //! header fields (strings as u16 length + UTF-8) and the payload. Both lengths are checked against limits before
 //! anything is allocated, so a hostile peer cannot make a reader reserve memory.
 
@@ -32,8 +32,8 @@ use std::fmt;
 
 /// `IPCL`.
 pub const MAGIC: [u8; 4] = *b"IPCL";
-/// 2: the header says what the sender copied.
-pub const VERSION: u16 = 2;
+/// 3: the receiver acknowledges the frames it has read ([`AckFrame`]).
+pub const VERSION: u16 = 3;
 /// The fixed prefix: magic, version, kind, header length, payload length.
 pub const PREFIX_LEN: usize = 4 + 2 + 2 + 4 + 4;
 /// No header field list is longer than this.
@@ -147,6 +147,38 @@ impl ReleaseFrame {
     }
 }
 
+/// A receiver tells the sender how many more frames it has read off the connection, on the
+/// same connection in the other direction: the prefix (kind [`KIND_ACK`], no header), then
+/// the count u32 and 4 reserved zero bytes. The sender keeps only a few frames unacknowledged
+/// in the socket, so that a receiver that stops reading (SIGSTOP) does not find the kernel's
+/// whole buffer of old messages when it resumes (`outbox.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckFrame {
+    /// Frames read since the last acknowledgement.
+    pub frames: u32,
+}
+
+/// The payload of an acknowledgement.
+pub const ACK_LEN: usize = 8;
+
+impl AckFrame {
+    pub fn encode(&self) -> [u8; PREFIX_LEN + ACK_LEN] {
+        let mut out = [0u8; PREFIX_LEN + ACK_LEN];
+        out[..4].copy_from_slice(&MAGIC);
+        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
+        out[6..8].copy_from_slice(&KIND_ACK.to_le_bytes());
+        out[12..16].copy_from_slice(&(ACK_LEN as u32).to_le_bytes());
+        out[PREFIX_LEN..PREFIX_LEN + 4].copy_from_slice(&self.frames.to_le_bytes());
+        out
+    }
+
+    /// The payload after a prefix of kind [`KIND_ACK`].
+    pub fn decode(payload: &[u8]) -> Option<AckFrame> {
+        let payload: &[u8; ACK_LEN] = payload.try_into().ok()?;
+        Some(AckFrame { frames: u32::from_le_bytes(payload[..4].try_into().ok()?) })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub header: FrameHeader,
@@ -194,6 +226,7 @@ impl std::error::Error for FrameError {}
 pub const KIND_BYTES: u16 = 0;
 pub const KIND_SHM: u16 = 1;
 pub const KIND_RELEASE: u16 = 2;
+pub const KIND_ACK: u16 = 3;
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     // Topic, type and node names are short; longer ones are cut to fit the u16 length.
@@ -261,7 +294,7 @@ impl Prefix {
             return Err(FrameError::UnsupportedVersion(version));
         }
         let kind = u16::from_le_bytes([bytes[6], bytes[7]]);
-        if ![KIND_BYTES, KIND_SHM, KIND_RELEASE].contains(&kind) {
+        if ![KIND_BYTES, KIND_SHM, KIND_RELEASE, KIND_ACK].contains(&kind) {
             return Err(FrameError::UnknownKind(kind));
         }
         let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
@@ -273,6 +306,7 @@ impl Prefix {
         let limit = match kind {
             KIND_SHM => SLOT_REF_LEN,
             KIND_RELEASE => RELEASE_LEN,
+            KIND_ACK => ACK_LEN,
             _ => max_payload,
         };
         if payload_len > limit {
@@ -434,6 +468,15 @@ mod tests {
         let prefix = Prefix::decode(bytes[..PREFIX_LEN].try_into().unwrap(), 0).unwrap();
         assert_eq!((prefix.kind, prefix.header_len, prefix.payload_len), (KIND_RELEASE, 0, RELEASE_LEN));
         assert_eq!(ReleaseFrame::decode(&bytes[PREFIX_LEN..]), Some(release));
+    }
+
+    #[test]
+    fn acknowledgements_round_trip() {
+        let ack = AckFrame { frames: 3 };
+        let bytes = ack.encode();
+        let prefix = Prefix::decode(bytes[..PREFIX_LEN].try_into().unwrap(), 0).unwrap();
+        assert_eq!((prefix.kind, prefix.header_len, prefix.payload_len), (KIND_ACK, 0, ACK_LEN));
+        assert_eq!(AckFrame::decode(&bytes[PREFIX_LEN..]), Some(ack));
     }
 
     proptest! {

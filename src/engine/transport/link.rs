@@ -6,22 +6,18 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::discovery::{self, Announcement, Endpoint};
-use super::{
-    socket, ToLocalSubscriptions, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD,
-};
+use super::outbox::Outbox;
+use super::{ToLocalSubscriptions, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD};
 use crate::engine::trace::{EventKind, Tracer};
-
-/// A peer that does not take a frame within this is treated as lost.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A local node, publisher or subscription, as announced.
 #[derive(Clone)]
@@ -74,8 +70,9 @@ pub(crate) struct Link {
     local: Mutex<Vec<LocalEntry>>,
     /// The other processes of this domain, as last read.
     peers: Mutex<Vec<Announcement>>,
-    /// One connection per peer we send to, kept between frames.
-    connections: Mutex<HashMap<u32, UnixStream>>,
+    /// The frames waiting for each peer we send to; each has one connection and a writer
+    /// thread (`outbox.rs`).
+    pub(super) outboxes: Mutex<HashMap<u32, Arc<Outbox>>>,
     /// Peers whose loss was reported and who have not answered since.
     lost: Mutex<HashSet<u32>>,
     stop: AtomicBool,
@@ -87,7 +84,7 @@ pub(crate) struct Link {
     /// Makes sense of frames, and of releases coming back; set once by [`Listening::begin`].
     pub(crate) transport: OnceLock<Weak<dyn Transport>>,
     /// This link, for the threads it starts.
-    me: Weak<Link>,
+    pub(super) me: Weak<Link>,
 }
 
 /// The owner's handle on a [`Link`]: dropping it stops the threads and removes our files.
@@ -178,7 +175,7 @@ impl Link {
             tracer,
             local: Mutex::new(Vec::new()),
             peers: Mutex::new(Vec::new()),
-            connections: Mutex::new(HashMap::new()),
+            outboxes: Mutex::new(HashMap::new()),
             lost: Mutex::new(HashSet::new()),
             stop: AtomicBool::new(false),
             announcing: Mutex::new(()),
@@ -307,41 +304,6 @@ impl Link {
             .filter(|a| a.subscriptions.iter().any(|s| s.topic == topic))
             .map(|a| Peer { pid: a.pid, socket: a.socket.clone() })
             .collect()
-    }
-
-    /// Forgets the connection to `pid` (it closed), so the next send connects afresh.
-    pub(crate) fn disconnected(&self, pid: u32) {
-        self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-    }
-
-    /// Writes one frame to `peer` through `write`, connecting first if needed; forgets the
-    /// connection on failure so the next send tries afresh (the peer may have restarted).
-    /// No lock is held while writing: a slow peer holds up only its own frames.
-    pub(crate) fn write_to(
-        &self,
-        peer: &Peer,
-        write: impl FnOnce(&mut UnixStream) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let cached = self.connections.lock().unwrap_or_else(|e| e.into_inner()).remove(&peer.pid);
-        let mut stream = match cached {
-            Some(stream) => stream,
-            None => {
-                let stream = socket::connect(&peer.socket, WRITE_TIMEOUT)?;
-                discovery::check_listener(&stream, peer.pid)?;
-                stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-                // The peer answers on the same connection (releases), and its end closing
-                // is how we learn at once that it died.
-                let (back, link) = (stream.try_clone()?, self.me.upgrade());
-                let pid = peer.pid;
-                if let Some(link) = link {
-                    std::thread::spawn(move || link.back_channel_loop(back, pid));
-                }
-                stream
-            }
-        };
-        write(&mut stream)?;
-        self.connections.lock().unwrap_or_else(|e| e.into_inner()).insert(peer.pid, stream);
-        Ok(())
     }
 }
 

@@ -22,7 +22,9 @@
 //!
 //! Threads: one announces this process and reads the others' announcements every
 //! [`SCAN_PERIOD`]; one accepts connections; one per connection reads frames and hands
-//! them to the local subscriptions. Sending happens on the publisher's thread.
+//! them to the local subscriptions. Sending never blocks the publisher's thread: it puts
+//! each frame in a bounded keep-last queue per subscribing process, and one writer thread per
+//! process drains that queue into its one connection (`outbox.rs`).
 //!
 //! # Limits
 //! Every number that bounds what a peer (or a fault) can cost a process, in one list; each
@@ -35,7 +37,9 @@
 //! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
 //! | connections read at once; beyond, a connection is closed | 64 | `receiver.rs`, `MAX_CONNECTIONS` |
-//! | a peer that takes no bytes for this long is lost | 2 s | `link.rs`, `WRITE_TIMEOUT` |
+//! | frames of one publisher waiting for one process, written or not (keep-all: 128); beyond, the oldest is dropped (`overwritten_for_peer`) | the publisher's depth | `outbox.rs`, `queue_depth`, `KEEP_ALL_QUEUE` |
+//! | of those, written and not yet acknowledged by the process | half the depth, at least 1 | `outbox.rs`, `window` |
+//! | a process that does not accept our connection within this is lost | 2 s | `outbox.rs`, `CONNECT_TIMEOUT` |
 //! | announcements written (if changed) and looked at; a file is read again only when it changed | every 200 ms | [`SCAN_PERIOD`] |
 //! | size of an announcement read; a larger one is not read, and its process not believed | 64 KiB | [`discovery::MAX_ANNOUNCEMENT`] |
 //! | domains, as `ROS_DOMAIN_ID` | 0 to 232 | [`MAX_DOMAIN`] |
@@ -52,6 +56,7 @@ pub mod dds;
 pub mod discovery;
 pub mod frame;
 mod link;
+mod outbox;
 mod receiver;
 pub mod runtime_dir;
 mod shm;
@@ -172,8 +177,9 @@ pub(crate) struct Outgoing<'a> {
 
 /// A message as the publisher hands it to the transport.
 pub(crate) enum OutPayload<'a> {
-    /// Already encoded: subscriptions of this process needed the bytes too.
-    Encoded(&'a [u8]),
+    /// Already encoded: subscriptions of this process needed the bytes too. Shared, so that
+    /// the frames waiting for other processes hold them without a copy.
+    Encoded(&'a Arc<Vec<u8>>),
     /// Not encoded yet: the transport serializes it where the bytes must end up (straight
     /// into a shared-memory slot, for one copy in all).
     Message(&'a dyn Encode),

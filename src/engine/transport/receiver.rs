@@ -1,16 +1,19 @@
 //! The receiving side: accept connections from publishers in other processes, read their
 //! frames, refuse what is malformed, and hand the rest to the local subscriptions.
 
-use std::io::{self, Read};
-use std::os::fd::OwnedFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::frame::{FrameHeader, Prefix, MAX_FDS_PER_FRAME, MAX_PAYLOAD, PREFIX_LEN};
-use super::frame::{ReleaseFrame, KIND_RELEASE, RELEASE_LEN};
+use nix::sys::socket::MsgFlags;
+
+use super::frame::{AckFrame, ReleaseFrame, ACK_LEN, KIND_ACK, KIND_RELEASE, RELEASE_LEN};
 use super::link::Link;
+use super::outbox::Outbox;
 use super::{socket, Arrived, BackChannel, Handed, Incoming, Transport, SCAN_PERIOD};
 use crate::engine::text::LineText;
 use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
@@ -51,6 +54,9 @@ impl Link {
         let peer_pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
             .map_or(0, |c| c.pid() as u32);
         let Ok(back) = stream.try_clone() else { return };
+        // A sender that does not read what we say back (acknowledgements, releases) is not
+        // waited for: the write fails, and the connection ends.
+        let _ = back.set_write_timeout(Some(SCAN_PERIOD));
         let back = Arc::new(BackChannel(std::sync::Mutex::new(back)));
         self.read_frames(stream, peer_pid, &back, transport);
         if let Some(transport) = transport.upgrade() {
@@ -65,6 +71,8 @@ impl Link {
         back: &Arc<BackChannel>,
         transport: &Weak<dyn Transport>,
     ) {
+        // Frames read and not acknowledged yet.
+        let mut unacked = 0;
         loop {
             let mut prefix = [0u8; PREFIX_LEN];
             let fds = match self.read_prefix(&stream, &mut prefix) {
@@ -97,13 +105,16 @@ impl Link {
                 return self.reject(peer_pid, &claim);
             }
             let Some(transport) = transport.upgrade() else { return };
-            let (kind, publisher, back) = (prefix.kind, header.publisher_id, back.clone());
-            let incoming = Incoming { from_pid: peer_pid, kind, publisher, payload, fds, back };
+            let (kind, publisher) = (prefix.kind, header.publisher_id);
+            let incoming = Incoming { from_pid: peer_pid, kind, publisher, payload, fds, back: back.clone() };
             match transport.receive(incoming) {
                 Ok(arrived) => self.pass_to_local_subscriptions(peer_pid, &header, &sample(peer_pid, &header, arrived)),
                 // A peer that sends what no transport can take is broken or hostile: the
                 // connection ends here, so a flood of them costs one event.
                 Err(reason) => return self.reject(peer_pid, &reason),
+            }
+            if !acknowledge(&stream, back, &mut unacked) {
+                return;
             }
         }
     }
@@ -135,49 +146,64 @@ impl Link {
         }
     }
 
-    /// Reads what a peer we send to says back on our connection (releases) until it
-    /// closes: then it is gone, and what it held is reclaimed at once.
-    pub(super) fn back_channel_loop(&self, mut stream: UnixStream, pid: u32) {
+    /// Reads what a peer we send to says back on our connection (acknowledgements and
+    /// releases) until it closes: then it is gone, and what it held is reclaimed at once.
+    pub(super) fn back_channel_loop(&self, mut stream: UnixStream, pid: u32, outbox: &Arc<Outbox>) {
         let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
         let Some(transport) = self.transport.get().cloned() else { return };
-        while let Some(release) = self.read_release(&mut stream, pid) {
+        while let Some(back) = self.read_back(&mut stream, pid) {
+            let release = match back {
+                Back::Ack(ack) => {
+                    outbox.acknowledged(ack.frames);
+                    continue;
+                }
+                Back::Release(release) => release,
+            };
             let Some(transport) = transport.upgrade() else { return };
             if let Err(reason) = transport.release(pid, release) {
                 self.reject(pid, &reason);
                 break;
             }
         }
-        // Closing our side makes the peer's reader end too.
+        // Closing our side makes the peer's reader end too, and our writer thread.
         let _ = stream.shutdown(std::net::Shutdown::Both);
-        self.disconnected(pid);
+        self.forget(pid, outbox);
         if let Some(transport) = transport.upgrade().filter(|_| !self.stopping()) {
             transport.peer_gone(pid);
         }
     }
 
-    /// The next release frame from `pid`; `None` when the connection ends, or on anything
-    /// else than a release (refused).
-    fn read_release(&self, stream: &mut UnixStream, pid: u32) -> Option<ReleaseFrame> {
+    /// The next acknowledgement or release from `pid`; `None` when the connection ends, or on
+    /// anything else (refused).
+    fn read_back(&self, stream: &mut UnixStream, pid: u32) -> Option<Back> {
         let mut frame = [0u8; PREFIX_LEN + RELEASE_LEN];
         if !self.read_exact_or_stop(stream, &mut frame[..PREFIX_LEN]) {
             return None;
         }
         let prefix = Prefix::decode(frame[..PREFIX_LEN].try_into().ok()?, 0);
-        match prefix {
-            Ok(p) if p.kind == KIND_RELEASE && p.header_len == 0 && p.payload_len == RELEASE_LEN => {}
+        let len = match prefix {
+            Ok(p) if p.kind == KIND_RELEASE && p.header_len == 0 && p.payload_len == RELEASE_LEN => RELEASE_LEN,
+            Ok(p) if p.kind == KIND_ACK && p.header_len == 0 && p.payload_len == ACK_LEN => ACK_LEN,
             Ok(p) => {
-                self.reject(pid, &format!("frame of kind {} where only releases come back", p.kind));
+                self.reject(
+                    pid,
+                    &format!("frame of kind {} where only releases and acknowledgements come back", p.kind),
+                );
                 return None;
             }
             Err(e) => {
                 self.reject(pid, &e.to_string());
                 return None;
             }
-        }
-        if !self.read_exact_or_stop(stream, &mut frame[PREFIX_LEN..]) {
+        };
+        let payload = &mut frame[PREFIX_LEN..PREFIX_LEN + len];
+        if !self.read_exact_or_stop(stream, payload) {
             return None;
         }
-        ReleaseFrame::decode(&frame[PREFIX_LEN..])
+        match len {
+            ACK_LEN => AckFrame::decode(payload).map(Back::Ack),
+            _ => ReleaseFrame::decode(payload).map(Back::Release),
+        }
     }
 
     fn truncated(&self, from_pid: u32) {
@@ -229,6 +255,34 @@ impl Link {
         }
         true
     }
+}
+
+/// Acknowledge this many frames at once at most; fewer when the socket is empty (the
+/// sender waits for them).
+const ACK_EVERY: u32 = 4;
+
+/// Counts one more frame read from `stream` and acknowledges what was read once the socket
+/// holds nothing more (one acknowledgement for a burst), or every [`ACK_EVERY`] frames.
+/// `false` if the sender does not take it.
+fn acknowledge(stream: &UnixStream, back: &BackChannel, unacked: &mut u32) -> bool {
+    *unacked += 1;
+    let mut probe = [0u8; 1];
+    let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+    let more = nix::sys::socket::recv(stream.as_raw_fd(), &mut probe, flags).is_ok_and(|n| n > 0);
+    if more && *unacked < ACK_EVERY {
+        return true;
+    }
+    let ack = AckFrame { frames: std::mem::take(unacked) };
+    let mut back = back.0.lock().unwrap_or_else(|e| e.into_inner());
+    back.write_all(&ack.encode()).is_ok()
+}
+
+/// What comes back on a connection we send frames on.
+enum Back {
+    /// The peer read this many more frames.
+    Ack(AckFrame),
+    /// The peer is done with a shared-memory slot.
+    Release(ReleaseFrame),
 }
 
 /// What a transport made of a frame, as the subscriptions of this process get it.

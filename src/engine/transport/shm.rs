@@ -35,7 +35,8 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use super::frame::{self, Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, MAX_PAYLOAD};
 use super::link::{Handle, Peer};
-use super::{socket, Arrived, BackChannel, Incoming, OutPayload, Outgoing, Transport};
+use super::outbox::Queued;
+use super::{Arrived, BackChannel, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::{EventKind, MessageRef, SegmentId};
 use crate::engine::wire::WireBytes;
 
@@ -184,7 +185,7 @@ impl Drop for Loan {
         self.give_back_memory();
         if !self.sent {
             for peer in &self.lease.peers {
-                self.core.unhold(self.publisher, self.lease.slot, peer.pid);
+                self.core.unhold(self.publisher, self.lease.slot, peer.pid, self.lease.first_for.contains(&peer.pid));
             }
         }
     }
@@ -213,7 +214,7 @@ struct LocalHold {
 
 impl Drop for LocalHold {
     fn drop(&mut self) {
-        self.core.unhold(self.publisher, self.slot, self.pid);
+        self.core.unhold(self.publisher, self.slot, self.pid, false);
     }
 }
 
@@ -363,7 +364,7 @@ impl Core {
         let here = || MessageRef { addr, payload_addr: None, ..(out.msg)() };
         match out.payload {
             OutPayload::Encoded(bytes) => {
-                memory[..len].copy_from_slice(bytes);
+                memory[..len].copy_from_slice(bytes.as_slice());
                 self.link.tracer.emit(out.node, || EventKind::SharedMemoryWritten { msg: here(), bytes: len, segment });
             }
             OutPayload::Message(msg) => {
@@ -377,21 +378,37 @@ impl Core {
     }
 
     /// Tells each receiver where the message is; the descriptor goes along the first time.
-    /// The frame says what this process copied to get it there (`copied`).
-    fn send_frames(&self, out: &Outgoing<'_>, lease: &Lease, len: usize, copied: Copied) {
+    /// The frame says what this process copied to get it there (`copied`). The frames wait
+    /// in each receiver's queue (`outbox.rs`); one that is dropped there, or never reaches
+    /// its receiver, gives the slot back for that receiver.
+    fn send_frames(self: &Arc<Self>, out: &Outgoing<'_>, lease: &Lease, len: usize, copied: Copied) {
         let slot = SlotRef { slot: lease.slot, offset: 0, len: len as u64 };
         let (serialized_bytes, written_bytes) = (copied.serialized as u64, copied.written as u64);
         let header = FrameHeader { serialized_bytes, written_bytes, ..out.header.clone() };
         let head = Frame { header, payload: Payload::SharedMemory(slot) }.encode_head();
+        let msg = self.link.tracer.listening().then(|| (out.msg)());
+        let (topic, publisher): (Arc<str>, u64) = (Arc::from(out.header.topic.as_str()), out.header.publisher_id);
         for peer in &lease.peers {
             // Only where the bytes are crosses, and the descriptor the first time.
-            let result = self.link.write_to(peer, |stream| match lease.first_for.contains(&peer.pid) {
-                true => socket::send_with_fd(stream, &head, &lease.fd),
-                false => socket::write_frame(stream, &head, &[]),
-            });
-            if !self.link.sent(peer.pid, &out.header.topic, out.node, result) {
-                self.unhold(out.header.publisher_id, lease.slot, peer.pid);
-            }
+            let first = lease.first_for.contains(&peer.pid);
+            // Weak: a frame still waiting must not keep the transport (and its files) alive.
+            let (core, pid, slot) = (Arc::downgrade(self), peer.pid, lease.slot);
+            let frame = Queued {
+                publisher,
+                depth: out.depth,
+                head: head.clone(),
+                payload: Arc::default(),
+                fd: first.then(|| lease.fd.clone()),
+                node: out.node.clone(),
+                topic: topic.clone(),
+                msg: msg.clone(),
+                unsent: Some(Box::new(move || {
+                    if let Some(core) = core.upgrade() {
+                        core.unhold(publisher, slot, pid, first);
+                    }
+                })),
+            };
+            self.link.enqueue(peer, frame);
         }
     }
 
@@ -403,12 +420,15 @@ impl Core {
         }
     }
 
-    /// A receiver will never release what it was not sent.
-    fn unhold(&self, publisher: u64, slot: u32, pid: u32) {
+    /// A receiver will never release what it was not sent; if the frame that was not sent
+    /// carried the slot's descriptor (`first`), the next one for it carries it again.
+    fn unhold(&self, publisher: u64, slot: u32, pid: u32, first: bool) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(slot) = pools.get_mut(&publisher).and_then(|p| p.get_mut(slot as usize)) {
             slot.held_by.retain(|&p| p != pid);
-            slot.sent_to.remove(&pid);
+            if first {
+                slot.sent_to.remove(&pid);
+            }
         }
         self.freed.notify_all();
     }
@@ -451,7 +471,8 @@ impl Transport for ShmTransport {
             Taker { publisher: out.header.publisher_id, topic: &out.header.topic, node: out.node, depth: out.depth };
         let Some(lease) = self.lease_or_report(&taker, len, peers) else { return };
         if core.fill(out, &lease, len).is_none() {
-            lease.peers.iter().for_each(|peer| core.unhold(taker.publisher, lease.slot, peer.pid));
+            let first = |pid| lease.first_for.contains(&pid);
+            lease.peers.iter().for_each(|peer| core.unhold(taker.publisher, lease.slot, peer.pid, first(peer.pid)));
             return;
         }
         let written = if matches!(out.payload, OutPayload::Encoded(_)) { len } else { 0 };

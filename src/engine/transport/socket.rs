@@ -12,6 +12,7 @@ use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, Ms
 
 use super::frame::{self, Frame, FrameHeader};
 use super::link::Handle;
+use super::outbox::Queued;
 use super::{Arrived, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::EventKind;
 use crate::engine::wire::WireBytes;
@@ -37,36 +38,41 @@ impl Transport for SocketTransport {
         self.link.subscribers_of(topic).len()
     }
 
+    /// Puts the frame in the queue of every subscribing process: their writer threads copy
+    /// it into the sockets (`outbox.rs`); this thread goes on at once.
     fn send(&self, out: &Outgoing<'_>) {
         let peers = self.link.subscribers_of(&out.header.topic);
         if peers.is_empty() {
             return;
         }
-        let encoded;
         let bytes = match out.payload {
-            OutPayload::Encoded(bytes) => bytes,
+            OutPayload::Encoded(bytes) => bytes.clone(),
             OutPayload::Message(msg) => {
-                encoded = msg.to_cdr();
+                let encoded = Arc::new(msg.to_cdr());
                 let bytes = encoded.len();
                 self.link.tracer.emit(out.node, || EventKind::Serialized { msg: (out.msg)(), bytes });
-                &encoded
+                encoded
             }
         };
         // The frame says what this process copied: the encoding, and the write into the socket.
         let len = bytes.len() as u64;
         let header = FrameHeader { serialized_bytes: len, written_bytes: len, ..out.header.clone() };
         let head = Frame::encode_head_for(&header, bytes.len());
+        let msg = self.link.tracer.listening().then(|| (out.msg)());
+        let topic: Arc<str> = Arc::from(out.header.topic.as_str());
         for peer in peers {
-            let result = self.link.write_to(&peer, |stream| write_frame(stream, &head, bytes));
-            if self.link.sent(peer.pid, &out.header.topic, out.node, result) {
-                // The kernel copied the bytes into the socket's buffer.
-                let len = bytes.len();
-                self.link.tracer.emit(out.node, || EventKind::Written {
-                    msg: (out.msg)(),
-                    bytes: len,
-                    to_pid: peer.pid,
-                });
-            }
+            let frame = Queued {
+                publisher: out.header.publisher_id,
+                depth: out.depth,
+                head: head.clone(),
+                payload: bytes.clone(),
+                fd: None,
+                node: out.node.clone(),
+                topic: topic.clone(),
+                msg: msg.clone(),
+                unsent: None,
+            };
+            self.link.enqueue(&peer, frame);
         }
     }
 
@@ -87,6 +93,17 @@ impl Transport for SocketTransport {
 /// for a frame that fits. Two separate writes would let the reader wake for the head, find
 /// no payload yet and sleep again: two wake-ups per message where one does.
 pub(crate) fn write_frame(stream: &mut impl Write, head: &[u8], payload: &[u8]) -> io::Result<()> {
+    write_frame_until(stream, head, payload, &|| true)
+}
+
+/// [`write_frame`] on a socket with a write timeout: a write that times out is tried again
+/// (where it stopped) until `give_up` says so.
+pub(crate) fn write_frame_until(
+    stream: &mut impl Write,
+    head: &[u8],
+    payload: &[u8],
+    give_up: &dyn Fn() -> bool,
+) -> io::Result<()> {
     let mut written = 0;
     while written < head.len() + payload.len() {
         let result = match head.get(written..) {
@@ -99,19 +116,38 @@ pub(crate) fn write_frame(stream: &mut impl Write, head: &[u8], payload: &[u8]) 
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) && !give_up() => {}
             Err(e) => return Err(e),
         }
     }
     Ok(())
 }
 
-/// Writes `head` with `fd` attached, then whatever of `head` the first call did not take.
-pub(crate) fn send_with_fd(stream: &mut UnixStream, head: &[u8], fd: &OwnedFd) -> io::Result<()> {
+/// A socket timeout, as the kernel reports it (`EAGAIN`).
+fn timed_out(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
+/// Writes `head` with `fd` attached, then whatever of `head` the first call did not take;
+/// a write that times out is tried again until `give_up` says so.
+pub(crate) fn send_with_fd(
+    stream: &mut UnixStream,
+    head: &[u8],
+    fd: &OwnedFd,
+    give_up: &dyn Fn() -> bool,
+) -> io::Result<()> {
     let fds = [fd.as_fd().as_raw_fd()];
     let cmsg = [ControlMessage::ScmRights(&fds)];
     let iov = [IoSlice::new(head)];
-    let sent = sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None).map_err(io::Error::from)?;
-    stream.write_all(&head[sent..])
+    let sent = loop {
+        match sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None).map_err(io::Error::from) {
+            Ok(sent) => break sent,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if timed_out(&e) && !give_up() => {}
+            Err(e) => return Err(e),
+        }
+    };
+    write_frame_until(stream, &head[sent..], &[], give_up)
 }
 
 /// The most descriptors Linux passes in one message (`SCM_MAX_FD`, include/net/scm.h).

@@ -219,7 +219,7 @@ impl Transport for DdsTransport {
         let Some(writer) = self.state().writers.get(&out.header.publisher_id).map(|w| w.writer.clone()) else { return };
         let encoded;
         let bytes = match out.payload {
-            OutPayload::Encoded(bytes) => bytes,
+            OutPayload::Encoded(bytes) => bytes.as_slice(),
             OutPayload::Message(msg) => {
                 encoded = msg.to_cdr();
                 let bytes = encoded.len();

@@ -1,0 +1,368 @@
+//! Sending to other processes without ever blocking the publisher: one connection per
+//! subscribing process, a bounded keep-last queue in front of it, and a writer thread that
+//! drains the queue into the connection.
+//!
+//! The publishing thread only puts a frame in the queue of each subscribing process and
+//! goes on to its own subscriptions. A process that reads slowly, or not at all (stopped
+//! with SIGSTOP), fills only its own queue: the oldest frame of the same publisher is then
+//! dropped (the `overwritten_for_peer` event), as a keep-last history drops its oldest
+//! sample, and nobody else waits.
+//!
+//! The kernel's socket buffer would hold thousands of small frames for a stopped reader,
+//! all delivered in a burst when it resumes. So the receiver acknowledges the frames it has
+//! read ([`AckFrame`](super::frame::AckFrame)), and the writer keeps at most half of a
+//! publisher's queue depth of its frames unacknowledged in the socket: written and waiting
+//! together never exceed the depth, and a process that resumes gets at most that many old
+//! messages.
+//!
+//! Why one thread per peer rather than one writer over nonblocking sockets: a demo has one
+//! or two peers; a blocking write of a 6 MB image to one of them then never delays another,
+//! and each thread reads top to bottom (connect, take a frame, write it). A process with
+//! hundreds of peers would want one `poll` loop instead.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::link::{Link, Peer};
+use super::{discovery, socket, SCAN_PERIOD};
+use crate::engine::trace::{EventKind, MessageRef};
+
+/// A process that does not accept our connection within this is treated as lost (its
+/// listening backlog is full, or it hangs). Once connected, a write waits as long as the
+/// process does not read: only its writer thread waits, and its queue keeps the newest.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A queue for a keep-all publisher (which has no depth) holds this many of its frames.
+pub(crate) const KEEP_ALL_QUEUE: usize = 128;
+
+/// How many of a publisher's frames wait for one process, written or not: its keep-last
+/// depth, the one number that bounds what a slow process costs and what it gets late.
+pub(crate) fn queue_depth(publisher_depth: usize) -> usize {
+    publisher_depth.clamp(1, KEEP_ALL_QUEUE)
+}
+
+/// How many of a publisher's frames may be written and not yet acknowledged: half its
+/// queue, so that the newest messages still have room to wait behind the written ones.
+fn window(publisher_depth: usize) -> usize {
+    (queue_depth(publisher_depth) / 2).max(1)
+}
+
+/// One frame on its way to one process.
+pub(crate) struct Queued {
+    /// The publisher it is from, in this process's numbering.
+    pub(crate) publisher: u64,
+    /// That publisher's keep-last depth.
+    pub(crate) depth: usize,
+    /// The prefix and header (and a slot reference, for shared memory).
+    pub(crate) head: Vec<u8>,
+    /// The CDR bytes after the head, shared with the subscriptions of this process (none
+    /// for shared memory). Crossing the socket, they are a copy: the `written` event.
+    pub(crate) payload: Arc<Vec<u8>>,
+    /// A descriptor that goes with the frame (a shared-memory slot's, the first time).
+    pub(crate) fd: Option<Arc<OwnedFd>>,
+    /// The publishing node and topic, for the trace.
+    pub(crate) node: Arc<str>,
+    pub(crate) topic: Arc<str>,
+    /// The message as the trace names it (`None` when nobody listens).
+    pub(crate) msg: Option<MessageRef>,
+    /// Gives back what the frame holds (a shared-memory slot) if it is never written:
+    /// dropped from a full queue, or its process gone. Taken once it is written.
+    pub(crate) unsent: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Queued {
+    /// The frame went out: what it holds is now the receiver's to give back.
+    pub(crate) fn written(mut self) {
+        self.unsent = None;
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if let Some(unsent) = self.unsent.take() {
+            unsent();
+        }
+    }
+}
+
+/// What became of a frame put in a queue.
+pub(crate) enum Pushed {
+    /// It waits; nothing was dropped.
+    Queued,
+    /// It waits, and this older frame of the same publisher was dropped to make room (or
+    /// this very frame, when all the publisher's frames were already in the socket).
+    Overwrote(Box<Queued>),
+    /// The connection is gone: the frame is not sent (and gives back what it held).
+    Closed,
+}
+
+/// The frames waiting for one process, and those written that it has not acknowledged.
+pub(crate) struct Outbox {
+    state: Mutex<State>,
+    /// Told when a frame comes, an acknowledgement comes, or the outbox closes.
+    changed: Condvar,
+}
+
+struct State {
+    waiting: VecDeque<Queued>,
+    /// The publishers of the frames written and not acknowledged yet, oldest first.
+    unacked: VecDeque<u64>,
+    closed: bool,
+}
+
+impl State {
+    fn in_flight(&self, publisher: u64) -> usize {
+        self.unacked.iter().filter(|&&p| p == publisher).count()
+    }
+}
+
+impl Outbox {
+    pub(crate) fn new() -> Self {
+        let state = State { waiting: VecDeque::new(), unacked: VecDeque::new(), closed: false };
+        Self { state: Mutex::new(state), changed: Condvar::new() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts `frame` in the queue, dropping the oldest waiting frame of its publisher if that
+    /// publisher already has its depth of frames here. Never waits for the process.
+    pub(crate) fn push(&self, frame: Queued) -> Pushed {
+        let mut state = self.lock();
+        if state.closed {
+            // Given back outside the lock.
+            drop(state);
+            drop(frame);
+            return Pushed::Closed;
+        }
+        let publisher = frame.publisher;
+        let held = state.in_flight(publisher) + state.waiting.iter().filter(|q| q.publisher == publisher).count();
+        let mut dropped = None;
+        if held >= queue_depth(frame.depth) {
+            match state.waiting.iter().position(|q| q.publisher == publisher) {
+                Some(oldest) => dropped = state.waiting.remove(oldest),
+                // All of them are in the socket already (a depth of 1): the newest waits
+                // for none, it is dropped itself.
+                None => return Pushed::Overwrote(Box::new(frame)),
+            }
+        }
+        state.waiting.push_back(frame);
+        self.changed.notify_all();
+        dropped.map_or(Pushed::Queued, |old| Pushed::Overwrote(Box::new(old)))
+    }
+
+    /// The next frame to write, once its publisher has room in the window; `None` when the
+    /// outbox closes or `stop` says so (looked at every [`SCAN_PERIOD`]).
+    pub(crate) fn next(&self, stop: impl Fn() -> bool) -> Option<Queued> {
+        let mut state = self.lock();
+        loop {
+            if state.closed || stop() {
+                return None;
+            }
+            let ready = state.waiting.iter().position(|q| state.in_flight(q.publisher) < window(q.depth));
+            if let Some(frame) = ready.and_then(|i| state.waiting.remove(i)) {
+                state.unacked.push_back(frame.publisher);
+                return Some(frame);
+            }
+            state = self.changed.wait_timeout(state, SCAN_PERIOD).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// The process has read `frames` more frames.
+    pub(crate) fn acknowledged(&self, frames: u32) {
+        let mut state = self.lock();
+        let n = (frames as usize).min(state.unacked.len());
+        state.unacked.drain(..n);
+        self.changed.notify_all();
+    }
+
+    /// The connection is gone: no frame is written any more, and the waiting ones give back
+    /// what they hold.
+    pub(crate) fn close(&self) {
+        let waiting = {
+            let mut state = self.lock();
+            state.closed = true;
+            self.changed.notify_all();
+            std::mem::take(&mut state.waiting)
+        };
+        drop(waiting);
+    }
+}
+
+impl Link {
+    /// Puts `frame` in the queue for `peer`, starting its writer thread (which connects)
+    /// if there is none. Never waits for the peer.
+    pub(crate) fn enqueue(&self, peer: &Peer, frame: Queued) {
+        let outbox = {
+            let mut outboxes = self.outboxes.lock().unwrap_or_else(|e| e.into_inner());
+            let outbox = outboxes.entry(peer.pid).or_insert_with(|| {
+                let outbox = Arc::new(Outbox::new());
+                if let Some(link) = self.me.upgrade() {
+                    let (pid, socket, outbox) = (peer.pid, peer.socket.clone(), outbox.clone());
+                    std::thread::spawn(move || link.write_loop(pid, &socket, &outbox));
+                }
+                outbox
+            });
+            outbox.clone()
+        };
+        match outbox.push(frame) {
+            Pushed::Queued | Pushed::Closed => {}
+            Pushed::Overwrote(old) => {
+                if let Some(msg) = &old.msg {
+                    self.tracer
+                        .emit(&old.node, || EventKind::OverwrittenForPeer { msg: msg.clone(), to_pid: peer.pid });
+                }
+            }
+        }
+    }
+
+    /// The writer thread of one peer: connects at the first frame, then writes frames as
+    /// the window allows, until the connection fails or we stop.
+    fn write_loop(&self, pid: u32, socket: &Path, outbox: &Arc<Outbox>) {
+        let mut stream = None;
+        while let Some(frame) = outbox.next(|| self.stopping()) {
+            let result = self.connected(&mut stream, pid, socket, outbox).and_then(|s| {
+                // The kernel copies the bytes into the socket's buffer. Said before the write:
+                // the peer may read them and report it at once, and what it reports must come
+                // after how they got there (a bench's count stops at its report).
+                if let (Some(msg), false) = (&frame.msg, frame.payload.is_empty()) {
+                    let bytes = frame.payload.len();
+                    self.tracer.emit(&frame.node, || EventKind::Written { msg: msg.clone(), bytes, to_pid: pid });
+                }
+                self.write_queued(s, &frame)
+            });
+            if self.stopping() || !self.sent(pid, &frame.topic, &frame.node, result) {
+                break;
+            }
+            frame.written();
+        }
+        if let Some(stream) = stream {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        self.forget(pid, outbox);
+    }
+
+    /// The connection to `pid`, made now if there is none. Its other direction brings back
+    /// acknowledgements and releases, and its end closing is how we learn at once that the
+    /// peer died.
+    fn connected<'a>(
+        &self,
+        stream: &'a mut Option<UnixStream>,
+        pid: u32,
+        socket: &Path,
+        outbox: &Arc<Outbox>,
+    ) -> io::Result<&'a mut UnixStream> {
+        if stream.is_none() {
+            let connection = socket::connect(socket, CONNECT_TIMEOUT)?;
+            // The listener must be the process that announced it.
+            discovery::check_listener(&connection, pid)?;
+            // Short, so that a write to a process that does not read still notices a stop.
+            connection.set_write_timeout(Some(SCAN_PERIOD))?;
+            let back = connection.try_clone()?;
+            if let Some(link) = self.me.upgrade() {
+                let outbox = outbox.clone();
+                std::thread::spawn(move || link.back_channel_loop(back, pid, &outbox));
+            }
+            *stream = Some(connection);
+        }
+        stream.as_mut().ok_or_else(|| io::ErrorKind::NotConnected.into())
+    }
+
+    /// Writes one frame, its descriptor with its first byte; waits for a process that does
+    /// not read as long as we do not stop.
+    fn write_queued(&self, stream: &mut UnixStream, frame: &Queued) -> io::Result<()> {
+        let give_up = || self.stopping();
+        match &frame.fd {
+            Some(fd) => socket::send_with_fd(stream, &frame.head, fd, &give_up),
+            None => socket::write_frame_until(stream, &frame.head, &frame.payload, &give_up),
+        }
+    }
+
+    /// The connection to `pid` is over: its waiting frames give back what they hold, and the
+    /// next frame for it starts a new connection.
+    pub(super) fn forget(&self, pid: u32, outbox: &Arc<Outbox>) {
+        outbox.close();
+        let mut outboxes = self.outboxes.lock().unwrap_or_else(|e| e.into_inner());
+        if outboxes.get(&pid).is_some_and(|o| Arc::ptr_eq(o, outbox)) {
+            outboxes.remove(&pid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn frame(publisher: u64, depth: usize, released: &Arc<AtomicUsize>) -> Queued {
+        let released = released.clone();
+        Queued {
+            publisher,
+            depth,
+            head: Vec::new(),
+            payload: Arc::default(),
+            fd: None,
+            node: Arc::from("n"),
+            topic: Arc::from("t"),
+            msg: None,
+            unsent: Some(Box::new(move || {
+                released.fetch_add(1, Ordering::SeqCst);
+            })),
+        }
+    }
+
+    /// A process that reads nothing: of 100 frames of a depth-4 publisher, 2 are written
+    /// (its window) and 2 wait, the newest; the 96 others are dropped and each gives back
+    /// what it held. Another publisher's frames are not pushed out by it.
+    #[test]
+    fn a_stopped_reader_holds_at_most_the_depth() {
+        let released = Arc::new(AtomicUsize::new(0));
+        let outbox = Outbox::new();
+        let other = frame(2, 4, &released);
+        assert!(matches!(outbox.push(other), Pushed::Queued));
+        let mut overwritten = 0;
+        for _ in 0..100 {
+            if let Pushed::Overwrote(old) = outbox.push(frame(1, 4, &released)) {
+                drop(old);
+                overwritten += 1;
+            }
+            // The writer takes what the window allows, and the reader acknowledges nothing.
+            loop {
+                let ready = {
+                    let state = outbox.lock();
+                    state.waiting.iter().any(|q| state.in_flight(q.publisher) < window(q.depth))
+                };
+                if !ready {
+                    break;
+                }
+                outbox.next(|| false).unwrap().written();
+            }
+        }
+        let state = outbox.lock();
+        assert_eq!(state.in_flight(1) + state.waiting.iter().filter(|q| q.publisher == 1).count(), 4);
+        assert_eq!(state.in_flight(2), 1);
+        drop(state);
+        assert_eq!((overwritten, released.load(Ordering::SeqCst)), (96, 96));
+        outbox.close();
+        assert_eq!(released.load(Ordering::SeqCst), 98, "the two waiting frames give back their slots");
+    }
+
+    /// A depth of 1: one frame in the socket; a newer one waits for none and is dropped.
+    #[test]
+    fn depth_one_keeps_one_frame() {
+        let released = Arc::new(AtomicUsize::new(0));
+        let outbox = Outbox::new();
+        assert!(matches!(outbox.push(frame(1, 1, &released)), Pushed::Queued));
+        outbox.next(|| false).unwrap().written();
+        assert!(matches!(outbox.push(frame(1, 1, &released)), Pushed::Overwrote(_)));
+        outbox.acknowledged(1);
+        assert!(matches!(outbox.push(frame(1, 1, &released)), Pushed::Queued));
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+    }
+}
