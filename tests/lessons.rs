@@ -241,6 +241,10 @@ fn illustrated_commands_parse_and_pending_ones_do_not_yet() {
                 let at = format!("{}:{}: `{}`", doc.path.display(), step.line, step.command);
                 match (&code.check, parsed) {
                     (Check::Illustration, Err(e)) => problems.push(format!("{at} is refused: {}", e.message)),
+                    // Without the feature, only the want of DDS may refuse it.
+                    (Check::Dds, Err(e)) if cfg!(feature = "dds") || !(e.message.contains("built without DDS") || e.message.contains("DDS 없이 빌드")) => {
+                        problems.push(format!("{at} is refused: {}", e.message))
+                    }
                     (Check::Pending, Ok(_)) => problems.push(format!(
                         "{at} runs now: make its block a `console` block with the real output (LESSONS_BLESS=1 fills it in)"
                     )),

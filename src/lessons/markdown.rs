@@ -4,8 +4,9 @@
 //!
 //! A console block's info string says how its commands are checked:
 //! `console` (run, and the output must be exactly the lines shown), `console illustration`
-//! (real output kept as an example, not compared) or `console pending` (a command that does
-//! not exist yet).
+//! (real output kept as an example, not compared), `console dds` (a run that needs a build
+//! with the `dds` feature, and for its `ros2` lines a ROS 2 install: never run by the tests)
+//! or `console pending` (a command that does not exist yet).
 //!
 //! ```
 //! use ipc_lab::lessons::markdown::{parse, Block, Check};
@@ -78,6 +79,10 @@ pub enum Check {
     Illustration,
     /// `console pending`: commands that do not exist yet; no output is shown.
     Pending,
+    /// `console dds`: a run that needs ipc-lab built with the `dds` feature (and, for its
+    /// `ros2` lines, a ROS 2 install): never run by the tests; its ipc-lab commands must
+    /// parse in a build with the feature and be refused only for want of DDS without it.
+    Dds,
     /// `console` followed by a word the checker does not know (the content check refuses it).
     Unknown(String),
 }
@@ -119,6 +124,7 @@ impl CodeBlock {
             ("console", None) => Check::Exact,
             ("console", Some("illustration")) => Check::Illustration,
             ("console", Some("pending")) => Check::Pending,
+            ("console", Some("dds")) => Check::Dds,
             ("console", Some(other)) => Check::Unknown(other.to_string()),
             _ => Check::Nothing,
         };

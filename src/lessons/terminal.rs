@@ -56,6 +56,11 @@ const ILLUSTRATION: Text = Text {
     ko: "실행 예: 타이밍이나 다른 프로세스에 따라 실행마다 달라집니다",
     en: "an example run: it varies with timing and other processes",
 };
+const DDS: Text = Text {
+    ko: "--features dds로 빌드한 ipc-lab이 있어야 하고, ros2 줄은 ROS 2 설치도 있어야 합니다: 테스트가 실행하지 않는 실행 예",
+    en: "needs ipc-lab built with --features dds, and the ros2 lines a ROS 2 install: an example the tests do not run",
+};
+
 const PENDING: Text = Text {
     ko: "준비 중인 명령: 아직 실행할 수 없습니다",
     en: "a command still to come: it does not run yet",
@@ -197,6 +202,7 @@ fn draw_code(out: &mut dyn Write, code: &CodeBlock, page: &Page) -> io::Result<(
     let caption = match code.check {
         Check::Illustration => Some(ILLUSTRATION),
         Check::Pending => Some(PENDING),
+        Check::Dds => Some(DDS),
         _ => None,
     };
     if let Some(caption) = caption {
