@@ -39,8 +39,13 @@ impl Running {
 
     /// Waits (at most 20 s) for an event that `matches`, keeping every event seen.
     fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        self.wait_for_after(0, what, matches)
+    }
+
+    /// [`Running::wait_for`], for an event after the first `after` ones.
+    fn wait_for_after(&mut self, after: usize, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        if let Some(found) = self.seen.iter().find(|e| matches(e)) {
+        if let Some(found) = self.seen.iter().skip(after).find(|e| matches(e)) {
             return found.clone();
         }
         loop {
@@ -185,4 +190,70 @@ fn both_processes_name_a_loaned_frame_by_the_same_segment() {
             assert!(read[0].starts_with("memfd:") && read[0].ends_with("+0"), "{read:?}");
         }
     }
+}
+
+/// The survivor's socket descriptors: one more per connected peer, none left for a dead one.
+fn sockets_of(pid: u32) -> usize {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+/// How many of process `pid`'s mappings are slots of a shared-memory pool.
+fn slot_mappings(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap().matches("/memfd:ipc-lab-pool").count()
+}
+
+/// Waits until `cond` holds, for at most twenty seconds.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILL, no chance to clean up, with frames on their way (100 a second): a killed view
+/// gives its slots back to the pipeline at once (`reclaimed`) and its connection is closed,
+/// so the pipeline's sockets are as many after each dead view; the pipeline goes on lending.
+/// A killed pipeline leaves the view running: its mappings of the dead pool go when the
+/// messages in them are dropped, the dead process's files in the runtime directory are
+/// removed, and the view still ends cleanly. Nothing is ever named in /dev/shm.
+#[test]
+fn a_killed_view_or_pipeline_leaves_the_other_running_and_nothing_behind() {
+    let dev_shm = || std::fs::read_dir("/dev/shm").map_or(0, |d| d.count());
+    let shm_before = dev_shm();
+    let runtime = tempfile::tempdir().unwrap();
+    let view_args = ["node", "image_view_node", "--transport", "shm", "--viewer-callback", "loaned", "--show", "none"];
+    let view_args = [&view_args[..], &["--format", "json"]].concat();
+    let pipeline_args = ["image-pipeline", "--transport", "shm", "--loan", "--show", "none", "--fps", "100"];
+    let mut pipeline = Running::spawn(runtime.path(), &[&pipeline_args[..], &["--format", "json"]].concat());
+    let pipeline_pid = pipeline.child.id();
+    let mut sockets_after = Vec::new();
+    for _ in 0..2 {
+        let mut view = Running::spawn(runtime.path(), &view_args);
+        let view_pid = view.child.id();
+        view.wait_for("a frame", |e| e["event"] == "received" && e["publisher_pid"] == pipeline_pid);
+        view.child.kill().unwrap();
+        view.child.wait().unwrap();
+        pipeline.wait_for("the reclaim", |e| e["event"] == "reclaimed" && e["peer_pid"] == view_pid);
+        let after = pipeline.seen.len();
+        pipeline.wait_for_after(after, "a frame after the reclaim", |e| e["event"] == "published");
+        eventually("the dead view's files to go", || common::leftovers(runtime.path()).len() == 2);
+        sockets_after.push(sockets_of(pipeline_pid));
+    }
+    assert_eq!(sockets_after[0], sockets_after[1], "a socket left for a dead view");
+
+    let mut view = Running::spawn(runtime.path(), &view_args);
+    let view_pid = view.child.id();
+    view.wait_for("a frame", |e| e["event"] == "received" && e["publisher_pid"] == pipeline_pid);
+    pipeline.child.kill().unwrap();
+    pipeline.child.wait().unwrap();
+    eventually("the dead pool's mappings to go", || slot_mappings(view_pid) == 0);
+    eventually("the dead pipeline's files to go", || common::leftovers(runtime.path()).len() == 2);
+    assert!(view.child.try_wait().unwrap().is_none(), "the view went on");
+    view.stop();
+    eventually("the runtime directory to empty", || common::leftovers(runtime.path()).is_empty());
+    assert_eq!(dev_shm(), shm_before, "something was named in /dev/shm");
 }
