@@ -213,3 +213,28 @@ fn ipc_both_far_past_the_waiting_bound_keeps_every_receipt() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("at most 1024 rows wait for it"), "{stderr}");
 }
+
+/// The disk fills after the start: a running node that must write its announcement again
+/// (here it was removed, while the node was stopped) says it lost touch and why, and exits
+/// 1 (it went on unseen by its peers), leaving no temporary file.
+#[test]
+fn a_disk_full_later_is_reported_and_leaves_nothing() {
+    let binary = env!("CARGO_BIN_EXE_ipc-lab");
+    let script = format!(
+        "d=$(mktemp -d); mount -t tmpfs -o size=64k none \"$d\" || exit 9; mkdir -m 700 \"$d/ipc-lab\"; \
+         XDG_RUNTIME_DIR=\"$d\" '{binary}' node consumer --lang en --format json >/dev/null & pid=$!; \
+         i=0; while [ ! -e \"$d/ipc-lab/$pid-0.json\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; \
+         kill -STOP $pid; dd if=/dev/zero of=\"$d/fill\" bs=1k count=256 2>/dev/null; \
+         rm \"$d/ipc-lab/$pid-0.json\"; dd if=/dev/zero of=\"$d/fill2\" bs=1k count=256 2>/dev/null; \
+         kill -CONT $pid; i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; \
+         kill -9 $pid 2>/dev/null; wait $pid; echo \"exit $?\"; \
+         echo \"left: $(ls -A \"$d/ipc-lab\" | grep -c tmp)\""
+    );
+    let out = Command::new("unshare").args(["-rm", "sh", "-c", &script]).env_remove("ROS_DOMAIN_ID").output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "unshare failed: {stderr}");
+    assert!(stdout.contains("exit 1"), "{stdout} {stderr}");
+    assert!(stdout.contains("left: 0"), "{stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("lost touch") && stderr.contains("No space left"), "{stderr}");
+}

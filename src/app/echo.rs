@@ -89,7 +89,7 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
     let command = plan.command_line.clone();
     ctx.enable_transport(TransportOptions { kind: echo.transport, command }).map_err(AppError::Transport)?;
     let Some(FoundPublisher { type_name, reliable }) = wait_for_type(&ctx, plan, echo) else {
-        return Ok(());
+        return super::transport_lost();
     };
     // Keep last 10, best effort if a publisher is (a reliable subscription would not hear it).
     let qos = if reliable { QoS::keep_last(10) } else { QoS::keep_last(10).best_effort() };
@@ -130,7 +130,7 @@ pub(super) fn run(plan: &Plan, echo: &EchoPlan, out: &mut dyn Write) -> Result<(
         }
     }
     let _ = spinner.join();
-    result
+    result.and_then(|()| super::transport_lost())
 }
 
 #[cfg(test)]

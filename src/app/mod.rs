@@ -47,6 +47,9 @@ pub enum AppError {
     Crashed,
     /// The transport between processes could not start.
     Transport(TransportError),
+    /// The transport between processes stopped during the run (its announcement could no
+    /// longer be written, on a full disk).
+    TransportLost(TransportError),
     /// A child process for `--split` could not be started.
     Spawn(io::Error),
     /// `echo` could not make its node or its subscription: said as echo's failure, not a
@@ -83,6 +86,10 @@ const SHOW_FAILED: Text =
 const TRANSPORT_FAILED: Text = Text {
     ko: "오류: 프로세스 사이 통신을 시작할 수 없습니다",
     en: "error: cannot start talking to other processes",
+};
+const TRANSPORT_LOST: Text = Text {
+    ko: "오류: 실행 중에 다른 프로세스와의 통신이 끊겼습니다",
+    en: "error: lost touch with the other processes during the run",
 };
 const SPAWN_FAILED: Text =
     Text { ko: "오류: 노드 프로세스를 시작할 수 없습니다", en: "error: cannot start a node process" };
@@ -127,6 +134,7 @@ impl AppError {
             AppError::Output(e) => failed(OUTPUT_FAILED, e),
             AppError::Show(e) => failed(SHOW_FAILED, e),
             AppError::Transport(e) => failed(TRANSPORT_FAILED, e),
+            AppError::TransportLost(e) => failed(TRANSPORT_LOST, e),
             AppError::Spawn(e) => failed(SPAWN_FAILED, e),
             AppError::Bench(e) => failed(BENCH_FAILED, e),
             AppError::Crashed => CRASHED.get(lang).into(),
@@ -340,7 +348,14 @@ fn execute(
     }
     after_ctrl_c(out).map_err(AppError::Output)?;
     renderer.finish(out).map_err(AppError::Output)?;
-    out.flush().map_err(AppError::Output)
+    out.flush().map_err(AppError::Output)?;
+    transport_lost()
+}
+
+/// The transport's failure during the run, if it failed, as the run's error: the run was
+/// stopped for it, and must not end as if it had finished.
+pub(crate) fn transport_lost() -> Result<(), AppError> {
+    crate::engine::transport::failure().map_or(Ok(()), |e| Err(AppError::TransportLost(e)))
 }
 
 /// The terminal echoes Ctrl-C as `^C` where the cursor is, at the start of a line: the

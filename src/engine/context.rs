@@ -218,6 +218,12 @@ pub fn interrupted() -> bool {
     signals::INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Shuts down every context of the process, as Ctrl-C does: for a failure that leaves no
+/// run able to go on (the transport's, [`crate::engine::transport::failure`]).
+pub(crate) fn shutdown_every_context() {
+    signals::shutdown_every_context();
+}
+
 /// Ctrl-C handling, as rclcpp installs it in `init`: the first Ctrl-C shuts down every
 /// context so demos end cleanly and print their summary; a second one exits at once.
 mod signals {
@@ -245,6 +251,11 @@ mod signals {
             crate::engine::transport::remove_own_files();
             std::process::exit(130);
         }
+        shutdown_every_context();
+    }
+
+    /// Shuts down every context of the process.
+    pub(super) fn shutdown_every_context() {
         let contexts = CONTEXTS.get().map(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone());
         for ctx in contexts.unwrap_or_default().iter().filter_map(Weak::upgrade) {
             ctx.shutdown();

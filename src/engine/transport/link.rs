@@ -292,7 +292,10 @@ impl Link {
             if self.stopping() {
                 break;
             }
-            let _ = self.scan();
+            if let Err(source) = self.scan() {
+                let path = discovery::announcement_path(&self.dir, self.pid, self.domain_id);
+                return super::failed(TransportError::Announce { path, source });
+            }
         }
     }
 

@@ -351,6 +351,24 @@ pub(crate) fn entry(
     LocalEntry { kind, node: node.clone(), topic: topic.clone(), type_name, intra, qos, alive, publisher: 0 }
 }
 
+/// Why this process's transport stopped after it started, if it did.
+static FAILURE: Mutex<Option<TransportError>> = Mutex::new(None);
+
+/// The transport cannot go on (its announcement could no longer be written, on a full
+/// disk: peers would never learn of our new endpoints, and would wait for them silently).
+/// The first failure is kept for the application to report, and every context is shut
+/// down so the run ends.
+pub(crate) fn failed(error: TransportError) {
+    FAILURE.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(error);
+    crate::engine::context::shutdown_every_context();
+}
+
+/// Why the transport stopped after it started, if it did (taken: asked once, at the end
+/// of the run).
+pub fn failure() -> Option<TransportError> {
+    FAILURE.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
 /// The announcement files of this process, for a last-moment clean-up when a second Ctrl-C
 /// exits at once.
 static ANNOUNCED: Mutex<Vec<(PathBuf, u32, u32)>> = Mutex::new(Vec::new());
