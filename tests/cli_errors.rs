@@ -71,6 +71,21 @@ fn a_missing_value_is_named() {
     }
 }
 
+/// A number option followed by another option has no value: the next option is not taken
+/// as its value (`--count --lang ko` said "unknown argument 'ko'").
+#[test]
+fn the_next_option_is_not_a_missing_number() {
+    for args in [&["two-node", "--count"][..], &["image-pipeline", "--frames"], &["two-node", "--depth"]] {
+        for (lang, said) in [("en", "needs a value"), ("ko", "값이 빠졌습니다")] {
+            let runtime = tempfile::tempdir().unwrap();
+            let out = common::command(runtime.path()).args(args).args(["--lang", lang]).output().unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(said) && stderr.contains(args[1]), "{args:?}: {stderr}");
+        }
+    }
+}
+
 fn check(args: &[&str], lang: &str) -> String {
     let mut full = args.to_vec();
     full.extend(["--lang", lang]);

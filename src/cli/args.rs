@@ -72,7 +72,7 @@ pub struct DemoArgs {
     pub ipc: IpcMode,
 
     /// Stop after N messages have been received [default: run until Ctrl-C, like upstream]
-    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub count: Option<u64>,
 
     /// Timer period and cyclic sleep, like 1s, 250ms or 0 (as fast as possible)
@@ -100,7 +100,7 @@ pub struct DemoArgs {
 #[derive(Debug, Clone, Copy, Args)]
 pub struct QosArgs {
     /// Keep-last depth of every queue; 0 is the middleware's default, refused with IPC on
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_negative_numbers = true)]
     pub depth: usize,
 
     /// reliable (upstream), or best-effort
@@ -147,7 +147,7 @@ pub struct NodeArgs {
     pub ipc: OnOff,
 
     /// Stop after this node has received N messages [default: run until Ctrl-C]
-    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub count: Option<u64>,
 
     /// Timer period and cyclic sleep, like 1s, 250ms or 0
@@ -193,7 +193,7 @@ pub struct FrameArgs {
 
     /// Frames per second of the synthetic camera and of a video file; 0 is as fast as the
     /// pipeline goes (a camera keeps its own pace)
-    #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value = "30", value_parser = parse_fps, allow_negative_numbers = true)]
     pub fps: u32,
 
     /// Where frames are shown: auto, window (with the opencv feature), terminal, png:DIR, or none
@@ -201,7 +201,7 @@ pub struct FrameArgs {
     pub show: Show,
 
     /// Size of the text drawn on frames: 1 is upstream's; 2 to 4 are easier to read
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_text_scale, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_text_scale, allow_negative_numbers = true)]
     pub text_scale: u32,
 }
 
@@ -212,7 +212,7 @@ pub struct ImageArgs {
     pub ipc: IpcMode,
 
     /// Image views: 1 (image_pipeline_all_in_one) or 2 (image_pipeline_with_two_image_view)
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_viewers, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_viewers, allow_negative_numbers = true)]
     pub viewers: usize,
 
     /// What the views' callbacks take, as upstream's image_view_node did over the years:
@@ -233,7 +233,7 @@ pub struct ImageArgs {
     pub loan: bool,
 
     /// Stop after N frames [default: run until Ctrl-C, ESC or q, like upstream]
-    #[arg(long, value_name = "N", value_parser = parse_frames, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_frames, allow_negative_numbers = true)]
     pub frames: Option<u64>,
 
     #[command(flatten)]
@@ -254,7 +254,7 @@ pub struct EchoArgs {
     pub raw: bool,
 
     /// Stop after N messages [default: until Ctrl-C]
-    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub count: Option<u64>,
 
     /// How messages cross between processes [default: socket, or dds when
@@ -352,11 +352,11 @@ pub struct CopiesArgs {
     pub ignore_local_publications: bool,
 
     /// Publish N messages one after another before any callback runs (a consumer fallen behind)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_publish, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_publish, allow_negative_numbers = true)]
     pub publish: usize,
 
     /// Keep-last depth of the publisher and of every subscription
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_negative_numbers = true)]
     pub depth: usize,
 
     /// volatile, or transient-local: the publisher keeps its last N messages for late joiners
