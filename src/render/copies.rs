@@ -118,26 +118,8 @@ pub fn render(out: &mut dyn Write, events: &[TraceEvent], spec: &Spec, setup: &S
         if take.is_some() {
             in_notation.push(label.clone());
         }
-        let kind = match take {
-            Some(sub) => sub_text(sub, lang),
-            None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)").to_string(),
-        };
-        let (address, how) = (painter.dim(&raw(got.to.addr)), how_text(lang, got));
-        let row = format!("  {}{}{}{address}  ", pad(&node, 15), pad(&kind, width), pad(&painter.addr(&label), 4));
-        let paint = |line: &str| if how.copy { painter.copy(line) } else { painter.good(line) };
-        if fit::fits(&format!("{row}{}", how.text), look.width) {
-            writeln!(out, "{row}{}", paint(&how.text))?;
-        } else {
-            writeln!(out, "{}", row.trim_end())?;
-            let indent = " ".repeat(BELOW);
-            look.write(out, &format!("{indent}{}", how.text), &indent, paint)?;
-        }
-        if let Some(text) = discarded_text(lang, ledger.discarded_by(&node)) {
-            let indent = " ".repeat(2 + 15 + width + 4);
-            let line = format!("{indent}{text}");
-            let indent = if fit::fits(&line, look.width) { indent } else { " ".repeat(BELOW) };
-            look.write(out, &format!("{indent}{text}"), &indent, |line| painter.copy(line))?;
-        }
+        let row = Row { node: &node, take, label: &label, width, address: raw(got.to.addr) };
+        write_row(out, &row, got, ledger.discarded_by(&node), look)?;
     }
     let all = ledger.totals().all;
     let result = in_notation.join(",");
@@ -150,6 +132,45 @@ pub fn render(out: &mut dyn Write, events: &[TraceEvent], spec: &Spec, setup: &S
     };
     look.write(out, &format!("{}: {spec} -> {result} · {totals}", lang.pick("결과", "result")), "  ", str::to_string)?;
     verdict(out, spec, &result, inter, look)
+}
+
+/// One row of the design table: a subscription (or the other process) and what it got.
+struct Row<'a> {
+    node: &'a str,
+    take: Option<Sub>,
+    label: &'a str,
+    /// Width of the kind column.
+    width: usize,
+    /// ` = <address>`, or nothing with `--stable`.
+    address: String,
+}
+
+/// A row, its explanation beside it (or under it when the screen is narrow), and the
+/// middleware copy its subscription discarded, if any.
+fn write_row(out: &mut dyn Write, row: &Row, got: &Receipt, discarded: Tally, look: &Look) -> io::Result<()> {
+    let (lang, painter) = (look.lang, look.painter);
+    let kind = match row.take {
+        Some(sub) => sub_text(sub, lang),
+        None => lang.pick("IPC 끔 (다른 프로세스 역할)", "IPC off (another process)").to_string(),
+    };
+    let (address, how) = (painter.dim(&row.address), how_text(lang, got));
+    let line =
+        format!("  {}{}{}{address}  ", pad(row.node, 15), pad(&kind, row.width), pad(&painter.addr(row.label), 4));
+    let paint = |line: &str| if how.copy { painter.copy(line) } else { painter.good(line) };
+    if fit::fits(&format!("{line}{}", how.text), look.width) {
+        writeln!(out, "{line}{}", paint(&how.text))?;
+    } else {
+        writeln!(out, "{}", line.trim_end())?;
+        let indent = " ".repeat(BELOW);
+        look.write(out, &format!("{indent}{}", how.text), &indent, paint)?;
+    }
+    if let Some(text) = discarded_text(lang, discarded) {
+        let indent = " ".repeat(2 + 15 + row.width + 4);
+        let line = format!("{indent}{text}");
+        let indent = if fit::fits(&line, look.width) { indent } else { " ".repeat(BELOW) };
+        look.write(out, &format!("{indent}{text}"), &indent, |line| painter.copy(line))?;
+    }
+    Ok(())
 }
 
 /// The design table's row for this list, and whether the run matches it.

@@ -485,6 +485,16 @@ impl Line {
             &EventKind::Read { msg: ref m, bytes, from_pid } => {
                 Line::Read { head, msg: msg(m), bytes, from_pid: other(from_pid) }
             }
+            _ => Line::shared_memory_and_peers(head, &event.kind, labels, pid),
+        }
+    }
+
+    /// The events about shared memory, peers and what the nodes drew: [`Line::new`]'s second half.
+    fn shared_memory_and_peers(head: Head, kind: &EventKind, labels: &Labels, pid: u32) -> Line {
+        let msg = |m: &MessageRef| Msg::new(m, pid, labels);
+        let addr = |a: usize| labels.addr(pid, a);
+        let other = |p: u32| Pid::new(labels, p);
+        match kind {
             &EventKind::SharedMemoryWritten { msg: ref m, bytes, segment } => {
                 Line::ShmWritten { head, msg: msg(m), bytes, segment }
             }
@@ -520,6 +530,7 @@ impl Line {
             }
             EventKind::Drawn { y, text } => Line::Drawn { head, y: *y, text: labels.relabel(pid, text) },
             &EventKind::Shown { addr: a } => Line::Shown { head, addr: addr(a) },
+            _ => unreachable!("Line::new handles the message events"),
         }
     }
 

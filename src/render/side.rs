@@ -662,19 +662,7 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
             format!("   !  process {} is gone: the {slots} slots it held are free again", labels.pid(*pid))
         }
         (EventKind::IncompatibleQos { topic, policy, publisher_node }, _) => {
-            let policy = match policy {
-                QosPolicyKind::Reliability => "reliability",
-                QosPolicyKind::Durability => "durability",
-            };
-            let node = &event.node;
-            match lang {
-                Lang::Ko => format!(
-                    "   !  {node}: '{topic}'의 퍼블리셔({publisher_node})와 QoS({policy})가 맞지 않아 아무것도 받지 못합니다"
-                ),
-                Lang::En => format!(
-                    "   !  {node}: incompatible QoS ({policy}) with the publisher of '{topic}' ({publisher_node}): nothing will arrive"
-                ),
-            }
+            qos_warning(lang, &event.node, topic, *policy, publisher_node)
         }
         (EventKind::Rejected { from_pid, reason }, Lang::Ko) => {
             format!("   !  프로세스 {}에서 온 프레임을 거부했습니다: {reason}", labels.pid(*from_pid))
@@ -684,4 +672,20 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
         }
         _ => return None,
     })
+}
+
+/// A subscription that hears nothing because its QoS does not match the publisher's.
+fn qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind, publisher_node: &str) -> String {
+    let policy = match policy {
+        QosPolicyKind::Reliability => "reliability",
+        QosPolicyKind::Durability => "durability",
+    };
+    match lang {
+        Lang::Ko => {
+            format!("   !  {node}: '{topic}'의 퍼블리셔({publisher_node})와 QoS({policy})가 맞지 않아 아무것도 받지 못합니다")
+        }
+        Lang::En => format!(
+            "   !  {node}: incompatible QoS ({policy}) with the publisher of '{topic}' ({publisher_node}): nothing will arrive"
+        ),
+    }
 }
