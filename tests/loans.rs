@@ -257,3 +257,32 @@ fn a_killed_view_or_pipeline_leaves_the_other_running_and_nothing_behind() {
     eventually("the runtime directory to empty", || common::leftovers(runtime.path()).is_empty());
     assert_eq!(dev_shm(), shm_before, "something was named in /dev/shm");
 }
+
+/// With no reader in another process nothing is lent: `borrow_loaned_message` gives a message
+/// on the heap, and `publish(loaned)` publishes it by reference, as rclcpp does when the
+/// middleware did not lend (publisher.hpp:425 jazzy). With IPC on that is one copy: the
+/// watermark receives a message at another address, pixels included, than the one the camera
+/// filled, and the copy is the publisher's (`publish_by_reference`).
+#[test]
+fn a_loan_that_falls_back_to_the_heap_is_published_by_reference() {
+    let runtime = tempfile::tempdir().unwrap();
+    let args = ["image-pipeline", "--transport", "shm", "--loan", "--show", "none", "--fps", "0", "--frames", "3"];
+    let out = common::command(runtime.path()).args(args).args(["--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let events: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let on_image = |name: &str| -> Vec<Value> {
+        kind(&events, name).into_iter().filter(|e| e["topic"] == "image").cloned().collect()
+    };
+    let (published, received, copied) = (on_image("published"), on_image("received"), on_image("copied"));
+    assert_eq!((published.len(), received.len(), copied.len()), (3, 3, 3));
+    for ((p, r), c) in published.iter().zip(&received).zip(&copied) {
+        assert_ne!(addr(&p["addr"]), addr(&r["addr"]), "the watermark got the camera's message itself");
+        assert_ne!(addr(&p["payload_addr"]), addr(&r["payload_addr"]), "its pixels were not copied");
+        assert_eq!(
+            (&c["reason"], &c["from"], &c["addr"]),
+            (&Value::from("publish_by_reference"), &p["addr"], &r["addr"])
+        );
+    }
+    assert!(kind(&events, "loan_published").is_empty(), "nothing was lent");
+}

@@ -260,12 +260,15 @@ impl Publisher<Image> {
         }
     }
 
-    /// rclcpp's `publish(LoanedMessage &&)` (publisher.hpp:398 rolling): a heap fallback is
-    /// published like any message; a message in shared memory gets the ~50 bytes in front of
-    /// its pixels written, and only where it is goes to the receivers. Nothing is copied.
+    /// rclcpp's `publish(LoanedMessage &&)` (publisher.hpp:398 rolling): a message in shared
+    /// memory gets the ~50 bytes in front of its pixels written, and only where it is goes to
+    /// the receivers; nothing is copied. A heap fallback is published by reference, as rclcpp
+    /// does when the middleware did not lend (`this->publish(loaned_msg.get())`,
+    /// publisher.hpp:425 jazzy): with IPC on that is one copy
+    /// (`duplicate_ros_message_as_unique_ptr`), without it the message is serialized where it is.
     pub fn publish_loaned(&self, msg: LoanedMessage<Image>) {
         let mut image = match msg.into_inner() {
-            Ok(heap) => return self.publish(heap),
+            Ok(heap) => return self.publish_ref(&heap),
             Err(shared) => shared,
         };
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
