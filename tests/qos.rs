@@ -203,6 +203,28 @@ fn rolling_always_serializes_a_transient_local_message() {
     }
 }
 
+/// A subscription keeps what the IPM gives it and what the middleware gives it in two
+/// queues of its depth, as rclcpp does (the intra-process ring buffer, and the rmw reader's
+/// history): from rolling on a transient-local publisher also publishes to the middleware,
+/// and those duplicates must not push the intra-process messages out of a queue that holds
+/// exactly what was published.
+#[test]
+fn the_middlewares_duplicates_do_not_overwrite_intra_process_messages() {
+    let (ctx, recorder) = context(Distro::Rolling);
+    let node = Node::new(&ctx, "p", ipc()).unwrap();
+    let qos = QoS::keep_last(2).transient_local();
+    let publisher = node.create_publisher::<Int32>("t", qos).unwrap();
+    let owner = Node::new(&ctx, "owner", ipc()).unwrap();
+    let _sub = owner.create_subscription("t", qos, |_: UniquePtr<Int32>| {}).unwrap();
+    publish(&publisher, 0..2);
+    drain(&[&owner]);
+    let events = recorder.events();
+    assert_eq!(count(&events, |k| matches!(k, EventKind::Overwritten { .. })), 0);
+    assert_eq!(count(&events, |k| matches!(k, EventKind::Discarded { .. })), 2, "both duplicates arrive");
+    let got: Vec<(String, Via)> = receipts(&events).into_iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(got, [("0".to_string(), Via::Original), ("1".to_string(), Via::Original)]);
+}
+
 /// QoS compatibility holds on the middleware's path too (IPC off): a best-effort publisher
 /// does not reach a reliable subscription, which hears why; a best-effort subscription of
 /// the same topic still gets the message.

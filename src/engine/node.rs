@@ -23,9 +23,8 @@ use super::middleware::{NewEndpoint, NewWriter};
 use super::msg::sensor_msgs::Image;
 use super::publisher::{Publisher, PublisherInner};
 use super::qos::{Distro, Durability, History, QoS, SYSTEM_DEFAULT_DEPTH};
-use super::ring_buffer::RingBuffer;
 use super::subscription::{
-    IntraProcessBufferType, Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner,
+    IntraProcessBufferType, Queues, Subscription, SubscriptionBase, SubscriptionCallback, SubscriptionInner,
 };
 use super::text::LineText;
 use super::timer::{Timer, TimerInner};
@@ -351,7 +350,7 @@ impl Node {
             takes_ownership,
             shares,
             ctx: ctx.clone(),
-            queue: Mutex::new(RingBuffer::new(depth)),
+            queue: Mutex::new(Queues::new(depth)),
             overwritten: Mutex::new(0),
             callback: Mutex::new(callback),
         });

@@ -166,6 +166,45 @@ pub(crate) enum Pending<M> {
     Wire(WireSample),
 }
 
+/// A subscription's two keep-last queues, each of the QoS depth. rclcpp keeps them apart:
+/// the IPM pushes into the subscription's intra-process ring buffer
+/// (subscription_intra_process_buffer.hpp rolling), the middleware into its reader history
+/// (the rmw subscription's `depth`). A copy the middleware also delivers (rclcpp #1722, or a
+/// transient-local publisher's from rolling on) thus never pushes an intra-process message
+/// out, nor the other way round. Taken in the order they arrived, as one queue would.
+pub(crate) struct Queues<M> {
+    intra: RingBuffer<(u64, Pending<M>)>,
+    wire: RingBuffer<(u64, Pending<M>)>,
+    /// Arrivals so far: the order across the two queues.
+    arrived: u64,
+}
+
+impl<M> Queues<M> {
+    pub(crate) fn new(depth: usize) -> Self {
+        Self { intra: RingBuffer::new(depth), wire: RingBuffer::new(depth), arrived: 0 }
+    }
+
+    /// Queues in the queue its source fills; returns what that queue overwrote, if full.
+    fn push(&mut self, pending: Pending<M>) -> Option<Pending<M>> {
+        self.arrived += 1;
+        let queue = match pending {
+            Pending::Intra(..) => &mut self.intra,
+            Pending::Wire(_) => &mut self.wire,
+        };
+        queue.push((self.arrived, pending)).map(|(_, dropped)| dropped)
+    }
+
+    /// The oldest arrival of either queue.
+    fn pop(&mut self) -> Option<Pending<M>> {
+        let intra_first = match (self.intra.iter().next(), self.wire.iter().next()) {
+            (Some((a, _)), Some((b, _))) => a < b,
+            (intra, _) => intra.is_some(),
+        };
+        let queue = if intra_first { &mut self.intra } else { &mut self.wire };
+        queue.pop().map(|(_, pending)| pending)
+    }
+}
+
 /// A subscription handle. Keep it alive: dropping it removes the subscription, as letting
 /// go of rclcpp's `SharedPtr` does.
 pub struct Subscription<M: Message> {
@@ -205,9 +244,9 @@ pub(crate) struct SubscriptionInner<M: Message> {
     /// trace says so on every receipt).
     pub(crate) shares: bool,
     pub(crate) ctx: Arc<ContextInner>,
-    /// The keep-last queue of depth = QoS depth (rclcpp's intra-process buffer and the
-    /// middleware's reader history, in one).
-    pub(crate) queue: Mutex<RingBuffer<Pending<M>>>,
+    /// The keep-last queues, each of depth = QoS depth: rclcpp's intra-process buffer and
+    /// the middleware's reader history.
+    pub(crate) queue: Mutex<Queues<M>>,
     pub(crate) overwritten: Mutex<u64>,
     pub(crate) callback: Mutex<AnySubscriptionCallback<M>>,
 }

@@ -591,7 +591,9 @@ fn queue_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Stri
     Some(match (&event.kind, lang) {
         (EventKind::Overwritten { msg }, Lang::Ko) => {
             let addr = labels.addr(pid, msg.addr);
-            format!("   !  {node}의 큐가 가득 차서 값 {} ({addr})를 덮어썼습니다", msg.value)
+            let value = msg.value.to_string();
+            let object = particle(&value, Particle::Object);
+            format!("   !  {node}의 큐가 가득 차서 값 {value} ({addr}){object} 덮어썼습니다")
         }
         (EventKind::Overwritten { msg }, Lang::En) => {
             let addr = labels.addr(pid, msg.addr);
@@ -600,17 +602,22 @@ fn queue_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Stri
         (EventKind::Kept { msg }, Lang::Ko) => {
             let addr = labels.addr(pid, msg.addr);
             let subject = particle(node, Particle::Subject);
-            format!("   ·  {node}{subject} 값 {} ({addr})를 늦게 올 구독을 위해 간직합니다 (transient local)", msg.value)
+            let value = msg.value.to_string();
+            let object = particle(&value, Particle::Object);
+            format!("   ·  {node}{subject} 값 {value} ({addr}){object} 늦게 올 구독을 위해 간직합니다 (transient local)")
         }
         (EventKind::Kept { msg }, Lang::En) => {
             let addr = labels.addr(pid, msg.addr);
             format!("   ·  {node} keeps value {} ({addr}) for late joiners (transient local)", msg.value)
         }
-        (EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess }, Lang::Ko) => format!(
-            "   ·  {node}: 미들웨어로도 온 값 {}을(를) {}에 역직렬화하고 버렸습니다 (IPC로 이미 받음, ignore_local_publications로 막을 수 있음)",
-            msg.value,
-            labels.addr(pid, msg.addr)
-        ),
+        (EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess }, Lang::Ko) => {
+            let value = msg.value.to_string();
+            let object = particle(&value, Particle::Object);
+            format!(
+                "   ·  {node}: 미들웨어로도 온 값 {value}{object} {}에 역직렬화하고 버렸습니다 (IPC로 이미 받음, ignore_local_publications로 막을 수 있음)",
+                labels.addr(pid, msg.addr)
+            )
+        }
         (EventKind::Discarded { msg, reason: DiscardReason::DeliveredByIntraProcess }, Lang::En) => format!(
             "   ·  {node}: deserialized the middleware's copy of value {} at {} and discarded it (already delivered by IPC; ignore_local_publications avoids it)",
             msg.value,
