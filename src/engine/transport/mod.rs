@@ -37,13 +37,13 @@
 //! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
 //! | connections read at once; beyond, a connection is closed | 64 | `receiver.rs`, `MAX_CONNECTIONS` |
-//! | frames of one publisher waiting for one process, written or not (keep-all: 128); beyond, the oldest is dropped (`overwritten_for_peer`) | the publisher's depth | `outbox.rs`, `queue_depth`, `KEEP_ALL_QUEUE` |
-//! | of those, written and not yet acknowledged by the process | half the depth, at least 1 | `outbox.rs`, `window` |
+//! | frames of one publisher waiting (not written yet) for one process (keep-all: 128); beyond, the oldest waiting is dropped (`overwritten_for_peer`) | the publisher's depth | `outbox.rs`, `queue_depth`, `KEEP_ALL_QUEUE` |
+//! | besides those, written and not yet acknowledged by the process | half the depth, at least 1 | `outbox.rs`, `window` |
 //! | a process that does not accept our connection within this is lost | 2 s | `outbox.rs`, `CONNECT_TIMEOUT` |
 //! | announcements written (if changed) and looked at; a file is read again only when it changed | every 200 ms | [`SCAN_PERIOD`] |
 //! | size of an announcement read; a larger one is not read, and its process not believed | 64 KiB | [`discovery::MAX_ANNOUNCEMENT`] |
 //! | domains, as `ROS_DOMAIN_ID` | 0 to 232 | [`MAX_DOMAIN`] |
-//! | shared-memory slots per publisher (its depth plus 8 in flight) | 16 to 128 | `shm.rs`, `SLOTS`, `IN_FLIGHT` |
+//! | shared-memory slots per publisher (what one process can hold up, depth and window, plus 8) | 16 to 200 | `shm.rs`, `MIN_SLOTS`, `IN_FLIGHT` |
 //!
 //! Outside the transport: a run's events wait in a channel of 1024 (`app::event_channel`,
 //! a demo running flat out waits for a slow terminal); with `--ipc both`, at most 1024 rows

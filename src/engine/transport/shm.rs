@@ -35,17 +35,17 @@ use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use super::frame::{self, Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, MAX_PAYLOAD};
 use super::link::{Handle, Peer};
-use super::outbox::Queued;
+use super::outbox::{self, Queued};
 use super::{Arrived, BackChannel, Incoming, OutPayload, Outgoing, Transport};
 use crate::engine::trace::{EventKind, MessageRef, SegmentId};
 use crate::engine::wire::WireBytes;
 
-/// Slots per publisher beyond its keep-last depth: messages on their way (in the socket,
-/// not yet queued by the receiver) hold a slot too.
+/// Slots per publisher beyond what one process can hold up (its depth waiting and half of
+/// it in the socket, `outbox::held_at_most`): messages read and not yet taken by the
+/// receiver's subscriptions hold a slot too.
 const IN_FLIGHT: usize = 8;
-/// Slots per publisher at least (a subscription may keep more than the publisher's depth)
-/// and at most (keep-all has no depth).
-const SLOTS: std::ops::RangeInclusive<usize> = 16..=128;
+/// Slots per publisher at least: a subscription may keep more than the publisher's depth.
+const MIN_SLOTS: usize = 16;
 /// How long a publisher whose slots are all held waits for one to come back before the
 /// message is dropped for the other processes: long enough for a receiver that is reading
 /// (a burst as deep as its queue), short enough that a stuck one cannot stall the publisher.
@@ -316,7 +316,7 @@ impl Core {
         // The smallest free slot that fits, so large slots stay for large messages.
         let fitting = (0..pool.len()).filter(|&i| free(&pool[i]) && pool[i].size >= len).min_by_key(|&i| pool[i].size);
         let size = len.max(MIN_SLOT).next_power_of_two();
-        let capacity = taker.depth.saturating_add(IN_FLIGHT).clamp(*SLOTS.start(), *SLOTS.end());
+        let capacity = (outbox::held_at_most(taker.depth) + IN_FLIGHT).max(MIN_SLOTS);
         let index = match fitting {
             Some(i) => i,
             None if pool.len() < capacity => {
