@@ -108,10 +108,6 @@ fn create_hint(e: &CreateError) -> Option<Text> {
             ko: "Humble의 rclcpp는 IPC에서 transient local을 거절합니다. Jazzy부터는 받아들입니다: --distro jazzy",
             en: "Humble's rclcpp refuses transient local with IPC; Jazzy and later accept it: --distro jazzy",
         }),
-        CreateError::ZeroDepth { .. } => Some(Text {
-            ko: "IPC를 켜면 --depth 1 이상을 주세요. IPC를 끄면 0은 미들웨어의 기본 깊이입니다",
-            en: "with IPC on, give --depth 1 or more; with IPC off, 0 is the middleware's default depth",
-        }),
         CreateError::KeepAllWithIntraProcess { .. } | CreateError::TypeMismatch { .. } => None,
     }
 }

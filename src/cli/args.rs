@@ -99,7 +99,7 @@ pub struct DemoArgs {
 /// reliable, volatile), and whose rclcpp rules apply where releases differ.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct QosArgs {
-    /// Keep-last depth of every queue; 0 is the middleware's default, refused with IPC on
+    /// Keep-last depth of every queue; 0 is the middleware's default (keep last 1)
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_depth, allow_negative_numbers = true)]
     pub depth: usize,
 
@@ -543,8 +543,8 @@ const SHOW: Text = Text {
 const TEXT_SCALE: Text =
     Text { ko: "글자 크기를 1부터 4까지로 주세요", en: "expected a text scale from 1 to 4" };
 const DEPTH: Text = Text {
-    ko: "큐 깊이(depth)를 0부터 1000까지의 정수로 주세요 (0은 미들웨어 기본값이고 IPC를 켜면 안 됩니다)",
-    en: "expected a queue depth from 0 to 1000 (0 is the middleware's default, refused with IPC on)",
+    ko: "큐 깊이(depth)를 0부터 1000까지의 정수로 주세요 (0은 미들웨어 기본값, keep last 1)",
+    en: "expected a queue depth from 0 to 1000 (0 is the middleware's default, keep last 1)",
 };
 const PUBLISH: Text = Text {
     ko: "발행할 메시지 수를 1부터 16까지의 정수로 주세요",

@@ -61,7 +61,7 @@ const ARGS: &[(&str, &str, &str)] = &[
     (
         "*",
         "depth",
-        "모든 큐의 keep-last 깊이(depth). 0은 미들웨어 기본값이고, IPC를 켜면 rclcpp가 거절합니다",
+        "모든 큐의 keep-last 깊이(depth). 0은 미들웨어 기본값(keep last 1)입니다",
     ),
     ("*", "reliability", "reliable(원본 데모처럼) 또는 best-effort"),
     ("copies", "publish", "콜백이 돌기 전에 메시지 N개를 잇달아 발행합니다 (뒤처진 구독자)"),

@@ -97,14 +97,6 @@ impl std::error::Error for NodeError {}
 pub enum CreateError {
     /// Intra-process communication needs a bounded queue; rclcpp refuses keep-all.
     KeepAllWithIntraProcess { topic: String },
-    /// IPC needs a queue that holds something: rclcpp refuses keep-last depth 0 with IPC
-    /// on (publisher.hpp:164-168, subscription.hpp:153-157 rolling). Without IPC, 0 is the
-    /// middleware's default.
-    ZeroDepth {
-        topic: String,
-        /// rclcpp words it differently for a publisher and for a subscription.
-        publisher: bool,
-    },
     /// Humble refuses transient local durability with IPC (publisher.hpp:200-203,
     /// subscription.hpp:197-200 humble); Jazzy and later accept it.
     VolatileDurabilityOnly { topic: String },
@@ -119,13 +111,6 @@ impl fmt::Display for CreateError {
                 f,
                 "intraprocess communication on topic '{topic}' allowed only with keep last history qos policy"
             ),
-            CreateError::ZeroDepth { topic, publisher: true } => write!(
-                f,
-                "intraprocess communication on topic '{topic}' is not allowed with a zero qos history depth value"
-            ),
-            CreateError::ZeroDepth { topic, publisher: false } => {
-                write!(f, "intraprocess communication on topic '{topic}' is not allowed with 0 depth qos policy")
-            }
             // rclcpp's message does not name the topic; this one does, after it.
             CreateError::VolatileDurabilityOnly { topic } => {
                 write!(f, "intraprocess communication allowed only with volatile durability (topic '{topic}')")
@@ -257,20 +242,18 @@ impl Node {
 
     /// Checks the QoS as rclcpp does when IPC is on, and claims the topic for `M`. Returns
     /// the depth of the endpoint's queue.
-    fn check<M: Message>(
-        &self,
-        topic: &Arc<str>,
-        qos: &QoS,
-        intra: bool,
-        publisher: bool,
-    ) -> Result<usize, CreateError> {
+    fn check<M: Message>(&self, topic: &Arc<str>, qos: &QoS, intra: bool) -> Result<usize, CreateError> {
         let depth = match qos.history {
             History::KeepAll if intra => return Err(CreateError::KeepAllWithIntraProcess { topic: topic.to_string() }),
             // Without IPC, keep-all is the middleware's unbounded history.
             History::KeepAll => usize::MAX,
-            History::KeepLast(0) if intra => {
-                return Err(CreateError::ZeroDepth { topic: topic.to_string(), publisher })
-            }
+            // rclcpp checks the QoS the middleware reports back (`get_actual_qos`,
+            // publisher.hpp:174 and subscription.hpp:159 jazzy 28.1.6, :158 and :147 rolling
+            // 29.3.0): depth 0 went down as the system default, which rmw_cyclonedds (rmw_node.cpp:2166
+            // jazzy) and rmw_fastrtps (qos.cpp:101-112 jazzy) make keep last 1. So 0 passes
+            // the check "not allowed with 0 depth" with IPC on too, and the IPC buffer is 1
+            // deep. Before rclcpp #2707 (December 2024: 29.3.0, 28.1.6, humble 16.0.12) a
+            // publisher checked the QoS asked for, and refused 0 with IPC.
             History::KeepLast(0) => SYSTEM_DEFAULT_DEPTH,
             History::KeepLast(depth) => depth,
         };
@@ -298,7 +281,7 @@ impl Node {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
         let qos = qos.into();
-        let depth = self.check::<M>(&topic, &qos, intra, true)?;
+        let depth = self.check::<M>(&topic, &qos, intra)?;
         let ctx = &self.inner.ctx;
         let route = intra.then(|| {
             let info = EndpointInfo { node: self.inner.name.clone(), topic: topic.clone(), qos };
@@ -338,7 +321,7 @@ impl Node {
         let topic: Arc<str> = Arc::from(topic);
         let intra = self.resolve(options.use_intra_process_comm);
         let qos = qos.into();
-        let depth = self.check::<M>(&topic, &qos, intra, false)?;
+        let depth = self.check::<M>(&topic, &qos, intra)?;
         let callback = callback.into_any();
         let takes_ownership = !options.intra_process_buffer_type.resolves_to_shared(&callback);
         let shares = callback.use_take_shared_method();

@@ -92,9 +92,9 @@ pub enum Distro {
     Rolling,
 }
 
-/// What `KeepLast(0)` means without IPC: rclcpp passes it on as the middleware's system
-/// default ("interpreted as SYSTEM_DEFAULT", qos.cpp:128 rolling), and Cyclone DDS and Fast
-/// DDS keep one message by default.
+/// What `KeepLast(0)` means, with IPC or without: rclcpp passes it on as the middleware's
+/// system default ("interpreted as SYSTEM_DEFAULT", qos.cpp:133 rolling), Cyclone DDS and
+/// Fast DDS keep one message by default, and rclcpp's IPC checks read that back.
 pub const SYSTEM_DEFAULT_DEPTH: usize = 1;
 
 impl From<usize> for QoS {
