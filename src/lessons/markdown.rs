@@ -98,10 +98,12 @@ pub struct Step {
 }
 
 impl Step {
-    /// The arguments after `ipc-lab`, when this is an ipc-lab command.
+    /// The arguments after `ipc-lab`, when this is an ipc-lab command: up to a shell
+    /// operator, so that `ipc-lab ... | grep x` gives ipc-lab what the shell gives it.
     pub fn args(&self) -> Option<Vec<&str>> {
+        const OPERATORS: [&str; 7] = ["|", ">", ">>", "2>", "&&", "||", ";"];
         let mut words = self.command.split_whitespace();
-        (words.next() == Some("ipc-lab")).then(|| words.collect())
+        (words.next() == Some("ipc-lab")).then(|| words.take_while(|w| !OPERATORS.contains(w)).collect())
     }
 }
 
@@ -268,5 +270,7 @@ mod tests {
         assert_eq!(steps[0], Step { line: 4, command: "ipc-lab ps".into(), output: vec!["none".into()] });
         assert_eq!(steps[1].args(), None);
         assert_eq!(split_comment("ipc-lab ps   # look"), ("ipc-lab ps", "   # look"));
+        let piped = Step { line: 1, command: "ipc-lab ps --json | grep '!|x'".into(), output: Vec::new() };
+        assert_eq!(piped.args(), Some(vec!["ps", "--json"]));
     }
 }
