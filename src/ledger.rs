@@ -661,9 +661,19 @@ mod tests {
         assert_eq!(totals.claimed + totals.unclaimed() + totals.tool_only, totals.all);
     }
 
+    /// A domain no other test of this process uses. Tests run in parallel threads, and
+    /// contexts of one domain in one process are matched through the middleware (as DDS
+    /// participants are): `copies("U", true)`'s publisher, which also publishes to the
+    /// middleware, reached the subscriptions of a `copies("U,U,S,S", false)` running at
+    /// the same moment in domain 0, and its receipts claimed copies that were not theirs.
+    fn own_domain() -> u32 {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(910);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn copies(spec: &str, inter: bool) -> Vec<TraceEvent> {
         let recorder = Arc::new(Recorder::default());
-        let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()));
+        let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(own_domain()));
         let setup = copies::Setup { inter_process: inter, ..copies::Setup::default() };
         copies::main(&ctx, &spec.parse::<Spec>().unwrap(), setup).unwrap();
         recorder.events()
@@ -707,7 +717,7 @@ mod tests {
     #[test]
     fn copies_no_receipt_claimed_are_in_flight_or_dropped() {
         let recorder = Arc::new(Recorder::default());
-        let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(902));
+        let ctx = Context::init_with(InitOptions::default().sink(recorder.clone()).domain_id(own_domain()));
         let node = Node::new(&ctx, "n", NodeOptions::default()).unwrap();
         let publisher = node.create_publisher::<Int32>("t", 1).unwrap();
         let _sub = node.create_subscription("t", 1, |_: UniquePtr<Int32>| {}).unwrap();

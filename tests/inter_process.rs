@@ -127,8 +127,14 @@ fn ps_lists_a_running_demo_and_forgets_it() {
         assert!(out.status.success());
         events(&String::from_utf8(out.stdout).unwrap())
     };
-    eventually("ps to list the demo", || ps().iter().any(|p| p["pid"] == demo.id()));
-    let entry = ps().into_iter().find(|p| p["pid"] == demo.id()).unwrap();
+    // The demo announces itself when its transport starts, before it has a node, then
+    // again as each node and endpoint comes: wait for the last one, the consumer's
+    // subscription, and look at the entry that has it.
+    let mut entry = serde_json::Value::Null;
+    eventually("ps to list the demo and its subscription", || {
+        entry = ps().into_iter().find(|p| p["pid"] == demo.id()).unwrap_or_default();
+        entry["subscribes"] == serde_json::json!(["number"])
+    });
     assert_eq!(entry["nodes"], serde_json::json!(["producer", "consumer"]));
     assert_eq!(entry["ppid"], std::process::id());
     assert!(entry["rss_bytes"].as_u64().unwrap() > 0);

@@ -115,9 +115,10 @@ fn ps_puts_a_long_command_under_its_row() {
         let out = common::command(runtime.path()).env("COLUMNS", columns).args(["ps", "--lang", "en"]).output();
         String::from_utf8(out.expect("ps runs").stdout).expect("utf-8")
     };
-    // Its announcement appears within a generous deadline (the machine may be busy).
+    // Its announcement appears within a generous deadline (the machine may be busy), node
+    // by node and endpoint by endpoint: the consumer's subscription comes last.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !ps("1000").contains("producer,consumer") {
+    while !(ps("1000").contains("producer,consumer") && ps("80").contains("number / number")) {
         assert!(std::time::Instant::now() < deadline, "the demo never showed up in ps");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
