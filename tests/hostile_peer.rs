@@ -68,6 +68,7 @@ fn malformed_images_are_refused_and_the_view_goes_on() {
     let mut view =
         Watched::new(spawn(runtime.path(), &["node", "image_view_node", "--show", "none", "--format", "json"]));
     let socket = socket_of(runtime.path(), &view.child);
+    let _announced = common::announce_self(runtime.path());
     let bad = [
         image(0, 4, "mono8", 0, 0),
         image(1 << 31, 1 << 31, "rgba8", 0, 0),
@@ -123,6 +124,17 @@ impl Watched {
         }
     }
 
+    /// Waits until the lines so far (not JSON: a child of a test) satisfy `done`.
+    fn wait_until_lines(&mut self, done: impl Fn(&[String]) -> bool) {
+        let start = Instant::now();
+        while !done(&self.lines) {
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out after {:?}", self.lines);
+            if let Ok(line) = self.rx.recv_timeout(Duration::from_millis(100)) {
+                self.lines.push(line);
+            }
+        }
+    }
+
     /// Interrupts the node and returns all its events; it must exit cleanly, without a panic.
     fn finish(mut self) -> Vec<serde_json::Value> {
         interrupt(&self.child);
@@ -152,11 +164,13 @@ fn escape_sequences_from_peers_are_not_printed() {
     let runtime = tempfile::tempdir().unwrap();
     let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
     let socket = socket_of(runtime.path(), &consumer.child);
+    let announced = common::announce_self(runtime.path());
     let mut stream = UnixStream::connect(&socket).unwrap();
     let int32 = ipc_lab::engine::msg::std_msgs::Int32 { data: 1 }.to_cdr();
     stream.write_all(&frame("number", "std_msgs/msg/Int32", "\u{1b}[2J\u{1b}]0;owned\u{7}", int32)).unwrap();
     consumer.wait_until(|events| !kind(events, "rejected").is_empty());
     let out = consumer.finish();
+    drop(announced);
     assert!(kind(&out, "rejected")[0]["reason"].as_str().unwrap().contains("control character"));
     assert!(kind(&out, "received").is_empty());
 
@@ -193,18 +207,19 @@ fn passed_descriptors_are_never_leaked() {
     let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
     let socket = socket_of(runtime.path(), &consumer.child);
     let pid = consumer.child.id();
+    let _announced = common::announce_self(runtime.path());
     let before = open_fds(pid);
     let null = std::fs::File::open("/dev/null").unwrap();
     let fds = [null.as_raw_fd(); 8];
     let int32 = ipc_lab::engine::msg::std_msgs::Int32 { data: 1 }.to_cdr();
     let bytes = frame("number", "std_msgs/msg/Int32", "intruder", int32);
-    // Under the cap on connections at once (each is refused and closed in turn).
-    for _ in 0..40 {
+    // One at a time: a process has at most MAX_CONNECTIONS_PER_PEER connections read at once.
+    for n in 1..=40 {
         let stream = UnixStream::connect(&socket).unwrap();
         let iov = [std::io::IoSlice::new(&bytes)];
         let _ = sendmsg::<()>(stream.as_raw_fd(), &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None);
+        consumer.wait_until(|events| kind(events, "rejected").len() >= n);
     }
-    consumer.wait_until(|events| kind(events, "rejected").len() >= 40);
     // The reader threads close their connections as they end; wait for the table to settle.
     eventually("the descriptors to be closed", || open_fds(pid) <= before + 4);
     let out = consumer.finish();
@@ -325,4 +340,190 @@ fn frames_go_only_to_the_announced_listener() {
     thread.join().unwrap();
     assert!(!sizes.is_empty(), "the announcement was believed, so the producer connected");
     assert!(sizes.iter().all(|&n| n == 0), "{sizes:?}");
+}
+
+/// An Int32 frame on `number` from this test process.
+fn number_frame() -> Vec<u8> {
+    frame("number", "std_msgs/msg/Int32", "intruder", ipc_lab::engine::msg::std_msgs::Int32 { data: 1 }.to_cdr())
+}
+
+/// A process that did not announce itself is not read: its frame is refused and its
+/// connection closed (anything of the same user could hold a connection). The same frame
+/// once the process has announced itself is received.
+#[test]
+fn only_announced_processes_are_read() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let mut stranger = UnixStream::connect(&socket).unwrap();
+    let _ = stranger.write_all(&number_frame());
+    consumer.wait_until(|events| !kind(events, "rejected").is_empty());
+    assert!(closed_by_peer(&mut stranger));
+
+    let _announced = common::announce_self(runtime.path());
+    UnixStream::connect(&socket).unwrap().write_all(&number_frame()).unwrap();
+    consumer.wait_until(|events| !kind(events, "received").is_empty());
+    let out = consumer.finish();
+    let rejected = common::rejected_reasons(&out);
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("no announcement"), "{rejected:?}");
+    assert_eq!(kind(&out, "received").len(), 1);
+}
+
+/// Waits until the other end closes `stream` (a read gives 0 bytes or fails), for a
+/// generous while.
+fn closed_by_peer(stream: &mut UnixStream) -> bool {
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    match std::io::Read::read(stream, &mut [0u8; 64]) {
+        Ok(n) => n == 0,
+        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+    }
+}
+
+/// Sixty-four connections that send nothing (they took every place, and no publisher could
+/// connect again): a process gets at most MAX_CONNECTIONS_PER_PEER of them read, the
+/// others are closed at once, those read are closed once SILENT_TIMEOUT passes, and a real
+/// producer started meanwhile is received. The consumer's descriptors stay few.
+#[test]
+fn idle_connections_do_not_lock_out_publishers() {
+    use ipc_lab::engine::transport::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let _announced = common::announce_self(runtime.path());
+    let pid = consumer.child.id();
+    let before = open_fds(pid);
+    let mut idle: Vec<UnixStream> = (0..MAX_CONNECTIONS).map(|_| UnixStream::connect(&socket).unwrap()).collect();
+    consumer.wait_until(|events| kind(events, "rejected").len() >= MAX_CONNECTIONS - MAX_CONNECTIONS_PER_PEER);
+    // Two descriptors per connection read (it and its way back), a little slack.
+    assert!(open_fds(pid) <= before + 2 * MAX_CONNECTIONS_PER_PEER + 2, "{} > {before}", open_fds(pid));
+    let producer = Watched::new(spawn(runtime.path(), &["node", "producer", "--period", "20ms", "--format", "json"]));
+    consumer.wait_until(|events| {
+        kind(events, "received").iter().any(|r| r["from_pid"].as_u64() == Some(u64::from(producer.child.id())))
+    });
+    // Every idle connection is closed, the ones read included.
+    assert!(idle.iter_mut().all(closed_by_peer));
+    consumer.wait_until(|events| kind(events, "rejected").len() >= MAX_CONNECTIONS);
+    producer.finish();
+    let out = consumer.finish();
+    let reasons = common::rejected_reasons(&out);
+    let silent = reasons.iter().filter(|r| r.contains("sent nothing")).count();
+    let over = reasons.iter().filter(|r| r.contains("already has")).count();
+    assert_eq!((silent, over), (MAX_CONNECTIONS_PER_PEER, MAX_CONNECTIONS - MAX_CONNECTIONS_PER_PEER), "{reasons:?}");
+}
+
+/// Slow peers: half a prefix and then nothing, a frame's head and then nothing, and then
+/// a frame sent a byte every 200 ms (slowloris). Each is closed once FRAME_TIMEOUT passes
+/// after its first byte, with a `rejected` event; nothing of them is received.
+#[test]
+fn stalled_frames_are_cut_off() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let _announced = common::announce_self(runtime.path());
+    let whole = number_frame();
+    // Two at once: as many connections as one process gets read.
+    let mut half_prefix = UnixStream::connect(&socket).unwrap();
+    half_prefix.write_all(&whole[..8]).unwrap();
+    let mut head_only = UnixStream::connect(&socket).unwrap();
+    head_only.write_all(&whole[..whole.len() - 4]).unwrap();
+    assert!(closed_by_peer(&mut half_prefix) && closed_by_peer(&mut head_only));
+    consumer.wait_until(|events| kind(events, "rejected").len() == 2);
+    let mut slowloris = UnixStream::connect(&socket).unwrap();
+    // Bytes keep coming; at this pace the frame's ~90 bytes would take 18 s.
+    let cut_off = whole.iter().cycle().take(1000).any(|byte| {
+        std::thread::sleep(Duration::from_millis(200));
+        slowloris.write_all(&[*byte]).is_err()
+    });
+    assert!(cut_off, "the slow frame was never cut off");
+    let out = consumer.finish();
+    let reasons = common::rejected_reasons(&out);
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons.iter().all(|r| r.contains("stalled in the middle of a frame")), "{reasons:?}");
+    assert!(kind(&out, "received").is_empty());
+}
+
+/// The peak resident memory of `pid` (`VmHWM`), in bytes.
+fn peak_rss(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024
+}
+
+/// Where a hostile child process (this test, run again) connects, and its runtime directory.
+const CHILD_SOCKET: &str = "IPC_LAB_TEST_PARTIAL_FRAMES_SOCKET";
+const CHILD_RUNTIME: &str = "IPC_LAB_TEST_PARTIAL_FRAMES_RUNTIME";
+
+/// Bytes of each partial frame's payload that are sent: all but the last few of the 64 MiB
+/// it declares.
+const SENT: usize = 60 * 1024 * 1024;
+
+/// What a hostile child does: announces itself, opens its two connections (as many as one
+/// process gets read), and on each sends a frame declaring the largest payload with all
+/// but its last 4 MiB; says `done` for each once the consumer took it or closed the
+/// connection, then waits to be killed.
+fn partial_frames_child(socket: &Path, runtime: &Path) {
+    let _announced = common::announce_self(runtime);
+    let mut head = frame("number", "std_msgs/msg/Int32", "intruder", Vec::new());
+    head[12..16].copy_from_slice(&(ipc_lab::engine::transport::frame::MAX_PAYLOAD as u32).to_le_bytes());
+    let payload = std::sync::Arc::new(vec![7u8; SENT]);
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut stream = UnixStream::connect(socket).unwrap();
+            let (head, payload) = (head.clone(), payload.clone());
+            std::thread::spawn(move || {
+                let _ = stream.write_all(&head).and_then(|()| stream.write_all(&payload));
+                println!("done");
+                stream
+            })
+        })
+        .collect();
+    let _streams: Vec<UnixStream> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// Eight partial frames, from four processes, each declaring 64 MiB and sending 60 MiB of
+/// it (eight such frames raised a consumer from 5 to 509 MiB): the consumer's peak memory
+/// grows by at most the budget for frames being read (PARTIAL_FRAMES_BUDGET, 256 MiB; the
+/// frames sent are 480 MiB), and the frames cut off for stalling (or for waiting for room
+/// longer than a frame may take) are each refused.
+#[test]
+fn partial_frames_hold_at_most_the_budget() {
+    use ipc_lab::engine::transport::budget::PARTIAL_FRAMES_BUDGET;
+    if let (Some(socket), Some(runtime)) = (std::env::var_os(CHILD_SOCKET), std::env::var_os(CHILD_RUNTIME)) {
+        return partial_frames_child(Path::new(&socket), Path::new(&runtime));
+    }
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let pid = consumer.child.id();
+    let before = peak_rss(pid);
+    let mut children: Vec<Watched> = (0..4)
+        .map(|_| {
+            let child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "partial_frames_hold_at_most_the_budget", "--nocapture", "--test-threads", "1"])
+                .env(CHILD_SOCKET, &socket)
+                .env(CHILD_RUNTIME, runtime.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            Watched::new(child)
+        })
+        .collect();
+    // Every frame is read to the end of what was sent (or cut off), then cut off.
+    for child in &mut children {
+        // (The first `done` ends the test harness's own line.)
+        child.wait_until_lines(|lines| lines.join("\n").matches("done").count() == 2);
+    }
+    consumer.wait_until(|events| kind(events, "rejected").len() >= 8);
+    let grown = peak_rss(pid) - before;
+    let out = consumer.finish();
+    drop(children);
+    let reasons = common::rejected_reasons(&out);
+    assert!(grown < PARTIAL_FRAMES_BUDGET + 32 * 1024 * 1024, "grew by {} MiB", grown >> 20);
+    assert!(grown > 128 * 1024 * 1024, "the frames were not read at all: {} MiB", grown >> 20);
+    assert_eq!(reasons.len(), 8, "{reasons:?}");
+    // Cut off for stalling, or, waiting for room in the budget, for taking too long.
+    assert!(reasons.iter().all(|r| r.contains("stalled") || r.contains("memory budget")), "{reasons:?}");
 }

@@ -227,6 +227,7 @@ fn hostile_frames_are_refused_and_counted() {
     let dir = runtime.path().join("ipc-lab");
     let socket = dir.join(format!("{}-0.sock", consumer.id()));
     eventually("the consumer's socket", || socket.exists());
+    let _announced = common::announce_self(runtime.path());
 
     let send = |bytes: &[u8]| {
         let mut stream = UnixStream::connect(&socket).unwrap();

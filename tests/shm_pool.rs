@@ -89,6 +89,7 @@ fn a_hostile_publisher_is_refused_without_a_crash() {
     let consumer = spawn(runtime.path(), &["node", "consumer", "--transport", "shm", "--format", "json"]);
     let socket = runtime.path().join("ipc-lab").join(format!("{}-0.sock", consumer.id()));
     eventually("the consumer's socket", || socket.exists());
+    let _announced = common::announce_self(runtime.path());
     let at = |offset, len| SlotRef { slot: 0, offset, len };
     let hostile = |frame: Vec<u8>, fd: Option<OwnedFd>| {
         drop(send_with(&socket, &frame, fd.as_ref()));

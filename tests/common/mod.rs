@@ -153,3 +153,35 @@ impl FrameReader {
         }
     }
 }
+
+/// This test process, announced in `runtime`'s domain 0 as an ipc-lab process with no
+/// endpoint (listening on its own socket there): a node reads connections only from
+/// processes that announce themselves. The runtime directory must exist (a node made it).
+/// The files go when it is dropped.
+pub struct Announced {
+    _listener: std::os::unix::net::UnixListener,
+    files: [std::path::PathBuf; 2],
+}
+
+pub fn announce_self(runtime: &Path) -> Announced {
+    let dir = runtime.join("ipc-lab");
+    let pid = std::process::id();
+    let socket = dir.join(format!("{pid}-0.sock"));
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("our socket in the runtime directory");
+    let announcement = serde_json::json!({
+        "pid": pid, "ppid": 1, "command": "a test", "domain": 0, "started": 0,
+        "ipc": "off", "transport": "socket", "socket": socket, "nodes": [], "publishers": [],
+        "subscriptions": [],
+    });
+    let file = dir.join(format!("{pid}-0.json"));
+    std::fs::write(&file, announcement.to_string()).expect("our announcement");
+    Announced { _listener: listener, files: [socket, file] }
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}

@@ -151,6 +151,13 @@ fn announcement_at(dir: &Path, path: &Path, pid: u32, domain: u32) -> Option<Ann
     announcement
 }
 
+/// Whether process `pid` has an announcement in `domain` that can be believed (checked as
+/// [`read_all`] checks every one), read now: a process that just started may not have been
+/// seen by a scan yet.
+pub fn believed(dir: &Path, pid: u32, domain: u32) -> bool {
+    announcement_at(dir, &announcement_path(dir, pid, domain), pid, domain).is_some()
+}
+
 /// The announcement in the file at `path` as it is now (this process's own, to see whether
 /// it must be written again), read as any other: capped, never through a symlink.
 pub fn read_one(path: &Path) -> Option<Announcement> {

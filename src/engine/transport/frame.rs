@@ -26,7 +26,11 @@
 //! Layout, little-endian: magic `IPCL`, version u16, kind u16 (bytes, a shared-memory slot
 //! reference, or going back a release or an acknowledgement), header length u32, payload length u32, then the
 //! header fields (strings as u16 length + UTF-8) and the payload. Both lengths are checked against limits before
-//! anything is allocated, so a hostile peer cannot make a reader reserve memory.
+//! anything is allocated. A peer cannot make a reader reserve memory by declaring a length: the receiver
+//! (`receiver.rs`) reads a payload a piece at a time into a buffer it does not fill first (the kernel gives a page
+//! memory only when bytes land in it), each piece taken before it is read from a budget that all the frames being
+//! read in the process share ([`super::budget::PARTIAL_FRAMES_BUDGET`]); a frame not whole within
+//! [`super::FRAME_TIMEOUT`] is cut off and gives its share back.
 
 use std::fmt;
 

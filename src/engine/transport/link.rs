@@ -299,6 +299,14 @@ impl Link {
         }
     }
 
+    /// Whether `pid` is a process of this domain that announced itself and can be believed:
+    /// as last scanned, or, for a process that started since, as its file says now (it
+    /// writes its announcement before it reads ours, so before it can connect to us).
+    pub(crate) fn announced(&self, pid: u32) -> bool {
+        let known = self.peers.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|a| a.pid == pid);
+        known || (pid != self.pid && discovery::believed(&self.dir, pid, self.domain_id))
+    }
+
     /// The processes subscribing to `topic`, and their sockets.
     pub(crate) fn subscribers_of(&self, topic: &str) -> Vec<Peer> {
         let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());

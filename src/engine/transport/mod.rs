@@ -36,7 +36,13 @@
 //! | header of one frame | 4096 B | [`frame::MAX_HEADER`] |
 //! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
-//! | connections read at once; beyond, a connection is closed | 64 | `receiver.rs`, `MAX_CONNECTIONS` |
+//! | who is read at all: a process with an announcement in the domain that can be believed (as scanned, or read again at once for a process that just started); any other connection is closed (`rejected`) | - | `link.rs`, `Link::announced` |
+//! | connections read at once; beyond, a connection is closed (`rejected`) | 64 | [`MAX_CONNECTIONS`] |
+//! | of those, from one process (it sends on one; a second covers a reconnection) | 2 | [`MAX_CONNECTIONS_PER_PEER`] |
+//! | a new connection that sends no byte within this is closed (between frames a publisher may be quiet for as long as it likes) | 5 s | [`SILENT_TIMEOUT`] |
+//! | a frame must be whole this long after its first byte (stalled or slowloris peers are closed), waiting for room in the budget included | 5 s | [`FRAME_TIMEOUT`] |
+//! | memory held by payloads being read, all connections together; a declared length holds none, each piece is taken before it is read | 256 MiB | [`budget::PARTIAL_FRAMES_BUDGET`] |
+//! | one such piece | 1 MiB | `budget.rs`, `READ_PIECE` |
 //! | frames of one publisher waiting (not written yet) for one process (keep-all: 128); beyond, the oldest waiting is dropped (`overwritten_for_peer`) | the publisher's depth | `outbox.rs`, `queue_depth`, `KEEP_ALL_QUEUE` |
 //! | besides those, written and not yet acknowledged by the process | half the depth, at least 1 | `outbox.rs`, `window` |
 //! | a process that does not accept our connection within this is lost | 2 s | `outbox.rs`, `CONNECT_TIMEOUT` |
@@ -52,6 +58,7 @@
 //! children every 100 ms (`app/children.rs`, `SUPERVISE_PERIOD`); a temporary file name is
 //! tried 16 times ([`crate::safe_file`]).
 
+pub mod budget;
 pub mod dds;
 pub mod discovery;
 pub mod frame;
@@ -75,6 +82,7 @@ use super::wire::{WireBytes, WireSample};
 use frame::FrameHeader;
 
 pub(crate) use link::{LocalEntry, LocalKind};
+pub use receiver::{FRAME_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER, SILENT_TIMEOUT};
 pub(crate) use shm::Loan;
 pub(crate) use socket::write_frame;
 

@@ -6,8 +6,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::budget::{self, Share};
 use super::frame::{FrameHeader, Prefix, MAX_FDS_PER_FRAME, MAX_PAYLOAD, PREFIX_LEN};
 use nix::sys::socket::MsgFlags;
 
@@ -21,22 +22,57 @@ use crate::engine::wire::{Arrival, WireSample};
 
 /// More simultaneous publishers than any demo has: beyond this, connections are refused
 /// so that a local peer cannot make us start threads without end.
-const MAX_CONNECTIONS: usize = 64;
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections from one process read at once: a process sends to us on one (`outbox.rs`),
+/// and a second covers a reconnection while the old one is read to its end. Beyond, a
+/// connection is refused: one process cannot take the places of the others.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 2;
+
+/// A connection that sends no byte this long after it is accepted is closed: a publisher
+/// connects when it has a frame and writes it at once. (Between frames a connection may be
+/// quiet for as long as its publisher is: closing it would tell both sides the peer is
+/// gone.)
+pub const SILENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Once the first byte of a frame is read, the whole frame must be there within this: a
+/// peer that stalls in the middle of a frame, or sends it a byte at a time, is closed. The
+/// largest frame takes milliseconds. It also bounds how long a payload waits for room in
+/// the memory budget (`budget.rs`).
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection being read, and the process at its other end.
+struct Reader {
+    pid: u32,
+    thread: JoinHandle<()>,
+}
 
 impl Link {
     pub(super) fn accept_loop(self: Arc<Self>, listener: UnixListener, transport: Weak<dyn Transport>) {
-        let mut readers: Vec<JoinHandle<()>> = Vec::new();
+        let mut readers: Vec<Reader> = Vec::new();
         while !self.stopping() {
-            readers.retain(|r| !r.is_finished());
-            match listener.accept() {
-                Ok((stream, _)) if readers.len() < MAX_CONNECTIONS => {
-                    let (link, transport) = (self.clone(), transport.clone());
-                    readers.push(std::thread::spawn(move || link.read_loop(stream, &transport)));
-                }
-                // Over the cap: the connection is closed by dropping it.
-                Ok(_) => {}
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            readers.retain(|r| !r.thread.is_finished());
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            // Who is really on the other end, as the kernel says: a frame cannot claim
+            // another pid.
+            let pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+                .map_or(0, |c| c.pid() as u32);
+            let theirs = readers.iter().filter(|r| r.pid == pid).count();
+            if readers.len() >= MAX_CONNECTIONS || theirs >= MAX_CONNECTIONS_PER_PEER {
+                // Closed by dropping it; said once per connection refused.
+                let why = match theirs >= MAX_CONNECTIONS_PER_PEER {
+                    true => format!("pid {pid} already has {theirs} connections, at most {MAX_CONNECTIONS_PER_PEER}"),
+                    false => format!("{MAX_CONNECTIONS} connections are read already"),
+                };
+                self.reject(pid, &why);
+                continue;
             }
+            let (link, transport) = (self.clone(), transport.clone());
+            let thread = std::thread::spawn(move || link.read_loop(stream, pid, &transport));
+            readers.push(Reader { pid, thread });
         }
     }
 
@@ -45,77 +81,121 @@ impl Link {
     }
 
     /// Reads frames until the peer closes, a frame is malformed, or we stop; then forgets
-    /// what the peer had sent.
-    fn read_loop(&self, stream: UnixStream, transport: &Weak<dyn Transport>) {
-        // Wake up now and then to notice a stop.
+    /// what the peer had sent. Only a process that announced itself is read at all.
+    fn read_loop(&self, stream: UnixStream, peer_pid: u32, transport: &Weak<dyn Transport>) {
+        if !self.announced(peer_pid) {
+            let why =
+                format!("pid {peer_pid} has no announcement in the runtime directory: only an ipc-lab process is read");
+            return self.reject(peer_pid, &why);
+        }
+        // Wake up now and then to notice a stop and the deadlines.
         let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
-        // Who is really on the other end, as the kernel says: a frame cannot claim
-        // another pid.
-        let peer_pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
-            .map_or(0, |c| c.pid() as u32);
         let Ok(back) = stream.try_clone() else { return };
         // A sender that does not read what we say back (acknowledgements, releases) is not
         // waited for: the write fails, and the connection ends.
         let _ = back.set_write_timeout(Some(SCAN_PERIOD));
         let back = Arc::new(BackChannel(std::sync::Mutex::new(back)));
-        self.read_frames(stream, peer_pid, &back, transport);
+        if let Err(Ended::Refused(reason)) = self.read_frames(&stream, peer_pid, &back, transport) {
+            self.reject(peer_pid, &reason);
+        }
         if let Some(transport) = transport.upgrade() {
             transport.peer_gone(peer_pid);
         }
     }
 
+    /// Reads and hands on frames until the connection ends: `Ok` when the peer closed it
+    /// between frames, or nobody needs it any more.
     fn read_frames(
         &self,
-        mut stream: UnixStream,
+        stream: &UnixStream,
         peer_pid: u32,
         back: &Arc<BackChannel>,
         transport: &Weak<dyn Transport>,
-    ) {
+    ) -> Result<(), Ended> {
         // Frames read and not acknowledged yet.
         let mut unacked = 0;
-        loop {
-            let mut prefix = [0u8; PREFIX_LEN];
-            let fds = match self.read_prefix(&stream, &mut prefix) {
-                Ok(Some(fds)) => fds,
-                Ok(None) => return,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return self.truncated(peer_pid),
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => return self.reject(peer_pid, &e.to_string()),
-                Err(_) => return,
-            };
-            let prefix = match Prefix::decode(&prefix, MAX_PAYLOAD) {
-                Ok(p) => p,
-                Err(e) => return self.reject(peer_pid, &e.to_string()),
-            };
-            // Allocated only now that the lengths are known to be within the limits.
-            let mut header = vec![0u8; prefix.header_len];
-            let mut payload = vec![0u8; prefix.payload_len];
-            if !self.read_exact_or_stop(&mut stream, &mut header) || !self.read_exact_or_stop(&mut stream, &mut payload)
-            {
-                if !self.stopping() {
-                    self.truncated(peer_pid);
-                }
-                return;
-            }
-            let header = match FrameHeader::decode(&header) {
-                Ok(h) => h,
-                Err(e) => return self.reject(peer_pid, &e.to_string()),
-            };
+        let mut clock = Clock::first_frame();
+        while let Some((prefix, header, payload, fds)) = self.next_frame(stream, &mut clock)? {
             if header.publisher_pid != peer_pid {
                 let claim = format!("the frame claims pid {}, the socket says {peer_pid}", header.publisher_pid);
-                return self.reject(peer_pid, &claim);
+                return Err(Ended::Refused(claim));
             }
-            let Some(transport) = transport.upgrade() else { return };
+            let Some(transport) = transport.upgrade() else { return Ok(()) };
             let (kind, publisher) = (prefix.kind, header.publisher_id);
             let incoming = Incoming { from_pid: peer_pid, kind, publisher, payload, fds, back: back.clone() };
             match transport.receive(incoming) {
                 Ok(arrived) => self.pass_to_local_subscriptions(peer_pid, &header, &sample(peer_pid, &header, arrived)),
                 // A peer that sends what no transport can take is broken or hostile: the
                 // connection ends here, so a flood of them costs one event.
-                Err(reason) => return self.reject(peer_pid, &reason),
+                Err(reason) => return Err(Ended::Refused(reason)),
             }
-            if !acknowledge(&stream, back, &mut unacked) {
-                return;
+            if !acknowledge(stream, back, &mut unacked) {
+                return Ok(());
             }
+            clock = Clock::between_frames();
+        }
+        Ok(())
+    }
+
+    /// The next whole frame: its prefix, header, payload and descriptors; `None` when the
+    /// peer closed between frames or we stop.
+    fn next_frame(&self, stream: &UnixStream, clock: &mut Clock) -> Result<Option<NextFrame>, Ended> {
+        let mut prefix = [0u8; PREFIX_LEN];
+        let Some(fds) = self.read_prefix(stream, &mut prefix, clock)? else { return Ok(None) };
+        let prefix = Prefix::decode(&prefix, MAX_PAYLOAD).map_err(|e| Ended::Refused(e.to_string()))?;
+        // At most MAX_HEADER bytes, checked by the prefix.
+        let mut header = vec![0u8; prefix.header_len];
+        self.read_exact_until(stream, &mut header, clock)?;
+        let header = FrameHeader::decode(&header).map_err(|e| Ended::Refused(e.to_string()))?;
+        let payload = self.read_payload(stream, prefix.payload_len, clock)?;
+        Ok(Some((prefix, header, payload, fds)))
+    }
+
+    /// Reads a payload of `len` bytes (the length its prefix declared, within
+    /// [`MAX_PAYLOAD`]) a piece at a time, each piece taken from the process's budget for
+    /// frames being read (`budget.rs`) before it is read, and given back once the payload is
+    /// whole. The buffer is one allocation of `len` bytes, so the bytes are never moved once
+    /// read (no copy the trace would not show); it is not filled first, and the kernel gives
+    /// a page of it memory only when the first byte read lands there: what the peer sends
+    /// costs memory, not what it declares.
+    fn read_payload(&self, stream: &UnixStream, len: usize, clock: &mut Clock) -> Result<Vec<u8>, Ended> {
+        let mut payload = Vec::new();
+        if payload.try_reserve_exact(len).is_err() {
+            return Err(Ended::Refused(format!("no room for a payload of {len} bytes")));
+        }
+        let mut share = Share::new(&budget::PARTIAL_FRAMES);
+        while payload.len() < len {
+            if share.held() == payload.len() {
+                let piece = (len - payload.len()).min(budget::READ_PIECE);
+                // Waiting for room counts in the frame's time: payloads that wait hold what
+                // they have, and the oldest is cut off first, so they never wait for each
+                // other for ever.
+                let until = clock.until.unwrap_or_else(|| Instant::now() + FRAME_TIMEOUT);
+                if !share.grow(piece, until, &|| self.stopping()) {
+                    return Err(self.quietly_or(format!(
+                        "frames being read held the memory budget ({} MiB) for longer than the frame may take ({} s)",
+                        budget::PARTIAL_FRAMES_BUDGET >> 20,
+                        FRAME_TIMEOUT.as_secs()
+                    )));
+                }
+            }
+            clock.check(self.stopping())?;
+            match read_into_spare(stream, &mut payload, share.held()) {
+                Ok(0) => return Err(self.quietly_or(TRUNCATED.into())),
+                Ok(_) => {}
+                Err(e) if again(&e) => {}
+                Err(_) => return Err(Ended::Quietly),
+            }
+        }
+        Ok(payload)
+    }
+
+    /// `Quietly` once we stop (nothing is wrong with the peer), else refused for `reason`.
+    fn quietly_or(&self, reason: String) -> Ended {
+        if self.stopping() {
+            Ended::Quietly
+        } else {
+            Ended::Refused(reason)
         }
     }
 
@@ -177,9 +257,8 @@ impl Link {
     /// anything else (refused).
     fn read_back(&self, stream: &mut UnixStream, pid: u32) -> Option<Back> {
         let mut frame = [0u8; PREFIX_LEN + RELEASE_LEN];
-        if !self.read_exact_or_stop(stream, &mut frame[..PREFIX_LEN]) {
-            return None;
-        }
+        let mut clock = Clock::between_frames();
+        self.read_exact_until(stream, &mut frame[..PREFIX_LEN], &mut clock).ok()?;
         let prefix = Prefix::decode(frame[..PREFIX_LEN].try_into().ok()?, 0);
         let len = match prefix {
             Ok(p) if p.kind == KIND_RELEASE && p.header_len == 0 && p.payload_len == RELEASE_LEN => RELEASE_LEN,
@@ -197,64 +276,137 @@ impl Link {
             }
         };
         let payload = &mut frame[PREFIX_LEN..PREFIX_LEN + len];
-        if !self.read_exact_or_stop(stream, payload) {
-            return None;
-        }
+        self.read_exact_until(stream, payload, &mut clock).ok()?;
         match len {
             ACK_LEN => AckFrame::decode(payload).map(Back::Ack),
             _ => ReleaseFrame::decode(payload).map(Back::Release),
         }
     }
 
-    fn truncated(&self, from_pid: u32) {
-        self.reject(from_pid, "truncated frame: the connection closed in the middle of it");
-    }
-
     /// Fills the prefix, keeping the descriptors that come with it (a shared-memory frame
     /// sends its segment with its first byte). `None` on a clean end of stream or a stop.
-    fn read_prefix(&self, stream: &UnixStream, buf: &mut [u8; PREFIX_LEN]) -> io::Result<Option<Vec<OwnedFd>>> {
+    /// The frame's clock starts with its first byte.
+    fn read_prefix(
+        &self,
+        stream: &UnixStream,
+        buf: &mut [u8; PREFIX_LEN],
+        clock: &mut Clock,
+    ) -> Result<Option<Vec<OwnedFd>>, Ended> {
         let mut filled = 0;
         let mut fds = Vec::new();
         while filled < buf.len() {
             if self.stopping() {
                 return Ok(None);
             }
+            clock.check(false)?;
             match socket::recv_with_fds(stream, &mut buf[filled..]) {
                 Ok((0, _)) if filled == 0 => return Ok(None),
-                Ok((0, _)) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok((0, _)) => return Err(Ended::Refused(TRUNCATED.into())),
                 Ok((n, received)) => {
+                    if filled == 0 {
+                        *clock = Clock::frame();
+                    }
                     filled += n;
                     fds.extend(received);
                     // Closed on the way out (they are owned): a peer cannot fill our table.
                     if fds.len() > MAX_FDS_PER_FRAME {
                         let why = format!("{} descriptors with one frame, at most {MAX_FDS_PER_FRAME}", fds.len());
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+                        return Err(Ended::Refused(why));
                     }
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) if again(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(Ended::Refused(e.to_string())),
+                Err(_) => return Ok(None),
             }
         }
         Ok(Some(fds))
     }
 
-    fn read_exact_or_stop(&self, stream: &mut UnixStream, buf: &mut [u8]) -> bool {
+    /// Fills `buf`, within the clock's deadline.
+    fn read_exact_until(&self, mut stream: &UnixStream, buf: &mut [u8], clock: &mut Clock) -> Result<(), Ended> {
         let mut filled = 0;
         while filled < buf.len() {
-            if self.stopping() {
-                return false;
-            }
+            clock.check(self.stopping())?;
             match stream.read(&mut buf[filled..]) {
-                Ok(0) => return false,
+                Ok(0) => return Err(self.quietly_or(TRUNCATED.into())),
                 Ok(n) => filled += n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
+                Err(e) if again(&e) => {}
+                Err(_) => return Err(Ended::Quietly),
             }
         }
-        true
+        Ok(())
     }
+}
+
+const TRUNCATED: &str = "truncated frame: the connection closed in the middle of it";
+
+/// Why reading a connection ended early.
+enum Ended {
+    /// We stop, or the connection failed: nothing to say.
+    Quietly,
+    /// The peer is refused for this reason (a `rejected` event).
+    Refused(String),
+}
+
+/// A whole frame as read: prefix, header, payload, descriptors.
+type NextFrame = (Prefix, FrameHeader, Vec<u8>, Vec<OwnedFd>);
+
+/// By when a connection must have sent what it owes.
+struct Clock {
+    until: Option<Instant>,
+    /// What the peer owes: its first byte, or the rest of a frame.
+    frame_begun: bool,
+}
+
+impl Clock {
+    /// A new connection: its first byte within [`SILENT_TIMEOUT`].
+    fn first_frame() -> Clock {
+        Clock { until: Some(Instant::now() + SILENT_TIMEOUT), frame_begun: false }
+    }
+
+    /// Between frames: a publisher is quiet for as long as it publishes nothing.
+    fn between_frames() -> Clock {
+        Clock { until: None, frame_begun: false }
+    }
+
+    /// A frame has begun: the rest within [`FRAME_TIMEOUT`].
+    fn frame() -> Clock {
+        Clock { until: Some(Instant::now() + FRAME_TIMEOUT), frame_begun: true }
+    }
+
+    /// `Quietly` when we stop; refused once the deadline passed.
+    fn check(&self, stopping: bool) -> Result<(), Ended> {
+        if stopping {
+            return Err(Ended::Quietly);
+        }
+        match self.until {
+            Some(until) if Instant::now() >= until => Err(Ended::Refused(match self.frame_begun {
+                true => format!("stalled in the middle of a frame: not whole within {} s", FRAME_TIMEOUT.as_secs()),
+                false => format!("sent nothing within {} s of connecting", SILENT_TIMEOUT.as_secs()),
+            })),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A read timeout (`EAGAIN`: look at the clock and read again) or an interrupted call.
+fn again(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted)
+}
+
+/// Reads what the socket has into `buf`'s spare capacity, without filling it first, up to
+/// `limit` bytes in all (the payload's share of the budget).
+fn read_into_spare(stream: &UnixStream, buf: &mut Vec<u8>, limit: usize) -> io::Result<usize> {
+    let room = limit.saturating_sub(buf.len()).min(buf.capacity() - buf.len());
+    let spare = &mut buf.spare_capacity_mut()[..room];
+    // SAFETY: read(2) writes at most `room` bytes into `spare`, memory this Vec owns and
+    // has not initialized; it returns how many it wrote, or -1 with nothing written.
+    let n = unsafe { nix::libc::read(stream.as_raw_fd(), spare.as_mut_ptr().cast(), room) };
+    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+    // SAFETY: the first `n` bytes after the length were just written by the kernel, and
+    // `n <= room` keeps the length within the capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
 }
 
 /// Acknowledge this many frames at once at most; fewer when the socket is empty (the
