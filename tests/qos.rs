@@ -265,3 +265,22 @@ fn the_copies_experiment_takes_late_joiners() {
         assert!(got.iter().all(|r| r.1 != "42"), "the oldest left the publisher's buffer: {got:?}");
     }
 }
+
+/// A volatile publisher with transient-local subscriptions: durability is incompatible
+/// (qos_check_compatible, qos.cpp rolling), on the IPC path and the middleware's alike;
+/// each pair says so and nothing arrives. With volatile subscriptions the same publisher
+/// reaches them.
+#[test]
+fn a_volatile_publisher_does_not_reach_transient_local_subscriptions() {
+    use ipc_lab::demos::copies::{self, Setup, Spec};
+    for (qos, received, refused) in [(QoS::keep_last(2).transient_local(), 0, 2), (QoS::keep_last(2), 2, 0)] {
+        let (ctx, recorder) = context(Distro::Jazzy);
+        let setup = Setup { qos, volatile_publisher: true, inter_process: true, ..Setup::default() };
+        copies::main(&ctx, &"U".parse::<Spec>().unwrap(), setup).unwrap();
+        let events = recorder.events();
+        assert_eq!(receipts(&events).len(), received, "{qos:?}");
+        let durability =
+            count(&events, |k| matches!(k, EventKind::IncompatibleQos { policy: QosPolicyKind::Durability, .. }));
+        assert_eq!(durability, refused, "{qos:?}: the IPC subscription and the one outside it");
+    }
+}

@@ -371,6 +371,11 @@ pub struct CopiesArgs {
     #[arg(long)]
     pub best_effort_publisher: bool,
 
+    /// Make the publisher volatile while the subscriptions keep --durability: with
+    /// transient-local ones, incompatible QoS
+    #[arg(long)]
+    pub volatile_publisher: bool,
+
     /// Whose rclcpp rules apply where releases differ: humble, jazzy, or rolling
     #[arg(long, value_enum, default_value_t = DistroArg::Rolling)]
     pub distro: DistroArg,

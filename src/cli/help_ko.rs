@@ -69,6 +69,11 @@ const ARGS: &[(&str, &str, &str)] = &[
     ("copies", "late", "발행한 뒤에야 구독을 만듭니다: 늦게 온 구독(late joiner)"),
     ("copies", "best_effort_publisher", "구독은 reliable인 채로 퍼블리셔만 best effort로: 호환되지 않는 QoS"),
     (
+        "copies",
+        "volatile_publisher",
+        "구독은 --durability 그대로 두고 퍼블리셔만 volatile로: 구독이 transient local이면 호환되지 않는 QoS",
+    ),
+    (
         "*",
         "durability",
         "volatile(원본 데모처럼) 또는 transient-local: 퍼블리셔가 마지막 N개를 간직했다가 늦게 온 구독에게 줍니다",

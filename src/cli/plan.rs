@@ -515,6 +515,7 @@ fn copies_plan(args: CopiesArgs) -> CopiesPlan {
         ignore_local_publications: args.ignore_local_publications,
         qos: qos.qos,
         best_effort_publisher: args.best_effort_publisher,
+        volatile_publisher: args.volatile_publisher,
         messages: args.publish,
         late: args.late,
     };

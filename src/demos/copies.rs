@@ -178,6 +178,9 @@ pub struct Setup {
     /// The publisher is best effort while the subscriptions stay reliable: they cannot
     /// communicate.
     pub best_effort_publisher: bool,
+    /// The publisher is volatile while the subscriptions keep the durability of `qos`: with
+    /// transient-local ones they cannot communicate.
+    pub volatile_publisher: bool,
     /// How many messages are published, one after another, before any callback runs.
     pub messages: usize,
     /// The subscriptions are created only after the publishing: late joiners.
@@ -192,6 +195,7 @@ impl Default for Setup {
             ignore_local_publications: false,
             qos: QoS::keep_last(10),
             best_effort_publisher: false,
+            volatile_publisher: false,
             messages: 1,
             late: false,
         }
@@ -216,6 +220,7 @@ pub fn main(ctx: &Context, spec: &Spec, setup: Setup) -> Result<(), DemoError> {
     let publisher_node = Node::new(ctx, "publisher", ipc)?;
     let qos = setup.qos;
     let publisher_qos = if setup.best_effort_publisher { qos.best_effort() } else { qos };
+    let publisher_qos = if setup.volatile_publisher { publisher_qos.volatile() } else { publisher_qos };
     let publisher = publisher_node.create_publisher::<Int32>("topic", publisher_qos)?;
     // Values from 42 on, so that a row reads like the single message of the design table.
     let publish_all = || {

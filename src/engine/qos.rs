@@ -69,6 +69,10 @@ impl QoS {
     pub fn transient_local(self) -> Self {
         Self { durability: Durability::TransientLocal, ..self }
     }
+
+    pub fn volatile(self) -> Self {
+        Self { durability: Durability::Volatile, ..self }
+    }
 }
 
 /// The rclcpp release whose intra-process rules apply where releases differ. Only

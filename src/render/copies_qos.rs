@@ -96,6 +96,9 @@ fn title(spec: &Spec, setup: &Setup, type_name: &str, lang: Lang) -> String {
     if setup.best_effort_publisher {
         text.push_str(lang.pick(" · 퍼블리셔만 best effort", " · best-effort publisher"));
     }
+    if setup.volatile_publisher {
+        text.push_str(lang.pick(" · 퍼블리셔만 volatile", " · volatile publisher"));
+    }
     text
 }
 
