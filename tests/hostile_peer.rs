@@ -450,9 +450,40 @@ fn peak_rss(pid: u32) -> usize {
     line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024
 }
 
-/// Where a hostile child process (this test, run again) connects, and its runtime directory.
-const CHILD_SOCKET: &str = "IPC_LAB_TEST_PARTIAL_FRAMES_SOCKET";
-const CHILD_RUNTIME: &str = "IPC_LAB_TEST_PARTIAL_FRAMES_RUNTIME";
+/// Where a hostile child process (a test, run again) connects, and its runtime directory.
+const CHILD_SOCKET: &str = "IPC_LAB_TEST_HOSTILE_CHILD_SOCKET";
+const CHILD_RUNTIME: &str = "IPC_LAB_TEST_HOSTILE_CHILD_RUNTIME";
+
+/// The socket and runtime directory, when this process is a hostile child.
+fn hostile_child() -> Option<(PathBuf, PathBuf)> {
+    let (socket, runtime) = (std::env::var_os(CHILD_SOCKET)?, std::env::var_os(CHILD_RUNTIME)?);
+    Some((socket.into(), runtime.into()))
+}
+
+/// `n` processes of this test binary running `test` alone as a hostile child of `socket`;
+/// each says `done` on stdout for each connection it has done with.
+fn hostile_children(test: &str, n: usize, socket: &Path, runtime: &Path) -> Vec<Watched> {
+    let spawn_one = || {
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+            .env(CHILD_SOCKET, socket)
+            .env(CHILD_RUNTIME, runtime)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Watched::new(child)
+    };
+    (0..n).map(|_| spawn_one()).collect()
+}
+
+/// Waits until each child said `done` `times` times (the first ends the test harness's own
+/// line: `test ... done`).
+fn all_done(children: &mut [Watched], times: usize) {
+    for child in children {
+        child.wait_until_lines(|lines| lines.join("\n").matches("done").count() == times);
+    }
+}
 
 /// Bytes of each partial frame's payload that are sent: all but the last few of the 64 MiB
 /// it declares.
@@ -490,32 +521,17 @@ fn partial_frames_child(socket: &Path, runtime: &Path) {
 #[test]
 fn partial_frames_hold_at_most_the_budget() {
     use ipc_lab::engine::transport::budget::PARTIAL_FRAMES_BUDGET;
-    if let (Some(socket), Some(runtime)) = (std::env::var_os(CHILD_SOCKET), std::env::var_os(CHILD_RUNTIME)) {
-        return partial_frames_child(Path::new(&socket), Path::new(&runtime));
+    if let Some((socket, runtime)) = hostile_child() {
+        return partial_frames_child(&socket, &runtime);
     }
     let runtime = tempfile::tempdir().unwrap();
     let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
     let socket = socket_of(runtime.path(), &consumer.child);
     let pid = consumer.child.id();
     let before = peak_rss(pid);
-    let mut children: Vec<Watched> = (0..4)
-        .map(|_| {
-            let child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "partial_frames_hold_at_most_the_budget", "--nocapture", "--test-threads", "1"])
-                .env(CHILD_SOCKET, &socket)
-                .env(CHILD_RUNTIME, runtime.path())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            Watched::new(child)
-        })
-        .collect();
+    let mut children = hostile_children("partial_frames_hold_at_most_the_budget", 4, &socket, runtime.path());
     // Every frame is read to the end of what was sent (or cut off), then cut off.
-    for child in &mut children {
-        // (The first `done` ends the test harness's own line.)
-        child.wait_until_lines(|lines| lines.join("\n").matches("done").count() == 2);
-    }
+    all_done(&mut children, 2);
     consumer.wait_until(|events| kind(events, "rejected").len() >= 8);
     let grown = peak_rss(pid) - before;
     let out = consumer.finish();
@@ -526,4 +542,51 @@ fn partial_frames_hold_at_most_the_budget() {
     assert_eq!(reasons.len(), 8, "{reasons:?}");
     // Cut off for stalling, or, waiting for room in the budget, for taking too long.
     assert!(reasons.iter().all(|r| r.contains("stalled") || r.contains("memory budget")), "{reasons:?}");
+}
+
+/// What a child of `quiet_connections_make_room_for_a_publisher` does: announces itself,
+/// sends one good frame on each of its two connections, says `done`, and waits.
+fn one_frame_child(socket: &Path, runtime: &Path) {
+    let _announced = common::announce_self(runtime);
+    let _streams: Vec<UnixStream> = (0..2)
+        .map(|_| {
+            let mut stream = UnixStream::connect(socket).unwrap();
+            stream.write_all(&number_frame()).unwrap();
+            println!("done");
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// Connections that sent one good frame and then nothing, two from each of 32 processes:
+/// every place is taken, and no time limit holds between frames (a publisher may be quiet
+/// as long as it likes). A real producer started then takes the place of the quietest
+/// (QUIET_EVICTION) and is received; without that it was refused for as long as they stayed.
+#[test]
+fn quiet_connections_make_room_for_a_publisher() {
+    use ipc_lab::engine::transport::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
+    if let Some((socket, runtime)) = hostile_child() {
+        return one_frame_child(&socket, &runtime);
+    }
+    let runtime = tempfile::tempdir().unwrap();
+    let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
+    let socket = socket_of(runtime.path(), &consumer.child);
+    let pid = consumer.child.id();
+    let before = open_fds(pid);
+    let processes = MAX_CONNECTIONS / MAX_CONNECTIONS_PER_PEER;
+    let mut children =
+        hostile_children("quiet_connections_make_room_for_a_publisher", processes, &socket, runtime.path());
+    all_done(&mut children, MAX_CONNECTIONS_PER_PEER);
+    // Every connection is read (two descriptors each: it and its way back).
+    eventually("every connection to be read", || open_fds(pid) >= before + 2 * MAX_CONNECTIONS);
+    let producer = Watched::new(spawn(runtime.path(), &["node", "producer", "--period", "20ms", "--format", "json"]));
+    consumer.wait_until(|events| {
+        kind(events, "received").iter().any(|r| r["from_pid"].as_u64() == Some(u64::from(producer.child.id())))
+    });
+    producer.finish();
+    let out = consumer.finish();
+    drop(children);
+    let reasons = common::rejected_reasons(&out);
+    assert!(reasons.iter().any(|r| r.contains("make room")), "{reasons:?}");
 }

@@ -37,7 +37,7 @@
 //! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |
 //! | who is read at all: a process with an announcement in the domain that can be believed (as scanned, or read again at once for a process that just started); any other connection is closed (`rejected`) | - | `link.rs`, `Link::announced` |
-//! | connections read at once; beyond, a connection is closed (`rejected`) | 64 | [`MAX_CONNECTIONS`] |
+//! | connections read at once; beyond, the one quiet the longest makes room if it has been quiet [`QUIET_EVICTION`] (1 s), else the new one is closed (`rejected` either way) | 64 | [`MAX_CONNECTIONS`] |
 //! | of those, from one process (it sends on one; a second covers a reconnection) | 2 | [`MAX_CONNECTIONS_PER_PEER`] |
 //! | a new connection that sends no byte within this is closed (between frames a publisher may be quiet for as long as it likes) | 5 s | [`SILENT_TIMEOUT`] |
 //! | a frame must be whole this long after its first byte (stalled or slowloris peers are closed), waiting for room in the budget included | 5 s | [`FRAME_TIMEOUT`] |
@@ -82,7 +82,7 @@ use super::wire::{WireBytes, WireSample};
 use frame::FrameHeader;
 
 pub(crate) use link::{LocalEntry, LocalKind};
-pub use receiver::{FRAME_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER, SILENT_TIMEOUT};
+pub use receiver::{FRAME_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER, QUIET_EVICTION, SILENT_TIMEOUT};
 pub(crate) use shm::Loan;
 pub(crate) use socket::write_frame;
 

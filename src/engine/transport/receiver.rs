@@ -4,7 +4,8 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -41,10 +42,42 @@ pub const SILENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// the memory budget (`budget.rs`).
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// When [`MAX_CONNECTIONS`] are read, a new connection takes the place of the one that has
+/// been quiet the longest, if that one has been quiet at least this long: connections that
+/// sent a frame and then nothing (from many processes) cannot keep a publisher out.
+pub const QUIET_EVICTION: Duration = Duration::from_secs(1);
+
 /// A connection being read, and the process at its other end.
 struct Reader {
     pid: u32,
     thread: JoinHandle<()>,
+    activity: Arc<Activity>,
+}
+
+/// What the accept loop knows of a connection being read, kept up by its reader.
+struct Activity {
+    /// When its last byte came (or it was accepted).
+    heard: Mutex<Instant>,
+    /// Told to end, to make room for a new connection.
+    evicted: AtomicBool,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity { heard: Mutex::new(Instant::now()), evicted: AtomicBool::new(false) }
+    }
+
+    fn heard(&self) {
+        *self.heard.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.heard.lock().unwrap_or_else(|e| e.into_inner()).elapsed()
+    }
+
+    fn evicted(&self) -> bool {
+        self.evicted.load(Ordering::SeqCst)
+    }
 }
 
 impl Link {
@@ -60,19 +93,43 @@ impl Link {
             // another pid.
             let pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
                 .map_or(0, |c| c.pid() as u32);
-            let theirs = readers.iter().filter(|r| r.pid == pid).count();
-            if readers.len() >= MAX_CONNECTIONS || theirs >= MAX_CONNECTIONS_PER_PEER {
+            if let Err(why) = self.admit(&readers, pid) {
                 // Closed by dropping it; said once per connection refused.
-                let why = match theirs >= MAX_CONNECTIONS_PER_PEER {
-                    true => format!("pid {pid} already has {theirs} connections, at most {MAX_CONNECTIONS_PER_PEER}"),
-                    false => format!("{MAX_CONNECTIONS} connections are read already"),
-                };
                 self.reject(pid, &why);
                 continue;
             }
-            let (link, transport) = (self.clone(), transport.clone());
-            let thread = std::thread::spawn(move || link.read_loop(stream, pid, &transport));
-            readers.push(Reader { pid, thread });
+            let activity = Arc::new(Activity::new());
+            let (link, transport, heard) = (self.clone(), transport.clone(), activity.clone());
+            let thread = std::thread::spawn(move || link.read_loop(stream, pid, heard, &transport));
+            readers.push(Reader { pid, thread, activity });
+        }
+    }
+
+    /// Whether a new connection from `pid` is read: only from a process that announced
+    /// itself, at most [`MAX_CONNECTIONS_PER_PEER`] of its own, and at most
+    /// [`MAX_CONNECTIONS`] in all, the quietest making room ([`QUIET_EVICTION`]). `Err` says
+    /// why not.
+    fn admit(&self, readers: &[Reader], pid: u32) -> Result<(), String> {
+        if !self.announced(pid) {
+            return Err(format!(
+                "pid {pid} has no announcement in the runtime directory: only an ipc-lab process is read"
+            ));
+        }
+        let live: Vec<&Reader> = readers.iter().filter(|r| !r.activity.evicted()).collect();
+        let theirs = live.iter().filter(|r| r.pid == pid).count();
+        if theirs >= MAX_CONNECTIONS_PER_PEER {
+            return Err(format!("pid {pid} already has {theirs} connections, at most {MAX_CONNECTIONS_PER_PEER}"));
+        }
+        if live.len() < MAX_CONNECTIONS {
+            return Ok(());
+        }
+        let quietest = live.iter().map(|r| (r.activity.quiet_for(), r)).max_by_key(|(quiet, _)| *quiet);
+        match quietest {
+            Some((quiet, r)) if quiet >= QUIET_EVICTION => {
+                r.activity.evicted.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+            _ => Err(format!("{MAX_CONNECTIONS} connections are read already, none quiet for {QUIET_EVICTION:?}")),
         }
     }
 
@@ -80,14 +137,9 @@ impl Link {
         self.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid, reason: LineText::cut(reason) });
     }
 
-    /// Reads frames until the peer closes, a frame is malformed, or we stop; then forgets
-    /// what the peer had sent. Only a process that announced itself is read at all.
-    fn read_loop(&self, stream: UnixStream, peer_pid: u32, transport: &Weak<dyn Transport>) {
-        if !self.announced(peer_pid) {
-            let why =
-                format!("pid {peer_pid} has no announcement in the runtime directory: only an ipc-lab process is read");
-            return self.reject(peer_pid, &why);
-        }
+    /// Reads frames until the peer closes, a frame is malformed, it is too slow, its place is
+    /// taken, or we stop; then forgets what the peer had sent.
+    fn read_loop(&self, stream: UnixStream, peer_pid: u32, activity: Arc<Activity>, transport: &Weak<dyn Transport>) {
         // Wake up now and then to notice a stop and the deadlines.
         let _ = stream.set_read_timeout(Some(SCAN_PERIOD));
         let Ok(back) = stream.try_clone() else { return };
@@ -95,7 +147,7 @@ impl Link {
         // waited for: the write fails, and the connection ends.
         let _ = back.set_write_timeout(Some(SCAN_PERIOD));
         let back = Arc::new(BackChannel(std::sync::Mutex::new(back)));
-        if let Err(Ended::Refused(reason)) = self.read_frames(&stream, peer_pid, &back, transport) {
+        if let Err(Ended::Refused(reason)) = self.read_frames(&stream, peer_pid, &back, activity, transport) {
             self.reject(peer_pid, &reason);
         }
         if let Some(transport) = transport.upgrade() {
@@ -110,11 +162,12 @@ impl Link {
         stream: &UnixStream,
         peer_pid: u32,
         back: &Arc<BackChannel>,
+        activity: Arc<Activity>,
         transport: &Weak<dyn Transport>,
     ) -> Result<(), Ended> {
         // Frames read and not acknowledged yet.
         let mut unacked = 0;
-        let mut clock = Clock::first_frame();
+        let mut clock = Clock::first_frame(activity);
         while let Some((prefix, header, payload, fds)) = self.next_frame(stream, &mut clock)? {
             if header.publisher_pid != peer_pid {
                 let claim = format!("the frame claims pid {}, the socket says {peer_pid}", header.publisher_pid);
@@ -132,7 +185,7 @@ impl Link {
             if !acknowledge(stream, back, &mut unacked) {
                 return Ok(());
             }
-            clock = Clock::between_frames();
+            clock.between_frames();
         }
         Ok(())
     }
@@ -182,7 +235,7 @@ impl Link {
             clock.check(self.stopping())?;
             match read_into_spare(stream, &mut payload, share.held()) {
                 Ok(0) => return Err(self.quietly_or(TRUNCATED.into())),
-                Ok(_) => {}
+                Ok(_) => clock.heard(),
                 Err(e) if again(&e) => {}
                 Err(_) => return Err(Ended::Quietly),
             }
@@ -257,7 +310,7 @@ impl Link {
     /// anything else (refused).
     fn read_back(&self, stream: &mut UnixStream, pid: u32) -> Option<Back> {
         let mut frame = [0u8; PREFIX_LEN + RELEASE_LEN];
-        let mut clock = Clock::between_frames();
+        let mut clock = Clock::never();
         self.read_exact_until(stream, &mut frame[..PREFIX_LEN], &mut clock).ok()?;
         let prefix = Prefix::decode(frame[..PREFIX_LEN].try_into().ok()?, 0);
         let len = match prefix {
@@ -304,8 +357,9 @@ impl Link {
                 Ok((0, _)) => return Err(Ended::Refused(TRUNCATED.into())),
                 Ok((n, received)) => {
                     if filled == 0 {
-                        *clock = Clock::frame();
+                        clock.begin_frame();
                     }
+                    clock.heard();
                     filled += n;
                     fds.extend(received);
                     // Closed on the way out (they are owned): a peer cannot fill our table.
@@ -329,7 +383,10 @@ impl Link {
             clock.check(self.stopping())?;
             match stream.read(&mut buf[filled..]) {
                 Ok(0) => return Err(self.quietly_or(TRUNCATED.into())),
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    filled += n;
+                    clock.heard();
+                }
                 Err(e) if again(&e) => {}
                 Err(_) => return Err(Ended::Quietly),
             }
@@ -351,33 +408,49 @@ enum Ended {
 /// A whole frame as read: prefix, header, payload, descriptors.
 type NextFrame = (Prefix, FrameHeader, Vec<u8>, Vec<OwnedFd>);
 
-/// By when a connection must have sent what it owes.
+/// By when a connection must have sent what it owes, and what the accept loop is told of it.
 struct Clock {
     until: Option<Instant>,
     /// What the peer owes: its first byte, or the rest of a frame.
     frame_begun: bool,
+    activity: Arc<Activity>,
 }
 
 impl Clock {
     /// A new connection: its first byte within [`SILENT_TIMEOUT`].
-    fn first_frame() -> Clock {
-        Clock { until: Some(Instant::now() + SILENT_TIMEOUT), frame_begun: false }
+    fn first_frame(activity: Arc<Activity>) -> Clock {
+        Clock { until: Some(Instant::now() + SILENT_TIMEOUT), frame_begun: false, activity }
+    }
+
+    /// A connection nobody else watches, given all the time it takes (the way back from a
+    /// process we chose to send to).
+    fn never() -> Clock {
+        Clock { until: None, frame_begun: false, activity: Arc::new(Activity::new()) }
     }
 
     /// Between frames: a publisher is quiet for as long as it publishes nothing.
-    fn between_frames() -> Clock {
-        Clock { until: None, frame_begun: false }
+    fn between_frames(&mut self) {
+        (self.until, self.frame_begun) = (None, false);
     }
 
     /// A frame has begun: the rest within [`FRAME_TIMEOUT`].
-    fn frame() -> Clock {
-        Clock { until: Some(Instant::now() + FRAME_TIMEOUT), frame_begun: true }
+    fn begin_frame(&mut self) {
+        (self.until, self.frame_begun) = (Some(Instant::now() + FRAME_TIMEOUT), true);
     }
 
-    /// `Quietly` when we stop; refused once the deadline passed.
+    /// Bytes came.
+    fn heard(&self) {
+        self.activity.heard();
+    }
+
+    /// `Quietly` when we stop; refused once the deadline passed, or to make room.
     fn check(&self, stopping: bool) -> Result<(), Ended> {
         if stopping {
             return Err(Ended::Quietly);
+        }
+        if self.activity.evicted() {
+            let why = format!("closed to make room: the quietest of {MAX_CONNECTIONS} connections");
+            return Err(Ended::Refused(why));
         }
         match self.until {
             Some(until) if Instant::now() >= until => Err(Ended::Refused(match self.frame_begun {
