@@ -51,6 +51,11 @@ const CASES: &[(&[&str], &str)] = &[
     (&["node", "watermark_node", "--loan", "--transport", "socket"], "--transport shm"),
     (&["node", "image_view_node", "--loan", "--transport", "shm"], "--loan"),
     (&["node", "camera_node", "--viewer-callback", "loaned"], "--viewer-callback"),
+    (&["two-node", "--loan"], "--transport shm"),
+    (&["two-node", "--loan", "--transport", "shm", "--ipc", "both"], "--ipc both"),
+    (&["cyclic", "--loan", "--transport", "shm"], "cyclic"),
+    (&["node", "consumer", "--loan"], "--transport shm"),
+    (&["node", "pipe1", "--loan", "--transport", "shm"], "--loan"),
 ];
 
 /// An option at the end of the line without its value says that the value is missing

@@ -24,7 +24,12 @@ fn context(receipts: Option<u64>) -> (Context, Arc<Recorder>) {
 }
 
 fn fast(ipc: bool) -> DemoOptions {
-    DemoOptions { use_intra_process_comms: ipc, period: Duration::ZERO, qos: ipc_lab::engine::QoS::keep_last(10) }
+    DemoOptions {
+        use_intra_process_comms: ipc,
+        period: Duration::ZERO,
+        qos: ipc_lab::engine::QoS::keep_last(10),
+        loan: false,
+    }
 }
 
 fn received(events: &[TraceEvent]) -> Vec<(String, usize, Via, String)> {

@@ -286,3 +286,45 @@ fn a_loan_that_falls_back_to_the_heap_is_published_by_reference() {
     }
     assert!(kind(&events, "loan_published").is_empty(), "nothing was lent");
 }
+
+/// `--loan` on the number demo's nodes, in two processes: the producer borrows a loaned
+/// `Int32` in its shared-memory pool and writes the number there; the consumer's
+/// `Loaned<Int32>` reads it in place. The kernel's maps say the consumer's message lies in a
+/// mapping of the very memfd the producer wrote in, at another address; nothing was
+/// serialized, written, read or deserialized for it, and the value is the one published.
+#[test]
+fn a_loaned_int32_is_read_in_place_by_a_consumer_in_another_process() {
+    let runtime = tempfile::tempdir().unwrap();
+    let shm = ["--transport", "shm", "--loan", "--format", "json"];
+    let mut consumer = Running::spawn(runtime.path(), &[&["node", "consumer"][..], &shm].concat());
+    let mut producer = Running::spawn(runtime.path(), &[&["node", "producer", "--period", "100ms"][..], &shm].concat());
+    let producer_pid = producer.child.id();
+    let received = consumer.wait_for("a number from the producer", |e| {
+        e["event"] == "received" && e["publisher_pid"] == producer_pid && e["node"] == "consumer"
+    });
+    let seq = received["seq"].clone();
+    let consumer_inode =
+        slot_inode_at(consumer.child.id(), addr(&received["addr"])).expect("the consumer's number is in a memfd slot");
+    let loan = producer.wait_for("the loan", |e| e["event"] == "loan_published" && e["seq"] == seq);
+    let producer_inode = slot_inode_at(producer_pid, addr(&loan["addr"])).expect("the producer's slot");
+    assert_eq!(consumer_inode, producer_inode);
+    assert_eq!(
+        (&loan["inode"], &loan["header_bytes"], &loan["loaned_bytes"]),
+        (&Value::from(consumer_inode), &Value::from(4), &Value::from(8))
+    );
+    assert_ne!(received["addr"], loan["addr"], "two processes, two virtual addresses");
+    assert_eq!(received["from_addr"], loan["addr"]);
+    assert_eq!(addr(&received["payload_addr"]), addr(&received["addr"]) + 4, "the value after the CDR header");
+    let published = producer.wait_for("the publish", |e| e["event"] == "published" && e["seq"] == seq);
+    assert_eq!(received["value"], published["value"]);
+
+    let consumer_events = consumer.stop();
+    let producer_events = producer.stop();
+    for name in ["deserialized", "read", "written", "shm_written", "serialized", "copied"] {
+        assert!(from_pipeline(&consumer_events, name, producer_pid).is_empty(), "the consumer: {name}");
+        assert!(kind(&producer_events, name).is_empty(), "the producer: {name}");
+    }
+    let receipts = from_pipeline(&consumer_events, "received", producer_pid);
+    assert!(receipts.iter().all(|r| r["serialized_bytes"] == 0 && r["written_bytes"] == 0 && r["copied_bytes"] == 0));
+    assert_eq!(kind(&consumer_events, "summary")[0]["end_to_end_copies"], 0);
+}

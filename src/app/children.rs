@@ -60,6 +60,9 @@ fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Opt
     if demo.qos != QosPlan::upstream() {
         args.extend(demo.qos.args());
     }
+    if demo.loan {
+        args.push("--loan".into());
+    }
     args.extend(["--domain".into(), domain.to_string()]);
     args.extend(count.map(|n| ["--count".to_string(), n.to_string()]).into_iter().flatten());
     args
@@ -352,6 +355,7 @@ mod tests {
             split: true,
             transport: TransportKind::Socket,
             qos: QosPlan::upstream(),
+            loan: false,
         }
     }
 

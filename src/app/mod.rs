@@ -385,6 +385,8 @@ struct LocalRun {
     needs_transport: bool,
     /// The demo's or the node's `main`, from `demos::DEMOS`.
     main: DemoMain,
+    /// `--loan`: loaned messages published, and taken as `Loaned` views.
+    loan: bool,
 }
 
 impl LocalRun {
@@ -399,6 +401,7 @@ impl LocalRun {
             transport: demo.transport,
             needs_transport: false,
             main: demo.demo.main,
+            loan: demo.loan,
         }
     }
 
@@ -415,6 +418,7 @@ impl LocalRun {
             transport: node.transport,
             needs_transport: true,
             main: demo_node.main,
+            loan: node.image.loan,
         })
     }
 }
@@ -494,7 +498,8 @@ fn run_local(plan: &Plan, run: &LocalRun, out: &mut dyn Write) -> Result<(), App
         Err(e) if run.needs_transport => return Err(AppError::Transport(e)),
         Err(e) => notice(&transport_warning(plan.lang, &e)),
     }
-    let demo_options = DemoOptions { use_intra_process_comms: run.ipc, period: run.period, qos: run.qos.qos };
+    let demo_options =
+        DemoOptions { use_intra_process_comms: run.ipc, period: run.period, qos: run.qos.qos, loan: run.loan };
     let (worker_ctx, main) = (ctx.clone(), run.main);
     let run = Run { ctx, main: Box::new(move || main(&worker_ctx, demo_options)) };
     execute(vec![run], Together::AtOnce, vec![rx], renderer.as_mut(), None, plan.lang, out)

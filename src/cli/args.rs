@@ -88,6 +88,11 @@ pub struct DemoArgs {
     #[arg(long, value_enum)]
     pub transport: Option<TransportChoice>,
 
+    /// two-node: the producer publishes loaned messages (borrow_loaned_message, set, publish)
+    /// and the consumer reads them where they arrived (Loaned<Int32>); needs --transport shm
+    #[arg(long)]
+    pub loan: bool,
+
     #[command(flatten)]
     pub qos: QosArgs,
 
@@ -159,8 +164,9 @@ pub struct NodeArgs {
     #[arg(long, value_enum)]
     pub transport: Option<TransportChoice>,
 
-    /// camera_node, watermark_node: publish loaned messages (borrow_loaned_message, fill,
-    /// publish), in shared memory with --transport shm
+    /// producer, camera_node, watermark_node: publish loaned messages (borrow_loaned_message,
+    /// fill, publish); consumer: read them where they arrived (Loaned<Int32>); needs
+    /// --transport shm
     #[arg(long)]
     pub loan: bool,
 

@@ -137,8 +137,16 @@ const ARGS: &[(&str, &str, &str)] = &[
     (
         "node",
         "loan",
-        "camera_node, watermark_node: 빌린 메시지(loaned message)를 발행합니다 (borrow_loaned_message, 채우기, publish). --transport shm이면 공유 메모리에",
+        "producer, camera_node, watermark_node: 빌린 메시지(loaned message)를 발행합니다 (borrow_loaned_message, 채우기, publish). \
+         consumer: 받은 메시지를 도착한 자리에서 읽기 전용으로 봅니다(Loaned<Int32>). --transport shm이 필요합니다",
     ),
+    (
+        "two-node",
+        "loan",
+        "producer가 빌린 메시지(loaned message)를 발행하고 (borrow_loaned_message, 값 쓰기, publish), consumer는 그것을 \
+         도착한 자리에서 읽기 전용으로 봅니다(Loaned<Int32>). --transport shm이 필요합니다",
+    ),
+    ("cyclic", "loan", "two-node에서만 씁니다: cyclic의 파이프는 받은 메시지를 고쳐서 다시 보냅니다"),
     ("*", "frames", "프레임 N개 뒤에 멈춥니다 [기본값: 원본 데모처럼 Ctrl-C, ESC, q까지]"),
     ("echo", "topic", "토픽. 예: `number`"),
     ("echo", "raw", "메시지마다 CDR 바이트를 16진수로 한 줄씩 찍습니다"),

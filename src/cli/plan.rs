@@ -111,6 +111,9 @@ pub enum PlanError {
     LoanNeedsShm { command: String },
     /// `--loan` with `--ipc both`: its two runs stay in this process, with no transport.
     LoanWithBoth,
+    /// `cyclic --loan`: its pipes change what they receive and send it on; only two-node
+    /// has loans.
+    LoanNotForCyclic,
 }
 
 impl PlanError {
@@ -157,6 +160,12 @@ impl PlanError {
                     .into()
             }
             (PlanError::LoanNeedsShm { .. } | PlanError::LoanWithBoth, _) => self.loan_message(lang),
+            (PlanError::LoanNotForCyclic, Lang::Ko) => {
+                "cyclic에는 --loan이 없습니다: 빌린 메시지는 two-node와 image-pipeline에서 써 보세요".into()
+            }
+            (PlanError::LoanNotForCyclic, Lang::En) => {
+                "cyclic has no --loan: try loaned messages with two-node or image-pipeline".into()
+            }
         }
     }
 
@@ -184,7 +193,8 @@ impl PlanError {
             PlanError::SplitWithBoth
             | PlanError::NotForNode { .. }
             | PlanError::LoanNeedsShm { .. }
-            | PlanError::LoanWithBoth => HELP_HINT,
+            | PlanError::LoanWithBoth
+            | PlanError::LoanNotForCyclic => HELP_HINT,
             PlanError::NoSuchLesson(_) => LESSON_LIST_HINT,
             PlanError::DdsNotBuilt => DDS_BUILD_HINT,
         }
@@ -203,7 +213,7 @@ pub fn node_uses(node: NodeName, option: &str) -> bool {
         "period" => matches!(node, Producer | Pipe1 | Pipe2),
         "source" | "size" | "fps" => node == CameraNode,
         "show" | "viewer_callback" => node == ImageViewNode,
-        "loan" => matches!(node, CameraNode | WatermarkNode),
+        "loan" => matches!(node, Producer | Consumer | CameraNode | WatermarkNode),
         "text_scale" => matches!(node, CameraNode | WatermarkNode | ImageViewNode),
         // The image nodes keep upstream's sensor-data QoS.
         "depth" | "reliability" | "durability" | "distro" => matches!(node, Producer | Consumer | Pipe1 | Pipe2),
@@ -239,6 +249,9 @@ pub struct DemoPlan {
     pub transport: TransportKind,
     /// The QoS of its endpoints and the release whose rules apply.
     pub qos: QosPlan,
+    /// `--loan` (two-node): the producer publishes loaned messages, the consumer takes
+    /// `Loaned<Int32>` views.
+    pub loan: bool,
 }
 
 /// The QoS of a number demo's endpoints, and whose rclcpp rules apply.
@@ -560,6 +573,18 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
     if args.split && args.ipc == IpcMode::Both {
         return Err(PlanError::SplitWithBoth);
     }
+    let transport = transport(args.transport)?;
+    if args.loan {
+        if demo.command != demos::TWO_NODE.command {
+            return Err(PlanError::LoanNotForCyclic);
+        }
+        if args.ipc == IpcMode::Both {
+            return Err(PlanError::LoanWithBoth);
+        }
+        if transport != TransportKind::SharedMemory {
+            return Err(PlanError::LoanNeedsShm { command: demo.command.into() });
+        }
+    }
     Ok(DemoPlan {
         demo,
         ipc: args.ipc,
@@ -567,8 +592,9 @@ fn demo_plan(demo: &'static Demo, args: DemoArgs) -> Result<DemoPlan, PlanError>
         period: args.period,
         output: args.output.into(),
         split: args.split,
-        transport: transport(args.transport)?,
+        transport,
         qos: args.qos.into(),
+        loan: args.loan,
     })
 }
 

@@ -29,6 +29,9 @@ pub struct DemoOptions {
     /// The QoS of every publisher and subscription (upstream: keep last 10, reliable,
     /// volatile).
     pub qos: QoS,
+    /// `--loan` (two-node): the producer publishes loaned messages and the consumer takes
+    /// `Loaned<Int32>` views of them, read where the middleware put them.
+    pub loan: bool,
 }
 
 /// A demo's `main`, or one node's: what the runner calls on a worker thread.

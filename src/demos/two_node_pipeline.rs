@@ -1,6 +1,7 @@
 //! `two_node_pipeline`: a producer publishes a new number every period, a consumer in the
 //! same process receives it. With IPC on both print the same address.
 
+use crate::engine::loan::Loaned;
 use crate::engine::msg::std_msgs::Int32;
 use crate::engine::{
     spin, Context, MessageAddress, Node, NodeOptions, Publisher, SingleThreadedExecutor, Subscription, Timer, UniquePtr,
@@ -17,6 +18,9 @@ pub struct Producer {
 
 impl Producer {
     pub fn new(ctx: &Context, name: &str, output: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        if options.loan {
+            return Self::with_loans(ctx, name, output, options);
+        }
         let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
         let node = Node::new(ctx, name, node_options)?;
         // Create a publisher on the output topic.
@@ -33,6 +37,25 @@ impl Producer {
         });
         Ok(Self { node, pub_, timer_ })
     }
+
+    /// `--loan` (not upstream): each number is written where the middleware lent memory for
+    /// it (`borrow_loaned_message`), then published where it is (`publish(std::move(loaned))`).
+    fn with_loans(ctx: &Context, name: &str, output: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, name, node_options)?;
+        let pub_ = node.create_publisher::<Int32>(output, options.qos)?;
+        let captured_pub = pub_.clone();
+        let this = node.clone();
+        let mut count = 0;
+        let timer_ = node.create_wall_timer(options.period, move || {
+            let mut msg = captured_pub.borrow_loaned_message();
+            msg.set_data(count);
+            count += 1;
+            printf!(this, "Published message with value: {}, and address: {:#X}", msg.data(), msg.address());
+            captured_pub.publish_loaned(msg);
+        });
+        Ok(Self { node, pub_, timer_ })
+    }
 }
 
 /// Node that consumes messages.
@@ -43,12 +66,27 @@ pub struct Consumer {
 
 impl Consumer {
     pub fn new(ctx: &Context, name: &str, input: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        if options.loan {
+            return Self::with_loans(ctx, name, input, options);
+        }
         let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
         let node = Node::new(ctx, name, node_options)?;
         let this = node.clone();
         // Create a subscription on the input topic which prints on receipt of new messages.
         let sub_ = node.create_subscription(input, options.qos, move |msg: UniquePtr<Int32>| {
             printf!(this, " Received message with value: {}, and address: {:#X}", msg.data, msg.address());
+        })?;
+        Ok(Self { node, sub_ })
+    }
+
+    /// `--loan` (not upstream): the callback takes a read-only view of the number where the
+    /// middleware put it, as rclcpp hands a message taken loaned.
+    fn with_loans(ctx: &Context, name: &str, input: &str, options: DemoOptions) -> Result<Self, DemoError> {
+        let node_options = NodeOptions::default().use_intra_process_comms(options.use_intra_process_comms);
+        let node = Node::new(ctx, name, node_options)?;
+        let this = node.clone();
+        let sub_ = node.create_subscription(input, options.qos, move |msg: Loaned<Int32>| {
+            printf!(this, " Received message with value: {}, and address: {:#X}", msg.data(), msg.address());
         })?;
         Ok(Self { node, sub_ })
     }

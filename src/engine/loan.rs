@@ -33,7 +33,7 @@ use std::sync::Arc;
 use super::cdr::{CdrError, CdrReader};
 use super::msg::builtin_interfaces::Time;
 use super::msg::sensor_msgs::Image;
-use super::msg::std_msgs::Header;
+use super::msg::std_msgs::{Header, Int32};
 use super::text::ShortText;
 use super::trace::{MessageRef, Publication};
 use super::transport::Loan;
@@ -78,7 +78,7 @@ impl ImageLayout {
 }
 
 /// rclcpp's `LoanedMessage` (loaned_message.hpp): a message in memory borrowed from the
-/// publisher, to be filled and published once. Only `Image` is loaned here.
+/// publisher, to be filled and published once. `Image` and `Int32` are loaned here.
 pub struct LoanedMessage<M> {
     inner: Inner<M>,
 }
@@ -90,7 +90,18 @@ enum Inner<M> {
     Heap(Box<M>),
     /// A slot of the publisher's shared-memory pool.
     Shared(Box<SharedImage>),
+    /// A slot holding a fixed-size message's encoding: the 4-byte CDR header, then the
+    /// value where the readers read it.
+    Plain(Box<Loan>),
 }
+
+/// Where an `Int32`'s value sits in its encoding: after the 4-byte CDR header.
+pub(crate) const INT32_VALUE_OFFSET: usize = 4;
+/// An `Int32`'s whole encoding: the header and the value.
+pub(crate) const INT32_CDR_LEN: usize = 8;
+
+/// The CDR header of a little-endian encoding (CDR_LE).
+const CDR_LE: [u8; 4] = [0x00, 0x01, 0x00, 0x00];
 
 /// An image being written into a shared-memory slot.
 pub(crate) struct SharedImage {
@@ -132,6 +143,8 @@ impl LoanedMessage<Image> {
         match self.inner {
             Inner::Heap(image) => Ok(image),
             Inner::Shared(image) => Err(image),
+            // Never made for an image.
+            Inner::Plain(_) => Ok(Box::default()),
         }
     }
 
@@ -143,6 +156,7 @@ impl LoanedMessage<Image> {
                 let range = image.offset..image.offset + image.layout.data_len();
                 &mut image.loan.bytes_mut()[range]
             }
+            Inner::Plain(_) => &mut [],
         }
     }
 
@@ -150,6 +164,7 @@ impl LoanedMessage<Image> {
         match &mut self.inner {
             Inner::Heap(image) => image.header.stamp = stamp,
             Inner::Shared(image) => image.stamp = stamp,
+            Inner::Plain(_) => {}
         }
     }
 
@@ -158,6 +173,7 @@ impl LoanedMessage<Image> {
         match &self.inner {
             Inner::Heap(image) => super::message::address_of(&**image),
             Inner::Shared(image) => image.loan.addr(),
+            Inner::Plain(loan) => loan.addr(),
         }
     }
 
@@ -166,6 +182,7 @@ impl LoanedMessage<Image> {
         match &self.inner {
             Inner::Heap(image) => image.data.as_ptr() as usize,
             Inner::Shared(image) => image.loan.addr() + image.offset,
+            Inner::Plain(loan) => loan.addr(),
         }
     }
 
@@ -190,6 +207,75 @@ impl LoanedMessage<Image> {
     }
 }
 
+impl LoanedMessage<Int32> {
+    pub(crate) fn heap() -> Self {
+        Self { inner: Inner::Heap(Box::default()) }
+    }
+
+    /// A slot for an `Int32`: its CDR header written once, the value 0 until set.
+    pub(crate) fn plain(mut loan: Loan) -> Self {
+        let bytes = &mut loan.bytes_mut()[..INT32_CDR_LEN];
+        bytes[..INT32_VALUE_OFFSET].copy_from_slice(&CDR_LE);
+        bytes[INT32_VALUE_OFFSET..].fill(0);
+        Self { inner: Inner::Plain(Box::new(loan)) }
+    }
+
+    pub(crate) fn into_inner(self) -> Result<Box<Int32>, Box<Loan>> {
+        match self.inner {
+            Inner::Heap(msg) => Ok(msg),
+            Inner::Plain(loan) => Err(loan),
+            // Never made for an `Int32`.
+            Inner::Shared(_) => Ok(Box::default()),
+        }
+    }
+
+    /// Writes the value where the readers will read it.
+    pub fn set_data(&mut self, data: i32) {
+        match &mut self.inner {
+            Inner::Heap(msg) => msg.data = data,
+            Inner::Plain(loan) => {
+                loan.bytes_mut()[INT32_VALUE_OFFSET..INT32_CDR_LEN].copy_from_slice(&data.to_le_bytes());
+            }
+            Inner::Shared(_) => {}
+        }
+    }
+
+    /// The value, where it is.
+    pub fn data(&self) -> i32 {
+        match &self.inner {
+            Inner::Heap(msg) => msg.data,
+            Inner::Plain(loan) => read_i32_at(loan.bytes(), INT32_VALUE_OFFSET),
+            Inner::Shared(_) => 0,
+        }
+    }
+
+    /// Where the message is in this process: the slot's start, or the heap message.
+    pub fn address(&self) -> usize {
+        match &self.inner {
+            Inner::Heap(msg) => super::message::address_of(&**msg),
+            Inner::Plain(loan) => loan.addr(),
+            Inner::Shared(_) => 0,
+        }
+    }
+
+    /// Whether the middleware lent shared memory (rather than the heap fallback).
+    pub fn is_in_shared_memory(&self) -> bool {
+        matches!(self.inner, Inner::Plain(_))
+    }
+}
+
+impl LoanedMessage<Int32> {
+    /// The value written in a loan.
+    pub(crate) fn value_in(loan: &Loan) -> i32 {
+        read_i32_at(loan.bytes(), INT32_VALUE_OFFSET)
+    }
+}
+
+/// The little-endian `i32` at `at`; 0 past the end (never for a checked encoding).
+fn read_i32_at(bytes: &[u8], at: usize) -> i32 {
+    bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).map_or(0, i32::from_le_bytes)
+}
+
 /// A read-only message that stays where the middleware put it: in a shared-memory slot of
 /// the publishing process, in the transport's buffer, or (from the intra-process manager)
 /// the published message itself. Shared like a `ConstSharedPtr`; nothing is copied to
@@ -205,7 +291,15 @@ enum View<M> {
         bytes: WireBytes,
         image: ImageFields,
     },
+    /// The CDR encoding of a fixed-size message (an `Int32`); its value is read in place.
+    Plain {
+        bytes: WireBytes,
+        value: ShortText,
+    },
 }
+
+/// What an image viewed as something else (never made) says its header is.
+static NO_HEADER: Header = Header { stamp: Time { sec: 0, nanosec: 0 }, frame_id: String::new() };
 
 /// An image's fields but its pixels, decoded from the ~50 bytes in front of them.
 struct ImageFields {
@@ -247,6 +341,8 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => &m.header,
             View::Wire { image, .. } => &image.header,
+            // Never made for an image.
+            View::Plain { .. } => &NO_HEADER,
         }
     }
 
@@ -254,6 +350,7 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => m.width,
             View::Wire { image, .. } => image.width,
+            View::Plain { .. } => 0,
         }
     }
 
@@ -261,6 +358,7 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => m.height,
             View::Wire { image, .. } => image.height,
+            View::Plain { .. } => 0,
         }
     }
 
@@ -268,6 +366,7 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => &m.encoding,
             View::Wire { image, .. } => &image.encoding,
+            View::Plain { .. } => "",
         }
     }
 
@@ -275,6 +374,7 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => m.step,
             View::Wire { image, .. } => image.step,
+            View::Plain { .. } => 0,
         }
     }
 
@@ -284,7 +384,7 @@ impl Loaned<Image> {
     pub fn address(&self) -> usize {
         match &self.inner {
             View::Message(m) => super::message::address_of(&***m),
-            View::Wire { bytes, .. } => bytes.as_slice().as_ptr() as usize,
+            View::Wire { bytes, .. } | View::Plain { bytes, .. } => bytes.as_slice().as_ptr() as usize,
         }
     }
 
@@ -293,6 +393,7 @@ impl Loaned<Image> {
         match &self.inner {
             View::Message(m) => &m.data,
             View::Wire { bytes, image } => &bytes.as_slice()[image.data.clone()],
+            View::Plain { .. } => &[],
         }
     }
 }
@@ -314,6 +415,49 @@ impl<M: Message> Loaned<M> {
                     value: ShortText::format(format_args!("{}x{} {}", image.width, image.height, image.encoding)),
                 }
             }
+            View::Plain { bytes, value } => {
+                let start = bytes.as_slice().as_ptr() as usize;
+                MessageRef {
+                    topic: topic.clone(),
+                    type_name: M::TYPE_NAME,
+                    publication,
+                    addr: start,
+                    payload_addr: Some(start + INT32_VALUE_OFFSET),
+                    value: *value,
+                }
+            }
+        }
+    }
+}
+
+impl Loaned<Int32> {
+    /// Wraps middleware bytes, after checking that they hold a whole `Int32`.
+    pub(crate) fn from_wire(bytes: WireBytes) -> Result<Self, CdrError> {
+        let data = CdrReader::new(bytes.as_slice())?.read_i32()?;
+        let value = ShortText::format(format_args!("{data}"));
+        Ok(Self { inner: View::Plain { bytes, value } })
+    }
+
+    pub(crate) fn from_message(msg: ConstSharedPtr<Int32>) -> Self {
+        Self { inner: View::Message(msg) }
+    }
+
+    /// The value, read where it is.
+    pub fn data(&self) -> i32 {
+        match &self.inner {
+            View::Message(m) => m.data,
+            View::Plain { bytes, .. } => read_i32_at(bytes.as_slice(), INT32_VALUE_OFFSET),
+            // Never made for an `Int32`.
+            View::Wire { .. } => 0,
+        }
+    }
+
+    /// Where the message starts in this process: the published message itself, or its
+    /// encoding where the middleware put it (another process's slot, mapped here).
+    pub fn address(&self) -> usize {
+        match &self.inner {
+            View::Message(m) => super::message::address_of(&***m),
+            View::Wire { bytes, .. } | View::Plain { bytes, .. } => bytes.as_slice().as_ptr() as usize,
         }
     }
 }
@@ -343,7 +487,7 @@ mod tests {
             ImageLayout { width: 3, height: 2, step: 9, encoding: "bgr8".into(), frame_id: "camera_frame".into() };
         let cdr = Arc::new(msg.to_cdr());
         assert_eq!(cdr[layout.data_offset()..], msg.data[..]);
-        let view = Loaned::from_wire(WireBytes::Heap(cdr.clone())).unwrap();
+        let view = Loaned::<Image>::from_wire(WireBytes::Heap(cdr.clone())).unwrap();
         assert_eq!((view.width(), view.height(), view.step(), view.encoding()), (3, 2, 9, "bgr8"));
         assert_eq!(view.header(), &msg.header);
         assert_eq!(view.data(), &msg.data[..]);
@@ -355,6 +499,22 @@ mod tests {
     fn a_truncated_image_is_refused() {
         let mut cdr = image().to_cdr();
         cdr.truncate(cdr.len() - 1);
-        assert!(Loaned::from_wire(WireBytes::Heap(Arc::new(cdr))).is_err());
+        assert!(Loaned::<Image>::from_wire(WireBytes::Heap(Arc::new(cdr))).is_err());
+    }
+
+    /// An `Int32` is read where its encoding is: the value 4 bytes after its start, the
+    /// CDR header in front; a truncated one is refused.
+    #[test]
+    fn an_int32_view_reads_the_value_in_place() {
+        let cdr = Arc::new(Int32 { data: -7 }.to_cdr());
+        assert_eq!(cdr.len(), INT32_CDR_LEN);
+        let view = Loaned::<Int32>::from_wire(WireBytes::Heap(cdr.clone())).unwrap();
+        assert_eq!(view.data(), -7);
+        assert_eq!(view.address(), cdr.as_ptr() as usize);
+        let traced = view.trace_ref(&Arc::from("number"), Publication { pid: 1, publisher: 1, seq: 1 });
+        assert_eq!(traced.payload_addr, Some(cdr.as_ptr() as usize + INT32_VALUE_OFFSET));
+        let mut short = (*cdr).clone();
+        short.truncate(INT32_CDR_LEN - 1);
+        assert!(Loaned::<Int32>::from_wire(WireBytes::Heap(Arc::new(short))).is_err());
     }
 }

@@ -17,15 +17,16 @@ use std::sync::Arc;
 
 use super::context::ContextInner;
 use super::intra_process::{IntraProcessManager, PublishInfo, Route};
-use super::loan::{ImageLayout, LoanedMessage, SharedImage};
+use super::loan::{ImageLayout, LoanedMessage, SharedImage, INT32_CDR_LEN, INT32_VALUE_OFFSET};
 use super::message::{Message, UniquePtr};
 use super::middleware::Sender;
 use super::msg::sensor_msgs::Image;
+use super::msg::std_msgs::Int32;
 use super::qos::{Distro, QoS};
 use super::text::ShortText;
 use super::trace::{CopyReason, EventKind, MessageRef, Publication};
 use super::transport::frame::FrameHeader;
-use super::transport::{OutPayload, Outgoing};
+use super::transport::{Loan, OutPayload, Outgoing};
 use super::wire::{WireBytes, WireSample};
 
 /// A publisher handle; clones publish as the same publisher.
@@ -256,7 +257,7 @@ impl Publisher<Image> {
         };
         match lend() {
             Some(image) => LoanedMessage::shared(image),
-            None => LoanedMessage::heap(&layout),
+            None => LoanedMessage::<Image>::heap(&layout),
         }
     }
 
@@ -271,50 +272,101 @@ impl Publisher<Image> {
             Ok(heap) => return self.publish_ref(&heap),
             Err(shared) => shared,
         };
+        let len = image.write_header();
+        let layout = &image.layout;
+        let value = ShortText::format(format_args!("{}x{} {}", layout.width, layout.height, layout.encoding));
+        let copied = image.copied_from.map(|from| (from, layout.data_len()));
+        let lent = Lent { len, offset: image.offset, value, copied };
+        self.publish_lent(image.loan, lent);
+    }
+}
+
+impl Publisher<Int32> {
+    /// rclcpp's `borrow_loaned_message` for a fixed-size message, which rclcpp's middlewares
+    /// can loan (rmw_cyclonedds's `is_type_self_contained`, rmw_fastrtps's `is_plain`): the
+    /// 8 bytes of its encoding in a slot of the shared-memory pool when a reader is in
+    /// another process, else an `Int32` on the heap.
+    pub fn borrow_loaned_message(&self) -> LoanedMessage<Int32> {
+        let inner = &self.inner;
+        let lend = || {
+            let transport = inner.ctx.domain.transport.get()?;
+            transport.lend(inner.id, &inner.topic, &inner.node, inner.depth, INT32_CDR_LEN)
+        };
+        match lend() {
+            Some(loan) => LoanedMessage::plain(loan),
+            None => LoanedMessage::<Int32>::heap(),
+        }
+    }
+
+    /// `publish(LoanedMessage &&)` for an `Int32`: in shared memory, only where it is goes to
+    /// the receivers (its header was written when it was lent, its value by the producer);
+    /// a heap fallback is published by reference, as for an image.
+    pub fn publish_loaned(&self, msg: LoanedMessage<Int32>) {
+        let loan = match msg.into_inner() {
+            Ok(heap) => return self.publish_ref(&heap),
+            Err(loan) => loan,
+        };
+        let value = ShortText::format(format_args!("{}", LoanedMessage::<Int32>::value_in(&loan)));
+        self.publish_lent(*loan, Lent { len: INT32_CDR_LEN, offset: INT32_VALUE_OFFSET, value, copied: None });
+    }
+}
+
+/// A loaned message about to be published where it is.
+struct Lent {
+    /// Its encoding's length, from the slot's start.
+    len: usize,
+    /// Where its payload (the pixels, the value) starts: the bytes in front are its header.
+    offset: usize,
+    value: ShortText,
+    /// A message whose payload was copied into the loan, and how many bytes.
+    copied: Option<(usize, usize)>,
+}
+
+impl<M: Message> Publisher<M> {
+    /// Publishes a message lent in shared memory: only where it is goes to the receivers,
+    /// and this process's readers read the same slot.
+    fn publish_lent(&self, loan: Loan, lent: Lent) {
         let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let publication = Publication { pid: self.inner.ctx.tracer.pid, publisher: self.inner.id, seq };
-        let len = image.write_header();
-        let addr = image.loan.addr();
-        let (layout, segment) = (&image.layout, image.loan.segment());
+        let (addr, segment, len) = (loan.addr(), loan.segment(), lent.len);
         let msg_ref = || MessageRef {
             topic: self.inner.topic.clone(),
-            type_name: Image::TYPE_NAME,
+            type_name: M::TYPE_NAME,
             publication,
             addr,
-            payload_addr: Some(addr + image.offset),
-            value: ShortText::format(format_args!("{}x{} {}", layout.width, layout.height, layout.encoding)),
+            payload_addr: Some(addr + lent.offset),
+            value: lent.value,
         };
         let (tracer, node) = (&self.inner.ctx.tracer, &self.inner.node);
         tracer.emit(node, || EventKind::Published { msg: msg_ref() });
-        if let Some(from) = image.copied_from {
-            let bytes = image.layout.data_len();
+        if let Some((from, bytes)) = lent.copied {
             tracer.emit(node, || EventKind::Copied { msg: msg_ref(), from, reason: CopyReason::IntoLoan, bytes });
         }
-        let header_bytes = image.offset;
+        let header_bytes = lent.offset;
         tracer.emit(node, || EventKind::LoanPublished { msg: msg_ref(), header_bytes, bytes: len, segment });
         let header = FrameHeader {
             topic: self.inner.topic.to_string(),
-            type_name: Image::TYPE_NAME.to_string(),
+            type_name: M::TYPE_NAME.to_string(),
             publisher_pid: publication.pid,
             publisher_id: publication.publisher,
             seq,
             node: node.to_string(),
             message_addr: addr as u64,
-            // Only pixels copied into the loan from elsewhere; the producer's own filling is
-            // not a copy on the way.
-            copied_bytes: image.copied_from.map_or(0, |_| image.layout.data_len() as u64),
+            // Only a payload copied into the loan from elsewhere; the producer's own filling
+            // is not a copy on the way.
+            copied_bytes: lent.copied.map_or(0, |(_, bytes)| bytes as u64),
             serialized_bytes: 0,
             written_bytes: 0,
         };
         // This process's readers read the slot where it is, as the other processes do.
         let sender = self.inner.sender(false);
         let domain = &self.inner.ctx.domain;
-        let local = domain.has_local_readers(&self.inner.topic, &sender).then(|| image.loan.local_bytes(len));
+        let local = domain.has_local_readers(&self.inner.topic, &sender).then(|| loan.local_bytes(len));
         // Nothing encoded: the bytes are in the slot already.
         let none = Arc::default();
         let out =
             Outgoing { header, payload: OutPayload::Encoded(&none), depth: self.inner.depth, node, msg: &msg_ref };
-        image.loan.send(&out, len);
+        loan.send(&out, len);
         if let Some(Ok(bytes)) = local {
             // No intra-process manager served them: none of them discards it.
             let sample = WireSample { bytes, publication, arrival: None, intra_process_context: None };

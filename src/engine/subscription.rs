@@ -23,6 +23,7 @@ use super::loan::Loaned;
 use super::message::{ConstSharedPtr, Message, SharedPtr, UniquePtr};
 use super::middleware::WireSubscription;
 use super::msg::sensor_msgs::Image;
+use super::msg::std_msgs::Int32;
 use super::ring_buffer::RingBuffer;
 use super::text::LineText;
 use super::trace::{CopyMade, CopyReason, DiscardReason, EventKind, MessageRef, Origin, Publication, Via};
@@ -37,7 +38,7 @@ pub struct TakesRef;
 /// Marks callbacks that take a mutable shared pointer (`FnMut(SharedPtr<M>)`).
 pub struct TakesSharedPtr;
 /// Marks callbacks that take a read-only view of the message where the middleware put it
-/// (`FnMut(Loaned<Image>)`).
+/// (`FnMut(Loaned<Image>)`, `FnMut(Loaned<Int32>)`).
 pub struct TakesLoaned;
 
 /// A closure usable as a subscription callback. `Kind` is inferred from the closure's
@@ -99,8 +100,18 @@ impl<F: FnMut(Loaned<Image>) + Send + 'static> SubscriptionCallback<Image, Takes
     fn into_any(self) -> AnySubscriptionCallback<Image> {
         AnySubscriptionCallback::Loaned(LoanedCallback {
             callback: Box::new(self),
-            from_wire: Loaned::from_wire,
-            from_message: Loaned::from_message,
+            from_wire: Loaned::<Image>::from_wire,
+            from_message: Loaned::<Image>::from_message,
+        })
+    }
+}
+
+impl<F: FnMut(Loaned<Int32>) + Send + 'static> SubscriptionCallback<Int32, TakesLoaned> for F {
+    fn into_any(self) -> AnySubscriptionCallback<Int32> {
+        AnySubscriptionCallback::Loaned(LoanedCallback {
+            callback: Box::new(self),
+            from_wire: Loaned::<Int32>::from_wire,
+            from_message: Loaned::<Int32>::from_message,
         })
     }
 }

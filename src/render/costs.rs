@@ -108,8 +108,9 @@ fn sent_steps(lang: Lang, sent: Sent, crossing: Option<Crossing>) -> Vec<String>
     parts
 }
 
-/// A loaned message: nothing serialized, nothing written; the only copy the sender can have
-/// made is of pixels it received into the loan.
+/// A loaned message: nothing serialized, nothing written (the header in front of the pixels
+/// or the value is no copy of the message); the only copy the sender can have made is of
+/// pixels it received into the loan.
 fn loan_steps(lang: Lang, sent: Sent) -> Vec<String> {
     let mut parts = Vec::new();
     if sent.copied > 0 {
@@ -117,8 +118,8 @@ fn loan_steps(lang: Lang, sent: Sent) -> Vec<String> {
     }
     parts.push(
         lang.pick(
-            "빌린 메시지(loan): 픽셀 앞의 헤더만 그 자리에 씀 (프로세스 사이 복사 0 B)",
-            "loaned: only the header in front of the pixels written in place (0 B copied between the processes)",
+            "빌린 메시지(loan): 그 자리에 헤더만 씀 (프로세스 사이 복사 0 B)",
+            "loaned: only its header written, in place (0 B copied between the processes)",
         )
         .to_string(),
     );

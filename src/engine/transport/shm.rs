@@ -142,6 +142,11 @@ impl Loan {
         self.memory.as_deref_mut().unwrap_or_default()
     }
 
+    /// The slot's memory, from its start, to read.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.memory.as_deref().unwrap_or_default()
+    }
+
     /// Where the slot is mapped in this process.
     pub(crate) fn addr(&self) -> usize {
         self.memory.as_ref().map_or(0, |m| m.as_ptr() as usize)
