@@ -284,3 +284,31 @@ fn a_volatile_publisher_does_not_reach_transient_local_subscriptions() {
         assert_eq!(durability, refused, "{qos:?}: the IPC subscription and the one outside it");
     }
 }
+
+/// The middleware keeps a transient-local writer's last `depth` samples, as a DDS writer's
+/// history, for a transient-local subscription outside the IPM that joins later. What it
+/// keeps is what it was given: a rolling publisher (29.3.0, PR #2708) always hands its
+/// messages to the middleware, a Jazzy one (28.1.6) only while someone outside its IPM
+/// subscribes, so Jazzy's late joiner outside gets nothing old (rclcpp issue #2704).
+#[test]
+fn a_late_joiner_outside_the_ipm_gets_the_middlewares_history_from_rolling_on() {
+    use ipc_lab::demos::copies::{self, Setup, Spec, INTER_PROCESS_NODE};
+    let transient = QoS::keep_last(2).transient_local();
+    for (distro, qos, expected) in [
+        (Distro::Jazzy, transient, vec![]),
+        (Distro::Rolling, transient, vec!["43", "44"]),
+        (Distro::Rolling, QoS::keep_last(2), vec![]),
+    ] {
+        let (ctx, recorder) = context(distro);
+        let setup = Setup { qos, messages: 3, late: true, inter_process: true, ..Setup::default() };
+        copies::main(&ctx, &"U".parse::<Spec>().unwrap(), setup).unwrap();
+        let events = recorder.events();
+        let outside: Vec<String> = receipts(&events)
+            .into_iter()
+            .filter(|r| r.0 == INTER_PROCESS_NODE)
+            .inspect(|r| assert_eq!(r.2, Via::Middleware))
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(outside, expected, "{distro:?} {qos:?}");
+    }
+}

@@ -4,7 +4,8 @@
 //! them into a new message when its callback runs.
 //!
 //! Within a process every endpoint of a domain is matched at once, so no early message is
-//! lost. When the context enables a transport ([`super::transport`]), the domain also reaches the
+//! lost. A transient-local publisher's samples are kept, as a DDS writer's history of its
+//! depth, for subscriptions of this process that join later. When the context enables a transport ([`super::transport`]), the domain also reaches the
 //! subscriptions of other processes, and theirs reach it.
 
 use std::collections::HashMap;
@@ -12,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use super::intra_process::incompatible_policy;
-use super::qos::QoS;
+use super::qos::{Durability, History, QoS};
+use super::ring_buffer::RingBuffer;
 use super::trace::{EventKind, Tracer};
 use super::transport::{Handed, ToLocalSubscriptions, Transport};
 use super::wire::WireSample;
@@ -51,10 +53,27 @@ struct Writer {
     node: Arc<str>,
     /// Its context and whether it uses IPC: the IPM reports its own pairs.
     context_id: u64,
+    /// The publisher's id within its context (`Publication::publisher`).
+    id: u64,
     intra: bool,
     qos: QoS,
     /// Registered while this is alive.
     alive: Weak<dyn std::any::Any + Send + Sync>,
+    /// A transient-local writer's history: the last `depth` samples handed to the
+    /// middleware, given to a transient-local subscription that joins later, as DDS does.
+    /// Only what reaches the middleware is kept: a Jazzy (28.1.6) publisher with IPC hands
+    /// it nothing while nobody outside its IPM subscribes (rclcpp #2704).
+    history: Option<RingBuffer<WireSample>>,
+}
+
+impl Writer {
+    /// Whether a subscription that joins gets this writer's history.
+    fn replays_to(&self, endpoint: &Endpoint) -> bool {
+        let sender = Sender { context_id: self.context_id, intra: self.intra, qos: self.qos };
+        endpoint.qos.durability == Durability::TransientLocal
+            && self.alive.strong_count() > 0
+            && sender.reaches(endpoint)
+    }
 }
 
 /// Everything on one topic.
@@ -147,6 +166,8 @@ fn report_incompatible(topic: &Arc<str>, writer: &Writer, endpoint: &Endpoint) {
 pub(crate) struct NewWriter {
     pub(crate) node: Arc<str>,
     pub(crate) context_id: u64,
+    /// The publisher's id within its context.
+    pub(crate) id: u64,
     pub(crate) intra: bool,
     pub(crate) qos: QoS,
     /// The publisher, registered while it lives.
@@ -213,24 +234,39 @@ impl Domain {
         }
     }
 
-    /// Registers a subscription; it hears of every publisher here that cannot serve it.
+    /// Registers a subscription; it hears of every publisher here that cannot serve it, and
+    /// a transient-local one gets what transient-local publishers kept, oldest first.
     pub(crate) fn add_subscription(&self, topic: &Arc<str>, new: NewEndpoint) {
         let NewEndpoint { context_id, intra, ignore_local_publications, subscription, node, qos, tracer } = new;
+        let mut replay = Vec::new();
+        let joined = subscription.clone();
         if let Some(entry) = self.lock().get_mut(topic) {
             let endpoint = Endpoint { context_id, intra, ignore_local_publications, subscription, node, qos, tracer };
             for writer in &entry.writers {
                 report_incompatible(topic, writer, &endpoint);
+                if let Some(history) = writer.history.as_ref().filter(|_| writer.replays_to(&endpoint)) {
+                    replay.extend(history.iter().cloned());
+                }
             }
             entry.endpoints.push(endpoint);
             self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        // Handed over outside the lock, as `distribute` does.
+        if let Some(subscription) = joined.upgrade() {
+            replay.into_iter().for_each(|sample| subscription.enqueue(sample));
         }
     }
 
     /// Registers a publisher; every subscription here that it cannot serve hears of it.
     pub(crate) fn add_publisher(&self, topic: &Arc<str>, new: NewWriter) {
-        let NewWriter { node, context_id, intra, qos, alive } = new;
+        let NewWriter { node, context_id, id, intra, qos, alive } = new;
+        let history = match (qos.durability, qos.history) {
+            (Durability::Volatile, _) => None,
+            (Durability::TransientLocal, History::KeepLast(depth)) => Some(RingBuffer::new(depth)),
+            (Durability::TransientLocal, History::KeepAll) => Some(RingBuffer::new(usize::MAX)),
+        };
         if let Some(entry) = self.lock().get_mut(topic) {
-            let writer = Writer { node, context_id, intra, qos, alive };
+            let writer = Writer { node, context_id, id, intra, qos, alive, history };
             for endpoint in &entry.endpoints {
                 report_incompatible(topic, &writer, endpoint);
             }
@@ -308,8 +344,15 @@ impl Domain {
     /// part of `do_inter_process_publish` within this process. Like DDS, also to those that
     /// already have it from the IPM (they take it and discard it).
     pub(crate) fn distribute(&self, topic: &str, sender: &Sender, sample: &WireSample) {
-        let targets: Vec<_> = match self.lock().get(topic) {
+        let targets: Vec<_> = match self.lock().get_mut(topic) {
             Some(t) => {
+                let writer = t
+                    .writers
+                    .iter_mut()
+                    .find(|w| w.context_id == sender.context_id && w.id == sample.publication.publisher);
+                if let Some(history) = writer.and_then(|w| w.history.as_mut()) {
+                    history.push(sample.clone());
+                }
                 t.endpoints.iter().filter(|e| sender.reaches(e)).filter_map(|e| e.subscription.upgrade()).collect()
             }
             None => return,

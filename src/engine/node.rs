@@ -289,8 +289,14 @@ impl Node {
         });
         let inner = Arc::new(PublisherInner::new(self.inner.name.clone(), topic, intra, qos, depth, ctx.clone()));
         let alive: Arc<dyn Any + Send + Sync> = inner.clone();
-        let writer =
-            NewWriter { node: self.inner.name.clone(), context_id: ctx.id, intra, qos, alive: Arc::downgrade(&alive) };
+        let writer = NewWriter {
+            node: self.inner.name.clone(),
+            context_id: ctx.id,
+            id: inner.id,
+            intra,
+            qos,
+            alive: Arc::downgrade(&alive),
+        };
         ctx.domain.add_publisher(&inner.topic, writer);
         if let Some(transport) = self.inner.ctx.domain.transport.get() {
             let kind = LocalKind::Publisher;
