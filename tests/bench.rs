@@ -2,7 +2,9 @@
 //! measured at every size and the image pipeline at every frame size, the copies are the
 //! ones the engine's trace counts, the plot is a well-formed SVG with one line per path, and
 //! the peer processes leave nothing behind. With the `dds` feature the bench has a `dds`
-//! path too, and runs in a network namespace with only loopback (`unshare -n`).
+//! path too, and runs in a network namespace with only loopback (`unshare -n`). With the
+//! `iceoryx2` feature it has an `iceoryx2-baseline`, whose files in the runtime directory
+//! and in `/dev/shm` are gone after the run, after a failed run and after a killed bench.
 
 mod common;
 
@@ -13,10 +15,12 @@ use serde_json::Value;
 /// Every path and baseline this build measures, in the table's order.
 fn paths() -> Vec<&'static str> {
     let dds: &[&str] = if cfg!(feature = "dds") { &["dds"] } else { &[] };
+    let iceoryx2: &[&str] = if cfg!(feature = "iceoryx2") { &["iceoryx2-baseline"] } else { &[] };
     [
         &["ipc-on", "ipc-off", "socket", "shm", "shm-loan"][..],
         dds,
         &["channel-baseline", "memcpy-baseline", "socketpair-baseline"],
+        iceoryx2,
     ]
     .concat()
 }
@@ -50,6 +54,8 @@ fn expected_copies(path: &str) -> Option<f64> {
         // Serialized, handed to Cyclone, taken out of Cyclone, deserialized; what Cyclone
         // copies inside is not counted.
         "dds" => Some(4.0),
+        // Loaned from iceoryx2, written in place, read in place.
+        "iceoryx2-baseline" => Some(0.0),
         _ => None,
     }
 }
@@ -161,4 +167,121 @@ fn a_failed_plot_keeps_the_table() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("socket"), "no table");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/dev/full"), "{stderr}");
+}
+
+/// The iceoryx2 baseline's files of the run of bench pid `run`: its root directory in the
+/// runtime directory, and its shared memory in `/dev/shm`.
+#[cfg(feature = "iceoryx2")]
+fn iceoryx2_files(runtime: &std::path::Path, run: u32) -> Vec<String> {
+    let root = runtime.join("ipc-lab").join(format!("iceoryx2-{run}"));
+    let prefix = format!("ipclab{}_{run}_", nix::unistd::getuid());
+    let shm = std::fs::read_dir("/dev/shm").unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
+    let shm = shm.filter(|name| name.starts_with(&prefix)).map(|name| format!("/dev/shm/{name}"));
+    root.exists().then(|| root.display().to_string()).into_iter().chain(shm).collect()
+}
+
+/// The pid of the iceoryx2 peer of the run of bench pid `run`, once it is listening (its
+/// event socket is in the run's root directory).
+#[cfg(feature = "iceoryx2")]
+fn iceoryx2_peer(runtime: &std::path::Path, run: u32) -> i32 {
+    let root = runtime.join("ipc-lab").join(format!("iceoryx2-{run}"));
+    let wanted = ["bench-iceoryx2-peer", "--run", &run.to_string()].join("\0");
+    for _ in 0..3000 {
+        let listening = std::fs::read_dir(&root)
+            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".event")))
+            .unwrap_or(false);
+        let peer = std::fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            String::from_utf8_lossy(&cmdline).contains(&wanted).then_some(pid)
+        });
+        if let (true, Some(pid)) = (listening, peer) {
+            return pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("no iceoryx2 peer of {run} listening after 30 s");
+}
+
+/// Waits until process `pid` has ended (a zombie nobody reaps counts as ended).
+#[cfg(feature = "iceoryx2")]
+fn wait_ended(pid: i32) {
+    for _ in 0..1000 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) if !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z') => {}
+            _ => return,
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("process {pid} still running after 10 s");
+}
+
+/// A bench that is not quick: it is still running when the test kills something.
+#[cfg(feature = "iceoryx2")]
+fn long_bench(runtime: &std::path::Path) -> std::process::Child {
+    let args = ["bench", "--sizes", "64,4096", "--pipeline-sizes", "64x48"];
+    let mut command = common::command_offline(runtime);
+    command.args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command.spawn().unwrap()
+}
+
+/// SIGKILL of the bench in the middle of a run: its iceoryx2 peer gets SIGTERM (it dies with
+/// its parent), stops, and removes the run's iceoryx2 files, the bench's included.
+#[cfg(feature = "iceoryx2")]
+#[test]
+fn a_killed_bench_leaves_no_iceoryx2_files() {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut bench = long_bench(runtime.path());
+    let run = bench.id();
+    let peer = iceoryx2_peer(runtime.path(), run);
+    assert!(!iceoryx2_files(runtime.path(), run).is_empty(), "the run made no files to remove");
+    bench.kill().unwrap();
+    bench.wait().unwrap();
+    wait_ended(peer);
+    assert_eq!(iceoryx2_files(runtime.path(), run), Vec::<String>::new());
+}
+
+/// SIGKILL of the iceoryx2 peer: the run fails in one clear line naming the path, without a
+/// panic, and the bench removes the run's iceoryx2 files, the dead peer's included.
+#[cfg(feature = "iceoryx2")]
+#[test]
+fn a_killed_iceoryx2_peer_fails_the_run_and_leaves_no_files() {
+    let runtime = tempfile::tempdir().unwrap();
+    let bench = long_bench(runtime.path());
+    let run = bench.id();
+    let peer = iceoryx2_peer(runtime.path(), run);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(peer), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let out = bench.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("iceoryx2-baseline") && !stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(iceoryx2_files(runtime.path(), run), Vec::<String>::new());
+}
+
+/// A run killed together with its peer (nothing left to clean up) has its files removed by
+/// the next run; that run leaves none of its own.
+#[cfg(feature = "iceoryx2")]
+#[test]
+fn the_next_run_removes_the_iceoryx2_files_of_a_run_killed_whole() {
+    use std::os::unix::fs::DirBuilderExt;
+
+    let runtime = tempfile::tempdir().unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let dead = gone.id();
+    let root = runtime.path().join("ipc-lab").join(format!("iceoryx2-{dead}"));
+    std::fs::DirBuilder::new().mode(0o700).recursive(true).create(root.join("nodes")).unwrap();
+    std::fs::write(root.join("nodes").join("left.node_monitor"), "").unwrap();
+    let shm = format!("/dev/shm/ipclab{}_{dead}_left.data", nix::unistd::getuid());
+    std::fs::write(&shm, "").unwrap();
+    assert_eq!(iceoryx2_files(runtime.path(), dead).len(), 2);
+
+    let args = ["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48"];
+    let command = common::command_offline(runtime.path()).args(args).stdout(std::process::Stdio::piped()).spawn();
+    let bench = command.unwrap();
+    let run = bench.id();
+    common::succeeded(&args, bench.wait_with_output().unwrap());
+    assert_eq!(iceoryx2_files(runtime.path(), dead), Vec::<String>::new());
+    assert_eq!(iceoryx2_files(runtime.path(), run), Vec::<String>::new());
 }

@@ -213,6 +213,8 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<(), AppError> {
         Action::Lesson(lesson) => show_lesson(plan, lesson, out),
         Action::Bench(b) => bench::run(plan, b, out),
         Action::BenchPeer(peer) => bench::peer(plan, peer, out),
+        #[cfg(feature = "iceoryx2")]
+        Action::BenchIceoryx2Peer { run } => crate::bench::iceoryx2::serve(*run, out).map_err(AppError::Bench),
     };
     match result {
         // A reader that went away (`| head`) is not an error.

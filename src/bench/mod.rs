@@ -28,7 +28,10 @@
 //! The limits that no engine can beat, on the same bytes in the same run: a `Box` through a
 //! crossbeam channel on one thread (`channel-baseline`), a copy of the bytes into a buffer
 //! that already exists (`memcpy-baseline`), and the bytes written into a socketpair on this
-//! thread and read out by another (`socketpair-baseline`).
+//! thread and read out by another (`socketpair-baseline`). With the cargo feature `iceoryx2`
+//! also the same bytes to another process through iceoryx2, a middleware made for zero
+//! copy between processes (`iceoryx2-baseline`, in `bench::iceoryx2`): what `shm-loan` is held
+//! against.
 //!
 //! # How it measures
 //! - Latency: [`clock::now_ns`] (`CLOCK_MONOTONIC`) just before `publish`, and again when
@@ -55,6 +58,8 @@
 pub mod baselines;
 pub mod clock;
 pub mod counting;
+#[cfg(feature = "iceoryx2")]
+pub mod iceoryx2;
 pub mod local;
 pub mod peer;
 pub mod pipeline;
@@ -107,11 +112,14 @@ pub enum PathKind {
     MemcpyBaseline,
     /// The same bytes through a socketpair, to another thread.
     SocketpairBaseline,
+    /// The same bytes to another process through iceoryx2: loaned, filled and sent, with an
+    /// event to wake the peer (cargo feature `iceoryx2`).
+    Iceoryx2Baseline,
 }
 
 impl PathKind {
     /// Every path and baseline, in the order the table shows them.
-    pub const ALL: [PathKind; 9] = [
+    pub const ALL: [PathKind; 10] = [
         PathKind::IpcOn,
         PathKind::IpcOff,
         PathKind::Socket,
@@ -121,6 +129,7 @@ impl PathKind {
         PathKind::ChannelBaseline,
         PathKind::MemcpyBaseline,
         PathKind::SocketpairBaseline,
+        PathKind::Iceoryx2Baseline,
     ];
 
     /// The name in the table, the JSON and the plot.
@@ -135,11 +144,18 @@ impl PathKind {
             PathKind::ChannelBaseline => "channel-baseline",
             PathKind::MemcpyBaseline => "memcpy-baseline",
             PathKind::SocketpairBaseline => "socketpair-baseline",
+            PathKind::Iceoryx2Baseline => "iceoryx2-baseline",
         }
     }
 
     pub fn is_baseline(self) -> bool {
-        matches!(self, PathKind::ChannelBaseline | PathKind::MemcpyBaseline | PathKind::SocketpairBaseline)
+        matches!(
+            self,
+            PathKind::ChannelBaseline
+                | PathKind::MemcpyBaseline
+                | PathKind::SocketpairBaseline
+                | PathKind::Iceoryx2Baseline
+        )
     }
 }
 
@@ -190,6 +206,8 @@ pub enum BenchError {
     /// A run of the image pipeline ended before its view had shown two frames: a bug in the
     /// engine or the bench.
     NoFrames { pipeline: PipelineKind },
+    /// iceoryx2 refused something on the `iceoryx2-baseline` path: what, and why.
+    Iceoryx2(String),
 }
 
 impl fmt::Display for BenchError {
@@ -215,6 +233,7 @@ impl fmt::Display for BenchError {
             BenchError::NoFrames { pipeline } => {
                 write!(f, "a run of {} ended before its view had shown two frames", pipeline.name())
             }
+            BenchError::Iceoryx2(e) => write!(f, "iceoryx2: {e}"),
         }
     }
 }
@@ -501,6 +520,8 @@ fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     let shm = remote::RemotePath::open(PathKind::Shm, plan)?;
     let shm_loan = remote::RemotePath::open(PathKind::ShmLoan, plan)?;
     let dds = if cfg!(feature = "dds") { Some(remote::RemotePath::open(PathKind::Dds, plan)?) } else { None };
+    #[cfg(feature = "iceoryx2")]
+    let iceoryx2 = iceoryx2::Iceoryx2Path::open(plan.sizes.last().copied().unwrap_or(1))?;
     let mut paths: Vec<Box<dyn Path>> = vec![
         Box::new(local::LocalPath::open(true)?),
         Box::new(local::LocalPath::open(false)?),
@@ -514,6 +535,8 @@ fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     paths.push(Box::new(baselines::Channel::default()));
     paths.push(Box::new(baselines::Memcpy::default()));
     paths.push(Box::new(baselines::Socketpair::open()?));
+    #[cfg(feature = "iceoryx2")]
+    paths.push(Box::new(iceoryx2.connected()?));
     Ok(paths)
 }
 

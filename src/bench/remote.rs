@@ -32,30 +32,37 @@ use crate::engine::{Context, InitOptions, Node, NodeOptions, Publisher};
 /// How long the bench waits for a peer to connect or to report a message.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running `ipc-lab bench-peer`.
-struct Peer {
+/// A running peer process: `ipc-lab bench-peer`, or the iceoryx2 baseline's.
+pub(super) struct Peer {
     child: Child,
     /// `None` once closed: the end of its input stops the peer.
     stdin: Option<ChildStdin>,
     lines: Receiver<PeerLine>,
     reader: Option<JoinHandle<()>>,
-    domain: u32,
+    /// The engine's domain of a `bench-peer`, whose runtime files are removed if it has to be
+    /// killed; `None` for a peer whose files its path removes.
+    domain: Option<u32>,
 }
 
 impl Peer {
     fn spawn(kind: TransportKind, domain: u32, topic: &str, loaned: bool) -> std::io::Result<Peer> {
         let loaned: &[&str] = if loaned { &["--loaned"] } else { &[] };
         let mut command = crate::child_process::ipc_lab()?;
-        command
-            .args(["bench-peer", "--transport", kind.name(), "--topic", topic])
-            .args(loaned)
-            .args(["--domain", &domain.to_string(), "--color", "never"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
+        command.args(["bench-peer", "--transport", kind.name(), "--topic", topic]).args(loaned).args([
+            "--domain",
+            &domain.to_string(),
+            "--color",
+            "never",
+        ]);
         if kind == TransportKind::Dds {
             command.env("CYCLONEDDS_URI", crate::engine::transport::dds::LOCALHOST_ONLY_CONFIG);
         }
-        let mut child = command.spawn()?;
+        Peer::start(command, Some(domain))
+    }
+
+    /// Starts `command` (an ipc-lab child) with its input and output piped to the bench.
+    pub(super) fn start(mut command: std::process::Command, domain: Option<u32>) -> std::io::Result<Peer> {
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, lines) = unbounded();
         let reader = std::thread::spawn(move || {
@@ -70,14 +77,19 @@ impl Peer {
         Ok(Peer { stdin: child.stdin.take(), child, lines, reader: Some(reader), domain })
     }
 
-    fn tell(&mut self, command: &str) -> Result<(), BenchError> {
+    pub(super) fn tell(&mut self, command: &str) -> Result<(), BenchError> {
         let stdin = self.stdin.as_mut().ok_or_else(|| BenchError::Peer(std::io::ErrorKind::BrokenPipe.into()))?;
         writeln!(stdin, "{command}").and_then(|()| stdin.flush()).map_err(BenchError::Peer)
     }
 
     /// The next line, or `None` after [`PEER_TIMEOUT`] (or if the peer is gone).
-    fn next(&self) -> Option<PeerLine> {
+    pub(super) fn next(&self) -> Option<PeerLine> {
         self.lines.recv_timeout(PEER_TIMEOUT).ok()
+    }
+
+    /// Whether the peer process has ended.
+    pub(super) fn has_exited(&mut self) -> bool {
+        self.child.try_wait().map_or(true, |s| s.is_some())
     }
 }
 
@@ -93,7 +105,9 @@ impl Drop for Peer {
                     let _ = self.child.kill();
                     let _ = self.child.wait();
                     // A killed peer could not remove its announcement and socket.
-                    discovery::remove(&runtime_dir::location(), self.child.id(), self.domain);
+                    if let Some(domain) = self.domain {
+                        discovery::remove(&runtime_dir::location(), self.child.id(), domain);
+                    }
                     break;
                 }
             }
@@ -150,7 +164,7 @@ impl RemotePath {
             if !self.ctx.ok() {
                 return Err(BenchError::Interrupted);
             }
-            if now_ns() > deadline || self.peer.child.try_wait().map_or(true, |s| s.is_some()) {
+            if now_ns() > deadline || self.peer.has_exited() {
                 return Err(BenchError::PeerSilent { path: self.kind });
             }
             std::thread::sleep(Duration::from_millis(5));

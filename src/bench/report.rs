@@ -103,6 +103,9 @@ pub enum TargetKind {
     /// `shm` (one copy) at the largest size within 1.5x of one memcpy of that size plus the
     /// socketpair's smallest-size hop (the wake-up).
     ShmOneCopy,
+    /// `shm-loan` within 2x of iceoryx2 between two processes, at every size (with the cargo
+    /// feature `iceoryx2`).
+    ShmLoanVsIceoryx2,
     /// The image pipeline with IPC on at 0.8x of the direct loop's frames per second.
     Pipeline,
 }
@@ -227,7 +230,7 @@ impl Results {
     pub fn targets(&self) -> Vec<Target> {
         let target = |kind, goal, (ratio, at)| Target { kind, goal, ratio, at };
         let memcpy = |b| self.p50(PathKind::MemcpyBaseline, b);
-        vec![
+        let mut targets = vec![
             target(TargetKind::ZeroCopyFlat, Goal::AtMost(1.2), (self.flatness(PathKind::IpcOn), None)),
             target(
                 TargetKind::ZeroCopyVsChannel,
@@ -242,8 +245,14 @@ impl Results {
             ),
             target(TargetKind::ShmLoanFlat, Goal::AtMost(1.5), (self.flatness(PathKind::ShmLoan), None)),
             target(TargetKind::ShmOneCopy, Goal::AtMost(1.5), (self.one_copy(), None)),
-            target(TargetKind::Pipeline, Goal::AtLeast(0.8), self.pipeline_worst()),
-        ]
+        ];
+        // Only a build that can measure iceoryx2 holds shm-loan against it.
+        if cfg!(feature = "iceoryx2") {
+            let worst = self.worst(PathKind::ShmLoan, |b| self.p50(PathKind::Iceoryx2Baseline, b));
+            targets.push(target(TargetKind::ShmLoanVsIceoryx2, Goal::AtMost(2.0), worst));
+        }
+        targets.push(target(TargetKind::Pipeline, Goal::AtLeast(0.8), self.pipeline_worst()));
+        targets
     }
 }
 
@@ -374,6 +383,12 @@ fn target_text(target: &Target, results: &Results, lang: Lang) -> String {
         (TargetKind::ShmOneCopy, Lang::Ko) => {
             format!("복사 한 번: {large}의 shm을 {large} memcpy + {small}의 socketpair와 비교")
         }
+        (TargetKind::ShmLoanVsIceoryx2, Lang::En) => {
+            format!("zero copy between processes: shm-loan against iceoryx2 (worst at {at})")
+        }
+        (TargetKind::ShmLoanVsIceoryx2, Lang::Ko) => {
+            format!("프로세스 사이 zero-copy: shm-loan을 iceoryx2와 비교 (가장 나쁜 곳 {at})")
+        }
         (TargetKind::Pipeline, Lang::En) => {
             format!("pipeline: IPC on against the direct loop's frames per second (worst at {at})")
         }
@@ -404,8 +419,8 @@ const TARGETS_TITLE: Text = Text {
 const NOT_MEASURED: Text = Text { ko: "측정 안 함", en: "not measured" };
 const GOAL: Text = Text { ko: "목표", en: "goal" };
 const HOW_MEASURED: Text = Text {
-    ko: "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm, shm-loan, 그리고 dds 기능이 있으면 이 컴퓨터 안에만 머무는 Cyclone DDS의 dds): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. 콜백은 ConstSharedPtr를 받고, shm과 shm-loan의 콜백만 공유 메모리에 있는 그대로 읽는 Loaned<Image>를 받습니다.",
-    en: "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm, shm-loan, and with the dds feature dds, Cyclone DDS kept on this machine): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. Callbacks take ConstSharedPtr, but for shm and shm-loan a Loaned<Image> that reads the image where it is in shared memory.",
+    ko: "한 프로세스 안(ipc-on, ipc-off, 채널, memcpy): 발행과 콜백이 한 스레드에서 (단일 스레드 실행기처럼). 프로세스 사이(socket, shm, shm-loan, 그리고 dds 기능이 있으면 이 컴퓨터 안에만 머무는 Cyclone DDS의 dds): 자식 프로세스의 콜백까지 한 방향, CLOCK_MONOTONIC으로. socketpair: 다른 스레드가 읽음. iceoryx2 기능이 있으면 iceoryx2: 같은 바이트를 iceoryx2의 공유 메모리에 빌려 채우고 보낸 뒤 이벤트로 자식 프로세스를 깨움(복사 없음). 콜백은 ConstSharedPtr를 받고, shm과 shm-loan의 콜백만 공유 메모리에 있는 그대로 읽는 Loaned<Image>를 받습니다.",
+    en: "In one process (ipc-on, ipc-off, channel, memcpy): publish and callback on one thread, as a single-threaded executor runs them. Between processes (socket, shm, shm-loan, and with the dds feature dds, Cyclone DDS kept on this machine): one way to a child process's callback, on CLOCK_MONOTONIC. socketpair: read by another thread. With the iceoryx2 feature, iceoryx2: the same bytes loaned in iceoryx2's shared memory, filled and sent, with an event that wakes a child process (no copy). Callbacks take ConstSharedPtr, but for shm and shm-loan a Loaned<Image> that reads the image where it is in shared memory.",
 };
 const INTERRUPTED: Text = Text {
     ko: "Ctrl-C로 중간에 멈췄습니다: 일부만 측정했습니다.",

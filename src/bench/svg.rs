@@ -44,6 +44,7 @@ fn color(path: PathKind) -> &'static str {
         PathKind::ChannelBaseline => "#1b9e77",
         PathKind::MemcpyBaseline => "#d95f02",
         PathKind::SocketpairBaseline => "#7570b3",
+        PathKind::Iceoryx2Baseline => "#66a61e",
     }
 }
 

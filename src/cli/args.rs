@@ -60,6 +60,10 @@ pub enum Command {
     /// The peer process of `bench`, which starts it
     #[command(hide = true)]
     BenchPeer(BenchPeerArgs),
+    /// The peer process of `bench`'s iceoryx2 baseline, which starts it
+    #[cfg(feature = "iceoryx2")]
+    #[command(hide = true)]
+    BenchIceoryx2Peer(BenchIceoryx2PeerArgs),
     /// image_pipeline_all_in_one: camera_node -> watermark_node -> image_view_node, each
     /// writing its pid and the message's pointer on the frame
     ImagePipeline(ImageArgs),
@@ -325,6 +329,14 @@ pub struct BenchPeerArgs {
     /// Take each image as a read-only view where it arrived (`Loaned<Image>`), not decoded
     #[arg(long)]
     pub loaned: bool,
+}
+
+#[cfg(feature = "iceoryx2")]
+#[derive(Debug, Args)]
+pub struct BenchIceoryx2PeerArgs {
+    /// The bench's pid, which names the run's iceoryx2 files
+    #[arg(long)]
+    pub run: u32,
 }
 
 #[derive(Debug, Args)]

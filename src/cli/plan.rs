@@ -64,10 +64,18 @@ pub enum Action {
     Copies(CopiesPlan),
     Node(NodePlan),
     Echo(EchoPlan),
-    Ps { json: bool },
+    Ps {
+        json: bool,
+    },
     Lesson(LessonPlan),
     Bench(BenchPlan),
     BenchPeer(BenchPeerPlan),
+    /// `ipc-lab bench-iceoryx2-peer`: the iceoryx2 baseline's peer, for the run of this bench
+    /// pid.
+    #[cfg(feature = "iceoryx2")]
+    BenchIceoryx2Peer {
+        run: u32,
+    },
     ImagePipeline(ImagePlan),
 }
 
@@ -478,6 +486,8 @@ impl Plan {
                 topic: args.topic,
                 loaned: args.loaned,
             }),
+            #[cfg(feature = "iceoryx2")]
+            Command::BenchIceoryx2Peer(args) => Action::BenchIceoryx2Peer { run: args.run },
             Command::ImagePipeline(args) => Action::ImagePipeline(image_plan(args)?),
         };
         let lang = cli.lang.unwrap_or(detected_lang);
