@@ -93,7 +93,7 @@ pub struct DemoArgs {
     pub transport: Option<TransportChoice>,
 
     /// two-node: the producer publishes loaned messages (borrow_loaned_message, set, publish)
-    /// and the consumer reads them where they arrived (Loaned<Int32>); needs --transport shm
+    /// and the consumer reads them where they arrived (`Loaned<Int32>`); needs --transport shm
     #[arg(long)]
     pub loan: bool,
 
@@ -169,7 +169,7 @@ pub struct NodeArgs {
     pub transport: Option<TransportChoice>,
 
     /// producer, camera_node, watermark_node: publish loaned messages (borrow_loaned_message,
-    /// fill, publish); consumer: read them where they arrived (Loaned<Int32>); needs
+    /// fill, publish); consumer: read them where they arrived (`Loaned<Int32>`); needs
     /// --transport shm
     #[arg(long)]
     pub loan: bool,
