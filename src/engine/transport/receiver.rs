@@ -21,8 +21,9 @@ use crate::engine::text::LineText;
 use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
 use crate::engine::wire::{Arrival, WireSample};
 
-/// More simultaneous publishers than any demo has: beyond this, connections are refused
-/// so that a local peer cannot make us start threads without end.
+/// More simultaneous publishers than any demo has: beyond this, a new connection is read
+/// only in the place of a quiet one ([`QUIET_EVICTION`]), else refused, so that a local peer
+/// cannot make us start threads without end.
 pub const MAX_CONNECTIONS: usize = 64;
 
 /// Connections from one process read at once: a process sends to us on one (`outbox.rs`),
