@@ -42,7 +42,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::engine::text::ShortText;
-use crate::engine::trace::{CopyReason, EventKind, Publication, SegmentId, TraceEvent, Via};
+use crate::engine::trace::{CopyReason, EventKind, Publication, SegmentId, TraceEvent, Via, FROM_MIDDLEWARE};
 
 /// How many recent publications to remember: a message is received soon after it is
 /// published; this bounds memory in an endless run. An older publication's unclaimed copies
@@ -112,6 +112,11 @@ pub enum Step {
     SharedMemoryWrite,
     /// CDR bytes read out of a socket from another process.
     SocketRead,
+    /// CDR bytes handed to DDS (`dds_writecdr` copies them into its sample): one copy
+    /// whatever the number of readers.
+    MiddlewareWrite,
+    /// CDR bytes taken out of a DDS reader (`dds_takecdr`, copied out of its sample).
+    MiddlewareTake,
     /// CDR bytes decoded into a new message.
     Deserialize,
 }
@@ -138,6 +143,9 @@ pub enum Crossing {
     Socket { bytes: u64 },
     /// A shared-memory segment mapped here: the same memory, nothing crossed.
     Mapped { bytes: u64 },
+    /// Taken out of DDS: the writer (a GUID, maybe not this tool's) is known, its process
+    /// and what it copied are not.
+    Middleware { bytes: u64 },
 }
 
 /// One end of a receipt: a node, its process, the message's address there.
@@ -257,6 +265,8 @@ pub struct Totals {
     pub from_unseen_processes: u64,
     /// ...and what their senders copied for them, as their frames say.
     pub sent_unseen: Tally,
+    /// Receipts taken from DDS, whose writers' copies are not known here.
+    pub from_middleware: u64,
     /// The image pipeline's frames.
     pub frames: Frames,
 }
@@ -383,7 +393,11 @@ impl Ledger {
                 let to = End { node: event.node.clone(), pid: event.pid, addr: msg.addr };
                 let mut receipt = self.receive(msg.publication, msg.value, origin.is_some(), to, *via);
                 receipt.shared = *shared;
-                if let Some(o) = origin {
+                // A DDS writer's copies are not known here (see FROM_MIDDLEWARE): no `sent`,
+                // and its receipts are counted apart from processes' ones.
+                if origin.as_ref().is_some_and(|o| o.pid == FROM_MIDDLEWARE) {
+                    self.totals.from_middleware += 1;
+                } else if let Some(o) = origin {
                     let sent = Sent {
                         copied: o.copied_bytes as u64,
                         serialized: o.serialized_bytes as u64,
@@ -460,12 +474,16 @@ impl Ledger {
             }
             EventKind::Written { msg, bytes, to_pid } => {
                 self.publication(msg.publication).sent_out = true;
-                (msg, Step::SocketWrite, bytes, Claim::Arrival { pid: *to_pid })
+                let step = if *to_pid == FROM_MIDDLEWARE { Step::MiddlewareWrite } else { Step::SocketWrite };
+                (msg, step, bytes, Claim::Arrival { pid: *to_pid })
             }
-            EventKind::Read { msg, bytes, .. } => {
-                let crossing = Crossing::Socket { bytes: *bytes as u64 };
+            EventKind::Read { msg, bytes, from_pid } => {
+                let (crossing, step) = match (*from_pid, *bytes as u64) {
+                    (FROM_MIDDLEWARE, bytes) => (Crossing::Middleware { bytes }, Step::MiddlewareTake),
+                    (_, bytes) => (Crossing::Socket { bytes }, Step::SocketRead),
+                };
                 self.publication(msg.publication).crossings.insert(pid, crossing);
-                (msg, Step::SocketRead, bytes, Claim::Arrival { pid })
+                (msg, step, bytes, Claim::Arrival { pid })
             }
             EventKind::Deserialized { msg, bytes } => {
                 (msg, Step::Deserialize, bytes, Claim::Decoded { pid, node: event.node.clone() })
@@ -755,6 +773,38 @@ mod tests {
     fn msg(addr: usize) -> MessageRef {
         let publication = Publication { pid: 1, publisher: 1, seq: 1 };
         MessageRef { topic: "t".into(), type_name: "x", publication, addr, payload_addr: None, value: "7".into() }
+    }
+
+    /// A sample taken from DDS names no process: the take is this receipt's copy, no
+    /// sender's frame is believed (nothing is `sent`), and the receipt counts apart.
+    #[test]
+    fn a_sample_taken_from_dds_counts_only_what_this_process_copied() {
+        let dds = Publication { pid: FROM_MIDDLEWARE, publisher: 0, seq: 1 };
+        let sample = |addr| MessageRef { publication: dds, ..msg(addr) };
+        let origin = Origin {
+            pid: FROM_MIDDLEWARE,
+            node: "".into(),
+            addr: 0,
+            copied_bytes: 0,
+            serialized_bytes: 0,
+            written_bytes: 0,
+        };
+        let events = [
+            event(2, "", EventKind::Read { msg: sample(0x20), bytes: 8, from_pid: FROM_MIDDLEWARE }),
+            event(2, "c", EventKind::Deserialized { msg: sample(0x30), bytes: 8 }),
+            event(
+                2,
+                "c",
+                EventKind::Received { msg: sample(0x30), via: Via::Middleware, origin: Some(origin), shared: false },
+            ),
+        ];
+        let (receipts, totals) = fold(&events);
+        let steps: Vec<Step> = receipts[0].charges.iter().map(|c| c.step).collect();
+        assert_eq!(steps, [Step::MiddlewareTake, Step::Deserialize]);
+        assert_eq!(receipts[0].crossing, Some(Crossing::Middleware { bytes: 8 }));
+        assert_eq!((receipts[0].sent, receipts[0].from.clone()), (None, None));
+        assert_eq!((totals.from_middleware, totals.from_unseen_processes), (1, 0));
+        assert_adds_up(&events, &totals);
     }
 
     /// Two processes' events, the publisher's arriving after the receipt (as two children's

@@ -130,6 +130,11 @@ pub enum QosPolicyKind {
     Durability,
 }
 
+/// The pid a message taken from DDS is said to come from: a DDS sample names its writer
+/// (a GUID), not a process, and the writer may be ROS 2's or this tool's, on this machine
+/// or another. Its frame says nothing of what the writer copied.
+pub const FROM_MIDDLEWARE: u32 = 0;
+
 /// Where a message that came from another process was published, as its frame says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {

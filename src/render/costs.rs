@@ -51,6 +51,10 @@ pub fn step_text(lang: Lang, step: Step, n: u64) -> String {
         (Lang::En, Step::SocketWrite) => format!("into the socket {b}"),
         (Lang::Ko, Step::SocketRead) => format!("소켓에서 읽기 {b}"),
         (Lang::En, Step::SocketRead) => format!("out of the socket {b}"),
+        (Lang::Ko, Step::MiddlewareWrite) => format!("DDS에 넘기기 {b}"),
+        (Lang::En, Step::MiddlewareWrite) => format!("handed to DDS {b}"),
+        (Lang::Ko, Step::MiddlewareTake) => format!("DDS에서 꺼내기 {b}"),
+        (Lang::En, Step::MiddlewareTake) => format!("taken from DDS {b}"),
         (Lang::Ko, Step::SharedMemoryWrite) => format!("공유 메모리에 쓰기 {b}"),
         (Lang::En, Step::SharedMemoryWrite) => format!("into shared memory {b}"),
         (Lang::Ko, Step::Deserialize) => format!("역직렬화 {b}"),
@@ -187,6 +191,15 @@ pub fn summary_text(lang: Lang, t: &Totals) -> String {
 
 /// Where the receipts' copies were made: the scope of the total.
 fn scope(lang: Lang, t: &Totals) -> String {
+    // A DDS sample does not say what its writer copied (see trace::FROM_MIDDLEWARE).
+    if t.from_middleware > 0 {
+        return lang
+            .pick(
+                "받는 쪽에서 센 것만 (DDS 작성자(writer) 쪽 복사는 여기서 알 수 없음)",
+                "as counted on the receiving side (what the DDS writers copied is not known here)",
+            )
+            .to_string();
+    }
     if t.from_unseen_processes > 0 {
         let here = t.claimed;
         return match lang {

@@ -507,7 +507,8 @@ fn ipc_lab_run(runtime: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -
 /// The chapter's two terminals, each node in a child process, talking through Cyclone:
 /// `two-node --split --transport dds`, and `cyclic --split` with DDS chosen as ROS 2
 /// chooses it, by `RMW_IMPLEMENTATION`. Every hand-over went to DDS (`to_pid` 0), none
-/// through a socket.
+/// through a socket. The side view names the sender as a DDS writer (a sample names no
+/// process) and counts the take out of DDS, never a socket read or a sender's frame.
 #[test]
 fn split_demos_over_dds() {
     in_netns("interop::inner_split_demos", LOOPBACK_CONFIG);
@@ -520,6 +521,14 @@ fn inner_split_demos() {
     let two_node = ["two-node", "--split", "--transport", "dds", "--count", "3", "--period", "100ms"];
     let classic = ipc_lab_run(runtime.path(), &[&two_node[..], &["--format", "classic"]].concat(), &[]);
     assert_eq!(classic.matches(" Received message with value: ").count(), 3, "{classic}");
+    let side = ipc_lab_run(runtime.path(), &[&two_node[..], &["--stable"]].concat(), &[]);
+    let rows: Vec<&str> = side.lines().filter(|l| l.contains("──▶ consumer")).collect();
+    assert_eq!(rows.len(), 3, "{side}");
+    for row in rows {
+        assert!(row.contains("a DDS writer") && row.contains("taken from DDS 8 B + deserialize 8 B"), "{side}");
+        assert!(!row.contains("socket") && !row.contains("serialize 0 B"), "{side}");
+    }
+    assert!(side.contains("as counted on the receiving side"), "{side}");
     let cyclic = ["cyclic", "--split", "--count", "4", "--period", "100ms", "--format", "json"];
     let json = ipc_lab_run(runtime.path(), &cyclic, &[("RMW_IMPLEMENTATION", "rmw_cyclonedds_cpp")]);
     let events = crate::common::events(&json);

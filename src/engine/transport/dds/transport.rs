@@ -24,7 +24,7 @@ use super::graph::{Gid, NodeEntitiesInfo, ParticipantEntitiesInfo};
 use super::type_hash::{self, PeerType};
 use super::{names, qos};
 use crate::engine::text::LineText;
-use crate::engine::trace::{EventKind, MessageRef, Origin, Publication};
+use crate::engine::trace::{EventKind, MessageRef, Origin, Publication, FROM_MIDDLEWARE};
 use crate::engine::transport::link::{Handle, Link};
 use crate::engine::transport::{
     Arrived, FoundPublisher, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError,
@@ -137,7 +137,9 @@ impl DdsTransport {
 
     /// Says in the trace that Cyclone refused something (never a panic).
     fn refused(&self, what: &str) {
-        self.link.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid: 0, reason: LineText::cut(what) });
+        self.link
+            .tracer
+            .emit(&Arc::from(""), || EventKind::Rejected { from_pid: FROM_MIDDLEWARE, reason: LineText::cut(what) });
     }
 
     /// Publishes this participant's nodes on `ros_discovery_info`, as rmw_dds_common's
@@ -232,7 +234,11 @@ impl Transport for DdsTransport {
             // once whatever the number of readers (Cyclone sends that one sample to all).
             Ok(()) => {
                 let len = bytes.len();
-                self.link.tracer.emit(out.node, || EventKind::Written { msg: (out.msg)(), bytes: len, to_pid: 0 })
+                self.link.tracer.emit(out.node, || EventKind::Written {
+                    msg: (out.msg)(),
+                    bytes: len,
+                    to_pid: FROM_MIDDLEWARE,
+                })
             }
             Err(e) => self.refused(&format!("publishing on '{}': {e}", out.header.topic)),
         }
@@ -312,7 +318,9 @@ impl Listener {
     }
 
     fn reject(&self, reason: &str) {
-        self.link.tracer.emit(&Arc::from(""), || EventKind::Rejected { from_pid: 0, reason: LineText::cut(reason) });
+        self.link
+            .tracer
+            .emit(&Arc::from(""), || EventKind::Rejected { from_pid: FROM_MIDDLEWARE, reason: LineText::cut(reason) });
     }
 
     /// A writer of another layout under our type's name, or one whose QoS cannot reach us:
@@ -341,10 +349,17 @@ impl Listener {
     /// The sample Cyclone gave (already copied into `bytes`: the `read` event) goes to the
     /// local subscriptions, which decode it or reject it.
     fn hand_over(&self, bytes: Vec<u8>) {
-        let publication = Publication { pid: 0, publisher: 0, seq: SAMPLES.fetch_add(1, Ordering::Relaxed) };
+        let publication =
+            Publication { pid: FROM_MIDDLEWARE, publisher: 0, seq: SAMPLES.fetch_add(1, Ordering::Relaxed) };
         // The sender is a DDS participant: no process, node or copies of it are known here.
-        let origin =
-            Origin { pid: 0, node: Arc::from(""), addr: 0, copied_bytes: 0, serialized_bytes: 0, written_bytes: 0 };
+        let origin = Origin {
+            pid: FROM_MIDDLEWARE,
+            node: Arc::from(""),
+            addr: 0,
+            copied_bytes: 0,
+            serialized_bytes: 0,
+            written_bytes: 0,
+        };
         let sample = WireSample {
             bytes: WireBytes::Heap(Arc::new(bytes)),
             publication,
@@ -355,7 +370,7 @@ impl Listener {
             self.link.tracer.emit(&Arc::from(""), || {
                 let bytes = sample.bytes.as_slice();
                 let msg = MessageRef::of_cdr(bytes, self.topic.clone(), type_name, publication);
-                EventKind::Read { msg, bytes: bytes.len(), from_pid: 0 }
+                EventKind::Read { msg, bytes: bytes.len(), from_pid: FROM_MIDDLEWARE }
             })
         };
         match (self.link.to_local)(&self.topic, self.type_name, &sample, &arrived) {
