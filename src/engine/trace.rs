@@ -242,6 +242,11 @@ pub enum EventKind {
     /// The peer process went away (its socket closed); delivery resumes when it or another
     /// subscriber appears.
     PeerLost { pid: u32, topic: Arc<str> },
+    /// `msg`'s encoding, `bytes` long, is over `limit`, the most a frame between processes
+    /// carries (`transport::frame::MAX_PAYLOAD`): it is not sent to the other processes
+    /// (this process's subscriptions still get it). Every receiver would refuse it and close
+    /// the connection, and the publisher would only see a peer gone.
+    TooLargeForFrame { msg: MessageRef, bytes: usize, limit: usize },
     /// A frame from another process was refused (malformed, oversized, wrong type).
     Rejected { from_pid: u32, reason: LineText },
     /// A line the demo printed (its `printf`), kept in order with everything else.
@@ -275,7 +280,8 @@ impl EventKind {
             | EventKind::SharedMemoryWritten { msg, .. }
             | EventKind::SerializedInPlace { msg, .. }
             | EventKind::LoanPublished { msg, .. }
-            | EventKind::Mapped { msg, .. } => Some(msg),
+            | EventKind::Mapped { msg, .. }
+            | EventKind::TooLargeForFrame { msg, .. } => Some(msg),
             EventKind::Printed { .. }
             | EventKind::PeerLost { .. }
             | EventKind::IncompatibleQos { .. }

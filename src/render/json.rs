@@ -4,7 +4,8 @@
 //! `overwritten`, `discarded` (with `reason`), `printed`; between processes `written`, `read`,
 //! `overwritten_for_peer` (with `to_pid`: that process's queue was full),
 //! `shm_written`, `serialized_in_place`, `loan_published`, `mapped`, `released`,
-//! `pool_exhausted`, `reclaimed`, `peer_lost`, `rejected`; `incompatible_qos` (with `topic`,
+//! `pool_exhausted`, `reclaimed`, `peer_lost`, `rejected`, `too_large_for_frame` (with
+//! `encoded_bytes` and `limit_bytes`: not sent to other processes); `incompatible_qos` (with `topic`,
 //! `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
@@ -410,6 +411,14 @@ enum Line {
         peer_pid: Pid,
         topic: String,
     },
+    TooLargeForFrame {
+        #[serde(flatten)]
+        head: Head,
+        #[serde(flatten)]
+        msg: Msg,
+        encoded_bytes: usize,
+        limit_bytes: usize,
+    },
     Rejected {
         #[serde(flatten)]
         head: Head,
@@ -521,6 +530,9 @@ impl Line {
             EventKind::PeerLost { pid, topic } => {
                 Line::PeerLost { head, peer_pid: other(*pid), topic: topic.to_string() }
             }
+            &EventKind::TooLargeForFrame { msg: ref m, bytes, limit } => {
+                Line::TooLargeForFrame { head, msg: msg(m), encoded_bytes: bytes, limit_bytes: limit }
+            }
             EventKind::Rejected { from_pid, reason } => {
                 Line::Rejected { head, from_pid: other(*from_pid), reason: reason.to_string() }
             }
@@ -567,6 +579,10 @@ impl Line {
             Line::Kept { head, msg } => (head, EventKind::Kept { msg: msg.read_back()? }),
             Line::OverwrittenForPeer { head, msg, to_pid } => {
                 (head, EventKind::OverwrittenForPeer { msg: msg.read_back()?, to_pid: to_pid.number()? })
+            }
+            Line::TooLargeForFrame { head, msg, encoded_bytes, limit_bytes } => {
+                let (bytes, limit) = (encoded_bytes, limit_bytes);
+                (head, EventKind::TooLargeForFrame { msg: msg.read_back()?, bytes, limit })
             }
             Line::Discarded { head, msg, reason } => (head, EventKind::Discarded { msg: msg.read_back()?, reason }),
             Line::Written { head, msg, bytes, to_pid } => {
@@ -754,6 +770,7 @@ mod tests {
             EventKind::PoolExhausted { topic: Arc::from("number"), slots: 18, held_by: 11 },
             EventKind::Reclaimed { pid: 11, slots: 3 },
             EventKind::PeerLost { pid: 11, topic: Arc::from("number") },
+            EventKind::TooLargeForFrame { msg: msg(KnownType::Image.type_name()), bytes: 99_532_860, limit: 1 << 26 },
             EventKind::IncompatibleQos {
                 topic: Arc::from("image"),
                 policy: QosPolicyKind::Reliability,

@@ -677,6 +677,7 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
         (EventKind::IncompatibleQos { topic, policy, publisher_node }, _) => {
             qos_warning(lang, &event.node, topic, *policy, publisher_node)
         }
+        (EventKind::TooLargeForFrame { msg, bytes, limit }, lang) => too_large_warning(lang, &msg.value, *bytes, *limit),
         (EventKind::Rejected { from_pid, reason }, Lang::Ko) => {
             format!("   !  프로세스 {}에서 온 프레임을 거부했습니다: {reason}", labels.pid(*from_pid))
         }
@@ -685,6 +686,22 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
         }
         _ => return None,
     })
+}
+
+/// A message too large for a frame between processes, which the others do not get.
+fn too_large_warning(lang: Lang, value: &str, bytes: usize, limit: usize) -> String {
+    let (mib, limit) = (bytes as f64 / f64::from(1 << 20), limit >> 20);
+    match lang {
+        Lang::Ko => {
+            let topic = particle(value, Particle::Topic);
+            format!(
+                "   !  메시지 {value}{topic} {mib:.1} MiB라서 프로세스 사이 메시지 한도 {limit} MiB를 넘습니다. 다른 프로세스에는 보내지 않습니다"
+            )
+        }
+        Lang::En => format!(
+            "   !  message {value} is {mib:.1} MiB, over the {limit} MiB a message between processes may carry: not sent to the other processes"
+        ),
+    }
 }
 
 /// A subscription that hears nothing because its QoS does not match the publisher's.
@@ -700,5 +717,25 @@ fn qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind, publi
         Lang::En => format!(
             "   !  {node}: incompatible QoS ({policy}) with the publisher of '{topic}' ({publisher_node}): nothing will arrive"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The publisher's own words for a message no other process gets, in both languages:
+    /// its size and the limit, as `--size` says them.
+    #[test]
+    fn a_message_too_large_for_a_frame_says_its_size_and_the_limit() {
+        let (bytes, limit) = (7680 * 4320 * 3 + 48, 64 << 20);
+        assert_eq!(
+            too_large_warning(Lang::En, "7680x4320 bgr8", bytes, limit),
+            "   !  message 7680x4320 bgr8 is 94.9 MiB, over the 64 MiB a message between processes may carry: not sent to the other processes"
+        );
+        assert_eq!(
+            too_large_warning(Lang::Ko, "7680x4320 bgr8", bytes, limit),
+            "   !  메시지 7680x4320 bgr8은 94.9 MiB라서 프로세스 사이 메시지 한도 64 MiB를 넘습니다. 다른 프로세스에는 보내지 않습니다"
+        );
     }
 }

@@ -15,8 +15,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
 use super::discovery::{self, Announcement, Endpoint};
+use super::frame::MAX_PAYLOAD;
 use super::outbox::Outbox;
-use super::{ToLocalSubscriptions, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD};
+use super::{
+    Outgoing, ToLocalSubscriptions, Transport, TransportError, TransportKind, TransportOptions, ANNOUNCED, SCAN_PERIOD,
+};
 use crate::engine::trace::{EventKind, Tracer};
 
 /// A local node, publisher or subscription, as announced.
@@ -223,6 +226,17 @@ impl Link {
                 false
             }
         }
+    }
+
+    /// Whether a message of `len` bytes fits in a frame between processes; if it does not,
+    /// says so (`too_large_for_frame`) rather than send what every receiver refuses.
+    pub(crate) fn fits_in_a_frame(&self, out: &Outgoing<'_>, len: usize) -> bool {
+        if len <= MAX_PAYLOAD {
+            return true;
+        }
+        let limit = MAX_PAYLOAD;
+        self.tracer.emit(out.node, || EventKind::TooLargeForFrame { msg: (out.msg)(), bytes: len, limit });
+        false
     }
 
     /// This process as it stands now.

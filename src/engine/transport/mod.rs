@@ -32,7 +32,7 @@
 //!
 //! | limit | value | where |
 //! |---|---|---|
-//! | payload of one frame, checked before any allocation | 64 MiB | [`frame::MAX_PAYLOAD`] (also bounds `--size`) |
+//! | payload of one frame, checked before any allocation; a larger message is not sent (`too_large_for_frame`) | 64 MiB | [`frame::MAX_PAYLOAD`] (also bounds `--size`) |
 //! | header of one frame | 4096 B | [`frame::MAX_HEADER`] |
 //! | descriptors passed with one frame; more are closed and the connection refused | 1 | [`frame::MAX_FDS_PER_FRAME`] |
 //! | descriptors read from one message (the kernel's `SCM_MAX_FD`), so none is ever left unlisted | 253 | `socket.rs`, `SCM_MAX_FD` |

@@ -465,13 +465,13 @@ impl Transport for ShmTransport {
     fn send(&self, out: &Outgoing<'_>) {
         let core = &self.core;
         let peers = core.link.subscribers_of(&out.header.topic);
-        if peers.is_empty() {
-            return;
-        }
         let len = match out.payload {
             OutPayload::Encoded(bytes) => bytes.len(),
             OutPayload::Message(msg) => msg.cdr_len(),
         };
+        if peers.is_empty() || !core.link.fits_in_a_frame(out, len) {
+            return;
+        }
         let taker =
             Taker { publisher: out.header.publisher_id, topic: &out.header.topic, node: out.node, depth: out.depth };
         let Some(lease) = self.lease_or_report(&taker, len, peers) else { return };
@@ -486,7 +486,9 @@ impl Transport for ShmTransport {
 
     fn lend(&self, publisher: u64, topic: &str, node: &Arc<str>, depth: usize, len: usize) -> Option<Loan> {
         let peers = self.core.link.subscribers_of(topic);
-        if peers.is_empty() {
+        // Too large for a slot any receiver maps: the message goes on the heap, and its
+        // publishing says why no other process gets it.
+        if peers.is_empty() || len > MAX_PAYLOAD {
             return None;
         }
         let lease = self.lease_or_report(&Taker { publisher, topic, node, depth }, len, peers)?;

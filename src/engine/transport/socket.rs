@@ -42,7 +42,11 @@ impl Transport for SocketTransport {
     /// it into the sockets (`outbox.rs`); this thread goes on at once.
     fn send(&self, out: &Outgoing<'_>) {
         let peers = self.link.subscribers_of(&out.header.topic);
-        if peers.is_empty() {
+        let len = match out.payload {
+            OutPayload::Encoded(bytes) => bytes.len(),
+            OutPayload::Message(msg) => msg.cdr_len(),
+        };
+        if peers.is_empty() || !self.link.fits_in_a_frame(out, len) {
             return;
         }
         let bytes = match out.payload {
