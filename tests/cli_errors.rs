@@ -13,6 +13,12 @@ const CASES: &[(&[&str], &str)] = &[
     (&["two-node", "--count", "0"], "--count"),
     (&["cyclic", "--period", "abc"], "abc"),
     (&["cyclic", "--period", "5"], "--period"),
+    // A value that starts with a hyphen is still the option's value, and said wrong as one.
+    (&["two-node", "--period", "-1s"], "-1s"),
+    (&["node", "producer", "--period", "-1s"], "-1s"),
+    (&["image-pipeline", "--size", "-320x240"], "-320x240"),
+    (&["bench", "--sizes", "-64"], "-64"),
+    (&["bench", "--pipeline-sizes", "-64x48"], "-64x48"),
     (&["copies", "U,X"], "X"),
     (&["copies", ""], "empty"),
     (&["copies", "U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U,U"], "at most"),
@@ -71,22 +77,32 @@ fn a_missing_value_is_named() {
             let stderr = String::from_utf8(out.stderr).unwrap();
             assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
             assert_eq!(stderr.lines().count(), 1, "{stderr}");
-            assert!(stderr.contains(said) && stderr.contains(args[1]), "{args:?}: {stderr}");
+            assert!(stderr.contains(said) && stderr.contains(args[args.len() - 1]), "{args:?}: {stderr}");
         }
     }
 }
 
-/// A number option followed by another option has no value: the next option is not taken
-/// as its value (`--count --lang ko` said "unknown argument 'ko'").
+/// An option followed by another option has no value: the next option is not taken as its
+/// value (`--count --lang ko` and `--period --lang ko` said "unknown argument 'ko'").
 #[test]
-fn the_next_option_is_not_a_missing_number() {
-    for args in [&["two-node", "--count"][..], &["image-pipeline", "--frames"], &["two-node", "--depth"]] {
+fn the_next_option_is_not_a_missing_value() {
+    let options: [&[&str]; 8] = [
+        &["two-node", "--count"],
+        &["image-pipeline", "--frames"],
+        &["two-node", "--depth"],
+        &["two-node", "--period"],
+        &["node", "producer", "--period"],
+        &["image-pipeline", "--size"],
+        &["bench", "--sizes"],
+        &["bench", "--pipeline-sizes"],
+    ];
+    for args in options {
         for (lang, said) in [("en", "needs a value"), ("ko", "값이 빠졌습니다")] {
             let runtime = tempfile::tempdir().unwrap();
             let out = common::command(runtime.path()).args(args).args(["--lang", lang]).output().unwrap();
             let stderr = String::from_utf8(out.stderr).unwrap();
             assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-            assert!(stderr.contains(said) && stderr.contains(args[1]), "{args:?}: {stderr}");
+            assert!(stderr.contains(said) && stderr.contains(args[args.len() - 1]), "{args:?}: {stderr}");
         }
     }
 }

@@ -80,7 +80,7 @@ pub struct DemoArgs {
     pub count: Option<u64>,
 
     /// Timer period and cyclic sleep, like 1s, 250ms or 0 (as fast as possible)
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_negative_numbers = true)]
     pub period: Duration,
 
     /// Run each node in its own child process, as in the chapter's two terminals
@@ -160,7 +160,7 @@ pub struct NodeArgs {
     pub count: Option<u64>,
 
     /// Timer period and cyclic sleep, like 1s, 250ms or 0
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_period, allow_negative_numbers = true)]
     pub period: Duration,
 
     /// How messages cross between processes [default: socket, or dds when
@@ -198,7 +198,7 @@ pub struct FrameArgs {
     pub source: Source,
 
     /// Frame size asked of the camera, and the synthetic camera's size
-    #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_hyphen_values = true)]
+    #[arg(long, value_name = "WxH", default_value = "320x240", value_parser = parse_size, allow_negative_numbers = true)]
     pub size: (u32, u32),
 
     /// Frames per second of the synthetic camera and of a video file; 0 is as fast as the
@@ -295,12 +295,12 @@ pub struct LessonArgs {
 pub struct BenchArgs {
     /// Message sizes in bytes, separated by commas; KiB and MiB allowed
     /// [default: 64,4KiB,64KiB,921600,6220800]
-    #[arg(long, value_name = "LIST", value_parser = parse_sizes, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_parser = parse_sizes, allow_negative_numbers = true)]
     pub sizes: Option<Sizes>,
 
     /// Frame sizes of the image pipeline, WIDTHxHEIGHT separated by commas
     /// [default: 640x480,1920x1080]
-    #[arg(long, value_name = "LIST", value_parser = parse_frame_sizes, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_parser = parse_frame_sizes, allow_negative_numbers = true)]
     pub pipeline_sizes: Option<FrameSizes>,
 
     /// A run of a few seconds instead of about a minute

@@ -56,6 +56,7 @@ where
     }
     let lang = Lang::detect(&args);
     let command_line = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    let args = join_hyphen_values(args);
     let parsed = help_ko::command(lang).try_get_matches_from(&args).and_then(|m| {
         let given = given_node_options(&m);
         Cli::from_arg_matches(&m).map(|cli| (cli, given))
@@ -72,6 +73,30 @@ where
         }
         Err(e) => Err(CliExit { code: 2, message: describe(&e, lang), to_stdout: false }),
     }
+}
+
+/// Options whose value may start with a hyphen without being a number (`--period -1s`,
+/// `--size -320x240`). clap takes such a value only if the option accepts any hyphen value,
+/// and then `--period --count 3` would give `--period` the value `--count`; so they accept
+/// negative numbers only, and a value like `-1s` is joined to its option (`--period=-1s`)
+/// first: its own message then says what a duration or a size must be.
+const HYPHEN_VALUES: [&str; 4] = ["--period", "--size", "--sizes", "--pipeline-sizes"];
+
+fn join_hyphen_values(args: Vec<OsString>) -> Vec<OsString> {
+    let mut joined = Vec::with_capacity(args.len());
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        let option = arg.to_str().filter(|a| HYPHEN_VALUES.contains(a));
+        let value = args.peek().and_then(|v| v.to_str()).filter(|v| v.starts_with('-') && !v.starts_with("--"));
+        match (option, value) {
+            (Some(option), Some(value)) => {
+                joined.push(OsString::from(format!("{option}={value}")));
+                args.next();
+            }
+            _ => joined.push(arg),
+        }
+    }
+    joined
 }
 
 /// The options of `ipc-lab node` typed on the command line (not defaults), by their ids:
