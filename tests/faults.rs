@@ -85,6 +85,34 @@ fn a_full_disk_is_reported_and_leaves_nothing() {
     assert!(stderr.contains("No space left"), "{stderr}");
 }
 
+/// A disk that fills while `--show png:DIR` writes frames: the run stops with one line
+/// naming the file and the reason (exit 1), and every file left in the folder is a whole
+/// PNG (ends with its IEND chunk): no partial picture, no temporary. A tmpfs with room for
+/// one frame, in a user and mount namespace as above.
+#[test]
+fn a_full_disk_leaves_no_partial_png() {
+    let binary = env!("CARGO_BIN_EXE_ipc-lab");
+    let script = format!(
+        "set -e; d=$(mktemp -d); mount -t tmpfs -o size=64k none \"$d\"; mkdir \"$d/png\"; \
+         dd if=/dev/zero of=\"$d/fill\" bs=1k count=128 2>/dev/null || true; truncate -s -10K \"$d/fill\"; \
+         XDG_RUNTIME_DIR=\"$d\" timeout 60 '{binary}' image-pipeline --source synthetic --frames 30 --fps 0 \
+           --show \"png:$d/png\" --lang en >/dev/null || echo \"exit $?\"; \
+         echo \"pngs: $(ls \"$d/png\" | grep -c '\\.png$' || true)\"; \
+         echo \"others: $(ls -A \"$d/png\" | grep -vc '\\.png$' || true)\"; \
+         for f in \"$d\"/png/*.png; do [ -e \"$f\" ] || continue; \
+           [ \"$(tail -c 8 \"$f\" | od -An -tx1 | tr -d ' \\n')\" = 49454e44ae426082 ] || echo \"partial: $f\"; done"
+    );
+    let out = Command::new("unshare").args(["-rm", "sh", "-c", &script]).env_remove("ROS_DOMAIN_ID").output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "unshare failed: {stderr}");
+    assert!(stdout.contains("exit 1"), "{stdout} {stderr}");
+    assert!(!stdout.contains("partial:"), "{stdout}");
+    assert!(stdout.contains("others: 0"), "a temporary was left: {stdout}");
+    assert!(!stdout.contains("pngs: 0"), "not one frame fitted: the test proves nothing: {stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("No space left") && stderr.contains("image_view_node-"), "{stderr}");
+}
+
 /// A symlink planted where a PNG frame will go is not written through: the file it points
 /// to keeps its bytes, and the run says why it stopped.
 #[test]
