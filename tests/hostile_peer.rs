@@ -349,7 +349,9 @@ fn number_frame() -> Vec<u8> {
 
 /// A process that did not announce itself is not read: its frame is refused and its
 /// connection closed (anything of the same user could hold a connection). The same frame
-/// once the process has announced itself is received.
+/// sent right after the process announced itself is received: the consumer has not scanned
+/// since, and reads that one announcement again when the connection comes (a publisher
+/// that just started writes its announcement before it can find us).
 #[test]
 fn only_announced_processes_are_read() {
     let runtime = tempfile::tempdir().unwrap();
