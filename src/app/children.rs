@@ -53,7 +53,7 @@ fn child_args(what: &[&str], ipc: &str, demo: &DemoPlan, domain: u32, count: Opt
         ["node", name] => NodeName::from_str(name, false).ok(),
         _ => None,
     };
-    if node.map_or(true, |n| node_uses(n, "period")) {
+    if node.is_none_or(|n| node_uses(n, "period")) {
         args.extend(["--period".into(), format!("{}ns", demo.period.as_nanos())]);
     }
     // The QoS options only where they differ from upstream's, as a learner would type them.

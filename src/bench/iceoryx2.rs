@@ -250,7 +250,7 @@ impl Iceoryx2Path {
                 return Err(BenchError::Interrupted);
             }
             match self.peer.next() {
-                Some(PeerLine::Received { stamp: s, at }) if stamp.map_or(true, |t| t == s) => return Ok(at),
+                Some(PeerLine::Received { stamp: s, at }) if stamp.is_none_or(|t| t == s) => return Ok(at),
                 Some(_) => {}
                 None => return Err(BenchError::PeerSilent { path: PathKind::Iceoryx2Baseline }),
             }

@@ -204,7 +204,7 @@ impl RemotePath {
                 return Err(BenchError::Interrupted);
             }
             match self.peer.next() {
-                Some(PeerLine::Received { stamp: s, at }) if stamp.map_or(true, |t| t == s) => return Ok(at),
+                Some(PeerLine::Received { stamp: s, at }) if stamp.is_none_or(|t| t == s) => return Ok(at),
                 // A late report of an earlier message.
                 Some(_) => {}
                 None => return Err(BenchError::PeerSilent { path: self.kind }),

@@ -38,7 +38,7 @@ pub fn screen_width() -> Option<usize> {
 
 /// Whether `line` fits in `width` columns (always, without a limit).
 pub fn fits(line: &str, width: Option<usize>) -> bool {
-    width.map_or(true, |width| visible_width(line) <= width)
+    width.is_none_or(|width| visible_width(line) <= width)
 }
 
 /// Text that may be longer than the screen, wrapped to it (`rest` starts the lines after

@@ -154,7 +154,7 @@ impl WithPreview {
     /// the pictures since they were drawn (the `^C` the terminal echoed).
     fn redraw(&mut self, out: &mut dyn Write, force: bool, below: usize) -> io::Result<()> {
         let (version, shots) = self.board.shots();
-        let due = force || self.last.map_or(true, |last| last.elapsed() >= INTERVAL);
+        let due = force || self.last.is_none_or(|last| last.elapsed() >= INTERVAL);
         if !self.screen.live || !due || (self.pending.is_empty() && version == self.version) {
             return Ok(());
         }
