@@ -397,8 +397,9 @@ fn idle_connections_do_not_lock_out_publishers() {
     let before = open_fds(pid);
     let mut idle: Vec<UnixStream> = (0..MAX_CONNECTIONS).map(|_| UnixStream::connect(&socket).unwrap()).collect();
     consumer.wait_until(|events| kind(events, "rejected").len() >= MAX_CONNECTIONS - MAX_CONNECTIONS_PER_PEER);
-    // Two descriptors per connection read (it and its way back), a little slack.
-    assert!(open_fds(pid) <= before + 2 * MAX_CONNECTIONS_PER_PEER + 2, "{} > {before}", open_fds(pid));
+    // Two descriptors per connection read (it and its way back), a little slack (a refused
+    // connection being dropped, a file the node is reading).
+    assert!(open_fds(pid) <= before + 2 * MAX_CONNECTIONS_PER_PEER + 4, "{} > {before}", open_fds(pid));
     let producer = Watched::new(spawn(runtime.path(), &["node", "producer", "--period", "20ms", "--format", "json"]));
     consumer.wait_until(|events| {
         kind(events, "received").iter().any(|r| r["from_pid"].as_u64() == Some(u64::from(producer.child.id())))
@@ -574,21 +575,22 @@ fn quiet_connections_make_room_for_a_publisher() {
     let runtime = tempfile::tempdir().unwrap();
     let mut consumer = Watched::new(spawn(runtime.path(), &["node", "consumer", "--format", "json"]));
     let socket = socket_of(runtime.path(), &consumer.child);
-    let pid = consumer.child.id();
-    let before = open_fds(pid);
     let processes = MAX_CONNECTIONS / MAX_CONNECTIONS_PER_PEER;
     let mut children =
         hostile_children("quiet_connections_make_room_for_a_publisher", processes, &socket, runtime.path());
     all_done(&mut children, MAX_CONNECTIONS_PER_PEER);
-    // Every connection is read (two descriptors each: it and its way back).
-    eventually("every connection to be read", || open_fds(pid) >= before + 2 * MAX_CONNECTIONS);
+    // Every connection is read: its frame was (and it stays, quiet, in its place).
+    consumer.wait_until(|events| kind(events, "read").len() >= MAX_CONNECTIONS);
     let producer = Watched::new(spawn(runtime.path(), &["node", "producer", "--period", "20ms", "--format", "json"]));
     consumer.wait_until(|events| {
         kind(events, "received").iter().any(|r| r["from_pid"].as_u64() == Some(u64::from(producer.child.id())))
     });
+    // The quiet connection is told within a read timeout, and then says why it ends.
+    consumer.wait_until(|events| common::rejected_reasons(events).iter().any(|r| r.contains("make room")));
     producer.finish();
     let out = consumer.finish();
     drop(children);
     let reasons = common::rejected_reasons(&out);
-    assert!(reasons.iter().any(|r| r.contains("make room")), "{reasons:?}");
+    // (The producer's first tries may come before any place has been quiet long enough.)
+    assert!(reasons.iter().all(|r| r.contains("make room") || r.contains("none quiet")), "{reasons:?}");
 }
