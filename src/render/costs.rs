@@ -195,7 +195,7 @@ fn scope(lang: Lang, t: &Totals) -> String {
     if t.from_middleware > 0 {
         return lang
             .pick(
-                "받는 쪽에서 센 것만 (DDS 작성자(writer) 쪽 복사는 여기서 알 수 없음)",
+                "받는 쪽에서 센 것만 (DDS 라이터(writer) 쪽 복사는 여기서 알 수 없음)",
                 "as counted on the receiving side (what the DDS writers copied is not known here)",
             )
             .to_string();

@@ -196,7 +196,7 @@ impl Side {
     fn ends(&mut self, row: &Receipt, with_pid: bool) -> [String; 2] {
         let from = match (&row.from, row.crossing) {
             (Some(end), _) => self.end(end, with_pid),
-            (None, Some(Crossing::Middleware { .. })) => self.t("DDS 작성자(writer)", "a DDS writer").to_string(),
+            (None, Some(Crossing::Middleware { .. })) => self.t("DDS 라이터(writer)", "a DDS writer").to_string(),
             (None, _) => "?".to_string(),
         };
         let mut to = self.end(&row.to, with_pid);
@@ -464,7 +464,7 @@ fn path_text(lang: Lang, path: Path) -> &'static str {
         (Lang::Ko, Path::Middleware) => "미들웨어를 거침: 메시지가 CDR 바이트로 직렬화되고, 받는 쪽에서 새 메시지로 역직렬화됩니다.",
         (Lang::Ko, Path::OtherProcess) => "다른 프로세스에서 옴 (pid가 다름): IPC는 프로세스를 넘지 못하므로 메시지가 직렬화되어 건너왔습니다.",
         (Lang::Ko, Path::Loaned) => "다른 프로세스에서 옴 (pid가 다름): 메시지는 보낸 프로세스의 공유 메모리에 그대로 있고, 어디 있는지만 건너왔습니다. 주소는 프로세스마다 다르고, memfd의 inode와 오프셋은 같습니다.",
-        (Lang::Ko, Path::Dds) => "DDS에서 옴: DDS 샘플은 작성자(writer)의 GUID만 알려 주고 프로세스는 알려 주지 않습니다(같은 기계의 ipc-lab일 수도, 다른 기계의 ROS 2 노드일 수도 있습니다). 그래서 이 프로세스의 복사만 셉니다: DDS에서 꺼내기, 역직렬화, 그 뒤의 복사.",
+        (Lang::Ko, Path::Dds) => "DDS에서 옴: DDS 샘플은 라이터(writer)의 GUID만 알려 주고 프로세스는 알려 주지 않습니다(같은 기계의 ipc-lab일 수도, 다른 기계의 ROS 2 노드일 수도 있습니다). 그래서 이 프로세스의 복사만 셉니다: DDS에서 꺼내기, 역직렬화, 그 뒤의 복사.",
         (Lang::En, Path::Dds) => "from DDS: a sample names its writer (a GUID), not a process (ipc-lab on this machine or a ROS 2 node anywhere), so only this process's copies are counted: the take, the deserialization and what follows.",
         (Lang::En, Path::IntraProcess) => "IPC: the subscriber gets the very message that was published; the same address means no copy.",
         (Lang::En, Path::Middleware) => "through the middleware: the message is serialized to CDR bytes and deserialized into a new message on the other side.",
