@@ -171,21 +171,27 @@ fn late_joiners_get_what_a_transient_local_publisher_keeps() {
     assert_eq!(late_addrs, published[1..]);
 }
 
+/// Two messages from a transient-local publisher to an owning subscription of the same
+/// process, keep last `depth`, under `distro`'s rules: what happened.
+fn two_to_an_owner(distro: Distro, depth: usize) -> Vec<TraceEvent> {
+    let (ctx, recorder) = context(distro);
+    let node = Node::new(&ctx, "p", ipc()).unwrap();
+    let qos = QoS::keep_last(depth).transient_local();
+    let publisher = node.create_publisher::<Int32>("t", qos).unwrap();
+    let owner = Node::new(&ctx, "owner", ipc()).unwrap();
+    let _sub = owner.create_subscription("t", qos, |_: UniquePtr<Int32>| {}).unwrap();
+    publish(&publisher, 0..2);
+    drain(&[&owner]);
+    recorder.events()
+}
+
 /// Rolling (rclcpp 29.3.0, PR #2708): a transient-local IPC publisher always publishes to
 /// the middleware, even with nobody outside its process: the serialization shows. Jazzy
 /// (28.1.6) does not. Both keep an extra shared copy when an owner exists.
 #[test]
 fn rolling_always_serializes_a_transient_local_message() {
     for (distro, serialized) in [(Distro::Jazzy, 0), (Distro::Rolling, 2)] {
-        let (ctx, recorder) = context(distro);
-        let node = Node::new(&ctx, "p", ipc()).unwrap();
-        let qos = QoS::keep_last(5).transient_local();
-        let publisher = node.create_publisher::<Int32>("t", qos).unwrap();
-        let owner = Node::new(&ctx, "owner", ipc()).unwrap();
-        let _sub = owner.create_subscription("t", qos, |_: UniquePtr<Int32>| {}).unwrap();
-        publish(&publisher, 0..2);
-        drain(&[&owner]);
-        let events = recorder.events();
+        let events = two_to_an_owner(distro, 5);
         assert_eq!(count(&events, |k| matches!(k, EventKind::Serialized { .. })), serialized, "{distro:?}");
         let kept_copies =
             count(&events, |k| matches!(k, EventKind::Copied { reason: CopyReason::SharedForTransientLocal, .. }));
@@ -207,15 +213,7 @@ fn rolling_always_serializes_a_transient_local_message() {
 /// exactly what was published.
 #[test]
 fn the_middlewares_duplicates_do_not_overwrite_intra_process_messages() {
-    let (ctx, recorder) = context(Distro::Rolling);
-    let node = Node::new(&ctx, "p", ipc()).unwrap();
-    let qos = QoS::keep_last(2).transient_local();
-    let publisher = node.create_publisher::<Int32>("t", qos).unwrap();
-    let owner = Node::new(&ctx, "owner", ipc()).unwrap();
-    let _sub = owner.create_subscription("t", qos, |_: UniquePtr<Int32>| {}).unwrap();
-    publish(&publisher, 0..2);
-    drain(&[&owner]);
-    let events = recorder.events();
+    let events = two_to_an_owner(Distro::Rolling, 2);
     assert_eq!(count(&events, |k| matches!(k, EventKind::Overwritten { .. })), 0);
     assert_eq!(count(&events, |k| matches!(k, EventKind::Discarded { .. })), 2, "both duplicates arrive");
     let got: Vec<(String, Via)> = receipts(&events).into_iter().map(|r| (r.1, r.2)).collect();
