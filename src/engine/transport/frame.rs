@@ -132,10 +132,8 @@ pub const RELEASE_LEN: usize = 16;
 impl ReleaseFrame {
     pub fn encode(&self) -> [u8; PREFIX_LEN + RELEASE_LEN] {
         let mut out = [0u8; PREFIX_LEN + RELEASE_LEN];
-        out[..4].copy_from_slice(&MAGIC);
-        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
-        out[6..8].copy_from_slice(&KIND_RELEASE.to_le_bytes());
-        out[12..16].copy_from_slice(&(RELEASE_LEN as u32).to_le_bytes());
+        out[..PREFIX_LEN]
+            .copy_from_slice(&Prefix { kind: KIND_RELEASE, header_len: 0, payload_len: RELEASE_LEN }.encode());
         out[PREFIX_LEN..PREFIX_LEN + 8].copy_from_slice(&self.publisher.to_le_bytes());
         out[PREFIX_LEN + 8..PREFIX_LEN + 12].copy_from_slice(&self.slot.to_le_bytes());
         out
@@ -168,10 +166,7 @@ pub const ACK_LEN: usize = 8;
 impl AckFrame {
     pub fn encode(&self) -> [u8; PREFIX_LEN + ACK_LEN] {
         let mut out = [0u8; PREFIX_LEN + ACK_LEN];
-        out[..4].copy_from_slice(&MAGIC);
-        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
-        out[6..8].copy_from_slice(&KIND_ACK.to_le_bytes());
-        out[12..16].copy_from_slice(&(ACK_LEN as u32).to_le_bytes());
+        out[..PREFIX_LEN].copy_from_slice(&Prefix { kind: KIND_ACK, header_len: 0, payload_len: ACK_LEN }.encode());
         out[PREFIX_LEN..PREFIX_LEN + 4].copy_from_slice(&self.frames.to_le_bytes());
         out
     }
@@ -196,7 +191,8 @@ pub enum FrameError {
     BadMagic,
     /// A version this build does not speak.
     UnsupportedVersion(u16),
-    /// A payload kind other than bytes or shared memory.
+    /// A payload kind other than the four this version knows (bytes, a shared-memory slot,
+    /// a release, an acknowledgement).
     UnknownKind(u16),
     /// The header length is over [`MAX_HEADER`].
     HeaderTooLarge(usize),
@@ -288,6 +284,17 @@ pub struct Prefix {
 }
 
 impl Prefix {
+    /// Magic, version, kind and the two lengths: what every frame starts with.
+    pub fn encode(&self) -> [u8; PREFIX_LEN] {
+        let mut out = [0u8; PREFIX_LEN];
+        out[..4].copy_from_slice(&MAGIC);
+        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
+        out[6..8].copy_from_slice(&self.kind.to_le_bytes());
+        out[8..12].copy_from_slice(&(self.header_len as u32).to_le_bytes());
+        out[12..16].copy_from_slice(&(self.payload_len as u32).to_le_bytes());
+        out
+    }
+
     /// Checks the prefix and the limits; nothing is allocated yet.
     pub fn decode(bytes: &[u8; PREFIX_LEN], max_payload: usize) -> Result<Prefix, FrameError> {
         if bytes[..4] != MAGIC {
@@ -367,11 +374,7 @@ impl Frame {
             Payload::SharedMemory(_) => (KIND_SHM, SLOT_REF_LEN),
         };
         let mut out = Vec::with_capacity(PREFIX_LEN + header.len() + 8);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(payload_len as u32).to_le_bytes());
+        out.extend_from_slice(&Prefix { kind, header_len: header.len(), payload_len }.encode());
         out.extend_from_slice(&header);
         if let Payload::SharedMemory(slot) = self.payload {
             out.extend_from_slice(&slot.encode());
