@@ -130,9 +130,11 @@ pub enum QosPolicyKind {
     Durability,
 }
 
-/// The pid a message taken from DDS is said to come from: a DDS sample names its writer
-/// (a GUID), not a process, and the writer may be ROS 2's or this tool's, on this machine
-/// or another. Its frame says nothing of what the writer copied.
+/// The pid of the other side when it is DDS: a message taken from DDS is said to come from
+/// it (`read`, `from_pid`), one handed to DDS to go to it (`written`, `to_pid`), and what
+/// Cyclone refused is said to be rejected by it. A DDS sample names its writer (a GUID), not
+/// a process, and the writer may be ROS 2's or this tool's, on this machine or another.
+/// Its sample says nothing of what the writer copied.
 pub const FROM_MIDDLEWARE: u32 = 0;
 
 /// Where a message that came from another process was published, as its frame says.
@@ -208,11 +210,12 @@ pub enum EventKind {
     /// A subscription took `msg` (already reported `deserialized`, whose cost stands) and
     /// threw it away without running its callback. Not a receipt.
     Discarded { msg: MessageRef, reason: DiscardReason },
-    /// CDR bytes were written into a socket to another process: the kernel copies them.
+    /// CDR bytes were written into a socket to another process (the kernel copies them), or
+    /// handed to DDS (`to_pid` is [`FROM_MIDDLEWARE`]: Cyclone copies them into its sample).
     /// `msg` is the message they encode.
     Written { msg: MessageRef, bytes: usize, to_pid: u32 },
-    /// CDR bytes from another process were read out of a socket into `msg.addr`, a new
-    /// buffer of this process.
+    /// CDR bytes from another process were read out of a socket, or taken from DDS
+    /// (`from_pid` is [`FROM_MIDDLEWARE`]), into `msg.addr`, a new buffer of this process.
     Read { msg: MessageRef, bytes: usize, from_pid: u32 },
     /// CDR bytes already encoded (for subscriptions of this process) were copied into the
     /// shared-memory slot `segment`, mapped at `msg.addr` here: one copy.
@@ -247,7 +250,9 @@ pub enum EventKind {
     /// (this process's subscriptions still get it). Every receiver would refuse it and close
     /// the connection, and the publisher would only see a peer gone.
     TooLargeForFrame { msg: MessageRef, bytes: usize, limit: usize },
-    /// A frame from another process was refused (malformed, oversized, wrong type).
+    /// A frame from another process was refused (malformed, oversized, wrong type), or a
+    /// DDS sample or writer ([`FROM_MIDDLEWARE`]: another type, incompatible QoS, or what
+    /// Cyclone refused).
     Rejected { from_pid: u32, reason: LineText },
     /// A line the demo printed (its `printf`), kept in order with everything else.
     Printed { line: LineText },
