@@ -75,7 +75,7 @@ impl Change {
         let max = MAX_WAITING_ROWS;
         match (self, lang) {
             (Change::Waits { ahead }, Lang::Ko) => format!(
-                "알림: {} 실행이 {} 실행보다 {max}줄 앞서서, 줄이 나란히 보이도록 뒤진 실행을 기다립니다 (앞선 실행의 시간에는 기다린 시간도 들어갑니다)",
+                "알림: {} 실행이 {} 실행보다 {max}줄 앞서서, 줄이 나란히 보이도록 뒤처진 실행을 기다립니다 (앞선 실행의 시간에는 기다린 시간도 들어갑니다)",
                 name(ahead),
                 name(1 - ahead)
             ),

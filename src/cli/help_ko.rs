@@ -64,7 +64,7 @@ const ARGS: &[(&str, &str, &str)] = &[
         "모든 큐의 keep-last 깊이(depth). 0은 미들웨어 기본값(keep last 1)입니다",
     ),
     ("*", "reliability", "reliable(원본 데모처럼) 또는 best-effort"),
-    ("copies", "publish", "콜백이 돌기 전에 메시지 N개를 잇달아 발행합니다 (뒤처진 구독자)"),
+    ("copies", "publish", "콜백이 돌기 전에 메시지 N개를 잇달아 발행합니다 (뒤처진 구독)"),
     ("copies", "depth", "퍼블리셔와 모든 구독의 keep-last 깊이(depth)"),
     ("copies", "late", "발행한 뒤에야 구독을 만듭니다: 늦게 온 구독(late joiner)"),
     ("copies", "best_effort_publisher", "구독은 reliable인 채로 퍼블리셔만 best effort로: 호환되지 않는 QoS"),

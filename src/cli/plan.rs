@@ -181,13 +181,13 @@ impl PlanError {
     fn loan_message(&self, lang: Lang) -> String {
         match (self, lang) {
             (PlanError::LoanNeedsShm { command }, Lang::Ko) => format!(
-                "{command}의 --loan에는 --transport shm이 필요합니다: 다른 프로세스가 읽을 메모리를 빌려줄 수 있는 것은 공유 메모리뿐입니다"
+                "{command}의 --loan에는 --transport shm이 필요합니다: 다른 프로세스가 읽을 메모리를 빌려 줄 수 있는 것은 공유 메모리뿐입니다"
             ),
             (PlanError::LoanNeedsShm { command }, Lang::En) => format!(
                 "--loan on {command} needs --transport shm: only shared memory can be lent for another process to read"
             ),
             (_, Lang::Ko) => {
-                "--loan과 --ipc both는 함께 쓸 수 없습니다: --ipc both의 두 실행은 이 프로세스 안에만 있어 빌려줄 곳이 없습니다".into()
+                "--loan과 --ipc both는 함께 쓸 수 없습니다: --ipc both의 두 실행은 이 프로세스 안에만 있어 빌려 줄 곳이 없습니다".into()
             }
             (_, Lang::En) => {
                 "--loan cannot be combined with --ipc both: its two runs stay in this process, with nothing to lend to".into()
