@@ -218,6 +218,7 @@ fn can_communicate(publisher: &EndpointInfo, subscription: &EndpointInfo, tracer
         topic: subscription.topic.clone(),
         policy,
         publisher_node: publisher.node.clone(),
+        offered: false,
     });
     false
 }

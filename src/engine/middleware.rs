@@ -158,6 +158,7 @@ fn report_incompatible(topic: &Arc<str>, writer: &Writer, endpoint: &Endpoint) {
             topic: topic.clone(),
             policy,
             publisher_node,
+            offered: false,
         });
     }
 }

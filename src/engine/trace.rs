@@ -206,7 +206,12 @@ pub enum EventKind {
     /// `topic` cannot communicate: `policy` is incompatible, so the subscription gets
     /// nothing from that publisher. Reported once, when they meet (rclcpp's
     /// `RequestedIncompatibleQoS` event); never a silent loss.
-    IncompatibleQos { topic: Arc<str>, policy: QosPolicyKind, publisher_node: Arc<str> },
+    ///
+    /// With `offered`, the publisher's side of the same (rclcpp's `OfferedIncompatibleQoS`):
+    /// this event's node is the publisher's (`publisher_node`), and a subscription that asks
+    /// for more than it offers, a DDS reader somewhere else whose node is not known here,
+    /// gets nothing from it.
+    IncompatibleQos { topic: Arc<str>, policy: QosPolicyKind, publisher_node: Arc<str>, offered: bool },
     /// A subscription took `msg` (already reported `deserialized`, whose cost stands) and
     /// threw it away without running its callback. Not a receipt.
     Discarded { msg: MessageRef, reason: DiscardReason },

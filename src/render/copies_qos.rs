@@ -168,7 +168,7 @@ fn paint(cell: &str, painter: Painter) -> String {
 fn incompatible(out: &mut dyn Write, events: &[TraceEvent], look: &Look) -> io::Result<()> {
     let lang = look.lang;
     for event in events {
-        let EventKind::IncompatibleQos { policy, publisher_node, .. } = &event.kind else { continue };
+        let EventKind::IncompatibleQos { policy, publisher_node, offered: false, .. } = &event.kind else { continue };
         let policy = match policy {
             QosPolicyKind::Reliability => "reliability",
             QosPolicyKind::Durability => "durability",

@@ -6,7 +6,8 @@
 //! `shm_written`, `serialized_in_place`, `loan_published`, `mapped`, `released`,
 //! `pool_exhausted`, `reclaimed`, `peer_lost`, `rejected`, `too_large_for_frame` (with
 //! `encoded_bytes` and `limit_bytes`: not sent to other processes); `incompatible_qos` (with `topic`,
-//! `policy`, `publisher_node`); from the image pipeline `filled`, `drawn`, `shown`), `pid`,
+//! `policy`, `publisher_node`, and `offered: true` on the publisher's side); from the image
+//! pipeline `filled`, `drawn`, `shown`), `pid`,
 //! `node`, and for message events `topic`, `type`, `addr` (hex string, or a label with
 //! `--stable`), `payload_addr` (`buf#N` with `--stable`), `value`, `publisher_pid`,
 //! `publisher`, `seq`, plus `bytes` (bytes copied), `via`, `reason`, `from`, `to_pid`,
@@ -404,6 +405,9 @@ enum Line {
         topic: String,
         policy: QosPolicyKind,
         publisher_node: String,
+        /// Only on the publisher's side (`true`); a subscription's event has none.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        offered: bool,
     },
     PeerLost {
         #[serde(flatten)]
@@ -521,11 +525,12 @@ impl Line {
                 Line::PoolExhausted { head, topic: topic.to_string(), slots: *slots, held_by: other(*held_by) }
             }
             &EventKind::Reclaimed { pid, slots } => Line::Reclaimed { head, peer_pid: other(pid), slots },
-            EventKind::IncompatibleQos { topic, policy, publisher_node } => Line::IncompatibleQos {
+            EventKind::IncompatibleQos { topic, policy, publisher_node, offered } => Line::IncompatibleQos {
                 head,
                 topic: topic.to_string(),
                 policy: *policy,
                 publisher_node: publisher_node.to_string(),
+                offered: *offered,
             },
             EventKind::PeerLost { pid, topic } => {
                 Line::PeerLost { head, peer_pid: other(*pid), topic: topic.to_string() }
@@ -622,12 +627,13 @@ impl Line {
             Line::Reclaimed { head, peer_pid, slots } => {
                 (head, EventKind::Reclaimed { pid: peer_pid.number()?, slots })
             }
-            Line::IncompatibleQos { head, topic, policy, publisher_node } => (
+            Line::IncompatibleQos { head, topic, policy, publisher_node, offered } => (
                 head,
                 EventKind::IncompatibleQos {
                     topic: Arc::from(topic),
                     policy,
                     publisher_node: Arc::from(publisher_node),
+                    offered,
                 },
             ),
             Line::PeerLost { head, peer_pid, topic } => {
@@ -775,6 +781,13 @@ mod tests {
                 topic: Arc::from("image"),
                 policy: QosPolicyKind::Reliability,
                 publisher_node: Arc::from("camera_node"),
+                offered: false,
+            },
+            EventKind::IncompatibleQos {
+                topic: Arc::from("image"),
+                policy: QosPolicyKind::Durability,
+                publisher_node: Arc::from("camera_node"),
+                offered: true,
             },
             EventKind::Rejected { from_pid: 11, reason: LineText::cut("truncated frame") },
             EventKind::Printed { line: LineText::cut("Published message with value: 42") },

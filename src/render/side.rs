@@ -674,7 +674,10 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
         (EventKind::Reclaimed { pid, slots }, Lang::En) => {
             format!("   !  process {} is gone: the {slots} slots it held are free again", labels.pid(*pid))
         }
-        (EventKind::IncompatibleQos { topic, policy, publisher_node }, _) => {
+        (EventKind::IncompatibleQos { topic, policy, offered: true, .. }, _) => {
+            offered_qos_warning(lang, &event.node, topic, *policy)
+        }
+        (EventKind::IncompatibleQos { topic, policy, publisher_node, offered: false }, _) => {
             qos_warning(lang, &event.node, topic, *policy, publisher_node)
         }
         (EventKind::TooLargeForFrame { msg, bytes, limit }, lang) => too_large_warning(lang, &msg.value, *bytes, *limit),
@@ -686,6 +689,20 @@ fn peer_warning(lang: Lang, labels: &Labels, event: &TraceEvent) -> Option<Strin
         }
         _ => return None,
     })
+}
+
+/// A DDS reader elsewhere that asks for more than this node's publisher offers: it gets
+/// nothing from it (the publisher's side of an incompatible QoS).
+fn offered_qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind) -> String {
+    let policy = policy_name(policy);
+    match lang {
+        Lang::Ko => format!(
+            "   !  {node}: '{topic}'의 DDS 리더(reader)가 이 퍼블리셔가 주지 않는 QoS({policy})를 요구해서, 그 리더는 아무것도 받지 못합니다"
+        ),
+        Lang::En => format!(
+            "   !  {node}: a DDS reader of '{topic}' asks for a QoS ({policy}) this publisher does not offer: it gets nothing"
+        ),
+    }
 }
 
 /// A message too large for a frame between processes, which the others do not get.
@@ -704,12 +721,17 @@ fn too_large_warning(lang: Lang, value: &str, bytes: usize, limit: usize) -> Str
     }
 }
 
-/// A subscription that hears nothing because its QoS does not match the publisher's.
-fn qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind, publisher_node: &str) -> String {
-    let policy = match policy {
+/// A policy by its ROS 2 name.
+fn policy_name(policy: QosPolicyKind) -> &'static str {
+    match policy {
         QosPolicyKind::Reliability => "reliability",
         QosPolicyKind::Durability => "durability",
-    };
+    }
+}
+
+/// A subscription that hears nothing because its QoS does not match the publisher's.
+fn qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind, publisher_node: &str) -> String {
+    let policy = policy_name(policy);
     match lang {
         Lang::Ko => {
             format!("   !  {node}: '{topic}'의 퍼블리셔({publisher_node})와 QoS({policy})가 맞지 않아 아무것도 받지 못합니다")
@@ -723,6 +745,20 @@ fn qos_warning(lang: Lang, node: &str, topic: &str, policy: QosPolicyKind, publi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A publisher's side of an incompatible QoS names its node, the topic and the policy,
+    /// and who gets nothing: the DDS reader, not this node.
+    #[test]
+    fn a_reader_the_publisher_cannot_serve_is_said_from_the_publishers_side() {
+        assert_eq!(
+            offered_qos_warning(Lang::En, "camera_node", "image", QosPolicyKind::Reliability),
+            "   !  camera_node: a DDS reader of 'image' asks for a QoS (reliability) this publisher does not offer: it gets nothing"
+        );
+        assert_eq!(
+            offered_qos_warning(Lang::Ko, "producer", "number", QosPolicyKind::Durability),
+            "   !  producer: 'number'의 DDS 리더(reader)가 이 퍼블리셔가 주지 않는 QoS(durability)를 요구해서, 그 리더는 아무것도 받지 못합니다"
+        );
+    }
 
     /// The publisher's own words for a message no other process gets, in both languages:
     /// its size and the limit, as `--size` says them.

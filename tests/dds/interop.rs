@@ -494,6 +494,81 @@ fn inner_consumer_events() {
     assert_eq!(crate::common::kind(&events, "received").len(), 3, "{json}");
 }
 
+/// ipc-lab's writers meet Cyclone readers that ask for more than they offer: a reliable
+/// reader of the best-effort camera (what a default `ros2 topic echo /image` asks for) and
+/// a transient-local reader of the volatile producer. Each publisher's node reports it
+/// once, as an `incompatible_qos` event of the publisher's side (`offered`), never silence.
+#[test]
+fn ipc_lab_writers_report_readers_they_cannot_serve() {
+    in_netns("interop::inner_offered_incompatible", LOOPBACK_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of ipc_lab_writers_report_readers_they_cannot_serve"]
+fn inner_offered_incompatible() {
+    let runtime = tempfile::tempdir().unwrap();
+    let camera_args = ["node", "camera_node", "--source", "synthetic", "--size", "640x480", "--fps", "10"];
+    let cases = [
+        (
+            &camera_args[..],
+            &["sub-image", "--topic", "rt/image", "--depth", "5"][..],
+            "camera_node",
+            "image",
+            "reliability",
+        ),
+        (
+            &["node", "producer", "--period", "100ms"][..],
+            &["sub-int32", "--transient-local"][..],
+            "producer",
+            "number",
+            "durability",
+        ),
+    ];
+    for (args, peer_args, node, topic, policy) in cases {
+        let mut peer = Peer::start(&[peer_args, &["--count", "1", "--timeout", "60"]].concat());
+        peer.next("ready");
+        let publisher = ipc_lab_dds(runtime.path(), &[args, &["--format", "json"]].concat());
+        let offered = |e: &Value| e["event"] == "incompatible_qos" && e["offered"] == true;
+        let events = json_until(publisher, offered);
+        let reported: Vec<_> = events.iter().filter(|e| offered(e)).collect();
+        let said = |e: &&Value| e["event"] == "incompatible_qos" || e["event"] == "rejected";
+        let told: Vec<_> = events.iter().filter(said).collect();
+        assert_eq!(reported.len(), 1, "{node}: {} events, of them {told:?}", events.len());
+        let event = reported[0];
+        assert_eq!((event["node"].as_str(), event["publisher_node"].as_str()), (Some(node), Some(node)), "{event}");
+        assert_eq!((event["topic"].as_str(), event["policy"].as_str()), (Some(topic), Some(policy)), "{event}");
+        drop(peer);
+    }
+}
+
+/// Reads `child`'s JSON lines until one is `found` (a minute at most, so that a missing
+/// event fails instead of hanging), stops it with Ctrl-C, and returns every event it
+/// printed, after checking that it ended well.
+fn json_until(mut child: Child, found: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let stdout = child.stdout.take().unwrap();
+    let (send, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut events = Vec::new();
+    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        let Ok(event) = serde_json::from_str::<Value>(&line) else { continue };
+        let done = found(&event);
+        events.push(event);
+        if done {
+            break;
+        }
+    }
+    crate::common::interrupt(&child);
+    stdout_of(child);
+    reader.join().unwrap();
+    events.extend(lines.try_iter().filter_map(|l| serde_json::from_str::<Value>(&l).ok()));
+    events
+}
+
 /// `ipc-lab` with `args` and the environment `env` (pairs), to its end: its stdout, after
 /// checking that it ended well without a panic.
 fn ipc_lab_run(runtime: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {

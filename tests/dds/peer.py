@@ -119,7 +119,7 @@ def image(seed, width=1920, height=1080):
 
 def subscribe(participant, args, kind):
     topic = Topic(participant, args.topic, kind)
-    reader = DataReader(participant, topic, qos=qos(args.reliable, args.depth))
+    reader = DataReader(participant, topic, qos=qos(args.reliable, args.depth, args.transient_local))
     say(ready=True)
     report_endpoints(participant, BuiltinTopicDcpsPublication, args.topic)
     got = 0
@@ -206,6 +206,7 @@ def main():
     parser.add_argument("--count", type=int, default=3)
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument("--best-effort", dest="reliable", action="store_false")
+    parser.add_argument("--transient-local", action="store_true", help="sub-*: a reader that asks for past samples")
     parser.add_argument("--period", type=float, default=0.1)
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--domain", type=int, default=0)

@@ -354,6 +354,19 @@ impl Writer {
         })?;
         Ok(status.current_count)
     }
+
+    /// The readers found but not served because they ask for more than this writer's QoS
+    /// offers (a reliable reader of a best-effort writer), if any.
+    pub fn incompatible_qos(&self) -> Result<Option<IncompatibleQos>, DdsError> {
+        // SAFETY: a status of plain integers, all zero, is valid.
+        let mut status: c::dds_offered_incompatible_qos_status_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a live writer and a place for the status.
+        check("dds_get_offered_incompatible_qos_status", unsafe {
+            c::dds_get_offered_incompatible_qos_status(self.entity.0, &mut status)
+        })?;
+        Ok((status.total_count > 0)
+            .then(|| IncompatibleQos { count: status.total_count, policy: policy_name(status.last_policy_id) }))
+    }
 }
 
 /// A DDS reader of bytes.
@@ -423,11 +436,12 @@ pub struct MatchedWriter {
     pub user_data: Vec<u8>,
 }
 
-/// A writer this reader found but cannot hear: its QoS offers less than the reader asks
-/// (a best-effort writer and a reliable reader). Cyclone counts them.
+/// The endpoints of the other side found but not matched: the writer's QoS offers less
+/// than the reader asks (a best-effort writer and a reliable reader). Cyclone counts them
+/// on both sides: writers on a reader ("requested"), readers on a writer ("offered").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IncompatibleQos {
-    /// How many writers so far.
+    /// How many so far.
     pub count: u32,
     /// The last policy that did not match, by its DDS name.
     pub policy: &'static str,

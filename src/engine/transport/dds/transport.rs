@@ -24,7 +24,7 @@ use super::graph::{Gid, NodeEntitiesInfo, ParticipantEntitiesInfo};
 use super::type_hash::{self, PeerType};
 use super::{names, qos};
 use crate::engine::text::LineText;
-use crate::engine::trace::{EventKind, MessageRef, Origin, Publication, FROM_MIDDLEWARE};
+use crate::engine::trace::{EventKind, MessageRef, Origin, Publication, QosPolicyKind, FROM_MIDDLEWARE};
 use crate::engine::transport::link::{Handle, Link};
 use crate::engine::transport::{
     Arrived, FoundPublisher, Handed, Incoming, LocalEntry, LocalKind, OutPayload, Outgoing, Transport, TransportError,
@@ -57,11 +57,14 @@ struct State {
     endpoints: Vec<DdsEndpoint>,
 }
 
-/// A publisher's DDS writer and its ROS topic.
+/// A publisher's DDS writer, its ROS topic and its node.
 #[derive(Debug)]
 struct TopicWriter {
     topic: Arc<str>,
+    node: Arc<str>,
     writer: Arc<Writer>,
+    /// Cyclone's count of QoS-incompatible readers, as last reported.
+    incompatible: u32,
 }
 
 /// A local node, publisher or subscription as the graph lists it.
@@ -95,6 +98,7 @@ impl DdsTransport {
                 std::thread::sleep(SCAN_PERIOD);
                 let Some(transport) = weak.upgrade() else { return };
                 transport.prune();
+                transport.check_writers();
             }
         });
         Ok(transport)
@@ -128,6 +132,46 @@ impl DdsTransport {
         };
         if changed {
             self.publish_graph();
+        }
+    }
+
+    /// Readers elsewhere that ask for more than a writer's QoS offers (a reliable reader of
+    /// the best-effort camera, a transient-local reader of a volatile publisher) get
+    /// nothing from it: an event on the publisher's node each time Cyclone counts more of
+    /// them, as rclcpp's `OfferedIncompatibleQoS` event on the publisher's side.
+    fn check_writers(&self) {
+        let found: Vec<_> = self
+            .state()
+            .writers
+            .values_mut()
+            .filter_map(|w| {
+                let qos = w.writer.incompatible_qos().ok().flatten()?;
+                (qos.count > w.incompatible).then(|| {
+                    w.incompatible = qos.count;
+                    (w.node.clone(), w.topic.clone(), qos.policy)
+                })
+            })
+            .collect();
+        for (node, topic, policy) in found {
+            let kind = match policy {
+                "reliability" => QosPolicyKind::Reliability,
+                "durability" => QosPolicyKind::Durability,
+                // A policy ROS 2's nodes here never set differently (deadline, liveliness):
+                // said in the middleware's words.
+                other => {
+                    self.refused(&format!(
+                        "a DDS reader of '{topic}' asks for a {other} QoS this writer does not offer"
+                    ));
+                    continue;
+                }
+            };
+            let publisher_node = node.clone();
+            self.link.tracer.emit(&node, || EventKind::IncompatibleQos {
+                topic,
+                policy: kind,
+                publisher_node,
+                offered: true,
+            });
         }
     }
 
@@ -174,7 +218,8 @@ impl DdsTransport {
         let gid = if entry.kind == LocalKind::Publisher {
             let writer = Arc::new(self.participant.writer(&topic, &dds_type, &dds_qos).map_err(|e| e.to_string())?);
             let gid = writer.gid().map_err(|e| e.to_string())?;
-            state.writers.insert(entry.publisher, TopicWriter { topic: entry.topic.clone(), writer });
+            let (topic, node) = (entry.topic.clone(), entry.node.clone());
+            state.writers.insert(entry.publisher, TopicWriter { topic, node, writer, incompatible: 0 });
             Self::node(&mut state, &entry.node).writer_gid_seq.push(gid);
             gid
         } else {
@@ -249,8 +294,10 @@ impl Transport for DdsTransport {
     }
 
     /// Leaves the ROS graph at once (an empty node list, as after the last
-    /// `rmw_destroy_node`), even if this process exits before the participant goes.
+    /// `rmw_destroy_node`), even if this process exits before the participant goes; a
+    /// reader found since the last scan that a writer cannot serve is still reported.
     fn close(&self) {
+        self.check_writers();
         self.link.close();
         self.state().nodes.clear();
         self.publish_graph();
