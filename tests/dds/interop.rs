@@ -663,6 +663,46 @@ fn inner_image_nodes() {
     assert!(received[0]["value"].as_str().unwrap().starts_with("1920x1080 bgr8"), "{json}");
 }
 
+/// `image-pipeline --transport dds`: the all-in-one pipeline keeps its own three nodes in
+/// one process, and its frames reach a view in another process (`ipc-lab node
+/// image_view_node`) and a Cyclone reader of `rt/watermarked_image` (what `rqt_image_view`
+/// would subscribe to) through DDS; everything it handed to DDS went to the middleware.
+#[test]
+fn the_all_in_one_pipeline_over_dds() {
+    in_netns("interop::inner_pipeline", LARGE_BUFFER_CONFIG);
+}
+
+#[test]
+#[ignore = "runs inside the network namespace of the_all_in_one_pipeline_over_dds"]
+fn inner_pipeline() {
+    let runtime = tempfile::tempdir().unwrap();
+    let topic = ["--topic", "rt/watermarked_image", "--best-effort", "--depth", "5", "--count", "1"];
+    let mut peer = Peer::start(&[&["sub-image"][..], &topic].concat());
+    peer.next("ready");
+    let pipeline_args = ["image-pipeline", "--source", "synthetic", "--size", "320x240", "--fps", "10"];
+    let pipeline = ipc_lab_dds(runtime.path(), &[&pipeline_args[..], &["--show", "none", "--format", "json"]].concat());
+    check_endpoint(&peer.next("endpoint"), "watermarked_image", Image::TYPE_NAME, false, 5);
+    let frame = peer.next("received");
+    assert_eq!((frame["width"].as_u64(), frame["height"].as_u64()), (Some(320), Some(240)), "{frame}");
+    let view_args = ["node", "image_view_node", "--show", "none", "--count", "3", "--format", "json"];
+    let view = stdout_of(ipc_lab_dds(runtime.path(), &view_args));
+    let view_events = crate::common::events(&view);
+    let received = crate::common::kind(&view_events, "received");
+    assert_eq!(received.len(), 3, "{view}");
+    assert!(received.iter().all(|r| r["value"] == "320x240 bgr8"), "{view}");
+    crate::common::interrupt(&pipeline);
+    let json = stdout_of(pipeline);
+    let events = crate::common::events(&json);
+    // Inside the pipeline the view still gets each frame from the watermark node.
+    let views: Vec<_> =
+        crate::common::kind(&events, "received").into_iter().filter(|r| r["node"] == "image_view_node").collect();
+    assert!(!views.is_empty(), "{json}");
+    let written = crate::common::kind(&events, "written");
+    assert!(written.iter().any(|w| w["topic"] == "watermarked_image"), "{json}");
+    assert!(written.iter().all(|w| w["to_pid"] == 0), "{json}");
+    assert!(crate::common::kind(&events, "rejected").is_empty(), "{json}");
+}
+
 /// `ipc-lab echo` on DDS learns the type from DDS discovery (the peer's writer says
 /// `std_msgs::msg::dds_::Int32_`), and hears a best-effort writer because it asks for best
 /// effort when a publisher offers only that; `ipc-lab ps` says it runs on DDS.
