@@ -10,22 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, interrupt, kind};
+use common::{events, eventually, interrupt, kind};
 use ipc_lab::engine::msg::sensor_msgs::Image;
 use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload};
 use ipc_lab::engine::Message;
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
     common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-/// Waits until `cond` holds, for a generous while (a loaded machine is slow).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The socket `child` listens on in domain 0, once it listens: its announcement is written

@@ -7,9 +7,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{events, interrupt, kind, rejected_reasons, stop_cleanly};
+use common::{events, eventually, interrupt, kind, rejected_reasons, stop_cleanly};
 use serde_json::Value;
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
@@ -19,15 +19,6 @@ fn spawn(runtime: &Path, args: &[&str]) -> Child {
 fn kill9(child: &mut Child) {
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-/// Waits until `cond` holds, for at most ten seconds.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Reads lines from a child's stdout on a thread, so a test can wait for some.

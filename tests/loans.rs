@@ -13,7 +13,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use common::{interrupt, kind};
+use common::{eventually, interrupt, kind};
 use serde_json::Value;
 
 /// A running ipc-lab whose JSON events are read as they come.
@@ -209,15 +209,6 @@ fn signal(pid: u32, which: &str) {
 /// How many of process `pid`'s mappings are slots of a shared-memory pool.
 fn slot_mappings(pid: u32) -> usize {
     std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap().matches("/memfd:ipc-lab-pool").count()
-}
-
-/// Waits until `cond` holds, for at most twenty seconds.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !cond() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// SIGKILL, no chance to clean up, with frames on their way (100 a second): a killed view

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, interrupt, kind, rejected_reasons, stop_cleanly, FrameReader};
+use common::{events, eventually, interrupt, kind, rejected_reasons, stop_cleanly, FrameReader};
 use ipc_lab::engine::transport::discovery::{self, Announcement, Endpoint};
 use ipc_lab::engine::transport::frame::{
     Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, ACK_LEN, KIND_ACK, KIND_RELEASE, PREFIX_LEN, RELEASE_LEN,
@@ -24,15 +24,6 @@ use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
     common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-/// Waits until `cond` holds, for at most ten seconds.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A memfd of `size` bytes holding `bytes` at its start, with `seals`.

@@ -15,9 +15,9 @@ use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{events, kind, FrameReader};
+use common::{events, eventually, kind, FrameReader};
 use ipc_lab::engine::transport::discovery::{self, Announcement, Endpoint};
 use serde_json::Value;
 
@@ -25,15 +25,6 @@ use serde_json::Value;
 const DEPTH: usize = 10;
 /// Of its frames, how many may be in the socket unacknowledged: half the depth.
 const WINDOW: usize = DEPTH / 2;
-
-/// Waits until `cond` holds, for a generous while (a loaded machine is slow).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// This process, announced in `runtime` as a subscriber of `number` that reads nothing.
 struct StoppedSubscriber {

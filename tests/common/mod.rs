@@ -154,6 +154,17 @@ impl FrameReader {
     }
 }
 
+/// Waits until `cond` holds. The bound is only there so that a broken run ends: it is
+/// generous, as the machine is shared and slow under load, and no test asserts how long
+/// anything took.
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// This test process, announced in `runtime`'s domain 0 as an ipc-lab process with no
 /// endpoint (listening on its own socket there): a node reads connections only from
 /// processes that announce themselves. The runtime directory must exist (a node made it).
