@@ -108,7 +108,12 @@ impl Watched {
     fn wait_until(&mut self, done: impl Fn(&[serde_json::Value]) -> bool) {
         let start = Instant::now();
         while !done(&events(&self.lines.join("\n"))) {
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out after {} lines", self.lines.len());
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out after {} lines: {:#?}",
+                self.lines.len(),
+                self.lines
+            );
             if let Ok(line) = self.rx.recv_timeout(Duration::from_millis(100)) {
                 self.lines.push(line);
             }
