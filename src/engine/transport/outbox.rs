@@ -22,6 +22,12 @@
 //! run in a few, when its burst of 64 followed a hop whose acknowledgement had not come
 //! back yet).
 //!
+//! A frame that finds the queue empty and room in the window is written by the publishing
+//! thread itself, if the socket takes it at once (a non-blocking write of a small frame: a
+//! shared-memory frame, whose bytes are in the slot already); otherwise it waits for the
+//! writer thread like any other. Handing it to the writer cost a thread's wake-up, about
+//! as long again as the write itself, on every hop (`ipc-lab bench`'s `shm-loan`).
+//!
 //! Why one thread per peer rather than one writer over nonblocking sockets: a demo has one
 //! or two peers; a blocking write of a 6 MB image to one of them then never delays another,
 //! and each thread reads top to bottom (connect, take a frame, write it). A process with
@@ -38,6 +44,7 @@ use std::time::Duration;
 use super::link::{Link, Peer};
 use super::{discovery, socket, SCAN_PERIOD};
 use crate::engine::trace::{EventKind, MessageRef};
+use socket::WHOLE_OR_NOTHING;
 
 /// A process that does not accept our connection within this is treated as lost (its
 /// listening backlog is full, or it hangs). Once connected, a write waits as long as the
@@ -127,6 +134,10 @@ struct State {
     /// The publishers of the frames written and not acknowledged yet, oldest first.
     unacked: VecDeque<u64>,
     closed: bool,
+    /// The writer thread has taken a frame and is writing it.
+    writing: bool,
+    /// The connection, once the writer thread has made it: for writing a frame at once.
+    connection: Option<UnixStream>,
 }
 
 impl State {
@@ -137,7 +148,13 @@ impl State {
 
 impl Outbox {
     pub(crate) fn new() -> Self {
-        let state = State { waiting: VecDeque::new(), unacked: VecDeque::new(), closed: false };
+        let state = State {
+            waiting: VecDeque::new(),
+            unacked: VecDeque::new(),
+            closed: false,
+            writing: false,
+            connection: None,
+        };
         Self { state: Mutex::new(state), changed: Condvar::new() }
     }
 
@@ -179,10 +196,62 @@ impl Outbox {
             let ready = state.waiting.iter().position(|q| state.in_flight(q.publisher) < window(q.depth));
             if let Some(frame) = ready.and_then(|i| state.waiting.remove(i)) {
                 state.unacked.push_back(frame.publisher);
+                state.writing = true;
                 return Some(frame);
             }
             state = self.changed.wait_timeout(state, SCAN_PERIOD).unwrap_or_else(|e| e.into_inner()).0;
         }
+    }
+
+    /// The writer thread is done with the frame [`Outbox::next`] gave it.
+    fn wrote(&self) {
+        self.lock().writing = false;
+    }
+
+    /// The writer thread is connected: frames may be written at once on `connection` too.
+    fn connected(&self, connection: UnixStream) {
+        let mut state = self.lock();
+        if !state.closed {
+            state.connection = Some(connection);
+        }
+    }
+
+    /// Writes `frame` on this thread, now, if it can go at once without overtaking any frame
+    /// or breaking the window: nothing waits, the writer thread is not writing, its
+    /// publisher has room in the window, it carries no bytes of the message (those would be
+    /// a copy the `written` event reports before the write, and the write could still fail)
+    /// and is short enough to be written whole or not at all; and the socket takes it
+    /// (`write` writes it without waiting). Gives it back otherwise, to be queued.
+    pub(crate) fn write_now(
+        &self,
+        frame: Queued,
+        write: impl FnOnce(&UnixStream, &Queued) -> io::Result<usize>,
+    ) -> Option<Queued> {
+        let mut state = self.lock();
+        let free = !state.closed
+            && !state.writing
+            && state.waiting.is_empty()
+            && state.in_flight(frame.publisher) < window(frame.depth)
+            && frame.payload.is_empty()
+            && frame.head.len() <= WHOLE_OR_NOTHING;
+        let Some(connection) = state.connection.as_ref().filter(|_| free) else { return Some(frame) };
+        // Written under the lock: the writer thread cannot take a frame meanwhile, and an
+        // acknowledgement of it cannot come before it is counted.
+        match write(connection, &frame) {
+            Ok(n) if n == frame.head.len() => {}
+            // Cannot happen for a frame this short (see WHOLE_OR_NOTHING); the rest would be
+            // lost, so the connection ends, and the peer with it, as for a failed write.
+            Ok(_) => {
+                let _ = connection.shutdown(std::net::Shutdown::Both);
+            }
+            // No room (a process that does not read), or a failure the writer thread meets
+            // and reports at its next write.
+            Err(_) => return Some(frame),
+        }
+        state.unacked.push_back(frame.publisher);
+        drop(state);
+        frame.written();
+        None
     }
 
     /// The process has read `frames` more frames.
@@ -199,6 +268,7 @@ impl Outbox {
         let waiting = {
             let mut state = self.lock();
             state.closed = true;
+            state.connection = None;
             self.changed.notify_all();
             std::mem::take(&mut state.waiting)
         };
@@ -207,8 +277,9 @@ impl Outbox {
 }
 
 impl Link {
-    /// Puts `frame` in the queue for `peer`, starting its writer thread (which connects)
-    /// if there is none. Never waits for the peer.
+    /// Writes `frame` to `peer` now if the socket takes it at once ([`Outbox::write_now`]),
+    /// else puts it in the queue for `peer`, starting its writer thread (which connects) if
+    /// there is none. Never waits for the peer.
     pub(crate) fn enqueue(&self, peer: &Peer, frame: Queued) {
         let outbox = {
             let mut outboxes = self.outboxes.lock().unwrap_or_else(|e| e.into_inner());
@@ -221,6 +292,15 @@ impl Link {
                 outbox
             });
             outbox.clone()
+        };
+        let write =
+            |connection: &UnixStream, frame: &Queued| socket::send_now(connection, &frame.head, frame.fd.as_deref());
+        let frame = match self.stopping() {
+            true => frame,
+            false => match outbox.write_now(frame, write) {
+                Some(frame) => frame,
+                None => return,
+            },
         };
         match outbox.push(frame) {
             Pushed::Queued | Pushed::Closed => {}
@@ -248,6 +328,7 @@ impl Link {
                 }
                 self.write_queued(s, &frame)
             });
+            outbox.wrote();
             if self.stopping() || !self.sent(pid, &frame.topic, &frame.node, result) {
                 break;
             }
@@ -276,6 +357,7 @@ impl Link {
             // Short, so that a write to a process that does not read still notices a stop.
             connection.set_write_timeout(Some(SCAN_PERIOD))?;
             let back = connection.try_clone()?;
+            outbox.connected(connection.try_clone()?);
             if let Some(link) = self.me.upgrade() {
                 let outbox = outbox.clone();
                 std::thread::spawn(move || link.back_channel_loop(back, pid, &outbox));
@@ -309,6 +391,7 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn frame(publisher: u64, depth: usize, released: &Arc<AtomicUsize>) -> Queued {
@@ -371,6 +454,68 @@ mod tests {
         assert_eq!((overwritten, released.load(Ordering::SeqCst)), (94, 94));
         outbox.close();
         assert_eq!(released.load(Ordering::SeqCst), 98, "the four waiting frames give back their slots");
+    }
+
+    /// What the publishing thread's write does (`Link::enqueue`).
+    fn send_now(connection: &UnixStream, frame: &Queued) -> io::Result<usize> {
+        socket::send_now(connection, &frame.head, frame.fd.as_deref())
+    }
+
+    fn small_frame(publisher: u64, depth: usize, released: &Arc<AtomicUsize>) -> Queued {
+        let mut frame = frame(publisher, depth, released);
+        frame.head = vec![7; 100];
+        frame
+    }
+
+    /// A frame that finds nothing waiting, the writer idle and room in the window is written
+    /// by the publishing thread, and counts in the window as the writer's do; once the window
+    /// is full, or while the writer thread writes, or while a frame waits, frames wait.
+    #[test]
+    fn a_frame_is_written_at_once_only_when_it_overtakes_nothing_and_the_window_has_room() {
+        let released = Arc::new(AtomicUsize::new(0));
+        let outbox = Outbox::new();
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        assert!(outbox.write_now(small_frame(1, 4, &released), send_now).is_some(), "not connected yet");
+        outbox.connected(ours);
+        // Depth 4: a window of 2.
+        assert!(outbox.write_now(small_frame(1, 4, &released), send_now).is_none());
+        assert!(outbox.write_now(small_frame(1, 4, &released), send_now).is_none());
+        assert_eq!(outbox.lock().in_flight(1), 2);
+        let third = outbox.write_now(small_frame(1, 4, &released), send_now).expect("the window is full");
+        assert!(matches!(outbox.push(third), Pushed::Queued));
+        outbox.acknowledged(2);
+        let fourth = outbox.write_now(small_frame(1, 4, &released), send_now).expect("a frame waits before it");
+        assert!(matches!(outbox.push(fourth), Pushed::Queued));
+        // The writer thread takes the third; while it writes, nothing overtakes it.
+        let taken = outbox.next(|| false).unwrap();
+        assert!(outbox.write_now(small_frame(2, 4, &released), send_now).is_some(), "the writer is writing");
+        taken.written();
+        outbox.wrote();
+        // What reached the socket: the two frames of 100 bytes written at once; given back,
+        // only the two frames this test dropped (before the connection, while the writer wrote).
+        let mut read = vec![0u8; 1000];
+        theirs.set_nonblocking(true).unwrap();
+        assert_eq!((&theirs).read(&mut read).unwrap(), 200);
+        assert_eq!(released.load(Ordering::SeqCst), 2);
+    }
+
+    /// A process that does not read: once its socket is full, the publishing thread's write
+    /// does not wait; the frame is given back to be queued, and is not counted as written.
+    #[test]
+    fn a_full_socket_gives_the_frame_back_without_waiting() {
+        let released = Arc::new(AtomicUsize::new(0));
+        let outbox = Outbox::new();
+        let (ours, _theirs) = UnixStream::pair().unwrap();
+        let filler = ours.try_clone().unwrap();
+        filler.set_nonblocking(true).unwrap();
+        while (&filler).write(&[0u8; 4096]).is_ok() {}
+        // Blocking again, as the writer thread's connection is: the write must not wait.
+        filler.set_nonblocking(false).unwrap();
+        outbox.connected(ours);
+        let back = outbox.write_now(small_frame(1, 4, &released), send_now).expect("the socket is full");
+        assert_eq!(outbox.lock().in_flight(1), 0);
+        drop(back);
+        assert_eq!(released.load(Ordering::SeqCst), 1, "given back, it still holds what it held");
     }
 
     /// A depth of 1: one frame in the socket and one waiting, the newest.

@@ -154,6 +154,28 @@ pub(crate) fn send_with_fd(
     write_frame_until(stream, &head[sent..], &[], give_up)
 }
 
+/// Writes `head`, with `fd` attached if there is one, only if the socket takes all of it now
+/// (`MSG_DONTWAIT`): `Ok(n)` with how much it took, which for a `head` shorter than
+/// [`WHOLE_OR_NOTHING`] is all of it, or `WouldBlock` when the socket has no room.
+pub(crate) fn send_now(stream: &UnixStream, head: &[u8], fd: Option<&OwnedFd>) -> io::Result<usize> {
+    let fds = fd.map(|fd| [fd.as_fd().as_raw_fd()]);
+    let cmsg: Vec<ControlMessage<'_>> = fds.iter().map(|fds| ControlMessage::ScmRights(fds)).collect();
+    let iov = [IoSlice::new(head)];
+    let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
+    loop {
+        match sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, flags, None).map_err(io::Error::from) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
+}
+
+/// A write to a Unix stream socket this short is one buffer in the kernel, taken whole or
+/// not at all: `unix_stream_sendmsg` (net/unix/af_unix.c) cuts a write into buffers of at
+/// most half the send buffer less 64 bytes, and the send buffer is at least 4,608 bytes
+/// (`SOCK_MIN_SNDBUF`), so a write under 2,240 bytes is one buffer.
+pub(crate) const WHOLE_OR_NOTHING: usize = 2048;
+
 /// The most descriptors Linux passes in one message (`SCM_MAX_FD`, include/net/scm.h).
 const SCM_MAX_FD: usize = 253;
 
