@@ -83,3 +83,41 @@ fn lesson_pictures_are_real_runs() {
     }
     assert!(checked >= 3, "only {checked} pictures");
 }
+
+/// `--ipc both` draws both runs, IPC off beside IPC on as the side view puts them, each
+/// arrow with the addresses its side of the row shows: the IPC-off run was left out before.
+#[test]
+fn both_runs_are_drawn_side_by_side() {
+    for (args, on_copies, off_copies) in [
+        (&["two-node", "--ipc", "both", "--count", "3", "--period", "0"][..], 0, 3),
+        (&["image-pipeline", "--ipc", "both", "--source", "synthetic", "--frames", "2", "--show", "none"][..], 0, 4),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("both.svg");
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--stable", "--lang", "en", "--diagram", path.to_str().unwrap()]);
+        let text = common::stdout_of(&full);
+        let svg = std::fs::read_to_string(&path).expect("the diagram is written");
+        // Each row: the IPC-on sender and receiver, then the IPC-off ones.
+        let rows: Vec<Vec<String>> = text
+            .lines()
+            .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .map(|l| l.split_whitespace().filter(|w| w.starts_with('@')).map(String::from).collect())
+            .collect();
+        assert!(!rows.is_empty() && rows.iter().all(|r| r.len() == 4), "{text}");
+        let (on, off) = svg
+            .split_once("class=\"run\" x=")
+            .map(|(_, rest)| rest)
+            .and_then(|rest| rest.split_once("class=\"run\" x="))
+            .expect("two runs, named");
+        assert!(on.contains(">IPC on</text>") && off.contains(">IPC off</text>"), "{svg}");
+        for (half, pick, copies) in [(on, 0, on_copies), (off, 2, off_copies)] {
+            assert_eq!(half.matches("class=\"delivery").count(), rows.len(), "{args:?}:\n{text}\n{svg}");
+            assert_eq!(half.matches("class=\"delivery copy\"").count(), copies, "{args:?}:\n{svg}");
+            for (row, label) in rows.iter().zip(labels(half)) {
+                let (from, to) = (&row[pick], &row[pick + 1]);
+                assert!(label.contains(&format!("{from} → {to}")), "{args:?}: {label} is not {from} → {to}");
+            }
+        }
+    }
+}

@@ -476,7 +476,7 @@ pub(crate) fn renderer(plan: &Plan, view: View, labels: Labels) -> Box<dyn Rende
     match &plan.diagram {
         Some(path) => {
             let diagram = Diagram::new(Labels::new(stable), plan.lang, title);
-            Box::new(WithDiagram { inner, diagram, path: path.clone() })
+            Box::new(WithDiagram { inner, diagram, off: None, path: path.clone() })
         }
         None => inner,
     }

@@ -92,26 +92,27 @@ impl Diagram {
 
     /// The whole picture.
     pub fn svg(&self) -> String {
-        let width = (MARGIN * 2 + LANE * self.lanes.len().max(2)).max(720);
-        let bottom = TOP + ROW * (self.receipts.len() + 1);
-        let height = bottom + 110;
-        let mut s = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Noto Sans CJK KR, Noto Sans KR, Malgun Gothic, Apple SD Gothic Neo, NanumGothic, sans-serif\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        );
-        let _ = writeln!(
-            s,
-            "<text x=\"{MARGIN}\" y=\"28\" font-size=\"18\" font-weight=\"bold\">{}</text>",
-            esc(&self.title)
-        );
-        self.draw_processes(&mut s, bottom);
+        picture(&[(None, self)])
+    }
+
+    /// Room the lifelines take across.
+    fn width(&self) -> usize {
+        (MARGIN * 2 + LANE * self.lanes.len().max(2)).max(720)
+    }
+
+    /// Where the lifelines end, under the last arrow.
+    fn bottom(&self) -> usize {
+        TOP + ROW * (self.receipts.len() + 1)
+    }
+
+    /// The processes, lifelines and arrows, from (0, 0); `bottom` is where the lifelines end.
+    fn draw_run(&self, s: &mut String, bottom: usize) {
+        self.draw_processes(s, bottom);
         for (i, receipt) in self.receipts.iter().enumerate() {
             let y = TOP + ROW * (i + 1);
             let label = self.label(receipt);
-            self.draw_arrow(&mut s, receipt, y, &label);
+            self.draw_arrow(s, receipt, y, &label);
         }
-        self.draw_legend(&mut s, bottom + 20);
-        s.push_str("</svg>\n");
-        s
     }
 
     /// A box per process around its lifelines, labelled with its pid.
@@ -218,6 +219,8 @@ fn esc(text: &str) -> String {
 pub struct WithDiagram {
     pub inner: Box<dyn Renderer>,
     pub diagram: Diagram,
+    /// With `--ipc both`, the IPC-off run's picture, drawn beside the IPC-on one.
+    pub off: Option<Diagram>,
     pub path: PathBuf,
 }
 
@@ -228,7 +231,11 @@ impl Renderer for WithDiagram {
     }
 
     fn pair(&mut self, out: &mut dyn Write, on: &[TraceEvent], off: &[TraceEvent]) -> io::Result<()> {
-        // The picture follows the first run (IPC on with --ipc both).
+        // --ipc both: each run its own picture, IPC off beside IPC on as in the side view,
+        // with the same labels (one address, one label, in both).
+        let d = &self.diagram;
+        let second = self.off.get_or_insert_with(|| Diagram::new(d.labels.clone(), d.lang, &d.title));
+        off.iter().for_each(|e| second.record(e));
         on.iter().for_each(|e| self.diagram.record(e));
         self.inner.pair(out, on, off)
     }
@@ -239,6 +246,55 @@ impl Renderer for WithDiagram {
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.inner.finish(out)?;
-        std::fs::write(&self.path, self.diagram.svg())
+        let svg = match &self.off {
+            Some(off) => {
+                let lang = self.diagram.lang;
+                let (on_run, off_run) = (lang.pick("IPC 켬", "IPC on"), lang.pick("IPC 끔", "IPC off"));
+                picture(&[(Some(on_run), &self.diagram), (Some(off_run), off)])
+            }
+            None => self.diagram.svg(),
+        };
+        std::fs::write(&self.path, svg)
     }
+}
+
+/// Runs side by side, each under its name if it has one, with one title (the first run's)
+/// and one legend. Labels are given as the runs are drawn, first to last: the order the
+/// side view gives them in.
+fn picture(runs: &[(Option<&str>, &Diagram)]) -> String {
+    let Some((_, first)) = runs.first() else { return String::new() };
+    // Room for the runs' names between the title and the processes.
+    let named = if runs.iter().any(|(name, _)| name.is_some()) { 26 } else { 0 };
+    let width: usize = runs.iter().map(|(_, d)| d.width()).sum();
+    let bottom = runs.iter().map(|(_, d)| d.bottom()).max().unwrap_or(TOP);
+    let height = named + bottom + 110;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Noto Sans CJK KR, Noto Sans KR, Malgun Gothic, Apple SD Gothic Neo, NanumGothic, sans-serif\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    );
+    let _ =
+        writeln!(s, "<text x=\"{MARGIN}\" y=\"28\" font-size=\"18\" font-weight=\"bold\">{}</text>", esc(&first.title));
+    let mut x = 0;
+    for (name, run) in runs {
+        if let Some(name) = name {
+            let _ = writeln!(
+                s,
+                "<text class=\"run\" x=\"{}\" y=\"58\" font-size=\"16\" font-weight=\"bold\">{}</text>",
+                x + MARGIN,
+                esc(name)
+            );
+        }
+        let (w, h) = (run.width(), named + bottom);
+        // One run is drawn where it is; runs side by side each in their own frame.
+        if runs.len() > 1 {
+            let _ = writeln!(s, "<svg x=\"{x}\" y=\"{named}\" width=\"{w}\" height=\"{h}\" overflow=\"visible\">");
+        }
+        run.draw_run(&mut s, run.bottom());
+        if runs.len() > 1 {
+            s.push_str("</svg>\n");
+        }
+        x += w;
+    }
+    first.draw_legend(&mut s, named + bottom + 20);
+    s.push_str("</svg>\n");
+    s
 }
