@@ -245,16 +245,7 @@ impl Iceoryx2Path {
 
     /// When the sample stamped `stamp` (or the next one) reached the peer.
     fn receipt(&self, stamp: Option<u64>) -> Result<u64, BenchError> {
-        loop {
-            if !self.watch.ok() {
-                return Err(BenchError::Interrupted);
-            }
-            match self.peer.next() {
-                Some(PeerLine::Received { stamp: s, at }) if stamp.is_none_or(|t| t == s) => return Ok(at),
-                Some(_) => {}
-                None => return Err(BenchError::PeerSilent { path: PathKind::Iceoryx2Baseline }),
-            }
-        }
+        self.peer.receipt(PathKind::Iceoryx2Baseline, || self.watch.ok(), stamp)
     }
 }
 
@@ -275,17 +266,8 @@ impl BenchPath for Iceoryx2Path {
     }
 
     fn burst(&mut self, bytes: usize, n: usize) -> Result<u64, BenchError> {
-        let mut first = None;
-        for _ in 0..n {
-            let stamp = self.send(bytes)?;
-            first.get_or_insert(stamp);
-        }
-        let first = first.unwrap_or_else(now_ns);
-        let mut last = first;
-        for _ in 0..n {
-            last = last.max(self.receipt(None)?);
-        }
-        Ok(last - first)
+        let path = PathKind::Iceoryx2Baseline;
+        self.peer.burst(path, || self.watch.ok(), n, || self.send(bytes))
     }
 
     fn copies(&mut self, _bytes: usize) -> Result<f64, BenchError> {

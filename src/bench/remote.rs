@@ -91,6 +91,43 @@ impl Peer {
     pub(super) fn has_exited(&mut self) -> bool {
         self.child.try_wait().map_or(true, |s| s.is_some())
     }
+
+    /// When the message stamped `stamp` (or, for `None`, the next one) reached the peer's
+    /// callback on path `path`; `ok` says whether the run goes on.
+    pub(super) fn receipt(&self, path: PathKind, ok: impl Fn() -> bool, stamp: Option<u64>) -> Result<u64, BenchError> {
+        loop {
+            if !ok() {
+                return Err(BenchError::Interrupted);
+            }
+            match self.next() {
+                Some(PeerLine::Received { stamp: s, at }) if stamp.is_none_or(|t| t == s) => return Ok(at),
+                // A late report of an earlier message.
+                Some(_) => {}
+                None => return Err(BenchError::PeerSilent { path }),
+            }
+        }
+    }
+
+    /// A burst of `n` messages, each sent by `send` (which returns its stamp): the time from
+    /// the first stamp to the last receipt.
+    pub(super) fn burst(
+        &self,
+        path: PathKind,
+        ok: impl Fn() -> bool,
+        n: usize,
+        mut send: impl FnMut() -> Result<u64, BenchError>,
+    ) -> Result<u64, BenchError> {
+        let mut first = None;
+        for _ in 0..n {
+            first.get_or_insert(send()?);
+        }
+        let first = first.unwrap_or_else(now_ns);
+        let mut last = first;
+        for _ in 0..n {
+            last = last.max(self.receipt(path, &ok, None)?);
+        }
+        Ok(last - first)
+    }
 }
 
 impl Drop for Peer {
@@ -199,17 +236,7 @@ impl RemotePath {
 
     /// When the message stamped `stamp` reached the peer's callback.
     fn receipt(&self, stamp: Option<u64>) -> Result<u64, BenchError> {
-        loop {
-            if !self.ctx.ok() {
-                return Err(BenchError::Interrupted);
-            }
-            match self.peer.next() {
-                Some(PeerLine::Received { stamp: s, at }) if stamp.is_none_or(|t| t == s) => return Ok(at),
-                // A late report of an earlier message.
-                Some(_) => {}
-                None => return Err(BenchError::PeerSilent { path: self.kind }),
-            }
-        }
+        self.peer.receipt(self.kind, || self.ctx.ok(), stamp)
     }
 
     fn expect(&self, wanted: fn(PeerLine) -> Option<u64>) -> Result<u64, BenchError> {
@@ -256,21 +283,15 @@ impl Path for RemotePath {
     }
 
     fn burst(&mut self, bytes: usize, n: usize) -> Result<u64, BenchError> {
-        let msgs: Vec<_> = (0..n).map(|_| image(bytes)).collect();
-        let mut first = None;
-        for msg in msgs {
-            let stamp = match self.kind {
+        // Made before the burst: making them is the camera's work, not the hops'.
+        let mut msgs = (0..n).map(|_| image(bytes)).collect::<Vec<_>>().into_iter();
+        let send = || {
+            Ok(match self.kind {
                 PathKind::ShmLoan => self.publish_loaned(bytes),
-                _ => self.publish(msg),
-            };
-            first.get_or_insert(stamp);
-        }
-        let first = first.unwrap_or_else(now_ns);
-        let mut last = first;
-        for _ in 0..n {
-            last = last.max(self.receipt(None)?);
-        }
-        Ok(last - first)
+                _ => self.publish(msgs.next().unwrap_or_else(|| image(bytes))),
+            })
+        };
+        self.peer.burst(self.kind, || self.ctx.ok(), n, send)
     }
 
     fn copies(&mut self, bytes: usize) -> Result<f64, BenchError> {
