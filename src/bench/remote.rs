@@ -283,12 +283,14 @@ impl Path for RemotePath {
     }
 
     fn burst(&mut self, bytes: usize, n: usize) -> Result<u64, BenchError> {
-        // Made before the burst: making them is the camera's work, not the hops'.
-        let mut msgs = (0..n).map(|_| image(bytes)).collect::<Vec<_>>().into_iter();
+        // Made before the burst: making them is the camera's work, not the hops'. A loaned
+        // burst borrows and fills each message as it goes (`publish_loaned`), so it needs none.
+        let made = if self.kind == PathKind::ShmLoan { 0 } else { n };
+        let mut msgs = (0..made).map(|_| image(bytes)).collect::<Vec<_>>().into_iter();
         let send = || {
-            Ok(match self.kind {
-                PathKind::ShmLoan => self.publish_loaned(bytes),
-                _ => self.publish(msgs.next().unwrap_or_else(|| image(bytes))),
+            Ok(match msgs.next() {
+                Some(msg) => self.publish(msg),
+                None => self.publish_loaned(bytes),
             })
         };
         self.peer.burst(self.kind, || self.ctx.ok(), n, send)

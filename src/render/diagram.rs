@@ -285,11 +285,11 @@ fn picture(runs: &[(Option<&str>, &Diagram)]) -> String {
         }
         let (w, h) = (run.width(), named + bottom);
         // One run is drawn where it is; runs side by side each in their own frame.
-        if runs.len() > 1 {
+        if runs.len() == 1 {
+            run.draw_run(&mut s, run.bottom());
+        } else {
             let _ = writeln!(s, "<svg x=\"{x}\" y=\"{named}\" width=\"{w}\" height=\"{h}\" overflow=\"visible\">");
-        }
-        run.draw_run(&mut s, run.bottom());
-        if runs.len() > 1 {
+            run.draw_run(&mut s, run.bottom());
             s.push_str("</svg>\n");
         }
         x += w;

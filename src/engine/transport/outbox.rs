@@ -295,13 +295,8 @@ impl Link {
         };
         let write =
             |connection: &UnixStream, frame: &Queued| socket::send_now(connection, &frame.head, frame.fd.as_deref());
-        let frame = match self.stopping() {
-            true => frame,
-            false => match outbox.write_now(frame, write) {
-                Some(frame) => frame,
-                None => return,
-            },
-        };
+        let unwritten = if self.stopping() { Some(frame) } else { outbox.write_now(frame, write) };
+        let Some(frame) = unwritten else { return };
         match outbox.push(frame) {
             Pushed::Queued | Pushed::Closed => {}
             Pushed::Overwrote(old) => {
