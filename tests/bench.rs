@@ -130,6 +130,24 @@ fn quick_json_has_every_path_at_every_size_and_the_plot_one_line_each() {
     }
 }
 
+/// `--camera-write` reaches the run: every line says how much the camera wrote before each
+/// hop, and the table says it under the rows.
+#[test]
+fn a_camera_write_is_said_on_every_line_and_under_the_table() {
+    let runtime = tempfile::tempdir().unwrap();
+    let quick = ["bench", "--quick", "--sizes", "64", "--pipeline-sizes", "64x48", "--camera-write", "1MiB"];
+    let rows = common::events(&bench(runtime.path(), &[&quick[..], &["--json"]].concat()));
+    let hops: Vec<&Value> = rows.iter().filter(|r| !r["path"].as_str().unwrap().starts_with("pipeline-")).collect();
+    assert_eq!(hops.len(), paths().len(), "{rows:?}");
+    for row in hops {
+        assert_eq!(row["camera_write"].as_u64(), Some(1 << 20), "{row}");
+    }
+    let table = bench(runtime.path(), &[&quick[..], &["--lang", "en"]].concat());
+    assert!(table.contains("Before each timed hop the camera wrote 1 MiB of other memory"), "{table}");
+    let left = common::leftovers(runtime.path());
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// The table names every path, baseline and pipeline and ends with the targets, in Korean
 /// too; the image pipeline's target has a measured ratio (whether it holds is the
 /// machine's business, not the test's).

@@ -169,6 +169,9 @@ pub struct BenchPlan {
     pub pipeline_sizes: Vec<(u32, u32)>,
     /// A run of a few seconds instead of about a minute.
     pub quick: bool,
+    /// Bytes of other memory written before each timed hop (`--camera-write`), 0 for none:
+    /// a camera's write of a frame, which evicts what the hop had in the caches and the TLB.
+    pub camera_write: usize,
     /// The domain of the socket path; the shared-memory path takes the next one.
     pub domain: u32,
     /// The command line, as `ipc-lab ps` shows the bench and its peers.
@@ -399,6 +402,8 @@ struct Measuring<'a> {
     /// Only watches for Ctrl-C, which shuts every context down.
     watch: Context,
     collected: Collected,
+    /// Written before each timed hop (`--camera-write`); empty for none.
+    camera: Vec<u8>,
     /// Called after each step, for the progress bar.
     step: &'a mut dyn FnMut(Measured),
 }
@@ -416,7 +421,9 @@ pub fn run(plan: &BenchPlan, progress: &mut dyn FnMut(&Step)) -> Result<report::
         done += 1;
         progress(&Step { done, total, what });
     };
-    let mut run = Measuring { plan, paths, schedule, watch, collected: Collected::default(), step: &mut step };
+    let camera = vec![0; plan.camera_write];
+    let collected = Collected::default();
+    let mut run = Measuring { plan, paths, schedule, watch, collected, camera, step: &mut step };
     let interrupted = match run.measure() {
         Ok(()) => false,
         Err(BenchError::Interrupted) => true,
@@ -458,7 +465,7 @@ impl Measuring<'_> {
                 }
                 let path = &mut self.paths[(i + round) % count];
                 let entry = self.collected.paths.entry((path.kind(), bytes)).or_default();
-                batch(path.as_mut(), bytes, &self.schedule, entry)?;
+                batch(path.as_mut(), bytes, &self.schedule, entry, &mut self.camera)?;
                 (self.step)(Measured::Path(path.kind(), bytes));
             }
         }
@@ -509,7 +516,8 @@ impl Collected {
             })
             .collect();
         let (sizes, pipeline_sizes) = (plan.sizes.clone(), plan.pipeline_sizes.clone());
-        report::Results { rows, sizes, pipeline, pipeline_sizes, interrupted }
+        let camera_write = plan.camera_write;
+        report::Results { rows, sizes, pipeline, pipeline_sizes, camera_write, interrupted }
     }
 }
 
@@ -540,13 +548,23 @@ fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     Ok(paths)
 }
 
-/// One round of one path at one size: a warm-up hop, timed hops, then a burst.
-fn batch(path: &mut dyn Path, bytes: usize, schedule: &Schedule, samples: &mut Samples) -> Result<(), BenchError> {
+/// One round of one path at one size: a warm-up hop, timed hops, then a burst. Before each
+/// timed hop, `camera` is written, as a camera writes a frame (`--camera-write`).
+fn batch(
+    path: &mut dyn Path,
+    bytes: usize,
+    schedule: &Schedule,
+    samples: &mut Samples,
+    camera: &mut [u8],
+) -> Result<(), BenchError> {
     // The first hop at a new size pays for cold caches and fresh pages: not counted.
     path.hop(bytes)?;
     let start = clock::now_ns();
     let mut hops = 0;
     while hops < schedule.max_hops && (hops < schedule.min_hops || clock::now_ns() - start < schedule.batch_ns) {
+        // Outside the hop's clock, which each path starts itself; black_box keeps the writes.
+        camera.fill(hops as u8);
+        std::hint::black_box(&mut *camera);
         samples.latencies.push(path.hop(bytes)?);
         hops += 1;
     }

@@ -16,6 +16,7 @@
 //!     sizes: vec![1000, 2000],
 //!     pipeline: vec![],
 //!     pipeline_sizes: vec![],
+//!     camera_write: 0,
 //!     interrupted: false,
 //! };
 //! // IPC off's cost grows twice as fast with size as one copy's: two copies per hop.
@@ -75,6 +76,8 @@ pub struct Results {
     pub pipeline: Vec<PipelineRow>,
     /// The image pipeline's frame sizes asked for, smallest first.
     pub pipeline_sizes: Vec<(u32, u32)>,
+    /// Bytes of other memory written before each timed hop (`--camera-write`), 0 for none.
+    pub camera_write: usize,
     /// Ctrl-C ended the run early: some rows may be missing or have few samples.
     pub interrupted: bool,
 }
@@ -328,6 +331,7 @@ pub fn write_json(out: &mut dyn Write, results: &Results) -> io::Result<()> {
             "copies": row.copies,
             "copies_by_slope": results.copies_by_slope(row.path),
             "samples": row.samples,
+            "camera_write": results.camera_write,
         })
     });
     let pipelines = results.pipeline.iter().map(|row| {
@@ -441,6 +445,14 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
     write_pipeline(out, results, lang)?;
     write_targets(out, results, lang)?;
     writeln!(out, "\n{}", HOW_MEASURED.get(lang))?;
+    if results.camera_write > 0 {
+        let bytes = size_label(results.camera_write);
+        let note = match lang {
+            Lang::Ko => format!("잰 hop마다 그 직전에 카메라가 다른 메모리에 {bytes}를 썼습니다 (--camera-write, 시간에 넣지 않음): 크기가 다른 hop도 같은 캐시(cache) 상태에서 시작하므로, 목표의 크기 비교는 hop 자체를 비교합니다."),
+            Lang::En => format!("Before each timed hop the camera wrote {bytes} of other memory (--camera-write, not timed): hops of every size start from the same caches, so the targets' size ratios compare the hops themselves."),
+        };
+        writeln!(out, "{note}")?;
+    }
     if results.interrupted {
         writeln!(out, "{}", INTERRUPTED.get(lang))?;
     }
@@ -519,8 +531,26 @@ fn write_targets(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Resu
         let measured = target.ratio.map_or_else(|| NOT_MEASURED.get(lang).to_string(), |r| format!("{r:.2}×"));
         let what = target_text(&target, results, lang);
         writeln!(out, "  {mark} {what}: {measured} ({} {goal})", GOAL.get(lang))?;
+        if target.kind == TargetKind::ShmLoanFlat && target.holds() == Some(false) && results.camera_write == 0 {
+            writeln!(out, "    {}", evicted_hint(results, lang))?;
+        }
     }
     Ok(())
+}
+
+/// Why a loaned hop can miss flatness with nothing in it growing: the camera's write of the
+/// large frame, just before that hop, evicts what the hop had in the caches and the TLB
+/// (measured: lesson 08). `--camera-write` puts every size after the same write.
+fn evicted_hint(results: &Results, lang: Lang) -> String {
+    let largest = results.sizes.last().copied().unwrap_or(0);
+    match lang {
+        Lang::Ko => format!(
+            "큰 프레임은 hop 직전에 카메라가 쓰면서 캐시(cache)와 TLB를 밀어냅니다. 모든 크기를 같은 쓰기 뒤에 재려면: --camera-write {largest}"
+        ),
+        Lang::En => format!(
+            "the camera's write of the large frame, just before its hop, evicts the caches and the TLB: --camera-write {largest} measures every size after the same write"
+        ),
+    }
 }
 
 /// The image pipeline's section: frames per second at each frame size, against the direct
@@ -571,5 +601,48 @@ fn significant_copies(copies: f64) -> String {
         format!("{copies:.0}")
     } else {
         format!("{copies:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaned(small_ns: u64, large_ns: u64, camera_write: usize) -> Results {
+        let row = |bytes, p50_ns| Row {
+            path: PathKind::ShmLoan,
+            bytes,
+            p50_ns,
+            p99_ns: p50_ns,
+            msgs_per_s: 1.0,
+            copies: 0.0,
+            samples: 1,
+        };
+        Results {
+            rows: vec![row(64, small_ns), row(6_220_800, large_ns)],
+            sizes: vec![64, 6_220_800],
+            pipeline: vec![],
+            pipeline_sizes: vec![],
+            camera_write,
+            interrupted: false,
+        }
+    }
+
+    fn table(results: &Results) -> String {
+        let mut out = Vec::new();
+        write_table(&mut out, results, Lang::En).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_missed_flatness_names_the_cameras_write_and_the_option_that_takes_it_out() {
+        let hint = "--camera-write 6220800 measures every size after the same write";
+        assert!(table(&loaned(30_000, 50_000, 0)).contains(hint));
+        // Held: nothing to explain.
+        assert!(!table(&loaned(30_000, 40_000, 0)).contains(hint));
+        // Already measured after the same write: the note says so instead.
+        let after = table(&loaned(30_000, 50_000, 6_220_800));
+        assert!(!after.contains(hint), "{after}");
+        assert!(after.contains("Before each timed hop the camera wrote 6,220,800 B (1920x1080 RGB) of other memory"));
     }
 }

@@ -12,6 +12,7 @@
 //!     sizes: vec![64, 4096],
 //!     pipeline: vec![],
 //!     pipeline_sizes: vec![],
+//!     camera_write: 0,
 //!     interrupted: false,
 //! };
 //! let plot = svg::render(&results, Lang::En);

@@ -307,6 +307,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
 
+    /// Before each timed hop, also write this many bytes of other memory, as a camera writes
+    /// a frame (not timed): what a frame's size costs through the caches, not through the hop
+    #[arg(long, value_name = "SIZE", value_parser = parse_camera_write)]
+    pub camera_write: Option<usize>,
+
     /// One JSON object per path and size per line instead of the table
     #[arg(long)]
     pub json: bool,
@@ -507,6 +512,8 @@ pub enum ValueError {
     Domain,
     /// `--sizes` must be byte counts from 1 B to [`MAX_SIZE`].
     Sizes,
+    /// One size in bytes (`--camera-write`).
+    ByteCount,
     /// `--viewers` is 1 or 2.
     Viewers,
     /// `--source` names neither a known source nor an existing file.
@@ -597,9 +604,11 @@ impl ValueError {
             ValueError::Publish => PUBLISH,
             ValueError::Spec(e) => return spec_message(e, lang),
             ValueError::FrameTooLarge { width, height } => return frame_too_large_message(*width, *height, lang),
-            ValueError::Domain | ValueError::Sizes | ValueError::Size | ValueError::FrameSizes => {
-                return self.limits_message(lang)
-            }
+            ValueError::Domain
+            | ValueError::Sizes
+            | ValueError::ByteCount
+            | ValueError::Size
+            | ValueError::FrameSizes => return self.limits_message(lang),
         };
         fixed.get(lang).to_string()
     }
@@ -614,6 +623,7 @@ impl ValueError {
                 ValueError::Sizes => {
                     format!("1 B부터 {max_mib} MiB까지의 바이트 수를 쉼표로 나눠 주세요. 예: 64,4KiB,6220800")
                 }
+                ValueError::ByteCount => format!("1 B부터 {max_mib} MiB까지의 바이트 수 하나를 주세요. 예: 6220800, 6MiB"),
                 ValueError::Size => format!("320x240, 1920x1080처럼 너비x높이로 주세요 (16x16부터 {w}x{h}까지)"),
                 _ => format!("640x480,1920x1080처럼 너비x높이를 쉼표로 나눠 주세요 (저마다 16x16부터 {w}x{h}까지)"),
             },
@@ -622,6 +632,7 @@ impl ValueError {
                 ValueError::Sizes => {
                     format!("expected sizes in bytes from 1 B to {max_mib} MiB, separated by commas, like 64,4KiB,6220800")
                 }
+                ValueError::ByteCount => format!("expected one size in bytes from 1 B to {max_mib} MiB, like 6220800 or 6MiB"),
                 ValueError::Size => format!("expected WIDTHxHEIGHT like 320x240 or 1920x1080, from 16x16 to {w}x{h}"),
                 _ => format!(
                     "expected frame sizes WIDTHxHEIGHT separated by commas, like 640x480,1920x1080, each from 16x16 to {w}x{h}"
@@ -739,6 +750,14 @@ fn parse_sizes(s: &str) -> Result<Sizes, ValueError> {
     sizes.sort_unstable();
     sizes.dedup();
     Ok(Sizes(sizes))
+}
+
+/// One size, as `--sizes` takes them.
+fn parse_camera_write(s: &str) -> Result<usize, ValueError> {
+    match parse_sizes(s).map_err(|_| ValueError::ByteCount)?.0.as_slice() {
+        &[size] if !s.contains(',') => Ok(size),
+        _ => Err(ValueError::ByteCount),
+    }
 }
 
 fn parse_spec(s: &str) -> Result<Spec, ValueError> {

@@ -557,6 +557,7 @@ fn bench_plan(args: BenchArgs, domain: u32, command_line: &str) -> BenchPlan {
         sizes: args.sizes.map_or_else(|| crate::bench::DEFAULT_SIZES.to_vec(), |s| s.0),
         pipeline_sizes: args.pipeline_sizes.map_or_else(|| crate::bench::DEFAULT_PIPELINE_SIZES.to_vec(), |s| s.0),
         quick: args.quick,
+        camera_write: args.camera_write.unwrap_or(0),
         domain,
         command: command_line.to_string(),
         json: args.json,
