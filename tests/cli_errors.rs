@@ -33,6 +33,8 @@ const CASES: &[(&[&str], &str)] = &[
     (&["bench", "--sizes", "64MiB"], "32 MiB"),
     (&["bench", "--camera-write", "64,128"], "one size"),
     (&["bench", "--camera-write", "0"], "--camera-write"),
+    (&["bench", "--camera-write", "100GiB"], "32 MiB"),
+    (&["bench", "--camera-write", "abc"], "abc"),
     (&["image-pipeline", "--size", "320"], "320"),
     (&["image-pipeline", "--size", "10x10"], "--size"),
     (&["image-pipeline", "--viewers", "3"], "--viewers"),

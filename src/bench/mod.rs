@@ -403,7 +403,7 @@ struct Measuring<'a> {
     watch: Context,
     collected: Collected,
     /// Written before each timed hop (`--camera-write`); empty for none.
-    camera: Vec<u8>,
+    camera: CameraWrite,
     /// Called after each step, for the progress bar.
     step: &'a mut dyn FnMut(Measured),
 }
@@ -421,7 +421,7 @@ pub fn run(plan: &BenchPlan, progress: &mut dyn FnMut(&Step)) -> Result<report::
         done += 1;
         progress(&Step { done, total, what });
     };
-    let camera = vec![0; plan.camera_write];
+    let camera = CameraWrite::new(plan.camera_write);
     let collected = Collected::default();
     let mut run = Measuring { plan, paths, schedule, watch, collected, camera, step: &mut step };
     let interrupted = match run.measure() {
@@ -548,23 +548,46 @@ fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
     Ok(paths)
 }
 
+/// `--camera-write`: memory written before each timed hop, as a camera writes a frame just
+/// before it is published. Allocated once, outside every clock; its pages fault in on the
+/// first write, which comes before the first timed hop.
+struct CameraWrite {
+    frame: Vec<u8>,
+    /// How many times the frame was written, so a test can see it was.
+    writes: usize,
+}
+
+impl CameraWrite {
+    fn new(bytes: usize) -> Self {
+        CameraWrite { frame: vec![0; bytes], writes: 0 }
+    }
+
+    /// Writes the whole frame with a value it did not hold (nothing reads it, so black_box
+    /// keeps the compiler from dropping the writes).
+    fn write(&mut self) {
+        self.writes += 1;
+        self.frame.fill(self.writes as u8);
+        std::hint::black_box(&mut self.frame);
+    }
+}
+
 /// One round of one path at one size: a warm-up hop, timed hops, then a burst. Before each
-/// timed hop, `camera` is written, as a camera writes a frame (`--camera-write`).
+/// timed hop, `camera` is written (`--camera-write`), outside the hop's clock, which each
+/// path starts itself. The camera's writes count against the round's time, so with a large
+/// `--camera-write` a round takes fewer hops, never fewer than `min_hops`.
 fn batch(
     path: &mut dyn Path,
     bytes: usize,
     schedule: &Schedule,
     samples: &mut Samples,
-    camera: &mut [u8],
+    camera: &mut CameraWrite,
 ) -> Result<(), BenchError> {
     // The first hop at a new size pays for cold caches and fresh pages: not counted.
     path.hop(bytes)?;
     let start = clock::now_ns();
     let mut hops = 0;
     while hops < schedule.max_hops && (hops < schedule.min_hops || clock::now_ns() - start < schedule.batch_ns) {
-        // Outside the hop's clock, which each path starts itself; black_box keeps the writes.
-        camera.fill(hops as u8);
-        std::hint::black_box(&mut *camera);
+        camera.write();
         samples.latencies.push(path.hop(bytes)?);
         hops += 1;
     }
@@ -572,4 +595,44 @@ fn batch(
     let ns = path.burst(bytes, n)?.max(1);
     samples.throughputs.push(n as f64 * 1e9 / ns as f64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path that only counts its hops and bursts.
+    #[derive(Default)]
+    struct Counting {
+        hops: usize,
+        bursts: usize,
+    }
+
+    impl Path for Counting {
+        fn kind(&self) -> PathKind {
+            PathKind::ShmLoan
+        }
+        fn hop(&mut self, _bytes: usize) -> Result<u64, BenchError> {
+            self.hops += 1;
+            Ok(1)
+        }
+        fn burst(&mut self, _bytes: usize, _n: usize) -> Result<u64, BenchError> {
+            self.bursts += 1;
+            Ok(1)
+        }
+        fn copies(&mut self, _bytes: usize) -> Result<f64, BenchError> {
+            Ok(0.0)
+        }
+    }
+
+    #[test]
+    fn the_camera_writes_its_frame_once_before_every_timed_hop_and_not_before_the_warm_up() {
+        let schedule = Schedule { rounds: 1, batch_ns: 0, min_hops: 5, max_hops: 5 };
+        let (mut path, mut samples, mut camera) = (Counting::default(), Samples::default(), CameraWrite::new(4096));
+        batch(&mut path, 64, &schedule, &mut samples, &mut camera).unwrap();
+        // One warm-up hop, five timed ones, each after a write of the whole frame.
+        assert_eq!((path.hops, samples.latencies.len(), path.bursts), (6, 5, 1));
+        assert_eq!(camera.writes, 5);
+        assert!(camera.frame.iter().all(|&b| b == 5), "the last write covers the whole frame");
+    }
 }

@@ -448,8 +448,8 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
     if results.camera_write > 0 {
         let bytes = size_label(results.camera_write);
         let note = match lang {
-            Lang::Ko => format!("잰 hop마다 그 직전에 카메라가 다른 메모리에 {bytes}를 썼습니다 (--camera-write, 시간에 넣지 않음): 크기가 다른 hop도 같은 캐시(cache) 상태에서 시작하므로, 목표의 크기 비교는 hop 자체를 비교합니다."),
-            Lang::En => format!("Before each timed hop the camera wrote {bytes} of other memory (--camera-write, not timed): hops of every size start from the same caches, so the targets' size ratios compare the hops themselves."),
+            Lang::Ko => format!("잰 hop마다 그 직전에 카메라가 다른 메모리에 {bytes}를 썼습니다 (--camera-write, 재는 시간에는 넣지 않음). 그래서 크기가 다른 hop도 캐시(cache)가 비슷하게 비워진 상태에서 시작하고, 목표는 크기 사이에서 hop 자체를 비교합니다. 초당 메시지와 파이프라인은 이 쓰기 없이 쟀습니다."),
+            Lang::En => format!("Before each timed hop the camera wrote {bytes} of other memory (--camera-write, not timed): hops of every size start from caches emptied alike, so the targets' size ratios compare the hops themselves. Messages per second and the pipeline were measured without it."),
         };
         writeln!(out, "{note}")?;
     }
@@ -545,7 +545,7 @@ fn evicted_hint(results: &Results, lang: Lang) -> String {
     let largest = results.sizes.last().copied().unwrap_or(0);
     match lang {
         Lang::Ko => format!(
-            "큰 프레임은 hop 직전에 카메라가 쓰면서 캐시(cache)와 TLB를 밀어냅니다. 모든 크기를 같은 쓰기 뒤에 재려면: --camera-write {largest}"
+            "hop 직전에 카메라가 큰 프레임을 쓰면서 캐시(cache)와 TLB에 있던 것을 밀어냅니다. 모든 크기를 같은 쓰기 뒤에 재려면: --camera-write {largest}"
         ),
         Lang::En => format!(
             "the camera's write of the large frame, just before its hop, evicts the caches and the TLB: --camera-write {largest} measures every size after the same write"
@@ -629,8 +629,12 @@ mod tests {
     }
 
     fn table(results: &Results) -> String {
+        table_in(results, Lang::En)
+    }
+
+    fn table_in(results: &Results, lang: Lang) -> String {
         let mut out = Vec::new();
-        write_table(&mut out, results, Lang::En).unwrap();
+        write_table(&mut out, results, lang).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -644,5 +648,15 @@ mod tests {
         let after = table(&loaned(30_000, 50_000, 6_220_800));
         assert!(!after.contains(hint), "{after}");
         assert!(after.contains("Before each timed hop the camera wrote 6,220,800 B (1920x1080 RGB) of other memory"));
+        // The same in Korean.
+        let ko = table_in(&loaned(30_000, 50_000, 0), Lang::Ko);
+        assert!(
+            ko.contains(
+                "캐시(cache)와 TLB에 있던 것을 밀어냅니다. 모든 크기를 같은 쓰기 뒤에 재려면: --camera-write 6220800"
+            ),
+            "{ko}"
+        );
+        let ko = table_in(&loaned(30_000, 50_000, 6_220_800), Lang::Ko);
+        assert!(ko.contains("다른 메모리에 6,220,800 B (1920x1080 RGB)를 썼습니다"), "{ko}");
     }
 }

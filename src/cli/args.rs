@@ -308,7 +308,7 @@ pub struct BenchArgs {
     pub quick: bool,
 
     /// Before each timed hop, also write this many bytes of other memory, as a camera writes
-    /// a frame (not timed): what a frame's size costs through the caches, not through the hop
+    /// a frame (not timed), so hops of every size start from caches emptied alike
     #[arg(long, value_name = "SIZE", value_parser = parse_camera_write)]
     pub camera_write: Option<usize>,
 
