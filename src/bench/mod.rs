@@ -553,7 +553,8 @@ fn open(plan: &BenchPlan) -> Result<Vec<Box<dyn Path>>, BenchError> {
 /// first write, which comes before the first timed hop.
 struct CameraWrite {
     frame: Vec<u8>,
-    /// How many times the frame was written, so a test can see it was.
+    /// How many times the frame was written; its low byte is what the last write wrote, so
+    /// each write changes every byte.
     writes: usize,
 }
 

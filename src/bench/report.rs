@@ -448,8 +448,8 @@ pub fn write_table(out: &mut dyn Write, results: &Results, lang: Lang) -> io::Re
     if results.camera_write > 0 {
         let bytes = size_label(results.camera_write);
         let note = match lang {
-            Lang::Ko => format!("잰 hop마다 그 직전에 카메라가 다른 메모리에 {bytes}를 썼습니다 (--camera-write, 재는 시간에는 넣지 않음). 그래서 크기가 다른 hop도 캐시(cache)가 비슷하게 비워진 상태에서 시작하고, 목표는 크기 사이에서 hop 자체를 비교합니다. 초당 메시지와 파이프라인은 이 쓰기 없이 쟀습니다."),
-            Lang::En => format!("Before each timed hop the camera wrote {bytes} of other memory (--camera-write, not timed): hops of every size start from caches emptied alike, so the targets' size ratios compare the hops themselves. Messages per second and the pipeline were measured without it."),
+            Lang::Ko => format!("잰 hop마다 그 직전에 카메라가 다른 메모리에 {bytes}를 썼습니다 (--camera-write, 재는 시간에는 넣지 않음). 그래서 크기가 다른 hop도 캐시(cache)가 비슷하게 비워진 상태에서 시작합니다 (빌린 메시지의 프레임을 채우는 일은 그 크기만큼 여전히 더해집니다). 초당 메시지와 파이프라인은 이 쓰기 없이 쟀습니다."),
+            Lang::En => format!("Before each timed hop the camera wrote {bytes} of other memory (--camera-write, not timed): hops of every size start from caches emptied alike (a loaned frame's own fill still comes on top, at its size). Messages per second and the pipeline were measured without it."),
         };
         writeln!(out, "{note}")?;
     }
