@@ -10,23 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, eventually, interrupt, kind};
+use common::{events, eventually, interrupt, kind, socket_of};
 use ipc_lab::engine::msg::sensor_msgs::Image;
 use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload};
 use ipc_lab::engine::Message;
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
     common::command(runtime).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-/// The socket `child` listens on in domain 0, once it listens: its announcement is written
-/// after that (the socket file appears at `bind`, a moment before `listen`, and a connection
-/// then is refused).
-fn socket_of(runtime: &Path, child: &Child) -> PathBuf {
-    let dir = runtime.join("ipc-lab");
-    let announcement = dir.join(format!("{}-0.json", child.id()));
-    eventually("the node's announcement", || announcement.exists());
-    dir.join(format!("{}-0.sock", child.id()))
 }
 
 /// A frame from this test process (the receiver checks the pid against the socket's peer).

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Stdio};
 use std::time::Duration;
 
-use common::{events, eventually, interrupt, kind, rejected_reasons, stop_cleanly};
+use common::{events, eventually, interrupt, kind, rejected_reasons, socket_of, stop_cleanly};
 use serde_json::Value;
 
 fn spawn(runtime: &Path, args: &[&str]) -> Child {
@@ -215,9 +215,7 @@ fn hostile_frames_are_refused_and_counted() {
     use ipc_lab::engine::transport::frame::{Frame, FrameHeader, Payload, MAGIC, VERSION};
     let runtime = tempfile::tempdir().unwrap();
     let consumer = spawn(runtime.path(), &["node", "consumer", "--format", "json"]);
-    let dir = runtime.path().join("ipc-lab");
-    let socket = dir.join(format!("{}-0.sock", consumer.id()));
-    eventually("the consumer's socket", || socket.exists());
+    let socket = socket_of(runtime.path(), &consumer);
     let _announced = common::announce_self(runtime.path());
 
     let send = |bytes: &[u8]| {

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{events, eventually, interrupt, kind, rejected_reasons, stop_cleanly, FrameReader};
+use common::{events, eventually, interrupt, kind, rejected_reasons, socket_of, stop_cleanly, FrameReader};
 use ipc_lab::engine::transport::discovery::{self, Announcement, Endpoint};
 use ipc_lab::engine::transport::frame::{
     Frame, FrameHeader, Payload, ReleaseFrame, SlotRef, ACK_LEN, KIND_ACK, KIND_RELEASE, PREFIX_LEN, RELEASE_LEN,
@@ -78,8 +78,7 @@ fn send_with(socket: &Path, frame: &[u8], fd: Option<&OwnedFd>) -> UnixStream {
 fn a_hostile_publisher_is_refused_without_a_crash() {
     let runtime = tempfile::tempdir().unwrap();
     let consumer = spawn(runtime.path(), &["node", "consumer", "--transport", "shm", "--format", "json"]);
-    let socket = runtime.path().join("ipc-lab").join(format!("{}-0.sock", consumer.id()));
-    eventually("the consumer's socket", || socket.exists());
+    let socket = socket_of(runtime.path(), &consumer);
     let _announced = common::announce_self(runtime.path());
     let at = |offset, len| SlotRef { slot: 0, offset, len };
     let hostile = |frame: Vec<u8>, fd: Option<OwnedFd>| {

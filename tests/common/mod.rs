@@ -154,6 +154,16 @@ impl FrameReader {
     }
 }
 
+/// The socket `child` listens on in domain 0, once it listens: its announcement is written
+/// after that (the socket file appears at `bind`, a moment before `listen`, and a connection
+/// then is refused).
+pub fn socket_of(runtime: &Path, child: &std::process::Child) -> std::path::PathBuf {
+    let dir = runtime.join("ipc-lab");
+    let announcement = dir.join(format!("{}-0.json", child.id()));
+    eventually("the node's announcement", || announcement.exists());
+    dir.join(format!("{}-0.sock", child.id()))
+}
+
 /// Waits until `cond` holds. The bound is only there so that a broken run ends: it is
 /// generous, as the machine is shared and slow under load, and no test asserts how long
 /// anything took.
